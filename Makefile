@@ -1,0 +1,36 @@
+# make run: set up .venv when missing and start Yaomu on the bundled catalogue.
+# make test: set up .venv when missing and run the whole test suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench bundle smoke clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,build]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/yaomu
+
+test: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q desktop tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check desktop tests bench
+	$(BIN)/ruff format --check desktop tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/search.py
+
+bundle: $(STAMP)
+	$(BIN)/pyinstaller --noconfirm --clean build.spec
+
+smoke: bundle
+	QT_QPA_PLATFORM=offscreen dist/yaomu/yaomu --smoke-test
+
+clean:
+	rm -rf build dist

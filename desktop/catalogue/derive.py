@@ -1,0 +1,131 @@
+"""Derive what the 凡例 says about a row from its published fields: flags, dates, standards."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from desktop.catalogue import records as r
+from desktop.catalogue.normalise import clean_text
+
+#: The JSON source replaced every confidential "*" by these words (data/README.md).
+CONFIDENTIAL_WORDS = "企业申请价格保密"
+
+_DATE = r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
+_PERIOD = re.compile(_DATE + r"\s*[至到\-—~]\s*" + _DATE)
+_STANDARD = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*元\s*(?:\((.*)\))?\s*$", re.S)
+
+
+def parse_period(text: str | None) -> tuple[date | None, date | None]:
+    """Parse "2024年1月1日至2025年12月31日" into two dates (None, None when absent).
+
+    >>> parse_period("2024年1月1日至2025年12月31日")
+    (datetime.date(2024, 1, 1), datetime.date(2025, 12, 31))
+    """
+    if not text:
+        return None, None
+    m = _PERIOD.search(text)
+    if not m:
+        return None, None
+    y1, m1, d1, y2, m2, d2 = (int(g) for g in m.groups())
+    return date(y1, m1, d1), date(y2, m2, d2)
+
+
+def _split_standards(text: str) -> list[str]:
+    # Several standards are separated by "；" (and a line break in the JSON source), but the
+    # specification inside brackets may itself contain "；" ("[中长链脂肪乳注射液125ml；…]").
+    parts, depth, current = [], 0, []
+    for ch in text:
+        if ch in "([（［":
+            depth += 1
+        elif ch in ")]）］":
+            depth -= 1
+        if ch in "；;\n" and depth <= 0:
+            if "".join(current).strip():
+                parts.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    if "".join(current).strip():
+        parts.append("".join(current))
+    return parts
+
+
+def parse_standards(text: str | None) -> tuple[r.PaymentStandard, ...]:
+    """Parse a published payment standard into amounts per specification.
+
+    >>> parse_standards("13.60元(1ml:12.5mg/支)；66.82元(5ml:100mg/支)")[1]
+    PaymentStandard(amount='66.82', spec='5ml:100mg/支', confidential=False)
+    >>> parse_standards("*")
+    (PaymentStandard(amount=None, spec=None, confidential=True),)
+    """
+    if not text or not text.strip():
+        return ()
+    if text.strip() in ("*", "＊"):
+        return (r.PaymentStandard(amount=None, spec=None, confidential=True),)
+    out = []
+    for part in _split_standards(text):
+        m = _STANDARD.match(part.strip())
+        if not m:
+            out.append(r.PaymentStandard(amount=None, spec=clean_text(part), confidential=False))
+            continue
+        try:
+            amount = str(Decimal(m.group(1)).quantize(Decimal("0.01")))
+        except InvalidOperation:  # pragma: no cover - the regex admits only numbers
+            amount = None
+        out.append(r.PaymentStandard(amount=amount, spec=clean_text(m.group(2)), confidential=False))
+    return tuple(out)
+
+
+def flags(row: r.SourceRow, inpatient_nutrition: range | None, nutrition_screening: range | None) -> tuple[str, ...]:
+    """The markers of a row, derived from its remark, name and the 凡例 number ranges.
+
+    Args:
+        row: the row as read from the source.
+        inpatient_nutrition: 西药 numbers of 胃肠外营养液 ([十四]: inpatients only).
+        nutrition_screening: 西药 numbers of 肠内营养剂 ([十五]: needs risk screening).
+    """
+    remark = row.remark or ""
+    out: list[str] = []
+    if "限工伤保险" in remark:
+        out.append(r.FLAG_WORK_INJURY)
+    if "限生育保险" in remark:
+        out.append(r.FLAG_MATERNITY)
+    if "二线" in remark:
+        out.append(r.FLAG_SECOND_LINE)
+    if "◇" in remark or "◇" in row.name_published:
+        out.append(r.FLAG_GROUP)
+    if row.section == r.PIECES and ("□" in remark or "单独使用时不予支付" in remark or "□" in row.name_published):
+        out.append(r.FLAG_PIECE_ALONE)
+    number = row.number if row.number is not None else row.star_of
+    if row.section == r.WEST and number is not None:
+        if inpatient_nutrition and number in inpatient_nutrition:
+            out.append(r.FLAG_INPATIENT_NUTRITION)
+        if nutrition_screening and number in nutrition_screening:
+            out.append(r.FLAG_NUTRITION_SCREENING)
+    if row.section in r.PAID_SECTIONS and row.section != r.PIECES and _restricts(remark):
+        out.append(r.FLAG_RESTRICTED)
+    if row.payment_standard and row.payment_standard.strip() in ("*", "＊"):
+        out.append(r.FLAG_CONFIDENTIAL)
+    if row.ethnic:
+        out.append(r.FLAG_ETHNIC)
+    if row.section in (r.PIECES_EXCLUDED, r.COMMERCIAL):
+        out.append(r.FLAG_NOT_PAID)
+    return tuple(out)
+
+
+def _restricts(remark: str) -> bool:
+    """A remark restricts payment unless it is only the ◇ group marker."""
+    return bool(remark.replace("◇", "").strip())
+
+
+def entry_id(edition_name: str, variant: str, key: str, section: str) -> str:
+    """A stable, short entry id: the same drug in the same edition variant keeps its id.
+
+    The section takes part so that a ★ row and a numbered row of one drug in two sections
+    (e.g. 中成药 and 谈判) stay distinct.
+    """
+    digest = hashlib.sha1(f"{variant}\x1f{section}\x1f{key}".encode()).hexdigest()[:8]
+    return f"{edition_name}-{digest}"

@@ -1,0 +1,146 @@
+"""The totals each edition's 凡例 states, and the check that an import matches them.
+
+Every figure below is quoted from the 凡例 of the edition (or, where the 凡例 gives no
+figure, counted once in the official PDF and marked so). An import whose counts differ
+stops with a message naming the measure and both numbers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from desktop.catalogue import records as r
+from desktop.errors import ImportCountMismatch
+
+# Measure names (used in messages, so in Chinese).
+M_WEST = "西药部分"
+M_WEST_A = "西药部分甲类"
+M_WEST_STAR = "西药部分★重复行"
+M_TCM = "中成药部分"
+M_TCM_A = "中成药部分甲类"
+M_TCM_STAR = "中成药部分★重复行"
+M_ETHNIC = "民族药"
+M_NEGO_WEST = "协议期内谈判药品（西药，含竞价药品）"
+M_NEGO_TCM = "协议期内谈判药品（中成药）"
+M_PIECES = "中药饮片（基金予以支付）"
+M_PIECES_ALONE = "中药饮片□（单独使用不予支付）"
+M_PIECES_EXCLUDED = "不得纳入基金支付的饮片"
+M_WORK_INJURY = "限工伤保险品种"
+M_MATERNITY = "限生育保险品种"
+M_COMMERCIAL = "商保创新药目录"
+
+#: Which section a measure belongs to: a measure is checked only when its section is loaded.
+MEASURE_SECTION = {
+    M_WEST: r.WEST, M_WEST_A: r.WEST, M_WEST_STAR: r.WEST,
+    M_TCM: r.TCM, M_TCM_A: r.TCM, M_TCM_STAR: r.TCM, M_ETHNIC: r.TCM,
+    M_NEGO_WEST: r.NEGOTIATED, M_NEGO_TCM: r.NEGOTIATED,
+    M_PIECES: r.PIECES, M_PIECES_ALONE: r.PIECES, M_PIECES_EXCLUDED: r.PIECES_EXCLUDED,
+    M_WORK_INJURY: r.WEST, M_MATERNITY: r.WEST, M_COMMERCIAL: r.COMMERCIAL,
+}
+
+
+@dataclass(frozen=True)
+class EditionSpec:
+    """What the 凡例 of one edition variant states."""
+
+    name: str
+    variant: str
+    totals: dict[str, int]
+    #: 西药 numbers of 胃肠外营养液 (凡例 [十四], inpatients only) and 肠内营养剂 ([十五]).
+    inpatient_nutrition: range | None = None
+    nutrition_screening: range | None = None
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+# 2024 edition (医保发〔2024〕33号) as first published 2024-11-28: nrdl-2024/fanli-2024.txt (一)-(四).
+SPEC_2024_FIRST = EditionSpec(
+    name="2024",
+    variant="first",
+    totals={
+        M_WEST: 1398, M_WEST_A: 393, M_TCM: 1336, M_TCM_A: 246, M_ETHNIC: 95,
+        M_NEGO_WEST: 367, M_NEGO_TCM: 58, M_PIECES: 892,
+        M_WORK_INJURY: 5, M_MATERNITY: 4,
+    },
+    inpatient_nutrition=range(279, 296),
+    nutrition_screening=range(1318, 1333),
+)
+
+# The same edition as later served by the NHSA online query: fanli-2024-revised.md.
+SPEC_2024_REVISED = EditionSpec(
+    name="2024",
+    variant="revised",
+    totals={
+        M_WEST: 1396, M_WEST_A: 393, M_TCM: 1336, M_TCM_A: 246, M_ETHNIC: 95,
+        M_NEGO_WEST: 369, M_NEGO_TCM: 58, M_PIECES: 892, M_PIECES_EXCLUDED: 32,
+        M_WORK_INJURY: 5, M_MATERNITY: 4,
+    },
+    inpatient_nutrition=range(279, 296),
+    nutrition_screening=range(1317, 1332),
+)
+
+# 2025 edition (医保发〔2025〕33号), in force from 2026-01-01: nrdl-2025/medins-2025.txt 凡例 and
+# data/README.md (★ counts counted in the official text).
+SPEC_2025 = EditionSpec(
+    name="2025",
+    variant="official",
+    totals={
+        M_WEST: 1446, M_WEST_A: 393, M_WEST_STAR: 554, M_TCM: 1335, M_TCM_A: 246, M_TCM_STAR: 108,
+        M_ETHNIC: 95, M_NEGO_WEST: 411, M_NEGO_TCM: 61, M_PIECES: 892, M_PIECES_ALONE: 116,
+        M_WORK_INJURY: 5, M_MATERNITY: 4, M_COMMERCIAL: 19,
+    },
+    inpatient_nutrition=range(292, 310),
+    nutrition_screening=range(1367, 1382),
+)
+
+SPECS = {(s.name, s.variant): s for s in (SPEC_2024_FIRST, SPEC_2024_REVISED, SPEC_2025)}
+
+
+def measure(rows: list[r.SourceRow]) -> Counter[str]:
+    """Count every measure the 凡例 states, over the rows of one edition."""
+    c: Counter[str] = Counter()
+    for row in rows:
+        numbered = row.number is not None
+        if row.section == r.WEST:
+            c[M_WEST] += numbered
+            c[M_WEST_A] += numbered and row.drug_class == r.CLASS_A
+            c[M_WEST_STAR] += row.star_of is not None
+        elif row.section == r.TCM:
+            c[M_TCM] += numbered
+            c[M_TCM_A] += numbered and row.drug_class == r.CLASS_A
+            c[M_TCM_STAR] += row.star_of is not None
+            c[M_ETHNIC] += numbered and row.ethnic
+        elif row.section in (r.NEGOTIATED, r.BIDDING):
+            west = row.section == r.BIDDING or row.subsection == r.WEST
+            c[M_NEGO_WEST if west else M_NEGO_TCM] += numbered
+        elif row.section == r.PIECES:
+            c[M_PIECES] += 1
+            c[M_PIECES_ALONE] += "单独使用" in (row.remark or "") or "□" in (row.remark or "")
+        elif row.section == r.PIECES_EXCLUDED:
+            c[M_PIECES_EXCLUDED] += 1
+        elif row.section == r.COMMERCIAL:
+            c[M_COMMERCIAL] += 1
+        if numbered and row.section in r.NUMBERED_SECTIONS:
+            c[M_WORK_INJURY] += "限工伤保险" in (row.remark or "")
+            c[M_MATERNITY] += "限生育保险" in (row.remark or "")
+    return c
+
+
+def check_totals(data: r.EditionData, spec: EditionSpec) -> None:
+    """Stop the import when a loaded section disagrees with the 凡例.
+
+    Raises:
+        ImportCountMismatch: naming the measure, the 凡例 figure and the counted figure.
+    """
+    counted = measure(data.rows)
+    loaded = {s for s, info in data.sections.items() if info.complete}
+    problems = [
+        f"{m}：凡例为 {expected} 个，读入 {counted[m]} 个"
+        for m, expected in spec.totals.items()
+        if MEASURE_SECTION[m] in loaded and counted[m] != expected
+    ]
+    if problems:
+        raise ImportCountMismatch(
+            f"{data.info.name}年版（{data.info.variant}）目录的数量与凡例不符，导入已停止：\n" + "\n".join(problems),
+            hint="请确认源文件完整且未被修改；数据库保持不变。",
+        )

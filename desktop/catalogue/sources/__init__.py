@@ -1,0 +1,1 @@
+"""One adapter per official source format; each returns an ``EditionData``."""

@@ -1,0 +1,79 @@
+"""The ``yaomu`` command: argparse over the same core functions the GUI calls.
+
+With no subcommand it starts the window. Each group of subcommands lives in a module of
+``desktop.commands`` that exposes ``register(subparsers)``; a subcommand sets ``func``,
+which receives the parsed arguments and returns the exit code.
+
+Exit codes: 0 done, 2 refused (bad input; the message on stderr says why, in Chinese),
+1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from desktop import __version__
+from desktop.errors import UserFacingError
+
+#: Modules that add subcommands, in the order they appear in ``--help``.
+COMMAND_MODULES = (
+    "desktop.commands.catalogue",
+    "desktop.commands.rules",
+    "desktop.commands.receipts",
+    "desktop.commands.sync",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse would print English usage and exit 2
+        self.print_usage(sys.stderr)
+        print(f"命令参数有误：{message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="yaomu", description="药目：医保药品目录查询、待遇预估与收据打印")
+    parser.add_argument("--version", action="version", version=f"yaomu {__version__}")
+    parser.add_argument("--db", metavar="PATH", help="数据库文件（默认：用户数据目录，或环境变量 YAOMU_DB）")
+    parser.add_argument("--smoke-test", action="store_true", help="打开数据库、建立主窗口后立即退出（用于检查安装包）")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from desktop.app import run_gui
+
+            return run_gui(db_path=args.db, smoke_test=args.smoke_test)
+        return int(args.func(args) or 0)
+    except UserFacingError as err:
+        print(f"错误：{err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("已取消。", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Errors that staff see, separated from bugs.
+
+A ``UserFacingError`` is a condition of the world (a corrupt package, a bad request, a
+database made by a newer version) that the user can act on. Its message is Simplified
+Chinese and says what is wrong and what to do. Anything else is a bug and goes to the
+crash handler.
+"""
+
+
+class UserFacingError(Exception):
+    """A problem the user can fix; ``str(err)`` is the Chinese message shown to staff."""
+
+    #: Process exit code for the command line.
+    exit_code = 2
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n{self.hint}" if self.hint else self.message
+
+
+class DatabaseError(UserFacingError):
+    """The database cannot be opened or used (too new, locked, corrupt, disk full)."""
+
+
+class ImportCountMismatch(UserFacingError):
+    """A source's row counts disagree with the totals stated in its 凡例."""
+
+
+class SourceFormatError(UserFacingError):
+    """An official source file does not have the structure its adapter expects."""
+
+
+class NotFound(UserFacingError):
+    """A catalogue entry, edition or receipt that was asked for does not exist."""
+
+
+class RequestError(UserFacingError):
+    """A request (estimate, check) has one or more problems; ``problems`` lists them all."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("请求有误：\n" + "\n".join(f"- {p}" for p in problems))
+        self.problems = problems
