@@ -1,0 +1,66 @@
+-- Editions of the national drug list and their rows, exactly as published.
+
+CREATE TABLE edition (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,            -- '2024': one variant of an edition is installed at a time
+    variant TEXT NOT NULL,                -- 'first', 'revised', 'official'
+    title TEXT NOT NULL,
+    document TEXT,                        -- 医保发〔2024〕33号
+    published TEXT,                       -- ISO date
+    effective_start TEXT NOT NULL,
+    effective_end TEXT,                   -- NULL: in force until repealed
+    source TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    package_id TEXT,
+    loaded_at TEXT NOT NULL,
+    CHECK (effective_end IS NULL OR effective_end >= effective_start)
+);
+
+CREATE TABLE edition_section (
+    edition_id INTEGER NOT NULL REFERENCES edition(id) ON DELETE CASCADE,
+    section TEXT NOT NULL,
+    complete INTEGER NOT NULL CHECK (complete IN (0, 1)),
+    expected INTEGER,
+    note TEXT,
+    PRIMARY KEY (edition_id, section)
+);
+
+CREATE TABLE entry (
+    id TEXT PRIMARY KEY,                  -- '2025-1a2b3c4d', stable for a drug within an edition variant
+    edition_id INTEGER NOT NULL REFERENCES edition(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,                    -- normalised name | dosage form: stable across editions
+    seq INTEGER NOT NULL,
+    section TEXT NOT NULL,
+    subsection TEXT,
+    number INTEGER,
+    star_of INTEGER,
+    name TEXT NOT NULL,
+    name_published TEXT NOT NULL,
+    dosage_form TEXT,
+    class TEXT CHECK (class IS NULL OR class IN ('甲', '乙')),
+    category_code TEXT,
+    category_path TEXT,
+    remark TEXT,
+    flags TEXT NOT NULL DEFAULT '[]',     -- JSON array of markers
+    payment_standard TEXT,                -- as published; '*' when confidential
+    standards TEXT NOT NULL DEFAULT '[]', -- JSON array of {amount, spec, confidential}
+    agreement_text TEXT,
+    agreement_start TEXT,
+    agreement_end TEXT,
+    ethnic INTEGER NOT NULL DEFAULT 0,
+    pinyin TEXT NOT NULL DEFAULT '',      -- full pinyin, letters and digits only
+    initials TEXT NOT NULL DEFAULT '',    -- pinyin initials, letters and digits only
+    UNIQUE (edition_id, section, key)
+);
+CREATE INDEX entry_edition_seq ON entry(edition_id, seq);
+CREATE INDEX entry_key ON entry(key);
+CREATE INDEX entry_name ON entry(edition_id, name);
+CREATE INDEX entry_initials ON entry(edition_id, initials);
+CREATE INDEX entry_pinyin ON entry(edition_id, pinyin);
+CREATE INDEX entry_number ON entry(number);
+CREATE INDEX entry_category ON entry(category_code);
+
+-- Chinese search: one token per character (unicode61 would treat a run of Chinese as one token).
+-- rowid = entry.rowid. Entries are inserted shortest name first, so FTS results in rowid
+-- order are already ranked by name length and LIMIT can stop early.
+CREATE VIRTUAL TABLE entry_fts USING fts5(chars, tokenize='unicode61 remove_diacritics 0');

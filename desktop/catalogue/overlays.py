@@ -1,0 +1,149 @@
+"""Lists laid over an edition (dual-channel, two-disease, transitions, ...): records and SQL.
+
+An overlay names drugs the way its notice does; it matches catalogue entries by
+``normalise.match_key`` of the generic name (and dosage form when the notice gives one).
+An overlay is ``complete`` only when it carries the whole list it stands for; a partial
+overlay (only the drugs a notice happens to name) can say "listed" but never "not listed".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlite_utils import Database
+
+from desktop.catalogue.normalise import match_key
+
+# Overlay kinds.
+DUAL_CHANNEL = "dual_channel"  # 双通道药品
+TWO_DISEASES = "two_diseases"  # 两病用药
+TRANSITION = "transition"  # 谈判药品续约失败后的过渡期
+SINGLE_PAYMENT = "single_payment"  # 单行支付药品
+HIGH_VALUE = "high_value"  # 高值药品（"三定"管理）
+CRITICAL_ILLNESS = "critical_illness"  # 大病保险药品
+SELF_PAY_RATIO = "self_pay_ratio"  # 乙类先行自付比例（按药品）
+KINDS = (DUAL_CHANNEL, TWO_DISEASES, TRANSITION, SINGLE_PAYMENT, HIGH_VALUE, CRITICAL_ILLNESS, SELF_PAY_RATIO)
+
+KIND_LABELS = {
+    DUAL_CHANNEL: "双通道药品",
+    TWO_DISEASES: "两病用药",
+    TRANSITION: "谈判药品过渡期",
+    SINGLE_PAYMENT: "单行支付药品",
+    HIGH_VALUE: "高值药品",
+    CRITICAL_ILLNESS: "大病保险药品",
+    SELF_PAY_RATIO: "乙类先行自付比例",
+}
+
+
+@dataclass(frozen=True)
+class OverlayInfo:
+    overlay_id: str
+    kind: str
+    region: str  # 'national', 'jilin', 'hunan', 'weihai'
+    title: str
+    complete: bool
+    document: str | None = None
+    published: date | None = None
+    effective_start: date | None = None
+    effective_end: date | None = None
+    note: str | None = None  # why partial / what is missing
+
+
+@dataclass(frozen=True)
+class OverlayItem:
+    name: str
+    action: str  # 'add', 'remove', 'set'
+    dosage_form: str | None = None
+    attrs: dict[str, str] = field(default_factory=dict)
+    start: date | None = None
+    end: date | None = None
+    source: str | None = None
+
+    def active_on(self, day: date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
+class OverlayFact:
+    """One overlay item that concerns an entry, with the overlay it comes from."""
+
+    overlay: OverlayInfo
+    item: OverlayItem
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _date(s: str | None) -> date | None:
+    return date.fromisoformat(s) if s else None
+
+
+def store_overlay(db: Database, info: OverlayInfo, items: list[OverlayItem], *, package_id: str | None = None) -> int:
+    """Install an overlay, replacing one with the same id (inside the caller's transaction)."""
+    with db.atomic():
+        db.execute("delete from overlay where overlay_id = ?", [info.overlay_id])
+        pk = db["overlay"].insert(
+            {
+                "overlay_id": info.overlay_id, "kind": info.kind, "region": info.region, "title": info.title,
+                "document": info.document, "published": _iso(info.published),
+                "effective_start": _iso(info.effective_start), "effective_end": _iso(info.effective_end),
+                "complete": int(info.complete), "note": info.note, "package_id": package_id,
+                "loaded_at": datetime.now().isoformat(timespec="seconds"),
+            }
+        ).last_pk
+        db["overlay_item"].insert_all(
+            {
+                "overlay_id": pk, "name": it.name, "dosage_form": it.dosage_form, "match_key": match_key(it.name),
+                "action": it.action, "attrs": json.dumps(it.attrs, ensure_ascii=False), "start": _iso(it.start),
+                "end": _iso(it.end), "source": it.source,
+            }
+            for it in items
+        )
+    return int(pk)
+
+
+def _info(row: dict) -> OverlayInfo:
+    return OverlayInfo(
+        overlay_id=row["overlay_id"], kind=row["kind"], region=row["region"], title=row["title"],
+        complete=bool(row["complete"]), document=row["document"], published=_date(row["published"]),
+        effective_start=_date(row["effective_start"]), effective_end=_date(row["effective_end"]), note=row["note"],
+    )
+
+
+def overlays(db: Database, region: str | None = None) -> list[OverlayInfo]:
+    """Installed overlays of a region and the national ones (all overlays when region is None)."""
+    if region is None:
+        rows = db.query("select * from overlay order by region, kind, overlay_id")
+    else:
+        rows = db.query(
+            "select * from overlay where region in ('national', ?) order by region, kind, overlay_id", [region]
+        )
+    return [_info(row) for row in rows]
+
+
+def facts_for(db: Database, region: str, name: str, dosage_form: str | None = None) -> list[OverlayFact]:
+    """Overlay items of the region (and national ones) that name this drug.
+
+    An item without a dosage form matches every form of the name; one with a form matches
+    only that form (match_key comparison). The caller decides by date (``item.active_on``).
+    """
+    key = match_key(name)
+    form_key = match_key(dosage_form)
+    out = []
+    for row in db.query(
+        "select o.*, i.name as item_name, i.dosage_form as item_form, i.action, i.attrs, i.start, i.end, "
+        "i.source as item_source from overlay_item i join overlay o on o.id = i.overlay_id "
+        "where i.match_key = ? and o.region in ('national', ?) order by o.id, i.id",
+        [key, region],
+    ):
+        if row["item_form"] and form_key and match_key(row["item_form"]) != form_key:
+            continue
+        item = OverlayItem(
+            name=row["item_name"], action=row["action"], dosage_form=row["item_form"], attrs=json.loads(row["attrs"]),
+            start=_date(row["start"]), end=_date(row["end"]), source=row["item_source"],
+        )
+        out.append(OverlayFact(_info(row), item))
+    return out

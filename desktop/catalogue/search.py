@@ -1,0 +1,111 @@
+"""The one search box: Chinese fragments, pinyin, official numbers, category codes, ids.
+
+Ranked exact, then prefix, then substring; ties by shorter name. Results come from the
+edition in force on the day asked (the nearest edition, said plainly, when none is).
+No query scans the table: Chinese goes through FTS5 over space-separated characters,
+pinyin through B-tree ranges on the initials and full-pinyin columns, numbers and codes
+through their indexes. Rows are stored shortest name first, so rowid order is rank order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from sqlite_utils import Database
+
+from desktop.catalogue import records as r
+from desktop.catalogue import store
+from desktop.catalogue.normalise import normalise_name
+from desktop.catalogue.store import ENTRY_SELECT, EditionChoice, fts_chars, row_to_entry
+
+#: Category codes: X/Z, an anatomical or functional group letter, then digits and letters (XA01, ZA01C).
+_CATEGORY = re.compile(r"^[XZxz][A-Za-z](\d{2}[A-Za-z0-9]*)?$")
+_ENTRY_ID = re.compile(r"^\d{4}-[0-9a-f]{8}$")
+
+EXACT, PREFIX, SUBSTRING = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    choice: EditionChoice
+    entries: tuple[r.Entry, ...]
+
+    @property
+    def note(self) -> str | None:
+        return self.choice.note
+
+
+def _range_end(prefix: str) -> str:
+    """The smallest string greater than every string starting with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+class Searcher:
+    """Runs queries against one database; cheap to create, holds no state between queries."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def search(self, query: str, *, day: date | None = None, limit: int = 50) -> SearchResult:
+        choice = store.edition_on(self.db, day or date.today())
+        text = normalise_name(query).strip() if query else ""
+        if not text or choice.edition is None:
+            return SearchResult(query, choice, ())
+        found: dict[str, tuple[int, int, r.Entry]] = {}
+        for tier, rows in self._candidates(text, choice.edition.id, limit):
+            for row in rows:
+                entry = row_to_entry(row)
+                if entry.id not in found or found[entry.id][0] > tier:
+                    found[entry.id] = (tier, len(found), entry)
+        ranked = sorted(found.values(), key=lambda t: (t[0], len(t[2].name), t[2].seq))
+        return SearchResult(query, choice, tuple(t[2] for t in ranked[:limit]))
+
+    def _q(self, where: str, params: list[object], limit: int, order: str = "e.rowid") -> list[dict]:
+        return list(self.db.query(f"{ENTRY_SELECT} where {where} order by {order} limit ?", [*params, limit]))
+
+    def _candidates(self, text: str, edition_id: int, limit: int):  # type: ignore[no-untyped-def]
+        ed = "e.edition_id = ? and "
+        if _ENTRY_ID.match(text):
+            yield EXACT, self._q("e.id = ?", [text], limit)
+        if text.isdigit():
+            n = int(text)
+            yield EXACT, self._q(ed + "(e.number = ? or e.star_of = ?)", [edition_id, n, n], limit, "e.seq")
+            return
+        if _CATEGORY.match(text):
+            code = text.upper()
+            yield EXACT, self._q(ed + "e.category_code = ?", [edition_id, code], limit, "e.seq")
+            yield PREFIX, self._q(
+                ed + "e.category_code >= ? and e.category_code < ?", [edition_id, code, _range_end(code)], limit,
+                "e.seq",
+            )
+        if text.isascii():
+            q = re.sub(r"[^a-z0-9]", "", text.lower())
+            if not q:
+                return
+            for column in ("initials", "pinyin"):
+                yield EXACT, self._q(ed + f"e.{column} = ?", [edition_id, q], limit)
+                yield PREFIX, self._q(ed + f"e.{column} >= ? and e.{column} < ?", [edition_id, q, _range_end(q)], limit)
+            return
+        yield EXACT, self._q(ed + "e.name = ?", [edition_id, text], limit)
+        tokens = fts_chars(text).split()
+        if not tokens:
+            return
+        phrase = '"' + " ".join(tokens) + '"'
+        if tokens[-1].isascii():  # "维生素b" while typing "维生素b12"
+            phrase += " *"
+        for tier, match in ((PREFIX, "^ " + phrase), (SUBSTRING, phrase)):
+            yield tier, list(
+                self.db.query(
+                    "select e.*, d.name as edition_name from entry_fts f join entry e on e.rowid = f.rowid "
+                    "join edition d on d.id = e.edition_id "
+                    "where entry_fts match ? and e.edition_id = ? order by f.rowid limit ?",
+                    [match, edition_id, limit],
+                )
+            )
+
+
+def search(db: Database, query: str, *, day: date | None = None, limit: int = 50) -> SearchResult:
+    return Searcher(db).search(query, day=day, limit=limit)
