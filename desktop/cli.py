@@ -73,6 +73,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已取消。", file=sys.stderr)
         return 130
+    except Exception:  # a bug: log the traceback, never show it to staff
+        log = _log_crash()
+        print(f"内部错误，操作未完成。详细信息已记录在 {log}，请联系技术支持。", file=sys.stderr)
+        return 1
+
+
+def _log_crash() -> str:
+    import logging
+    import traceback
+
+    from desktop import paths
+
+    try:
+        path = paths.data_dir() / "yaomu-error.log"
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(traceback.format_exc() + "\n")
+        return str(path)
+    except OSError:
+        logging.getLogger(__name__).exception("internal error")
+        return "（无法写入日志）"
 
 
 if __name__ == "__main__":  # pragma: no cover
