@@ -25,3 +25,41 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"official data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def real_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file with the bundled catalogue (2024 revised + 2025), built once per session.
+
+    Tests must not write to it: copy it (``real_db_copy``) to change anything.
+    """
+    from desktop.catalogue import bundled
+
+    path = tmp_path_factory.mktemp("real") / "catalogue.sqlite3"
+    bundled.install(path)
+    return path
+
+
+@pytest.fixture()
+def real_db(real_db_path: Path):  # type: ignore[no-untyped-def]
+    """A read-only connection to the bundled catalogue."""
+    from desktop.catalogue import store
+
+    db = store.open_db(real_db_path, readonly=True)
+    yield db
+    db.close()
+
+
+@pytest.fixture()
+def real_db_copy(real_db_path: Path, tmp_path: Path) -> Path:
+    """A private, writable copy of the bundled catalogue database."""
+    import sqlite3
+
+    target = tmp_path / "catalogue.sqlite3"
+    src = sqlite3.connect(real_db_path)
+    dst = sqlite3.connect(target)
+    with dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    return target
