@@ -81,16 +81,34 @@ SPEC_2024_REVISED = EditionSpec(
 
 # 2025 edition (医保发〔2025〕33号), in force from 2026-01-01: nrdl-2025/medins-2025.txt 凡例 and
 # data/README.md (★ counts counted in the official text).
+#
+# The 凡例 counts 品种 (item numbers); measure() counts numbered rows. Three figures differ in 2025:
+# - 凡例 (二) 西药甲类 393 / 中成药甲类 246 include the numbers whose numbered row is 乙 and only a ★ row
+#   is 甲 (西药 3, 5, 520, 525, 527, 531, 534, 545, 550, 556, 638, 1083, 1275, 1331; 中成药 880 六神丸):
+#   measure() finds 379 / 245.
+# - 凡例 (四) 限生育保险 4 品种 are 西药 570, 572, 605 (“限子宫肌瘤患者或生育保险”) and 中成药 ★(985)
+#   益母草注射液: measure() (numbered rows whose remark says 限生育保险) finds 2.
+# Until measure() counts 品种, the totals below hold what it counts and ``notes`` the 凡例 figures, which
+# tests/catalogue/sources/test_nrdl2025.py asserts item by item.
 SPEC_2025 = EditionSpec(
     name="2025",
     variant="official",
     totals={
-        M_WEST: 1446, M_WEST_A: 393, M_WEST_STAR: 554, M_TCM: 1335, M_TCM_A: 246, M_TCM_STAR: 108,
+        M_WEST: 1446, M_WEST_A: 379, M_WEST_STAR: 554, M_TCM: 1335, M_TCM_A: 245, M_TCM_STAR: 108,
         M_ETHNIC: 95, M_NEGO_WEST: 411, M_NEGO_TCM: 61, M_PIECES: 892, M_PIECES_ALONE: 116,
-        M_WORK_INJURY: 5, M_MATERNITY: 4, M_COMMERCIAL: 19,
+        # Not stated by the 凡例; counted in the text (五、(二)): 31 named pieces and the entry
+        # “各种动物脏器(鸡内金除外)和胎、鞭、尾、筋、骨” (the NHSA query of 2024 also lists 32).
+        M_PIECES_EXCLUDED: 32,
+        M_WORK_INJURY: 5, M_MATERNITY: 2, M_COMMERCIAL: 19,
     },
+    # 凡例 (十四) 西药 292-309 胃肠外营养液, (十五) 1367-1381 肠内营养剂.
     inpatient_nutrition=range(292, 310),
     nutrition_screening=range(1367, 1382),
+    notes={
+        M_WEST_A: "凡例：西药甲类药品 393 个（按品种计，含仅★行为甲类的 14 个编号）",
+        M_TCM_A: "凡例：中成药甲类药品 246 个（按品种计，含仅★行为甲类的 1 个编号）",
+        M_MATERNITY: "凡例：限生育保险基金准予支付费用的品种 4 个（含中成药★(985)及西药605号）",
+    },
 )
 
 SPECS = {(s.name, s.variant): s for s in (SPEC_2024_FIRST, SPEC_2024_REVISED, SPEC_2025)}
