@@ -1,0 +1,197 @@
+"""Composition root of the window: arguments -> paths -> database -> QApplication -> fonts -> MainWindow."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+from desktop import APP_NAME, APP_ORG, APP_TITLE, __version__, paths
+from desktop.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+#: Point size of the application font: readable at arm's length at a counter.
+FONT_POINT_SIZE = 11
+
+
+def _log_file() -> Path | None:
+    try:
+        return paths.data_dir() / "yaomu.log"
+    except OSError:
+        return None
+
+
+def setup_logging() -> Path | None:
+    target = _log_file()
+    if target is not None and not logging.getLogger().handlers:
+        logging.basicConfig(
+            filename=target, level=logging.INFO, encoding="utf-8",
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+    return target
+
+
+def register_fonts(app: object) -> str | None:
+    """Register the bundled fonts (resources/fonts/*.ttc, *.ttf) and make the first one the app font.
+
+    Returns:
+        The family now used, or None when no bundled font could be loaded (Qt then draws boxes
+        for Chinese on machines without a CJK font, so this is logged as an error).
+    """
+    from PySide6.QtGui import QFont, QFontDatabase
+
+    family = None
+    folder = paths.resource_path("fonts")
+    for font_file in sorted(folder.glob("*.tt[cf]")):
+        font_id = QFontDatabase.addApplicationFont(str(font_file))
+        families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+        if not families:
+            log.error("could not load bundled font %s", font_file)
+            continue
+        family = family or families[0]
+    if family is None:
+        log.error("no bundled font in %s: Chinese text may not render", folder)
+        return None
+    font = QFont(family, FONT_POINT_SIZE)
+    app.setFont(font)  # type: ignore[attr-defined]
+    return family
+
+
+def install_excepthook(smoke_test: bool = False) -> None:
+    """Anything that escapes a slot is logged and shown in a Chinese crash dialog (never lost, never a traceback)."""
+
+    def hook(kind: type[BaseException], err: BaseException, tb: TracebackType | None) -> None:
+        if isinstance(err, KeyboardInterrupt):
+            sys.__excepthook__(kind, err, tb)
+            return
+        text = "".join(traceback.format_exception(kind, err, tb))
+        if isinstance(err, UserFacingError):
+            log.warning("user-facing error reached the top: %s", err)
+            message, title, icon = str(err), "提示", "warning"
+        else:
+            log.error("internal error:\n%s", text)
+            where = _log_file()
+            message = (
+                "药目遇到了内部错误，当前操作没有完成。\n"
+                f"错误详情已记录到日志：{where}\n"
+                "可以继续使用；如问题反复出现，请重新启动药目并把日志文件发给技术支持。"
+            )
+            title, icon = "内部错误", "critical"
+        if smoke_test:
+            print(f"错误：{message}\n{text}", file=sys.stderr)
+            sys.exit(1)
+        try:
+            from PySide6.QtWidgets import QApplication, QMessageBox
+
+            if QApplication.instance() is not None:
+                box = QMessageBox.critical if icon == "critical" else QMessageBox.warning
+                box(None, title, message)
+                return
+        except Exception:  # the dialog itself failed: fall back to stderr below
+            log.exception("crash dialog failed")
+        print(message, file=sys.stderr)
+
+    sys.excepthook = hook
+
+
+def install_catalogue(db_path: Path, *, smoke_test: bool) -> UserFacingError | None:
+    """Load the bundled catalogue off the GUI thread behind a progress dialog; return the error, if any."""
+    from PySide6.QtCore import QEventLoop, Qt
+    from PySide6.QtWidgets import QProgressDialog
+
+    from desktop.catalogue import bundled
+    from desktop.ui.workers import run_in_background
+
+    dialog = QProgressDialog("正在首次安装医保药品目录（2024年版修订、2025年版），请稍候…", "", 0, 0)
+    dialog.setWindowTitle(APP_TITLE)
+    dialog.setCancelButton(None)  # half a catalogue is worse than none: no cancel here
+    dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+    dialog.setMinimumDuration(0)
+    if not smoke_test:
+        dialog.show()
+    loop = QEventLoop()
+    outcome: dict[str, BaseException | None] = {"error": None}
+
+    def progress(done: int, total: int) -> None:
+        dialog.setMaximum(max(total, 1))
+        dialog.setValue(min(done, total))
+
+    def failed(err: BaseException) -> None:
+        outcome["error"] = err
+        loop.quit()
+
+    run_in_background(lambda job: bundled.install(db_path, on_progress=job.report), lambda _r: loop.quit(), failed,
+                      on_progress=progress)
+    loop.exec()
+    dialog.close()
+    err = outcome["error"]
+    if err is None:
+        return None
+    if isinstance(err, UserFacingError):
+        return err
+    raise err
+
+
+def run_gui(db_path: str | None, smoke_test: bool) -> int:
+    """Start the window (or, with ``smoke_test``, build it and exit 0).
+
+    Args:
+        db_path: the database file; None for the default location (or $YAOMU_DB).
+        smoke_test: open or create the database (installing the bundled catalogue when it is
+            empty), build and show the main window, then exit.
+
+    Returns:
+        The process exit code: 0, 2 when the database cannot be used (the message says why).
+    """
+    started = time.perf_counter()
+    setup_logging()
+    install_excepthook(smoke_test)
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    QCoreApplication.setOrganizationName(APP_ORG)
+    QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setApplicationVersion(__version__)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    family = register_fonts(app)
+
+    from desktop.catalogue import bundled, store
+
+    path = Path(db_path) if db_path else paths.default_db_path()
+
+    def refuse(err: UserFacingError) -> int:
+        print(f"错误：{err}", file=sys.stderr)
+        if not smoke_test:
+            from desktop.ui.main_window import show_error
+
+            show_error(None, str(err), "无法启动药目")
+        return err.exit_code
+
+    try:
+        db = store.open_db(path)
+    except UserFacingError as err:
+        return refuse(err)
+    if bundled.needs_install(db):
+        problem = install_catalogue(path, smoke_test=smoke_test)
+        if problem is not None:
+            return refuse(problem)
+
+    from desktop.ui.main_window import MainWindow
+
+    window = MainWindow(db, path)
+    window.show()
+    if smoke_test:
+        app.processEvents()
+        elapsed = time.perf_counter() - started
+        print(
+            f"smoke test ok: {window.edition_label.text()} · font {family or 'NONE'} · "
+            f"main window shown in {elapsed:.2f} s"
+        )
+        window.close()
+        db.close()
+        return 0 if family else 1
+    return app.exec()

@@ -1,0 +1,159 @@
+"""DetailPanel: the picked drug, its eligibility verdict, reasons and the conditions staff confirm."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+
+from desktop.catalogue import records as r
+from desktop.ui import services
+from desktop.ui.format import agreement_text, class_text, payment_standard_text, section_text
+
+
+def _label(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    return label
+
+
+class DetailPanel(QWidget):
+    """Shows one entry and the answer of ``rules.service.check`` for the current patient.
+
+    Signals:
+        confirmed_changed(object): the frozenset of condition codes staff ticked.
+    """
+
+    confirmed_changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.entry: r.Entry | None = None
+        self.eligibility: dict | None = None
+        self.verdict = _label()
+        self.verdict.setObjectName("verdict")
+        self.verdict.setMinimumHeight(36)
+        self.name = _label()
+        self.name.setObjectName("drugName")
+        self.fields: dict[str, QLabel] = {}
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        for key, title in (
+            ("class", "甲/乙类"), ("section", "目录部分"), ("number", "编号"), ("form", "剂型"),
+            ("category", "分类"), ("restriction", "限定支付范围"), ("standard", "医保支付标准"),
+            ("agreement", "协议有效期"), ("dual", "双通道"), ("edition", "目录版本"),
+        ):
+            self.fields[key] = _label()
+            form.addRow(title + "：", self.fields[key])
+        self.reasons = _label()
+        self.reasons.setObjectName("reasons")
+        self.conditions_box = QGroupBox("需确认的条件（Alt+数字勾选）")
+        self.conditions_layout = QVBoxLayout(self.conditions_box)
+        self.checks: dict[str, QCheckBox] = {}
+        self.note = _label()
+        self.note.setObjectName("note")
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.name)
+        layout.addWidget(self.verdict)
+        layout.addWidget(self.reasons)
+        layout.addWidget(self.conditions_box)
+        layout.addLayout(form)
+        layout.addWidget(self.note)
+        layout.addStretch(1)
+        self.show_entry(None)
+
+    def confirmed(self) -> frozenset[str]:
+        return frozenset(code for code, box in self.checks.items() if box.isChecked())
+
+    def show_entry(
+        self, entry: r.Entry | None, eligibility: dict | None = None, note: str | None = None,
+        confirmed: frozenset[str] = frozenset(),
+    ) -> None:
+        """Display ``entry`` with ``eligibility`` (``Eligibility.to_json()``).
+
+        Args:
+            entry: the picked entry (None clears the panel).
+            eligibility: the rules' answer, None while the rules are not available.
+            note: what is missing or special, said plainly.
+            confirmed: the condition codes already ticked for this entry.
+        """
+        self.entry = entry
+        self.eligibility = eligibility
+        if entry is None:
+            self.name.setText(
+                "<span style='color:#5f6368'>输入拼音首字母、中文名或编号查找药品，↑/↓ 选择，Enter 查看。</span>"
+            )
+            self.verdict.setText("")
+            self.verdict.setStyleSheet("")
+            self.reasons.setText("")
+            for label in self.fields.values():
+                label.setText("")
+            self._set_conditions([], frozenset())
+            self.conditions_box.hide()
+            self.note.setText(note or "")
+            return
+        self.name.setText(f"<b style='font-size:16pt'>{html.escape(entry.name_published.replace(chr(10), '、'))}</b>")
+        f = self.fields
+        f["class"].setText(class_text(entry) or "—")
+        f["section"].setText(section_text(entry))
+        f["number"].setText(entry.display_number or "—")
+        f["form"].setText(entry.dosage_form or "—")
+        f["category"].setText(" ".join(x for x in (entry.category_code, entry.category_path) if x) or "—")
+        f["restriction"].setText(entry.remark or "无")
+        f["standard"].setText(payment_standard_text(entry) or "—")
+        f["agreement"].setText(agreement_text(entry) or "—")
+        f["edition"].setText(f"{entry.edition}年版")
+        f["dual"].setText("—")
+        if eligibility is None:
+            self.verdict.setText(note or "")
+            self.verdict.setStyleSheet("color:#5f6368")
+            self.reasons.setText("")
+            self._set_conditions([], frozenset())
+            self.conditions_box.hide()
+            self.note.setText("")
+            return
+        verdict = str(eligibility.get("verdict", "unknown"))
+        colour = services.VERDICT_COLOURS.get(verdict, "#5f6368")
+        self.verdict.setText(f"● {html.escape(str(eligibility.get('verdict_label') or verdict))}")
+        self.verdict.setStyleSheet(
+            f"color:white; background:{colour}; font-size:15pt; font-weight:bold; padding:4px 8px; border-radius:4px"
+        )
+        reasons = eligibility.get("reasons") or []
+        self.reasons.setText(
+            "<br>".join(
+                f"• {html.escape(str(x.get('text', '')))}"
+                + (
+                    f" <span style='color:#5f6368'>〔{html.escape(str(x['source']))}〕</span>"
+                    if x.get("source") else ""
+                )
+                for x in reasons
+            )
+        )
+        if eligibility.get("edition"):
+            f["edition"].setText(str(eligibility["edition"]))
+        dual = eligibility.get("dual_channel")
+        if isinstance(dual, dict):
+            f["dual"].setText(str(dual.get("label") or dual.get("text") or dual.get("status") or "—"))
+        self._set_conditions(list(eligibility.get("conditions") or []), confirmed)
+        self.note.setText(str(eligibility.get("edition_note") or note or ""))
+        self.note.setStyleSheet("color:#b3261e" if eligibility.get("edition_note") else "")
+
+    def _set_conditions(self, conditions: list[dict], ticked: frozenset[str]) -> None:
+        for box in self.checks.values():
+            self.conditions_layout.removeWidget(box)
+            box.deleteLater()
+        self.checks = {}
+        for i, cond in enumerate(conditions, start=1):
+            code = str(cond.get("code"))
+            box = QCheckBox(f"&{i} {cond.get('text', services.CONDITIONS.get(code, code))}")
+            box.setObjectName(f"condition_{code}")
+            box.setChecked(code in ticked)
+            box.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Alt+n toggles; typing stays in the search box
+            box.toggled.connect(lambda _checked: self.confirmed_changed.emit(self.confirmed()))
+            self.conditions_layout.addWidget(box)
+            self.checks[code] = box
+        self.conditions_box.setVisible(bool(conditions))

@@ -1,0 +1,186 @@
+"""MainWindow: the counter, the catalogue browser, the dialogs behind the function keys, and the status bar."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
+from sqlite_utils import Database
+
+from desktop import APP_TITLE, __version__
+from desktop.catalogue import store
+from desktop.catalogue.records import VARIANT_LABELS
+from desktop.errors import UserFacingError
+from desktop.ui.counter_widget import CounterWidget
+
+log = logging.getLogger(__name__)
+
+
+def show_error(parent: QWidget | None, message: str, title: str = "提示") -> None:
+    """Every error staff see: a dialog with what is wrong and what to do (never a traceback)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent)
+    box.setObjectName("errorDialog")
+    box.exec()
+
+
+class MainWindow(QMainWindow):
+    """The application window. Holds the GUI thread's database connection and the database path for workers."""
+
+    def __init__(
+        self, db: Database, db_path: Path | None, *, today: Callable[[], date] = date.today,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.db_path = db_path
+        self.today = today
+        self.setWindowTitle(f"{APP_TITLE} {__version__}")
+        self.resize(1280, 800)
+
+        self.counter = CounterWidget(db, today=today)
+        self.counter.error_raised.connect(self.error)
+        self.banner = QLabel()
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("background:#fdecea; color:#b3261e; padding:6px; font-weight:bold")
+        self.banner.hide()
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("tabs")
+        self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.tabs.addTab(self.counter, "柜台")
+        self.browser: QWidget | None = None
+        self.tabs.currentChanged.connect(self._tab_changed)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        self.edition_label = QLabel()
+        self.edition_label.setObjectName("editionStatus")
+        self.statusBar().addPermanentWidget(self.edition_label, 1)
+        self.counter.day.dateChanged.connect(lambda *_: self.refresh_status())
+        self._actions()
+        self.refresh_status()
+        self.counter.focus_search()
+
+    # --- actions behind the function keys ---
+    def _actions(self) -> None:
+        menu = self.menuBar().addMenu("功能(&F)")
+        for key, title, slot in (
+            ("F5", "打印收据…", self.print_receipt),
+            ("F6", "收据记录…", self.open_receipt_history),
+            ("F7", "目录浏览", self.open_browser),
+            ("F9", "目录更新…", self.open_updates),
+            ("F12", "设置…", self.open_settings),
+        ):
+            action = QAction(f"{title}\t{key}", self)
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(slot)
+            menu.addAction(action)
+            self.addAction(action)
+            setattr(self, "action_" + key.lower(), action)
+        quit_action = QAction("退出", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        menu.addSeparator()
+        menu.addAction(quit_action)
+
+    def error(self, message: str) -> None:
+        show_error(self, message)
+        self.counter.focus_search()
+
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.counter:
+            self.counter.focus_search()
+
+    # --- status ---
+    def refresh_status(self) -> None:
+        """The status bar always says which edition answers, its variant and date; a banner when none is in force."""
+        day = self.counter.as_of()
+        choice = store.edition_on(self.db, day)
+        ed = choice.edition
+        if ed is None:
+            text = f"目录：未安装 · 日期 {day.isoformat()}"
+        else:
+            end = ed.effective_end.isoformat() if ed.effective_end else "至今"
+            text = (
+                f"目录：{ed.name}年版 · {VARIANT_LABELS.get(ed.variant, ed.variant)} · "
+                f"生效 {ed.effective_start.isoformat()}–{end} · 导入 {ed.loaded_at} · 查询日期 {day.isoformat()}"
+            )
+        self.edition_label.setText(text)
+        if choice.note:
+            self.banner.setText("⚠ " + choice.note)
+            self.banner.show()
+        else:
+            self.banner.hide()
+
+    def catalogue_changed(self) -> None:
+        """After an update or rollback: re-read editions, redo the search and the estimate."""
+        self.refresh_status()
+        self.counter.run_search(self.counter.search.text())
+        self.counter.show_current()
+        self.counter.recompute()
+        if self.browser is not None and hasattr(self.browser, "reload"):
+            self.browser.reload()
+
+    # --- screens ---
+    def open_browser(self) -> None:
+        if self.browser is None:
+            from desktop.ui.browser_widget import BrowserWidget
+
+            self.browser = BrowserWidget(self.db, today=self.counter.as_of)
+            self.browser.entry_activated.connect(self._browse_to_counter)
+            self.tabs.addTab(self.browser, "目录浏览")
+        self.tabs.setCurrentWidget(self.browser)
+        self.browser.setFocus()
+
+    def _browse_to_counter(self, entry: object) -> None:
+        self.tabs.setCurrentWidget(self.counter)
+        self.counter.current = entry  # type: ignore[assignment]
+        self.counter.show_current()
+        self.counter.focus_search()
+
+    def print_receipt(self) -> None:
+        from desktop.ui.print_flow import print_receipt
+
+        self.tabs.setCurrentWidget(self.counter)
+        try:
+            print_receipt(self, self.counter)
+        except UserFacingError as err:
+            self.error(str(err))
+        self.counter.focus_search()
+
+    def open_receipt_history(self) -> None:
+        from desktop.ui.receipt_history_dialog import ReceiptHistoryDialog
+
+        self._exec_dialog(lambda: ReceiptHistoryDialog(self.db, self))
+
+    def open_updates(self) -> None:
+        from desktop.ui.updates_dialog import UpdatesDialog
+
+        self._exec_dialog(lambda: UpdatesDialog(self.db, self.db_path, self))
+        self.catalogue_changed()
+
+    def open_settings(self) -> None:
+        from desktop.ui.settings_dialog import SettingsDialog
+
+        self._exec_dialog(lambda: SettingsDialog(self.db, self))
+        self.counter.refresh_settings()
+        self.counter.show_current()
+        self.counter.recompute()
+
+    def _exec_dialog(self, make: Callable[[], object]) -> None:
+        try:
+            dialog = make()
+            dialog.exec()  # type: ignore[attr-defined]
+        except UserFacingError as err:
+            self.error(str(err))
+        self.counter.focus_search()
