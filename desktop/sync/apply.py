@@ -1,0 +1,492 @@
+"""Apply a verified package in one transaction, record it in the history, and roll back.
+
+Steps: verify (no database) -> back up the database file (last 3 kept) -> one transaction:
+check against what is installed (already applied, older, wrong base, too many rows dropped),
+snapshot what will be replaced, write through ``store.load_edition`` / ``overlays.store_overlay``,
+insert the history row -> commit. Cancelling or any error rolls the whole transaction back;
+a killed process leaves SQLite's journal to undo it on the next open.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import socket
+import sqlite3
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from desktop.catalogue import fanli, store
+from desktop.catalogue import overlays as ov
+from desktop.catalogue import records as r
+from desktop.errors import DatabaseError, UserFacingError
+from desktop.sync import diff as d
+from desktop.sync import keys as k
+from desktop.sync import package as p
+
+#: A full edition that would drop more than this share of the rows of the variant it replaces is refused.
+MAX_DROP_SHARE = 0.20
+#: How many back-ups made before an apply are kept beside the database.
+KEEP_BACKUPS = 3
+
+ProgressFn = Callable[[int, int], None]
+CancelFn = Callable[[], bool]
+
+
+class Cancelled(UserFacingError):
+    """The user cancelled an apply; nothing was changed."""
+
+    def __init__(self) -> None:
+        super().__init__("已取消应用更新包，数据库保持不变。")
+
+
+class NothingToRollBack(UserFacingError):
+    """The history holds no applied package that can be undone."""
+
+
+def _ignore(done: int, total: int) -> None:
+    """The default progress callback."""
+
+
+@dataclass
+class ApplyReport:
+    """What an apply did, for the dialog and ``--json``."""
+
+    package_id: str
+    kind: str
+    target: str
+    history_id: int
+    diff: d.Diff
+    backup: Path | None
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": "applied", "package_id": self.package_id, "kind": self.kind, "target": self.target,
+                "history_id": self.history_id, "counts": self.diff.counts(), "backup": str(self.backup or ""),
+                "seconds": round(self.seconds, 3), "warnings": self.warnings, "diff": self.diff.to_json()}
+
+    def text(self) -> str:
+        c = self.diff.counts()
+        return (f"已应用更新包 {self.package_id}（{self.target}）：新增 {c['added']}、删除 {c['removed']}、"
+                f"变更 {c['changed']} 个药品" + (f"；叠加目录新增 {c['overlay_added']}、删除 {c['overlay_removed']} 项"
+                                               if self.kind == "overlay" else "") + "。")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: int
+    at: str
+    who: str
+    action: str
+    package_id: str
+    sha256: str
+    kind: str
+    target: str
+    sequence: int
+    publisher: str | None
+    key_id: str | None
+    summary: dict[str, Any]
+    rolled_back_by: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k_: v for k_, v in self.__dict__.items()}
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _who() -> str:
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name (service account): still record something
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def db_file(db: Database) -> Path | None:
+    """The file behind a connection (None for an in-memory database)."""
+    for _seq, name, filename in db.execute("pragma database_list").fetchall():
+        if name == "main" and filename:
+            return Path(filename)
+    return None
+
+
+def _open(db_or_path: Database | Path | str) -> tuple[Database, bool]:
+    if isinstance(db_or_path, Database):
+        return db_or_path, False
+    return store.open_db(db_or_path), True
+
+
+def _current(db: Database, target: str) -> dict[str, Any] | None:
+    """The latest apply of a target that has not been rolled back."""
+    rows = list(db.query(
+        "select * from sync_history where target = ? and action = 'apply' and rolled_back_by is null "
+        "order by id desc limit 1", [target]))
+    return rows[0] if rows else None
+
+
+def _edition_row(db: Database, name: str) -> dict[str, Any] | None:
+    rows = list(db.query("select * from edition where name = ?", [name]))
+    return rows[0] if rows else None
+
+
+def _installed_rows(db: Database, edition_id: int) -> list[r.SourceRow]:
+    return [
+        r.SourceRow(section=e.section, name_published=e.name_published, seq=e.seq, subsection=e.subsection,
+                    number=e.number, star_of=e.star_of, dosage_form=e.dosage_form, drug_class=e.drug_class,
+                    category_code=e.category_code, category_path=e.category_path, remark=e.remark,
+                    payment_standard=e.payment_standard, agreement_text=e.agreement_text, ethnic=e.ethnic)
+        for e in store.entries(db, edition_id)
+    ]
+
+
+# --- checks against the installed state -------------------------------------------------------
+
+
+def _check_conflicts(db: Database, pkg: p.VerifiedPackage) -> None:
+    m = pkg.manifest
+    same = list(db.query(
+        "select id from sync_history where action = 'apply' and rolled_back_by is null and (package_id = ? or sha256 = ?)",
+        [m.package_id, pkg.sha256]))
+    if same:
+        raise p.PackageConflict(
+            "already_applied", f"更新包 {m.package_id} 已经应用过，无需重复应用。",
+            hint="可用 yaomu sync history 查看已应用的更新包。数据库保持不变。",
+        )
+    current = _current(db, m.target)
+    if current and current["sequence"] >= m.sequence:
+        raise p.PackageConflict(
+            "older", f"更新包 {m.package_id}（序号 {m.sequence}）比已安装的 {current['package_id']}"
+            f"（序号 {current['sequence']}）旧或同级，不能覆盖较新的内容。",
+            hint="如确需退回旧内容，请使用 yaomu sync rollback。数据库保持不变。",
+        )
+
+
+def _check_base(db: Database, pkg: p.VerifiedPackage) -> dict[str, Any]:
+    m = pkg.manifest
+    assert m.base is not None and m.edition is not None
+    installed = _edition_row(db, m.edition.name)
+    if installed is None:
+        raise p.PackageConflict(
+            "base_missing", f"修订包 {m.package_id} 需要先安装基础包 {m.base['package_id']}，但本机没有 {m.edition.name} 年版目录。",
+            hint="请先应用该版本的完整目录包，再应用修订包。数据库保持不变。",
+        )
+    if installed["package_id"] != m.base["package_id"]:
+        raise p.PackageConflict(
+            "wrong_base", f"修订包 {m.package_id} 基于 {m.base['package_id']}，而本机安装的是 "
+            f"{installed['package_id'] or '未通过更新包安装的目录'}，二者不符。",
+            hint="请向发布方索取针对本机已安装版本的修订包，或先应用其基础包。数据库保持不变。",
+        )
+    return installed
+
+
+def _apply_revision_rows(base: list[r.SourceRow], pkg: p.VerifiedPackage) -> list[r.SourceRow]:
+    rows = {p.row_key(x): x for x in base}
+    for ref in pkg.removed:
+        if ref not in rows:
+            raise p.PackageConflict("bad_reference", f"修订包要删除的药品 {ref[0]}（{ref[1]}）不在已安装的目录中。")
+        del rows[ref]
+    for x in pkg.changed:
+        if p.row_key(x) not in rows:
+            raise p.PackageConflict("bad_reference", f"修订包要变更的药品 {x.name_published}（{x.section}）不在已安装的目录中。")
+        rows[p.row_key(x)] = x
+    for x in pkg.added:
+        if p.row_key(x) in rows:
+            raise p.PackageConflict("bad_reference", f"修订包要新增的药品 {x.name_published}（{x.section}）已在目录中。")
+        rows[p.row_key(x)] = x
+    out = sorted(rows.values(), key=lambda x: x.seq)
+    return out
+
+
+def _check_drop(old_count: int, new_count: int, label: str) -> None:
+    if old_count and new_count < old_count * (1 - MAX_DROP_SHARE):
+        raise p.PackageConflict(
+            "too_many_dropped", f"{label}将使目录从 {old_count} 行减少到 {new_count} 行（减少超过 {int(MAX_DROP_SHARE * 100)}%），"
+            "为防止误删已拒绝。", hint="请确认更新包完整；数据库保持不变。",
+        )
+
+
+# --- staging: what the package would install --------------------------------------------------
+
+
+@dataclass
+class Staged:
+    pkg: p.VerifiedPackage
+    diff: d.Diff
+    data: r.EditionData | None = None
+    overlay_items: list[ov.OverlayItem] = field(default_factory=list)
+
+
+def _stage(db: Database, pkg: p.VerifiedPackage) -> Staged:
+    """Check the package against the installed state and work out what it installs (no writes)."""
+    m = pkg.manifest
+    _check_conflicts(db, pkg)
+    if m.kind == "overlay":
+        assert m.overlay is not None
+        old_items = _overlay_items(db, m.overlay.overlay_id)
+        old_ids = {_item_ident(x) for x in old_items}
+        new_ids = {_item_ident(x) for x in pkg.items}
+        dd = d.Diff(m.target, m.kind, _overlay_label(db, m.overlay.overlay_id), m.overlay.title)
+        dd.overlay_added = [_item_json(x) for x in pkg.items if _item_ident(x) not in old_ids]
+        dd.overlay_removed = [_item_json(x) for x in old_items if _item_ident(x) not in new_ids]
+        if not m.overlay.complete:
+            dd.notes.append(f"注意：此叠加目录不完整——{m.overlay.note}")
+        return Staged(pkg, dd, overlay_items=pkg.items)
+    assert m.edition is not None
+    installed = _edition_row(db, m.edition.name)
+    if m.kind == "revision":
+        installed = _check_base(db, pkg)
+    old_rows = _installed_rows(db, installed["id"]) if installed else []
+    new_rows = _apply_revision_rows(old_rows, pkg) if m.kind == "revision" else pkg.rows
+    if m.kind == "revision":
+        p.check_rows(new_rows, m.sections)
+    _check_drop(len(old_rows), len(new_rows), f"更新包 {m.package_id} ")
+    old_sections = store.section_info(db, installed["id"]) if installed else {}
+    label = r.VARIANT_LABELS.get(m.edition.variant, m.edition.variant)
+    dd = d.diff_rows(
+        [d.from_source(x) for x in old_rows], [d.from_source(x) for x in new_rows],
+        old_sections=old_sections, new_sections=m.sections, target=m.target, kind=m.kind,
+        installed=(f"{installed['name']}年版（{r.VARIANT_LABELS.get(installed['variant'], installed['variant'])}，"
+                   f"{len(old_rows)} 行）") if installed else None,
+        incoming=f"{m.edition.name}年版（{label}，{len(new_rows)} 行）",
+    )
+    for s in m.sections.values():
+        if not s.complete:
+            dd.notes.append(f"注意：{s.section}部分不完整{('——' + s.note) if s.note else ''}。")
+    data = r.EditionData(info=m.edition, rows=new_rows, sections=dict(m.sections))
+    return Staged(pkg, dd, data=data)
+
+
+def _item_ident(x: ov.OverlayItem) -> tuple[str, str, str, str]:
+    from desktop.catalogue.normalise import match_key
+
+    return match_key(x.name), match_key(x.dosage_form), x.action, json.dumps(x.attrs, sort_keys=True)
+
+
+def _item_json(x: ov.OverlayItem) -> dict[str, Any]:
+    return {"name": x.name, "dosage_form": x.dosage_form, "action": x.action, "attrs": x.attrs,
+            "start": x.start.isoformat() if x.start else None, "end": x.end.isoformat() if x.end else None,
+            "source": x.source}
+
+
+def _overlay_items(db: Database, overlay_id: str) -> list[ov.OverlayItem]:
+    from datetime import date
+
+    def dt(s: str | None) -> date | None:
+        return date.fromisoformat(s) if s else None
+
+    return [
+        ov.OverlayItem(name=row["name"], action=row["action"], dosage_form=row["dosage_form"],
+                       attrs=json.loads(row["attrs"]), start=dt(row["start"]), end=dt(row["end"]), source=row["source"])
+        for row in db.query(
+            "select i.* from overlay_item i join overlay o on o.id = i.overlay_id where o.overlay_id = ? order by i.id",
+            [overlay_id])
+    ]
+
+
+def _overlay_label(db: Database, overlay_id: str) -> str | None:
+    rows = list(db.query("select title from overlay where overlay_id = ?", [overlay_id]))
+    return rows[0]["title"] if rows else None
+
+
+# --- snapshots for rollback -------------------------------------------------------------------
+
+
+def _snapshot(db: Database, kind: str, target: str) -> bytes:
+    if kind == "overlay":
+        head = list(db.query("select * from overlay where overlay_id = ?", [target]))
+        items = list(db.query("select * from overlay_item where overlay_id = ?", [head[0]["id"]])) if head else []
+        doc: dict[str, Any] = {"kind": "overlay", "target": target, "overlay": head[0] if head else None, "items": items}
+    else:
+        head = list(db.query("select * from edition where name = ?", [target]))
+        if head:
+            eid = head[0]["id"]
+            sections = list(db.query("select * from edition_section where edition_id = ?", [eid]))
+            cur = db.execute("select * from entry where edition_id = ? order by rowid", [eid])
+            cols = [c[0] for c in cur.description]
+            entries = {"columns": cols, "rows": cur.fetchall()}
+        else:
+            sections, entries = [], {"columns": [], "rows": []}
+        doc = {"kind": "edition", "target": target, "edition": head[0] if head else None, "sections": sections,
+               "entries": entries}
+    return zlib.compress(json.dumps(doc, ensure_ascii=False).encode("utf-8"), 1)
+
+
+def _restore(db: Database, snapshot: bytes) -> None:
+    doc = json.loads(zlib.decompress(snapshot).decode("utf-8"))
+    if doc["kind"] == "overlay":
+        db.execute("delete from overlay where overlay_id = ?", [doc["target"]])
+        if doc["overlay"]:
+            db["overlay"].insert(doc["overlay"])
+            db["overlay_item"].insert_all(doc["items"])
+        return
+    store.delete_edition(db, doc["target"])
+    if not doc["edition"]:
+        return
+    db["edition"].insert(doc["edition"])
+    db["edition_section"].insert_all(doc["sections"])
+    cols = doc["entries"]["columns"]
+    placeholders = ", ".join("?" for _ in cols)
+    db.conn.executemany(f"insert into entry ({', '.join(cols)}) values ({placeholders})", doc["entries"]["rows"])
+    indexed = db.execute("select rowid, name from entry where edition_id = ?", [doc["edition"]["id"]]).fetchall()
+    db.conn.executemany("insert into entry_fts(rowid, chars) values (?, ?)",
+                        [(rowid, store.fts_chars(name)) for rowid, name in indexed])
+
+
+# --- public API -------------------------------------------------------------------------------
+
+
+def verify_package(pkg_path: Path | str, trust: dict[str, k.PublicKey] | None = None) -> p.VerifiedPackage:
+    """Verify signature, hashes, limits and rows (no database). See ``desktop.sync.package``."""
+    return p.verify_package(pkg_path, trust)
+
+
+def diff_package(db: Database, pkg_path: Path | str, trust: dict[str, k.PublicKey] | None = None) -> d.Diff:
+    """What applying the package would change, without changing anything.
+
+    Raises:
+        PackageError: the package would be refused (the diff of a refused package is meaningless).
+    """
+    pkg = p.verify_package(pkg_path, trust)
+    return _stage(db, pkg).diff
+
+
+def apply_package(
+    db_or_path: Database | Path | str,
+    pkg_path: Path | str,
+    *,
+    on_progress: ProgressFn | None = None,
+    should_cancel: CancelFn | None = None,
+    yes: bool = True,
+    confirm: Callable[[d.Diff], bool] | None = None,
+    trust: dict[str, k.PublicKey] | None = None,
+    backup: bool = True,
+) -> ApplyReport:
+    """Verify, stage, validate and apply a package in one transaction, with a history row.
+
+    Args:
+        db_or_path: an open writable database, or a database file path (opened and closed here).
+        pkg_path: the package file.
+        on_progress: called as ``on_progress(done, total)`` while rows are written.
+        should_cancel: polled between steps and row batches; True rolls back and raises ``Cancelled``.
+        yes: apply without asking; with False, ``confirm(diff)`` decides (refusal raises ``Cancelled``).
+        trust: publisher keys (default resources/trust/).
+        backup: copy the database file beside itself first (last ``KEEP_BACKUPS`` kept).
+
+    Raises:
+        PackageError: the package is refused; the database is unchanged.
+        Cancelled: cancelled by the user; the database is unchanged.
+    """
+    started = time.perf_counter()
+    progress = on_progress or _ignore
+    cancel = should_cancel or (lambda: False)
+    pkg = p.verify_package(pkg_path, trust, should_cancel=cancel)
+    db, owned = _open(db_or_path)
+    try:
+        if cancel():
+            raise Cancelled()
+        if not yes:  # show the diff first; staged again inside the transaction below
+            if confirm is None or not confirm(_stage(db, pkg).diff):
+                raise Cancelled()
+        else:  # cheap checks before the back-up, so a refused package costs nothing
+            _check_conflicts(db, pkg)
+            if pkg.kind == "revision":
+                _check_base(db, pkg)
+        path = db_file(db)
+        backup_path = store.backup(db, path, reason="sync", keep=KEEP_BACKUPS) if (backup and path) else None
+
+        def step(done: int, total: int) -> None:
+            if cancel():
+                raise Cancelled()
+            progress(done, total)
+
+        try:
+            with db.atomic():
+                staged = _stage(db, pkg)  # again inside the transaction: nobody changed it in between
+                m = pkg.manifest
+                snapshot = _snapshot(db, "overlay" if m.kind == "overlay" else "edition", m.target)
+                if m.kind == "overlay":
+                    assert m.overlay is not None
+                    step(0, len(staged.overlay_items))
+                    ov.store_overlay(db, m.overlay, staged.overlay_items, package_id=m.package_id)
+                    step(len(staged.overlay_items), len(staged.overlay_items))
+                else:
+                    assert staged.data is not None
+                    spec = fanli.SPECS.get((m.edition.name, m.edition.variant)) if m.edition else None
+                    step(0, len(staged.data.rows))
+                    store.load_edition(db, staged.data, spec, package_id=m.package_id, on_progress=step)
+                if cancel():
+                    raise Cancelled()
+                summary = {"counts": staged.diff.counts(), "label": staged.diff.incoming,
+                           "installed_before": staged.diff.installed, "notes": staged.diff.notes}
+                history_id = db["sync_history"].insert({
+                    "at": datetime.now().isoformat(timespec="seconds"), "who": _who(), "action": "apply",
+                    "package_id": m.package_id, "sha256": pkg.sha256, "kind": m.kind, "target": m.target,
+                    "sequence": m.sequence, "publisher": pkg.publisher or m.publisher, "key_id": pkg.key_id,
+                    "summary": json.dumps(summary, ensure_ascii=False), "snapshot": snapshot,
+                }).last_pk
+        except sqlite3.OperationalError as err:
+            raise DatabaseError(f"写入数据库失败：{err}", hint="数据库可能被其他程序占用或磁盘已满；数据库保持不变，请稍后重试。") from err
+        return ApplyReport(m.package_id, m.kind, m.target, int(history_id), staged.diff, backup_path,
+                           time.perf_counter() - started, list(staged.diff.notes))
+    finally:
+        if owned:
+            db.close()
+
+
+def history(db: Database) -> list[HistoryEntry]:
+    """Every apply and rollback, newest first."""
+    return [
+        HistoryEntry(row["id"], row["at"], row["who"], row["action"], row["package_id"], row["sha256"], row["kind"],
+                     row["target"], row["sequence"], row["publisher"], row["key_id"], json.loads(row["summary"]),
+                     row["rolled_back_by"])
+        for row in db.query("select id, at, who, action, package_id, sha256, kind, target, sequence, publisher, "
+                            "key_id, summary, rolled_back_by from sync_history order by id desc")
+    ]
+
+
+def rollback(db_or_path: Database | Path | str, *, backup: bool = True) -> HistoryEntry:
+    """Undo the latest apply that has not been undone, restoring what it replaced.
+
+    Returns:
+        The history entry of the apply that was undone.
+
+    Raises:
+        NothingToRollBack: no apply left to undo.
+    """
+    db, owned = _open(db_or_path)
+    try:
+        rows = list(db.query(
+            "select * from sync_history where action = 'apply' and rolled_back_by is null order by id desc limit 1"))
+        if not rows:
+            raise NothingToRollBack("没有可以撤销的更新包。", hint="可用 yaomu sync history 查看更新记录。")
+        row = rows[0]
+        later = list(db.query(
+            "select package_id from sync_history where action = 'apply' and rolled_back_by is null and target = ? "
+            "and id > ?", [row["target"], row["id"]]))
+        assert not later
+        path = db_file(db)
+        if backup and path:
+            store.backup(db, path, reason="sync", keep=KEEP_BACKUPS)
+        with db.atomic():
+            _restore(db, row["snapshot"])
+            rb = db["sync_history"].insert({
+                "at": datetime.now().isoformat(timespec="seconds"), "who": _who(), "action": "rollback",
+                "package_id": row["package_id"], "sha256": row["sha256"], "kind": row["kind"], "target": row["target"],
+                "sequence": row["sequence"], "publisher": row["publisher"], "key_id": row["key_id"],
+                "summary": json.dumps({"undid": row["id"]}, ensure_ascii=False), "snapshot": None,
+            }).last_pk
+            db.execute("update sync_history set rolled_back_by = ? where id = ?", [rb, row["id"]])
+        undone = [h for h in history(db) if h.id == row["id"]][0]
+        return replace(undone)
+    finally:
+        if owned:
+            db.close()
