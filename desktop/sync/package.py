@@ -714,6 +714,13 @@ def verify_package(
 
 
 def _read_rows(pkg: VerifiedPackage, entry: FileEntry, text: str) -> None:
+    if entry.format == "jsonl":
+        # Count lines before parsing any: a runaway file is refused without building its rows.
+        lines = sum(1 for line in text.splitlines() if line.strip())
+        if lines > MAX_ROWS:
+            raise PackageLimitError("rows", f"数据文件 {entry.path} 有 {lines} 行，超过 {MAX_ROWS} 行上限。")
+        if lines != entry.rows:
+            raise IntegrityError("row_count", f"数据文件 {entry.path} 有 {lines} 行，与清单声明的 {entry.rows} 行不符。")
     count = 0
     if entry.role == "items":
         pkg.items = _overlay_items(text, entry.format, entry.path)
