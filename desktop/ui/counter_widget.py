@@ -15,11 +15,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QScrollArea,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -102,10 +104,17 @@ class CounterWidget(QWidget):
         self.results.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.results.horizontalHeader().setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
         self.results.horizontalHeader().setStretchLastSection(True)
+        self.results.setColumnWidth(COL_NAME, 220)
         self.results.setWordWrap(False)
 
         self.detail = DetailPanel()
         self.detail.setObjectName("detail")
+        detail_scroll = QScrollArea()  # long restrictions wrap inside the pane instead of widening it
+        detail_scroll.setWidget(self.detail)
+        detail_scroll.setWidgetResizable(True)
+        detail_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        detail_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        detail_scroll.setFrameShape(QFrame.Shape.NoFrame)
 
         # Patient (F3).
         self.patient_box = QGroupBox("F3 患者")
@@ -174,7 +183,7 @@ class CounterWidget(QWidget):
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
-        rl.addWidget(self.detail, 1)
+        rl.addWidget(detail_scroll, 1)
         rl.addWidget(self.patient_box)
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(left)

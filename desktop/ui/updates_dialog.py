@@ -1,0 +1,295 @@
+"""UpdatesDialog (F9): open or drop a catalogue package, see its verification and diff, apply, history, rollback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlite_utils import Database
+
+from desktop.catalogue import store
+from desktop.errors import UserFacingError
+from desktop.ui import services
+from desktop.ui.workers import Job, Pool, run_in_background
+
+HISTORY_HEADERS = ("时间", "操作", "更新包", "内容", "对象", "摘要", "操作人", "状态")
+ACTION_LABELS = {"apply": "应用", "rollback": "撤销"}
+KIND_LABELS = {"edition": "目录版本", "revision": "修订", "overlay": "地方/专项目录"}
+
+
+def _sync_api() -> Any:
+    module = services.optional("desktop.sync.apply", "verify_package", "diff_package", "apply_package", "history")
+    if module is None:
+        raise UserFacingError("目录更新模块尚未安装，暂时无法导入更新包。", hint="请联系技术支持获取新版药目。")
+    return module
+
+
+class UpdatesDialog(QDialog):
+    """Catalogue updates from signed packages.
+
+    Signals:
+        applied(object): a package was applied or rolled back (carries the report or history entry).
+    """
+
+    applied = Signal(object)
+
+    def __init__(
+        self, db: Database, db_path: Path | None, parent: QWidget | None = None, *,
+        trust: dict | None = None, pool: Pool | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.db_path = db_path
+        self.trust = trust
+        self.pool = pool
+        self.package: Path | None = None
+        self.verified: Any = None
+        self.job: Job | None = None
+        self.setWindowTitle("目录更新（F9）")
+        self.resize(900, 640)
+        self.setAcceptDrops(True)
+
+        self.path_edit = QLineEdit()
+        self.path_edit.setObjectName("packagePath")
+        self.path_edit.setPlaceholderText("更新包文件（.yaomu），可拖放到此窗口；Ctrl+O 打开")
+        self.path_edit.returnPressed.connect(lambda: self.open_package(Path(self.path_edit.text().strip())))
+        self.browse_button = QPushButton("打开更新包…(&O)")
+        self.browse_button.clicked.connect(self.browse)
+        self.verify_label = QLabel("尚未选择更新包。")
+        self.verify_label.setObjectName("verifyLabel")
+        self.verify_label.setWordWrap(True)
+        self.diff_text = QPlainTextEdit()
+        self.diff_text.setObjectName("diffText")
+        self.diff_text.setReadOnly(True)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("progress")
+        self.progress.setValue(0)
+        self.apply_button = QPushButton("应用更新(&A)")
+        self.apply_button.setObjectName("applyButton")
+        self.apply_button.setEnabled(False)
+        self.apply_button.clicked.connect(self.apply)
+        self.cancel_button = QPushButton("取消应用(&C)")
+        self.cancel_button.setObjectName("cancelButton")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.history_table = QTableWidget(0, len(HISTORY_HEADERS))
+        self.history_table.setObjectName("history")
+        self.history_table.setHorizontalHeaderLabels(HISTORY_HEADERS)
+        self.history_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.history_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.history_table.verticalHeader().hide()
+        self.history_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.history_table.horizontalHeader().setStretchLastSection(True)
+        self.rollback_button = QPushButton("撤销最近一次更新(&R)…")
+        self.rollback_button.setObjectName("rollbackButton")
+        self.rollback_button.clicked.connect(self.rollback)
+        close = QPushButton("关闭(&X)")
+        close.clicked.connect(self.accept)
+
+        top = QHBoxLayout()
+        top.addWidget(self.path_edit, 1)
+        top.addWidget(self.browse_button)
+        run = QHBoxLayout()
+        run.addWidget(self.progress, 1)
+        run.addWidget(self.apply_button)
+        run.addWidget(self.cancel_button)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.rollback_button)
+        bottom.addStretch(1)
+        bottom.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.verify_label)
+        layout.addWidget(QLabel("与当前目录相比的变化："))
+        layout.addWidget(self.diff_text, 2)
+        layout.addLayout(run)
+        layout.addWidget(QLabel("更新记录："))
+        layout.addWidget(self.history_table, 1)
+        layout.addLayout(bottom)
+        QShortcut(QKeySequence("Ctrl+O"), self, activated=self.browse)
+        self.reload_history()
+
+    # --- choosing a package ---
+    def browse(self) -> None:
+        name, _filter = QFileDialog.getOpenFileName(
+            self, "选择目录更新包", "", "药目更新包 (*.yaomu *.zip);;所有文件 (*)"
+        )
+        if name:
+            self.open_package(Path(name))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.open_package(Path(urls[0].toLocalFile()))
+
+    def open_package(self, path: Path) -> None:
+        """Verify the package and show what it would change; both off the GUI thread."""
+        self.package = path
+        self.verified = None
+        self.path_edit.setText(str(path))
+        self.apply_button.setEnabled(False)
+        self.diff_text.setPlainText("")
+        self._set_verify("正在校验更新包的签名和内容…", None)
+        api = _sync_api()
+        db_path, trust = self.db_path, self.trust
+
+        def work(_job: Job) -> tuple[Any, Any]:
+            verified = api.verify_package(path, trust)
+            reader = store.open_db(db_path, readonly=True) if db_path else None
+            try:
+                diff = api.diff_package(reader, path, trust) if reader is not None else None
+            finally:
+                if reader is not None:
+                    reader.close()
+            return verified, diff
+
+        self.job = run_in_background(work, self._verified, self._refused, pool=self.pool)
+
+    def _verified(self, result: tuple[Any, Any]) -> None:
+        verified, diff = result
+        self.verified = verified
+        m = verified.manifest
+        self._set_verify(
+            f"✔ 签名有效：发布方 {verified.publisher}（密钥 {verified.key_id}），更新包 {m.package_id}，"
+            f"类型 {KIND_LABELS.get(m.kind, m.kind)}，对象 {m.target}。",
+            True,
+        )
+        self.diff_text.setPlainText(diff.text() if diff is not None else "")
+        self.apply_button.setEnabled(True)
+        self.apply_button.setFocus()
+
+    def _refused(self, err: BaseException) -> None:
+        self.verified = None
+        self.apply_button.setEnabled(False)
+        if not isinstance(err, UserFacingError):
+            raise err
+        self._set_verify(f"✘ 更新包被拒绝：{err}", False)
+        self._error(str(err))
+
+    def _set_verify(self, text: str, ok: bool | None) -> None:
+        self.verify_label.setText(text)
+        colour = {True: "#1b7f3b", False: "#b3261e", None: "#5f6368"}[ok]
+        self.verify_label.setStyleSheet(f"color:{colour}; font-weight:bold")
+
+    def _error(self, message: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, "目录更新", message, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("errorDialog")
+        box.exec()
+
+    # --- apply, cancel ---
+    def apply(self) -> None:
+        if self.package is None or self.verified is None:
+            self._error("请先打开一个通过校验的更新包。")
+            return
+        if self.db_path is None:
+            self._error("内存数据库无法在后台更新。请用 --db 指定数据库文件后重试。")
+            return
+        api = _sync_api()
+        path, db_path, trust = self.package, self.db_path, self.trust
+        self.apply_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setRange(0, 0)
+        self._set_verify("正在应用更新包…（可按“取消应用”，数据库将保持不变）", None)
+        self.job = run_in_background(
+            lambda job: api.apply_package(db_path, path, on_progress=job.report, should_cancel=job.cancelled,
+                                          trust=trust),
+            self._applied, self._apply_failed, on_progress=self._progress, pool=self.pool,
+        )
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(min(done, max(total, 1)))
+
+    def cancel(self) -> None:
+        if self.job is not None and not self.job.done:
+            self.job.cancel()
+            self.cancel_button.setEnabled(False)
+
+    def _applied(self, report: Any) -> None:
+        self.cancel_button.setEnabled(False)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self._set_verify("✔ " + report.text(), True)
+        self.verified = None
+        self.reload_history()
+        self.applied.emit(report)
+
+    def _apply_failed(self, err: BaseException) -> None:
+        self.cancel_button.setEnabled(False)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.apply_button.setEnabled(self.verified is not None)
+        if not isinstance(err, UserFacingError):
+            raise err
+        self._set_verify(f"✘ {err}", False)
+        self._error(str(err))
+
+    # --- history, rollback ---
+    def reload_history(self) -> None:
+        module = services.optional("desktop.sync.apply", "history")
+        rows: list[Any] = []
+        if module is not None:
+            try:
+                rows = module.history(self.db)
+            except UserFacingError as err:
+                self.verify_label.setText(str(err))
+            except Exception:  # no history table before the sync migration: an empty history
+                if "sync_history" in self.db.table_names():
+                    raise
+        self.history_table.setRowCount(len(rows))
+        for i, h in enumerate(rows):
+            counts = (h.summary or {}).get("counts") or {}
+            summary = "、".join(f"{k} {v}" for k, v in counts.items() if v) if counts else ""
+            status = "已撤销" if h.rolled_back_by else ""
+            for j, value in enumerate((h.at, ACTION_LABELS.get(h.action, h.action), h.package_id,
+                                       KIND_LABELS.get(h.kind, h.kind), h.target, summary, h.who, status)):
+                self.history_table.setItem(i, j, QTableWidgetItem(str(value or "")))
+        self.rollback_button.setEnabled(bool(rows))
+
+    def rollback(self) -> None:
+        module = services.optional("desktop.sync.apply", "rollback")
+        if module is None or self.db_path is None:
+            self._error("目录更新模块尚未安装，无法撤销。")
+            return
+        answer = QMessageBox.question(
+            self, "撤销更新", "撤销最近一次应用的更新包，恢复到应用之前的目录？\n（撤销前会自动备份数据库）",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            entry = module.rollback(self.db_path)
+        except UserFacingError as err:
+            self._error(str(err))
+            return
+        self._set_verify(f"✔ 已撤销更新包 {entry.package_id}（{entry.target}）。", True)
+        self.reload_history()
+        self.applied.emit(entry)
+
+    def keyPressEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        if event.key() == Qt.Key.Key_Escape and self.job is not None and not self.job.done:
+            self.cancel()  # Esc during an apply cancels it instead of closing the dialog
+            return
+        super().keyPressEvent(event)
