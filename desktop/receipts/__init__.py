@@ -1,0 +1,1 @@
+"""Printed copay estimates: layout (pure), PDF drawing, numbers, history and check values."""

@@ -1,0 +1,259 @@
+"""Issuing, reprinting and verifying receipts: the steps the command line and the GUI share.
+
+Order of an issue (issue #5): validate everything that can be wrong with the input; take the number
+and record the history row in one transaction, committed with ``synchronous=FULL`` so it survives a
+power cut; only then draw the PDF and write it (to a temporary file, renamed into place); finally log
+the print. A crash after the commit leaves a ``reserved`` row whose number is never reused; it can be
+drawn later with ``reprint``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from desktop.catalogue import store
+from desktop.errors import DatabaseError, UserFacingError
+from desktop.receipts import check, history, layout, numbering
+from desktop.receipts.layout import Issuer, Receipt, ReceiptMeta
+
+#: Longest patient name printed.
+MAX_NAME = 40
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A receipt that was drawn: its number, where the PDF went and what it says."""
+
+    number: str
+    path: Path
+    check_value: str
+    receipt: Receipt
+    pdf: bytes
+
+
+def catalogue_version(db: Database, edition_label: str | None) -> str:
+    """Identify the installed catalogue behind an edition label: name, variant, checksum prefix."""
+    if not edition_label:
+        return ""
+    for edition in store.editions(db):
+        if edition.label == edition_label:
+            version = f"{edition.name}-{edition.variant}-{edition.checksum[:8]}"
+            return f"{version} 包 {edition.package_id}" if getattr(edition, "package_id", None) else version
+    return ""
+
+
+def _check_patient_name(name: str | None) -> str:
+    text = (name or "").strip()
+    if len(text) > MAX_NAME or re.search(r"[\x00-\x1f\x7f]", text):
+        raise UserFacingError(
+            f"患者姓名无效：最多 {MAX_NAME} 个字，且不能包含控制字符。", hint="请核对后重新输入，或不填姓名。"
+        )
+    return text
+
+
+def _check_out(out: Path) -> Path:
+    out = Path(out)
+    if out.is_dir():
+        raise UserFacingError(f"输出路径 {out} 是一个文件夹。", hint="请给出 PDF 文件名，例如 收据.pdf。")
+    if not out.parent.is_dir():
+        raise UserFacingError(
+            f"无法保存收据：文件夹 {out.parent} 不存在。", hint="请先创建该文件夹，或选择其他保存位置。"
+        )
+    return out
+
+
+def _write(out: Path, data: bytes) -> None:
+    """Write atomically: a half-written PDF never replaces a good one."""
+    fd, tmp = tempfile.mkstemp(prefix=".receipt-", suffix=".pdf", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def _durable(db: Database):  # type: ignore[no-untyped-def]
+    """Commit with ``synchronous=FULL``: in WAL mode NORMAL may lose the last commit on power loss."""
+    previous = db.execute("PRAGMA synchronous").fetchone()[0]
+    db.execute("PRAGMA synchronous = FULL")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA synchronous = {int(previous)}")
+
+
+def _pdf_measure() -> Callable[[str], float]:
+    from desktop.receipts import pdf
+
+    return pdf.measure
+
+
+def _render(receipt: Receipt) -> bytes:
+    from desktop.receipts import pdf
+
+    return pdf.render(receipt)
+
+
+def _meta_dict(issuer: Issuer, meta: ReceiptMeta) -> dict[str, Any]:
+    return {**asdict(issuer), **asdict(meta)}
+
+
+def _from_meta(data: Mapping[str, Any]) -> tuple[Issuer, ReceiptMeta]:
+    issuer = Issuer(**{k: data.get(k, "") for k in ("pharmacy_name", "institution_code", "counter", "staff")})
+    meta = ReceiptMeta(
+        **{k: data.get(k, "") for k in ("number", "issued_at", "catalogue_version", "patient_name",
+                                        "patient_id_masked")}
+    )
+    return issuer, meta
+
+
+def issue(
+    db: Database,
+    request: dict[str, Any],
+    result: dict[str, Any],
+    issuer: Issuer,
+    fmt: str,
+    out: Path,
+    *,
+    patient_name: str | None = None,
+    patient_id: str | None = None,
+    now: datetime | None = None,
+    on_reserved: Callable[[str], None] | None = None,
+) -> Issued:
+    """Number, record, draw and save a receipt for an estimate ``result`` of ``request``.
+
+    Args:
+        on_reserved: called with the number once it is committed, before drawing (tests use it to
+            simulate a crash at the worst moment).
+
+    Raises:
+        UserFacingError: bad format, patient data or output path (nothing is recorded), or the PDF
+            could not be written (the number stays recorded; reprint it).
+    """
+    page = layout.get_format(fmt)
+    name = _check_patient_name(patient_name)
+    masked = layout.mask_id(patient_id) if patient_id and patient_id.strip() else ""
+    out = _check_out(out)
+    now = (now or datetime.now()).replace(microsecond=0)
+    version = catalogue_version(db, result.get("edition"))
+    # Catch a malformed result before a number is spent on it.
+    layout.logical_lines(result, issuer, ReceiptMeta("", ""))
+    key = check.secret(db)
+
+    with _durable(db), db.atomic():
+        number = numbering.next_number(db, issuer.institution_code, now.date())
+        meta = ReceiptMeta(str(number), now.isoformat(sep=" "), version, name, masked)
+        body = layout.logical_lines(result, issuer, meta)
+        check_value = check.compute(key, meta.number, layout.signed_text(body))
+        receipt_id = history.insert(
+            db, number=meta.number, pharmacy_code=issuer.institution_code, day=number.day, seq=number.seq,
+            issued_at=now, fmt=page.name, request=request, result=result, meta=_meta_dict(issuer, meta),
+            check_value=check_value,
+        )
+    if on_reserved is not None:
+        on_reserved(meta.number)
+
+    receipt = layout.assemble(body, page, number=meta.number, check_value=check_value,
+                              qr_payload=check.qr_payload(meta.number, check_value), measure=_pdf_measure())
+    data = _render(receipt)
+    _save(out, data, meta.number)
+    history.mark_printed(db, receipt_id, kind="original", staff=issuer.staff, when=now)
+    return Issued(meta.number, out, check_value, receipt, data)
+
+
+def _save(out: Path, data: bytes, number: str) -> None:
+    try:
+        _write(out, data)
+    except OSError as err:
+        raise UserFacingError(
+            f"收据 {number} 已登记，但 PDF 无法保存到 {out}：{err.strerror or err}",
+            hint=f"请检查磁盘空间和权限后用 yaomu receipts reprint {number} --out 文件.pdf 补打。",
+        ) from err
+
+
+def _rebuild(db: Database, record: history.Record) -> tuple[list[layout.Line], Issuer, ReceiptMeta]:
+    """The original lines from the history, after checking they still match the printed check value."""
+    issuer, meta = _from_meta(record.meta)
+    body = layout.logical_lines(record.result, issuer, meta)
+    if check.compute(check.secret(db), record.number, layout.signed_text(body)) != record.check_value:
+        raise DatabaseError(
+            f"收据 {record.number} 的历史记录与开具时不一致（校验值不符），不能补打或核验。",
+            hint="数据库中的记录可能被改动。请从备份恢复数据库，并联系技术支持。",
+        )
+    return body, issuer, meta
+
+
+def reprint(db: Database, number: str, out: Path, *, staff: str | None = None,
+            now: datetime | None = None) -> Issued:
+    """Draw a receipt again, identical to the original except for the 补打 mark.
+
+    Raises:
+        NotFound: no such number. DatabaseError: the stored record no longer matches its check value.
+    """
+    out = _check_out(out)
+    record = history.get(db, number)
+    body, _issuer, meta = _rebuild(db, record)
+    page = layout.get_format(record.format)
+    receipt = layout.assemble(body, page, number=record.number, check_value=record.check_value,
+                              qr_payload=check.qr_payload(record.number, record.check_value), reprint=True,
+                              measure=_pdf_measure())
+    data = _render(receipt)
+    _save(out, data, record.number)
+    when = (now or datetime.now()).replace(microsecond=0)
+    history.mark_printed(db, record.id, kind="reprint", staff=staff, when=when)
+    return Issued(record.number, out, record.check_value, receipt, data)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The answer to "is this paper receipt one we issued, unaltered?"."""
+
+    valid: bool
+    message: str  # Chinese, for staff
+    record: history.Record | None
+    lines: tuple[str, ...]  # what the original said, to compare with the paper
+
+
+def verify(db: Database, number: str, check_value: str) -> Verification:
+    """Check a receipt's number and check value (typed or scanned) against the history.
+
+    Raises:
+        NotFound: the number is not in this pharmacy's history.
+        UserFacingError: the check value is not well formed.
+    """
+    given = check.normalise(check_value)
+    record = history.get(db, number)
+    body, _issuer, _meta = _rebuild(db, record)
+    lines = tuple(line.plain for line in body if line.plain)
+    if not check.matches(record.check_value, given):
+        return Verification(
+            False,
+            f"核验不通过：收据 {record.number} 的校验码与本店记录不符，该单据可能被改动或伪造。",
+            record, lines,
+        )
+    return Verification(
+        True,
+        f"核验通过：收据 {record.number} 由本店于 {record.issued_at} 开具。请对照下列原始内容检查纸质单据的金额与药品；"
+        "如有任何不同，说明纸质单据被改动。",
+        record, lines,
+    )
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserFacingError(f"日期“{text}”无效。", hint="请按 YYYY-MM-DD 填写，例如 2025-03-01。") from None

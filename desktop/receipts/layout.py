@@ -1,0 +1,509 @@
+"""What a receipt says, line by line: pure functions over an estimate result, the issuer and receipt meta.
+
+The estimate result dict (``desktop.rules.service.estimate``) is the only source of amounts. Nothing
+here reads files, the database or the clock, so the same inputs always give the same lines; that is
+what makes a 补打 identical to the original and lets a check value be recomputed from the history.
+
+Two stages:
+
+* :func:`logical_lines` says *what* is printed, unwrapped. The check value is computed over these
+  lines, so it does not depend on the paper width.
+* :func:`wrap` fits them to a paper format given a text-width function (``pdf.measure`` in
+  production), and :func:`assemble` adds the reprint mark and the QR footer.
+
+Confidential payment standards (``*`` in the catalogue) are never printed: a confidential line shows
+``保密`` and no per-line over-standard, first self-pay, policy-scope or fund figure, since any of them
+would let a reader work the standard back out of the unit price. Its over-standard amount is folded
+into 个人负担合计 and a note says so.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from desktop.errors import UserFacingError
+from desktop.rules import policy
+
+#: Fixed text every receipt carries (issue #5).
+DISCLAIMER = "本单为费用预估，以医保结算为准"
+#: The mark a reprint carries, on its own line under the title; nothing else differs.
+REPRINT_MARK = "【补打】"
+TITLE = "医保药品费用预估单"
+
+CENT = Decimal("0.01")
+
+Measure = Callable[[str], float]
+"""Width of a text in em (multiples of the font size)."""
+
+# (key in the result dict, printed label): the breakdown of DOMAIN.md steps 1-9, in order.
+BREAKDOWN = (
+    ("total", "总费用"),
+    ("full_self_pay", "全自费"),
+    ("over_standard", "超支付标准"),
+    ("first_self_pay", "先行自付"),
+    ("policy_scope", "政策范围内费用"),
+    ("deductible", "起付线"),
+    ("fund", "统筹支付"),
+    ("coinsurance", "个人自付"),
+    ("patient_total", "个人负担合计"),
+)
+
+# The labels of the request vocabularies are the rules engine's (one source of truth).
+INSURANCE_LABELS: Mapping[str, str] = policy.INSURANCES
+GROUP_LABELS: Mapping[str, str] = policy.GROUPS
+CHANNEL_LABELS: Mapping[str, str] = policy.CHANNELS
+VERDICT_LABELS = {
+    "covered": "可报销",
+    "conditional": "有条件报销",
+    "not_covered": "不予报销（全自费）",
+    "unknown": "无法判断",
+}
+
+
+@dataclass(frozen=True)
+class PageFormat:
+    """A paper format. Thermal rolls have no fixed height: the page is fitted to the content."""
+
+    name: str
+    width_mm: float
+    height_mm: float | None  # None: fitted to the content (thermal roll)
+    margin_mm: float
+    font_size: float  # points
+    qr_mm: float
+    leading: float = 1.45  # line height in multiples of the font size
+
+    @property
+    def width_em(self) -> float:
+        """Usable line width in em of the body font."""
+        return (self.width_mm - 2 * self.margin_mm) * 72 / 25.4 / self.font_size
+
+
+FORMATS: dict[str, PageFormat] = {
+    # A 58 mm roll prints about 48-52 mm wide; 7.5 pt keeps ~19 Chinese characters a line.
+    "58mm": PageFormat("58mm", 58, None, 3.5, 7.5, 24),
+    "80mm": PageFormat("80mm", 80, None, 4.0, 8.5, 28),
+    "a5": PageFormat("a5", 148, 210, 10.0, 9.5, 26, leading=1.35),
+}
+
+#: Size of the title relative to the body font.
+TITLE_SCALE = 1.25
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """Who issues the receipt (from the pharmacy settings)."""
+
+    pharmacy_name: str
+    institution_code: str
+    counter: str = ""
+    staff: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Issuer:
+        """Build from ``desktop.settings.Settings`` (or any object/mapping with the same fields).
+
+        Raises:
+            UserFacingError: the pharmacy name or designated-institution code is not set.
+        """
+
+        def pick(*names: str) -> str:
+            for name in names:
+                value = settings.get(name) if isinstance(settings, Mapping) else getattr(settings, name, None)
+                if value:
+                    return str(value).strip()
+            return ""
+
+        issuer = cls(
+            pharmacy_name=pick("pharmacy_name", "pharmacy", "name"),
+            institution_code=pick("institution_code", "designated_code", "fixmedins_code", "code"),
+            counter=pick("counter", "counter_name"),
+            staff=pick("staff", "staff_name", "operator"),
+        )
+        missing = [label for label, value in (("药店名称", issuer.pharmacy_name),
+                                              ("医保定点机构编码", issuer.institution_code)) if not value]
+        if missing:
+            raise UserFacingError(
+                f"设置中缺少{'和'.join(missing)}，无法开具收据。",
+                hint="请先在“设置”中填写药店名称和医保定点机构编码，然后重试。",
+            )
+        if not re.fullmatch(r"[0-9A-Za-z]{1,32}", issuer.institution_code):
+            raise UserFacingError(
+                f"医保定点机构编码“{issuer.institution_code}”无效：只能包含字母和数字（最多 32 位）。",
+                hint="请在“设置”中按医保部门下发的编码填写，例如 P22010100001。",
+            )
+        return issuer
+
+
+@dataclass(frozen=True)
+class ReceiptMeta:
+    """Facts of one receipt that are not in the estimate result."""
+
+    number: str
+    issued_at: str  # 'YYYY-MM-DD HH:MM:SS', local time
+    catalogue_version: str = ""
+    patient_name: str = ""
+    patient_id_masked: str = ""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One printed line. ``right`` is drawn flush right (amounts); ``indent`` is in em."""
+
+    text: str = ""
+    right: str = ""
+    style: str = "text"  # title | center | text | strong | note | rule
+    indent: float = 0.0
+    pack: bool = False  # on wide paper, may share the previous line's row
+
+    @property
+    def plain(self) -> str:
+        """The line as text extraction reads it (left part, a space, right part)."""
+        return " ".join(part for part in (self.text, self.right) if part)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A receipt ready to draw: wrapped lines, the QR payload and the check value."""
+
+    format: PageFormat
+    number: str
+    lines: tuple[Line, ...]
+    qr_payload: str
+    check_value: str
+    reprint: bool = False
+    footer: tuple[Line, ...] = field(default=())
+
+    def text_lines(self) -> list[str]:
+        """What a text extraction of the PDF should read, one string per printed line."""
+        return [line.plain for line in (*self.lines, *self.footer) if line.plain]
+
+
+# --- small pure helpers --------------------------------------------------------------------------
+
+
+def mask_id(id_number: str) -> str:
+    """Mask an ID number: the first 3 and the last 4 characters stay visible.
+
+    >>> mask_id("220102199001011234")
+    '220***********1234'
+    >>> mask_id("G12345678")
+    'G12**5678'
+    >>> mask_id("1234567")
+    '*******'
+
+    Raises:
+        UserFacingError: the number contains anything but letters and digits.
+    """
+    text = id_number.strip().replace(" ", "")
+    if not re.fullmatch(r"[0-9A-Za-z]{1,32}", text):
+        raise UserFacingError(
+            "证件号码无效：只能包含字母和数字（最多 32 位），请核对后重新输入。",
+            hint="身份证号为 18 位，最后一位可以是 X；不打印证件号时可不填。",
+        )
+    if len(text) <= 7:  # nothing could be hidden; show none of it
+        return "*" * len(text)
+    return text[:3] + "*" * (len(text) - 7) + text[-4:]
+
+
+def money(value: Any, what: str = "金额") -> str:
+    """Format an amount of the result dict ('12.5' -> '12.50'); never goes through float.
+
+    >>> money("7.2")
+    '7.20'
+    >>> money("0")
+    '0.00'
+    """
+    if isinstance(value, float):  # a float here is a bug upstream: refuse rather than round silently
+        raise TypeError(f"{what} is a float ({value!r}); amounts must be Decimal strings")
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"{what} is not an amount: {value!r}") from None
+    if not amount.is_finite():
+        raise ValueError(f"{what} is not an amount: {value!r}")
+    return f"{amount.quantize(CENT):.2f}"
+
+
+def _dec(value: Any) -> Decimal:
+    return Decimal(money(value))
+
+
+def approx_measure(text: str) -> float:
+    """Width in em without a font: wide (CJK) characters 1 em, others 0.55 em.
+
+    Used by tests and as a default; the PDF passes the real font metrics.
+
+    >>> approx_measure("阿莫西林 12.50")
+    7.3
+    """
+    return round(sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.55 for ch in text), 4)
+
+
+def _label(mapping: Mapping[str, str], code: Any) -> str:
+    if code is None or code == "":
+        return "—"
+    return mapping.get(str(code), str(code))
+
+
+def _qty(value: Any) -> str:
+    text = str(value)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return text
+    return str(number.normalize()) if number == number.to_integral() else text
+
+
+# --- stage 1: what is printed --------------------------------------------------------------------
+
+
+def logical_lines(result: Mapping[str, Any], issuer: Issuer, meta: ReceiptMeta) -> list[Line]:
+    """Every line of the receipt body, unwrapped, in print order (no reprint mark, no QR footer).
+
+    Args:
+        result: the estimate result dict (amounts as strings with two decimals).
+        issuer: pharmacy, code, counter and staff from the settings.
+        meta: number, time, catalogue version and the (already masked) patient.
+
+    Returns:
+        The lines; the check value is computed over their text.
+    """
+    out: list[Line] = [
+        Line(issuer.pharmacy_name, style="title"),
+        Line(TITLE, style="center"),
+    ]
+    # (text, pack): a packed line may share the previous line's row on wide paper.
+    head: list[tuple[str, bool]] = [(f"定点机构编码：{issuer.institution_code}", False)]
+    desk = "　".join(p for p in (f"收款台：{issuer.counter}" if issuer.counter else "",
+                                 f"经办人：{issuer.staff}" if issuer.staff else "") if p)
+    if desk:
+        head.append((desk, True))
+    head += [
+        (f"单号：{meta.number}", False),
+        (f"时间：{meta.issued_at}", True),
+        (f"目录：{result.get('edition') or '—'}", False),
+    ]
+    if meta.catalogue_version:
+        head.append((f"目录版本：{meta.catalogue_version}", True))
+    head += [
+        (f"政策：{result.get('profile_label') or result.get('profile') or '—'}", False),
+        (f"预估日期：{result.get('date', '—')}", True),
+    ]
+    if meta.patient_name:
+        head.append((f"患者：{meta.patient_name}", False))
+    if meta.patient_id_masked:
+        head.append((f"证件号：{meta.patient_id_masked}", bool(meta.patient_name)))
+    head += [
+        (f"险种：{result.get('insurance_label') or _label(INSURANCE_LABELS, result.get('insurance'))}", False),
+        (f"人员类别：{result.get('patient_group_label') or _label(GROUP_LABELS, result.get('patient_group'))}", True),
+        (f"待遇类别：{result.get('channel_label') or _label(CHANNEL_LABELS, result.get('channel'))}", False),
+    ]
+    out += [Line(text, pack=pack) for text, pack in head]
+    out.append(Line(style="rule"))
+
+    lines: Sequence[Mapping[str, Any]] = result.get("lines") or []
+    any_confidential = False
+    for i, item in enumerate(lines, start=1):
+        out += _item_lines(i, item)
+        any_confidential = any_confidential or bool(item.get("confidential"))
+    out.append(Line(style="rule"))
+    out += _breakdown(result, lines, any_confidential)
+    out.append(Line(style="rule"))
+
+    notes = [str(result["edition_note"])] if result.get("edition_note") else []
+    notes += [str(a) for a in result.get("assumptions") or []]
+    notes += [str(w.get("text") if isinstance(w, Mapping) else w) for w in result.get("warnings") or []]
+    if notes:
+        out.append(Line("说明："))
+        out += [Line(f"· {note}", style="note") for note in notes]
+    out.append(Line(DISCLAIMER, style="strong"))
+    return out
+
+
+def _item_lines(i: int, item: Mapping[str, Any]) -> list[Line]:
+    head = " ".join(str(p) for p in (item.get("name"), item.get("dosage_form"), item.get("spec")) if p)
+    out = [Line(f"{i}. {head}")]
+    cls = item.get("class")
+    tags = [f"{cls}类" if cls else "目录外/未分类"] + [str(f) for f in item.get("flags") or []]
+    out.append(Line("　".join(tags), indent=1))
+    verdict = item.get("verdict_label") or _label(VERDICT_LABELS, item.get("verdict"))
+    out.append(Line(f"结论：{verdict}", indent=1, pack=True))
+    price, qty = money(item.get("unit_price"), "unit_price"), _qty(item.get("quantity"))
+    out.append(Line(f"{price} × {qty}", right=money(item.get("total"), "line total"), indent=1))
+    if item.get("confidential"):
+        # Never the standard, never a per-line figure derived from it (see the module docstring).
+        out.append(Line("支付标准：保密；超出支付标准部分（如有）已计入个人负担合计，不单列", style="note", indent=1))
+    else:
+        shown = item.get("payment_standard_shown")
+        if shown:
+            out.append(Line(f"支付标准：{shown}", indent=1))
+        over = item.get("over_standard")
+        if over is not None and _dec(over) > 0:
+            out.append(Line("其中超支付标准", right=money(over, "over_standard"), indent=1))
+    if item.get("verdict") in ("not_covered", "unknown", "conditional"):
+        for reason in item.get("reasons") or []:
+            text = reason.get("text") if isinstance(reason, Mapping) else reason
+            if text:
+                out.append(Line(f"· {text}", style="note", indent=1))
+    return out
+
+
+def _breakdown(result: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], any_confidential: bool) -> list[Line]:
+    out: list[Line] = []
+    for key, label in BREAKDOWN:
+        if key not in result:
+            raise ValueError(f"estimate result lacks {key!r}")
+        if key == "over_standard" and any_confidential:
+            hidden = [item.get("over_standard") for item in lines if item.get("confidential")]
+            if any(v is None for v in hidden):
+                # The engine did not split it per line: show none of it.
+                out.append(Line(label, right="已计入个人负担合计"))
+                continue
+            visible = _dec(result[key]) - sum((_dec(v) for v in hidden), Decimal(0))
+            out.append(Line(f"{label}（不含保密品种）", right=money(visible)))
+            continue
+        style = "strong" if key == "patient_total" else "text"
+        out.append(Line(label, right=money(result[key], key), style=style))
+    if any_confidential:
+        out.append(Line("注：保密支付标准药品超出支付标准的部分已计入个人负担合计，不单列。", style="note"))
+    return out
+
+
+def signed_text(lines: Iterable[Line]) -> str:
+    """The text the check value covers: each line's plain text, one per line."""
+    return "\n".join(line.plain for line in lines)
+
+
+# --- stage 2: fit to paper -----------------------------------------------------------------------
+
+#: Characters that must not begin a printed row (Chinese line-breaking rules, 禁则).
+_NO_LINE_START = frozenset("，。、；：！？）》」』】〕〉”’,.;:!?)%")
+_TOKEN = re.compile(r"[0-9A-Za-z.,:%×*/+\-_()]+|\s+|.", re.S)
+
+
+def _wrap_text(text: str, first: float, rest: float, measure: Measure) -> list[str]:
+    """Greedy wrap to ``first`` em, then ``rest`` em a row.
+
+    Never breaks inside a number or an ASCII word unless that word alone is too wide.
+    """
+    rows: list[str] = []
+    current = ""
+
+    def width() -> float:
+        return first if not rows else rest
+
+    for token in _TOKEN.findall(text):
+        if measure(current + token) <= width():
+            current += token
+            continue
+        carry = ""
+        if token in _NO_LINE_START and len(current) > 1:
+            # 禁则: closing punctuation never starts a row; take the character before it along.
+            current, carry = current[:-1], current[-1]
+        if current.strip():
+            rows.append(current.rstrip())
+        current = "" if token.isspace() else carry + token
+        while current and measure(current) > width():  # one overlong token: split it by character
+            cut = 1
+            while cut < len(current) and measure(current[: cut + 1]) <= width():
+                cut += 1
+            rows.append(current[:cut])
+            current = current[cut:]
+    if current.strip() or not rows:
+        rows.append(current.rstrip())
+    return rows
+
+
+#: Gap between two packed items on one row.
+PACK_GAP = "　　"
+
+
+def _pack(lines: Iterable[Line], fmt: PageFormat, measure: Measure) -> list[Line]:
+    """Join a packed line onto the previous row when both fit (wide paper)."""
+    out: list[Line] = []
+    joined = False
+    for line in lines:
+        prev = out[-1] if out else None
+        if line.pack and prev is not None and not joined and not prev.right and prev.style == line.style:
+            merged = prev.text + PACK_GAP + line.text
+            if line.indent == prev.indent and measure(merged) <= fmt.width_em - line.indent:
+                out[-1] = Line(merged, style=prev.style, indent=prev.indent)
+                joined = True
+                continue
+        out.append(line)
+        joined = False
+    return out
+
+
+def wrap(lines: Iterable[Line], fmt: PageFormat, measure: Measure = approx_measure) -> list[Line]:
+    """Split lines wider than the paper; continuation rows are indented one more em.
+
+    An amount (``right``) stays on the last row, or gets a row of its own when it does not fit.
+
+    >>> fmt = FORMATS["58mm"]
+    >>> [ln.text for ln in wrap([Line("说明：" + "起付线按已付清计算" * 3)], fmt)]
+    ['说明：起付线按已付清计算起付线按已付清', '计算起付线按已付清计算']
+    """
+    out: list[Line] = []
+    for line in _pack(lines, fmt, measure):
+        if line.style == "rule":
+            out.append(line)
+            continue
+        scale = TITLE_SCALE if line.style == "title" else 1.0
+        width = fmt.width_em / scale - line.indent
+        hang = 0.0 if line.style in ("title", "center") else 1.0
+        rows = _wrap_text(line.text, width, width - hang, measure)
+        if line.right:
+            last_width = width if len(rows) == 1 else width - hang
+            if measure(rows[-1]) + 1.0 + measure(line.right) > last_width:
+                rows.append("")
+        for n, row in enumerate(rows):
+            last = n == len(rows) - 1
+            out.append(Line(row, right=line.right if last else "", style=line.style,
+                            indent=line.indent + (hang if n else 0.0)))
+    return out
+
+
+def assemble(
+    body: Sequence[Line],
+    fmt: PageFormat,
+    *,
+    number: str,
+    check_value: str,
+    qr_payload: str,
+    reprint: bool = False,
+    measure: Measure = approx_measure,
+) -> Receipt:
+    """Wrap the body for ``fmt`` and add the reprint mark (under the title) and the check footer."""
+    lines = list(body)
+    if reprint:
+        lines.insert(1, Line(REPRINT_MARK, style="center"))
+    footer = (Line(f"校验码：{check_value}", style="center"),)
+    return Receipt(
+        format=fmt,
+        number=number,
+        lines=tuple(wrap(lines, fmt, measure)),
+        qr_payload=qr_payload,
+        check_value=check_value,
+        reprint=reprint,
+        footer=tuple(wrap(footer, fmt, measure)),
+    )
+
+
+def get_format(name: str) -> PageFormat:
+    """The paper format called ``name`` (58mm, 80mm, a5).
+
+    Raises:
+        UserFacingError: unknown format.
+    """
+    try:
+        return FORMATS[name.lower()]
+    except KeyError:
+        raise UserFacingError(
+            f"纸张格式“{name}”无效。", hint=f"请选择 {'、'.join(FORMATS)} 之一。"
+        ) from None
