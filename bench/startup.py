@@ -1,0 +1,76 @@
+"""Time from process start to the main window shown, from source and from the PyInstaller bundle.
+
+Usage: python bench/startup.py [--db PATH] [--runs N]
+
+Each run starts a fresh process with ``--smoke-test`` (offscreen) on a database that already holds
+the catalogue, and stops the clock when the process prints that the main window was shown
+(interpreter start, imports, database open, fonts, window built and shown; teardown excluded).
+Targets: <= 1.0 s from source, <= 1.5 s from the bundle (dist/yaomu/yaomu, built by `make bundle`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {"source": 1.0, "bundle": 1.5}
+
+
+def time_to_window(cmd: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True, cwd=ROOT)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("smoke test ok"):
+            elapsed = time.perf_counter() - started
+            proc.wait(timeout=30)
+            return elapsed
+    proc.wait(timeout=30)
+    raise SystemExit(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n{proc.stderr.read() if proc.stderr else ''}")
+
+
+def prepare_db(path: Path) -> None:
+    sys.path.insert(0, str(ROOT))
+    from desktop.catalogue import bundled, store
+
+    db = store.open_db(path)
+    if bundled.needs_install(db):
+        t = time.perf_counter()
+        bundled.install(path)
+        print(f"bundled catalogue installed in {time.perf_counter() - t:.2f} s (not part of the start-up time)")
+    db.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, help="database with the catalogue (default: a new one in a temp dir)")
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    db = args.db or Path(tempfile.mkdtemp()) / "bench.sqlite3"
+    prepare_db(db)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    variants = {"source": [sys.executable, "-m", "desktop", "--db", str(db), "--smoke-test"]}
+    bundle = ROOT / "dist" / "yaomu" / "yaomu"
+    if bundle.exists():
+        variants["bundle"] = [str(bundle), "--db", str(db), "--smoke-test"]
+    else:
+        print("bundle: dist/yaomu/yaomu not built (make bundle); skipped")
+    for name, cmd in variants.items():
+        time_to_window(cmd, env)  # warm the OS file cache once
+        times = [time_to_window(cmd, env) for _ in range(args.runs)]
+        med = statistics.median(times)
+        verdict = "ok" if med <= TARGETS[name] else "OVER TARGET"
+        print(f"{name}: time to main window shown median {med:.3f} s, min {min(times):.3f} s, "
+              f"max {max(times):.3f} s over {args.runs} runs (target <= {TARGETS[name]:.1f} s: {verdict})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
