@@ -1,7 +1,8 @@
 """Drug-by-drug differences between an installed edition (or overlay) and a package.
 
 Rows are paired by the stable drug key (normalised name | dosage form), so renumbering is
-not a change. Compared fields: section, class, remark, payment standard (shown as 保密 when
+not a change, and a remark that differs only in full-/half-width punctuation or a final 。
+(``，`` vs ``,``: how two conversions of one PDF wrote it) is not a change either. Compared fields: section, class, remark, payment standard (shown as 保密 when
 confidential, never the amount), agreement period. A section that the installed edition
 lacks (marked incomplete, no rows) and the package brings is reported as "section now
 loaded", not as hundreds of new drugs.
@@ -9,6 +10,7 @@ loaded", not as hundreds of new drugs.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -56,6 +58,13 @@ class Row:
         if self.agreement_start is None and self.agreement_end is None:
             return None
         return f"{_d(self.agreement_start)}至{_d(self.agreement_end)}"
+
+    def compare_value(self, name: str) -> str | None:
+        """The value compared: remarks without width or final-stop differences (conversion artefacts)."""
+        value = self.value(name)
+        if name == "remark" and value:
+            return unicodedata.normalize("NFKC", value).replace(" ", "").rstrip("。.")
+        return value
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -234,7 +243,9 @@ def diff_rows(
             out.added.append(x)
     out.removed = [x for rows in rest_old_by_key.values() for x in rows]
     for a, b in pairs:
-        changes = tuple(FieldChange(f, a.value(f), b.value(f)) for f in FIELDS if a.value(f) != b.value(f))
+        changes = tuple(
+            FieldChange(f, a.value(f), b.value(f)) for f in FIELDS if a.compare_value(f) != b.compare_value(f)
+        )
         if changes:
             out.changed.append(Change(a, b, changes))
         elif (a.number, a.star_of) != (b.number, b.star_of):
