@@ -1,0 +1,558 @@
+"""Eligibility: can the insurance pay for this drug here, on this day — pure rules over records.
+
+``assess`` receives everything as plain records (the drug, the edition that answers, the
+overlay facts naming the drug, the region's installed overlay lists, the policy profile)
+and returns an ``Eligibility``: a verdict, every reason in Chinese with its source, and the
+conditions staff must confirm. No SQL, files or Qt here.
+
+Verdicts, strongest first: any reason that excludes payment -> ``not_covered``; else any
+missing or partial data -> ``unknown``; else any condition not yet confirmed ->
+``conditional``; else ``covered``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from desktop.catalogue import overlays as ov
+from desktop.catalogue import records as r
+from desktop.rules.policy import CONDITIONS, INSURANCES, Profile
+
+COVERED = "covered"
+CONDITIONAL = "conditional"
+NOT_COVERED = "not_covered"
+UNKNOWN = "unknown"
+VERDICT_LABELS = {
+    COVERED: "可以报销",
+    CONDITIONAL: "有条件报销（需确认）",
+    NOT_COVERED: "不予报销（全自费）",
+    UNKNOWN: "无法判断（资料不全）",
+}
+
+#: Every reason code ``assess`` can give, with its meaning for staff. docs/rules.md lists each one
+#: (a test keeps them in step).
+REASON_CODES = {
+    "edition": "按当日生效的目录版本判断",
+    "edition_outside": "所查日期不在任何已导入目录版本的有效期内",
+    "no_edition": "没有导入任何目录版本",
+    "not_in_edition": "当日生效的目录中没有该药品",
+    "what_if": "假设药品：按请求给出的甲乙类和支付标准计算",
+    "uninsured": "未参保，医保基金不予支付",
+    "section_not_paid": "所在目录部分不属于基金支付范围",
+    "commercial_list": "商保创新药目录药品，基本医保基金不予支付",
+    "class_a": "甲类药品",
+    "class_b": "乙类药品（先行自付后按规定支付）",
+    "negotiated": "协议期内谈判药品，按乙类支付",
+    "pieces": "基金予以支付的中药饮片",
+    "no_class_distinction": "工伤保险、生育保险不区分甲乙类",
+    "work_injury_only": "限工伤保险，其他险种不予支付",
+    "work_injury_listed": "限工伤保险药品，工伤保险可支付",
+    "maternity_only": "限生育保险，职工基本医保不予支付",
+    "maternity_listed": "限生育保险药品，生育保险可支付",
+    "maternity_resident": "限生育保险药品，城乡居民与生育有关的费用也可支付",
+    "work_injury_no_restriction": "工伤保险支付时不受限定支付范围限制",
+    "restriction": "备注规定了限定支付范围，需确认符合",
+    "second_line": "二线用药，需有一线药品无效或不能耐受的证据",
+    "inpatient_nutrition": "胃肠外营养液仅限住院患者，零售药店不予支付",
+    "nutrition_screening": "肠内营养剂需经营养风险筛查",
+    "group_product": "◇ 类别统称，需确认所售产品属于该类",
+    "piece_alone": "□ 饮片单独使用或处方全部由此类饮片组成时不予支付",
+    "natural_musk_bezoar": "含天然麝香、天然牛黄的药品不予支付",
+    "agreement": "协议（支付标准）有效期内",
+    "agreement_not_started": "协议（支付标准）尚未生效",
+    "agreement_ended": "协议（支付标准）已到期",
+    "transition": "续约失败调出目录，过渡期内按原支付标准支付",
+    "transition_ended": "过渡期已结束，不予支付",
+    "confidential_standard": "医保支付标准保密，不显示",
+    "dual_channel_listed": "列入本地区“双通道”药品范围",
+    "dual_channel_removed": "已调出本地区“双通道”药品范围",
+    "dual_channel_expired": "本地区“双通道”/单行支付执行期或过渡期已结束",
+    "dual_channel_lapsed": "谈判药品协议到期，“双通道”属性随之失效",
+    "dual_channel_not_listed": "不在本地区“双通道”药品范围",
+    "dual_channel_unknown": "本地区“双通道”清单不完整或未导入，无法判断",
+    "single_payment": "列入湖南省“双通道”单行支付药品目录",
+    "two_diseases_listed": "列入“两病”门诊用药范围",
+    "two_diseases_not_listed": "不在“两病”门诊用药范围",
+    "two_diseases_unknown": "“两病”用药清单不完整或未导入，无法判断",
+    "high_value": "高值药品，实行“三定”管理",
+    "critical_illness": "大病保险药品",
+    "requirement": "本地区对该渠道的要求，需确认",
+    "confirmed": "工作人员已确认的条件",
+}
+
+_NEGOTIATED_SECTIONS = (r.NEGOTIATED, r.BIDDING)
+_FANLI = "《药品目录》凡例"
+_F2 = f"{_FANLI}（二）"
+_F3 = f"{_FANLI}（三）"
+_F4 = f"{_FANLI}（四）"
+_F10 = f"{_FANLI}（十）"
+_F11 = f"{_FANLI}（十一）"
+_F14 = f"{_FANLI}（十四）"
+_F15 = f"{_FANLI}（十五）"
+_F16 = f"{_FANLI}（十六）"
+_F17 = f"{_FANLI}（十七）"
+# Remarks that only restate the fund (限工伤/限生育) or the ◇ marker are not an indication limit.
+_NON_INDICATION = re.compile(r"限工伤保险。?|限生育保险。?|◇")
+
+
+@dataclass(frozen=True)
+class Drug:
+    """What eligibility needs to know about a drug: a catalogue entry, or a what-if item."""
+
+    name: str
+    dosage_form: str | None
+    section: str | None
+    drug_class: str | None
+    flags: tuple[str, ...] = ()
+    remark: str | None = None
+    agreement_start: date | None = None
+    agreement_end: date | None = None
+    confidential: bool = False
+    entry_id: str | None = None
+
+    @classmethod
+    def from_entry(cls, entry: r.Entry) -> Drug:
+        return cls(
+            name=entry.name, dosage_form=entry.dosage_form, section=entry.section, drug_class=entry.drug_class,
+            flags=entry.flags, remark=entry.remark, agreement_start=entry.agreement_start,
+            agreement_end=entry.agreement_end, confidential=entry.confidential, entry_id=entry.id,
+        )
+
+    @property
+    def negotiated(self) -> bool:
+        return self.section in _NEGOTIATED_SECTIONS
+
+    @property
+    def pay_class(self) -> str | None:
+        """The class the fund pays it as: negotiated drugs are paid as 乙 (凡例 二)."""
+        return r.CLASS_B if self.negotiated else self.drug_class
+
+
+@dataclass(frozen=True)
+class EditionContext:
+    """The edition that answers the question (label), and whether it is in force that day."""
+
+    label: str | None
+    exact: bool
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    day: date
+    insurance: str
+    group: str = "general"
+    channel: str = "outpatient"
+    confirmed: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    text: str
+    source: str | None = None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"code": self.code, "text": self.text, "source": self.source}
+
+
+@dataclass(frozen=True)
+class Condition:
+    code: str  # one of policy.CONDITIONS
+    text: str
+    source: str | None = None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"code": self.code, "text": self.text, "source": self.source}
+
+
+@dataclass(frozen=True)
+class ListStatus:
+    """A drug's status on a regional list (dual-channel, two-disease) on the day."""
+
+    status: str  # listed / removed / expired / lapsed / not_listed / unknown
+    label: str
+    overlay: str | None = None
+    complete: bool | None = None
+    note: str | None = None
+    until: date | None = None
+    requirements: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "status": self.status, "label": self.label, "listed": self.status == "listed",
+            "overlay": self.overlay, "complete": self.complete, "note": self.note,
+            "until": self.until.isoformat() if self.until else None, "requirements": list(self.requirements),
+        }
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    verdict: str
+    reasons: tuple[Reason, ...]
+    conditions: tuple[Condition, ...]  # not yet confirmed
+    confirmed: tuple[Condition, ...]
+    edition: str | None
+    edition_note: str | None
+    dual_channel: ListStatus | None
+    #: Overlay kinds that list the drug on the day (e.g. {"dual_channel", "high_value"}); copay selectors.
+    listed_in: frozenset[str] = frozenset()
+    #: Per-drug first self-pay from a provincial list (Hunan), with the list's title.
+    self_pay_ratio: tuple[Decimal, str] | None = None
+    #: During a transition the original payment standard applies; an overlay may carry it.
+    transition_standard: str | None = None
+    pay_class: str | None = None
+
+    @property
+    def verdict_label(self) -> str:
+        return VERDICT_LABELS[self.verdict]
+
+    @property
+    def codes(self) -> list[str]:
+        return [x.code for x in self.reasons]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "verdict": self.verdict,
+            "verdict_label": self.verdict_label,
+            "reasons": [x.to_json() for x in self.reasons],
+            "conditions": [c.to_json() for c in self.conditions],
+            "confirmed": [c.to_json() for c in self.confirmed],
+            "edition": self.edition,
+            "edition_note": self.edition_note,
+            "dual_channel": self.dual_channel.to_json() if self.dual_channel else None,
+        }
+
+
+@dataclass
+class _Collector:
+    query: Query
+    reasons: list[Reason] = field(default_factory=list)
+    blockers: int = 0
+    unknowns: int = 0
+    conditions: list[Condition] = field(default_factory=list)
+    confirmed: list[Condition] = field(default_factory=list)
+
+    def info(self, code: str, text: str, source: str | None = None) -> None:
+        self.reasons.append(Reason(code, text, source))
+
+    def block(self, code: str, text: str, source: str | None = None) -> None:
+        self.blockers += 1
+        self.info(code, text, source)
+
+    def unknown(self, code: str, text: str, source: str | None = None) -> None:
+        self.unknowns += 1
+        self.info(code, text, source)
+
+    def need(self, code: str, text: str, source: str | None = None) -> None:
+        """A condition staff must confirm (merged per code, texts joined)."""
+        bucket = self.confirmed if code in self.query.confirmed else self.conditions
+        for i, c in enumerate(bucket):
+            if c.code == code:
+                if text not in c.text:
+                    bucket[i] = Condition(code, f"{c.text}；{text}", c.source or source)
+                return
+        bucket.append(Condition(code, text, source))
+
+    def verdict(self) -> str:
+        if self.blockers:
+            return NOT_COVERED
+        if self.unknowns:
+            return UNKNOWN
+        if self.conditions:
+            return CONDITIONAL
+        return COVERED
+
+
+def _overlay_source(info: ov.OverlayInfo) -> str:
+    return f"{info.title}（{info.document}）" if info.document else info.title
+
+
+def _active(facts: Iterable[ov.OverlayFact], kinds: Iterable[str], day: date) -> list[ov.OverlayFact]:
+    kinds = tuple(kinds)
+    return [f for f in facts if f.overlay.kind in kinds and f.item.active_on(day) and _overlay_active(f.overlay, day)]
+
+
+def _overlay_active(info: ov.OverlayInfo, day: date) -> bool:
+    return (info.effective_start is None or info.effective_start <= day) and (
+        info.effective_end is None or day <= info.effective_end
+    )
+
+
+def list_status(
+    kinds: tuple[str, ...], drug: Drug, day: date, facts: list[ov.OverlayFact], installed: list[ov.OverlayInfo],
+    what: str,
+) -> ListStatus:
+    """The drug's status on the region's lists of ``kinds`` on ``day``.
+
+    A partial list that does not name the drug answers ``unknown`` with its note, never
+    "not listed"; only a complete list can say "not listed".
+    """
+    mine = [f for f in facts if f.overlay.kind in kinds]
+    active = [f for f in mine if f.item.active_on(day) and _overlay_active(f.overlay, day)]
+    removed = [f for f in active if f.item.action == "remove"]
+    added = [f for f in active if f.item.action in ("add", "set")]
+    if removed:
+        f = removed[-1]
+        return ListStatus("removed", f"已调出{what}", _overlay_source(f.overlay), f.overlay.complete, f.overlay.note)
+    if added:
+        f = added[-1]
+        until = f.item.end or f.overlay.effective_end
+        if drug.negotiated and drug.agreement_end and day > drug.agreement_end:
+            return ListStatus("lapsed", f"协议到期，{what}属性失效", _overlay_source(f.overlay), f.overlay.complete)
+        return ListStatus(
+            "listed", f"已列入{what}", _overlay_source(f.overlay), f.overlay.complete, f.overlay.note, until
+        )
+    ended = [f for f in mine if f.item.end and f.item.end < day and f.item.action != "remove"]
+    if ended:
+        f = ended[-1]
+        return ListStatus(
+            "expired", f"{what}执行期/过渡期已于{f.item.end.isoformat()}结束", _overlay_source(f.overlay),
+            f.overlay.complete, f.overlay.note, f.item.end,
+        )
+    lists = [i for i in installed if i.kind in kinds and _overlay_active(i, day)]
+    complete = [i for i in lists if i.complete]
+    if complete:
+        i = complete[-1]
+        return ListStatus("not_listed", f"不在{what}", _overlay_source(i), True, i.note)
+    if lists:
+        i = lists[-1]
+        note = i.note or "该清单只包含通知中点名的药品，不是完整清单。"
+        return ListStatus("unknown", f"{what}清单不完整，未列出该药，无法判断", _overlay_source(i), False, note)
+    return ListStatus("unknown", f"未导入本地区{what}清单，无法判断", None, None, "请导入本地区清单（更新包）。")
+
+
+def _natural_musk(drug: Drug) -> bool:
+    return drug.section in (r.TCM, r.NEGOTIATED) and ("麝香" in drug.name or "牛黄" in drug.name)
+
+
+def assess(
+    drug: Drug | None,
+    query: Query,
+    profile: Profile,
+    edition: EditionContext,
+    facts: list[ov.OverlayFact] | None = None,
+    installed: list[ov.OverlayInfo] | None = None,
+    *,
+    what_if: bool = False,
+) -> Eligibility:
+    """Decide whether the fund may pay for ``drug`` under ``query`` and ``profile``.
+
+    Args:
+        drug: the drug (None: not in the edition that answers the day).
+        query: day, insurance, patient group, channel and the conditions staff confirmed.
+        profile: the region's policy profile.
+        edition: the edition that answers (its label; ``exact`` False when the day is outside it).
+        facts: overlay items naming the drug (region + national), any date.
+        installed: the overlays installed for the region (to tell "not listed" from "unknown").
+        what_if: the drug is a hypothetical item carrying its own class and standard.
+    """
+    facts = facts or []
+    installed = installed or []
+    c = _Collector(query)
+    day = query.day
+    ins = query.insurance
+    work_injury = ins == "work_injury"
+
+    # The edition that answers the day.
+    if what_if:
+        c.info("what_if", "假设药品：按请求给出的甲乙类和支付标准估算，未经目录核对。")
+    elif edition.label is None:
+        c.unknown("no_edition", edition.note or "没有导入任何目录版本。")
+    elif not edition.exact:
+        c.unknown("edition_outside", edition.note or "所查日期不在已导入目录的有效期内。", edition.label)
+    else:
+        c.info("edition", f"按{edition.label}判断（{day.isoformat()}）。", edition.label)
+
+    transition_active = _active(facts, (ov.TRANSITION,), day)
+    transition_past = [f for f in facts if f.overlay.kind == ov.TRANSITION and f.item.end and f.item.end < day]
+
+    if drug is None:
+        if transition_active:
+            f = transition_active[-1]
+            c.info("transition", f"续约失败调出目录，过渡期至{f.item.end}，按原支付标准支付。",
+                   _overlay_source(f.overlay))
+        else:
+            c.block("not_in_edition", f"{edition.label or '目录'}中没有该药品，基金不予支付。", edition.label)
+        return _finish(c, None, query, profile, edition, facts, installed, transition_active)
+
+    if ins == "uninsured":
+        c.block("uninsured", "患者未参保，全部自费。")
+
+    # Sections that list what the fund never pays.
+    if drug.section == r.COMMERCIAL:
+        c.block("commercial_list", "商保创新药目录药品，基本医保基金不予支付。", edition.label)
+    elif drug.section == r.PIECES_EXCLUDED or r.FLAG_NOT_PAID in drug.flags:
+        c.block("section_not_paid", f"属于“{drug.section}”，基金不予支付。", _F3)
+
+    # 凡例 (十四): parenteral nutrition is for inpatients only, so never at a pharmacy.
+    if r.FLAG_INPATIENT_NUTRITION in drug.flags:
+        c.block("inpatient_nutrition", "胃肠外营养液仅限经营养风险筛查的住院患者支付，零售药店不予支付。", _F14)
+
+    # Agreement / payment-standard period, and transitions after a failed renewal.
+    if drug.agreement_start and day < drug.agreement_start:
+        c.block("agreement_not_started", f"协议有效期自{drug.agreement_start.isoformat()}起，所查日期尚未生效。",
+                edition.label)
+    elif drug.agreement_end and day > drug.agreement_end:
+        if transition_active:
+            f = transition_active[-1]
+            c.info("transition", f"协议已到期，过渡期至{f.item.end}，按原支付标准支付。", _overlay_source(f.overlay))
+        else:
+            c.block("agreement_ended", f"协议有效期已于{drug.agreement_end.isoformat()}结束，基金不予支付。",
+                    edition.label)
+    elif drug.agreement_end:
+        c.info("agreement", f"协议有效期至{drug.agreement_end.isoformat()}。", edition.label)
+    if transition_active and not any(x.code == "transition" for x in c.reasons):
+        f = transition_active[-1]
+        c.info("transition", f"续约失败调出目录，过渡期至{f.item.end}，按原支付标准支付。", _overlay_source(f.overlay))
+    elif transition_past and not transition_active:
+        f = transition_past[-1]
+        c.block("transition_ended", f"过渡期已于{f.item.end}结束，基金不予支付。", _overlay_source(f.overlay))
+
+    # Insurance-specific drugs (凡例 十一 3, 4) and the class (二, 四).
+    remark = drug.remark or ""
+    if r.FLAG_WORK_INJURY in drug.flags:
+        if work_injury:
+            c.info("work_injury_listed", "限工伤保险药品，工伤保险基金可支付。", _F11)
+        else:
+            c.block("work_injury_only", f"限工伤保险，仅工伤保险基金支付，{INSURANCES[ins]}不予支付。", _F11)
+    if r.FLAG_MATERNITY in drug.flags and not work_injury:
+        if ins == "maternity":
+            c.info("maternity_listed", "限生育保险药品，生育保险基金可支付。", _F11)
+        elif ins == "resident":
+            c.info("maternity_resident", "限生育保险药品：城乡居民发生与生育有关的费用时也可支付。", _F11)
+            c.need("restriction", "费用与生育有关（城乡居民）", _F11)
+        elif ins != "uninsured":
+            c.block("maternity_only", f"限生育保险，{INSURANCES[ins]}不予支付。", _F11)
+
+    if ins in ("work_injury", "maternity"):
+        c.info("no_class_distinction", "工伤保险和生育保险支付药品费用时不区分甲、乙类。", _F4)
+    elif drug.negotiated:
+        c.info("negotiated", "协议期内谈判药品，按照乙类支付。", _F2)
+    elif drug.drug_class == r.CLASS_A:
+        c.info("class_a", "甲类药品。", edition.label)
+    elif drug.drug_class == r.CLASS_B:
+        c.info("class_b", "乙类药品：先按本地比例先行自付，再按规定支付。", edition.label)
+    elif drug.section == r.PIECES:
+        c.info("pieces", "基金予以支付的中药饮片。", edition.label)
+
+    # Restrictions of the 备注 column; work injury is not bound by them (凡例 十一).
+    indication = _NON_INDICATION.sub("", remark).strip()
+    if work_injury and (indication or r.FLAG_SECOND_LINE in drug.flags):
+        c.info("work_injury_no_restriction", "工伤保险支付药品费用时不受限定支付范围限制。", _F11)
+    elif not work_injury:
+        if indication and r.FLAG_RESTRICTED in drug.flags:
+            c.info("restriction", f"限定支付范围：{indication}", _F11)
+            c.need("restriction", indication, _F11)
+        if r.FLAG_SECOND_LINE in drug.flags:
+            c.info("second_line", "二线用药：支付时应有使用一线药品无效或不能耐受的证据。", _F11)
+            c.need("second_line", "有使用一线药品无效或不能耐受的证据", _F11)
+        if r.FLAG_NUTRITION_SCREENING in drug.flags:
+            c.info("nutrition_screening", "肠内营养剂需经营养风险筛查，明确具有营养风险。", _F15)
+            c.need("restriction", "经营养风险筛查明确具有营养风险，且不能经饮食补充足够营养", _F15)
+    if r.FLAG_GROUP in drug.flags:
+        c.info("group_product", "◇：名称为一类药品的统称，需确认所售产品属于凡例所列品种。", _F10)
+        c.need("restriction", "所售产品属于该◇类别所列品种", _F10)
+    if r.FLAG_PIECE_ALONE in drug.flags:
+        c.info("piece_alone", "□：单独使用时不予支付，且全部由这些饮片组成的处方也不予支付。", _F16)
+        c.need("restriction", "不单独使用，且处方不全部由□饮片组成", _F16)
+    if _natural_musk(drug):
+        c.info("natural_musk_bezoar", "含天然麝香、天然牛黄的药品不予支付；需确认所售产品用的是人工麝香/人工牛黄等。",
+               _F17)
+        c.need("restriction", "产品所含麝香/牛黄为人工麝香、人工/培植/体外培育牛黄", _F17)
+    if drug.confidential:
+        c.info("confidential_standard", "医保支付标准保密（“*”），不予显示。", edition.label)
+    return _finish(c, drug, query, profile, edition, facts, installed, transition_active)
+
+
+def _finish(
+    c: _Collector, drug: Drug | None, query: Query, profile: Profile, edition: EditionContext,
+    facts: list[ov.OverlayFact], installed: list[ov.OverlayInfo], transition_active: list[ov.OverlayFact],
+) -> Eligibility:
+    day = query.day
+    probe = drug or Drug(name="", dosage_form=None, section=None, drug_class=None)
+    listed_in: set[str] = set()
+    for kind in (ov.DUAL_CHANNEL, ov.SINGLE_PAYMENT, ov.TWO_DISEASES, ov.HIGH_VALUE, ov.CRITICAL_ILLNESS):
+        if any(f.item.action in ("add", "set") for f in _active(facts, (kind,), day)) and not any(
+            f.item.action == "remove" for f in _active(facts, (kind,), day)
+        ):
+            listed_in.add(kind)
+    if transition_active:
+        listed_in.add(ov.TRANSITION)
+
+    # Dual-channel status: asked for on the dual-channel channel, or shown for negotiated drugs.
+    dual: ListStatus | None = None
+    if query.channel == "dual_channel" or probe.negotiated or listed_in & set(profile.dual_channel_lists):
+        dual = list_status(profile.dual_channel_lists, probe, day, facts, installed, "“双通道”药品范围")
+    ctx = {"insurance": query.insurance, "group": query.group, "channel": query.channel,
+           "class": probe.pay_class, "section": probe.section, "listed_in": listed_in}
+    if query.channel == "dual_channel" and dual is not None:
+        src = dual.overlay
+        if dual.status == "listed":
+            c.info("dual_channel_listed", dual.label + (f"（至{dual.until}）" if dual.until else ""), src)
+            if ov.SINGLE_PAYMENT in listed_in:
+                c.info("single_payment", "列入“双通道”单行支付药品目录。", src)
+        elif dual.status == "removed":
+            c.block("dual_channel_removed", dual.label + "，不能按“双通道”报销。", src)
+        elif dual.status == "expired":
+            c.block("dual_channel_expired", dual.label + "，到期后不予支付。", src)
+        elif dual.status == "lapsed":
+            c.block("dual_channel_lapsed", dual.label + "。", src)
+        elif dual.status == "not_listed":
+            c.block("dual_channel_not_listed", dual.label + "，不能按“双通道”报销。", src)
+        else:
+            c.unknown("dual_channel_unknown", f"{dual.label}。{dual.note or ''}".strip(), src)
+    elif query.channel == "two_diseases":
+        two = list_status((ov.TWO_DISEASES,), probe, day, facts, installed, "“两病”门诊用药范围")
+        code = {"listed": "two_diseases_listed", "unknown": "two_diseases_unknown"}.get(two.status)
+        if code == "two_diseases_listed":
+            c.info(code, two.label + "。", two.overlay)
+        elif code == "two_diseases_unknown":
+            c.unknown(code, f"{two.label}。{two.note or ''}".strip(), two.overlay)
+        else:
+            c.block("two_diseases_not_listed", two.label + "，不能按“两病”门诊报销。", two.overlay)
+    if ov.HIGH_VALUE in listed_in:
+        f = _active(facts, (ov.HIGH_VALUE,), day)[-1]
+        c.info("high_value", "高值药品，实行“三定”管理（定医疗机构、定责任医师、定患者）。", _overlay_source(f.overlay))
+    if ov.CRITICAL_ILLNESS in listed_in:
+        f = _active(facts, (ov.CRITICAL_ILLNESS,), day)[-1]
+        c.info("critical_illness", "大病保险药品。", _overlay_source(f.overlay))
+
+    # The region's requirements for this channel / list (filing, e-prescription, 三定 ...).
+    requirements: list[str] = []
+    if drug is not None or transition_active:
+        for req in profile.requirements_for(day, ctx):
+            requirements.append(req.name)
+            c.info("requirement", req.text or CONDITIONS[req.name], req.source.label)
+            c.need(req.name, req.text or CONDITIONS[req.name], req.source.label)
+    if dual is not None and requirements and query.channel == "dual_channel":
+        dual = ListStatus(
+            dual.status, dual.label, dual.overlay, dual.complete, dual.note, dual.until, tuple(requirements)
+        )
+    for cond in c.confirmed:
+        c.info("confirmed", f"已确认：{cond.text}", cond.source)
+
+    ratio = None
+    for f in _active(facts, (ov.SELF_PAY_RATIO,), day):
+        value = f.item.attrs.get("ratio")
+        if value is not None:
+            ratio = (Decimal(value), _overlay_source(f.overlay))
+    standard = next((f.item.attrs.get("payment_standard") for f in transition_active if f.item.attrs), None)
+    return Eligibility(
+        verdict=c.verdict(),
+        reasons=tuple(c.reasons),
+        # Nothing to confirm when the fund cannot pay anyway.
+        conditions=() if c.blockers else tuple(c.conditions),
+        confirmed=tuple(c.confirmed),
+        edition=edition.label,
+        edition_note=edition.note if not edition.exact else None,
+        dual_channel=dual,
+        listed_in=frozenset(listed_in),
+        self_pay_ratio=ratio,
+        transition_standard=standard,
+        pay_class=(drug.pay_class if drug else r.CLASS_B if transition_active else None),
+    )

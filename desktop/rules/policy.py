@@ -1,0 +1,275 @@
+"""Policy profiles: load, validate and query the per-region parameters shipped in resources/policies/.
+
+A profile is data, not code. Each parameter says what it is (``first_self_pay``,
+``fund_ratio``, ``deductible``, ``cap``), when it applies (selectors on insurance,
+patient group, channel, drug class, section and the overlay lists naming the drug), from
+when to when, and which notice states it (file + verbatim quote). A parameter no notice
+states is absent: the pharmacy sets it in its settings or the request supplies it.
+
+How a parameter is chosen (``Profile.lookup``): among the parameters active on the day
+whose selectors all match, the most specific one (most selectors) wins; on a tie the
+region's own profile beats the one it extends. Example with the shipped Jilin profile::
+
+    employee, general,  dual_channel, 乙  -> first_self_pay 0.20  (吉医保联〔2021〕26号)
+    resident, dibao,    dual_channel, 乙  -> first_self_pay 0.20
+    employee, general,  outpatient,   乙  -> none: the pharmacy must supply it
+    employee, general,  dual_channel, 甲  -> first_self_pay 0 (national, fixed)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+
+from desktop import paths
+from desktop.errors import UserFacingError
+
+#: The vocabularies of a request; labels are what staff read.
+INSURANCES = {
+    "employee": "职工医保",
+    "retiree": "职工医保（退休）",
+    "resident": "城乡居民医保",
+    "work_injury": "工伤保险",
+    "maternity": "生育保险",
+    "uninsured": "未参保（自费）",
+}
+GROUPS = {
+    "general": "普通参保人员",
+    "tekun": "特困人员",
+    "dibao": "低保对象",
+    "orphan": "孤儿",
+    "de_facto_orphan": "事实无人抚养儿童",
+    "poverty_relapse": "返贫致贫人口",
+}
+CHANNELS = {
+    "outpatient": "普通门诊统筹",
+    "chronic": "门诊慢特病",
+    "two_diseases": "“两病”门诊用药",
+    "dual_channel": "“双通道”药品",
+}
+PARAMETERS = {
+    "first_self_pay": "乙类先行自付比例",
+    "fund_ratio": "统筹基金支付比例",
+    "deductible": "起付线",
+    "cap": "年度最高支付限额",
+}
+#: Conditions staff may confirm; the codes of ``Eligibility.conditions``.
+CONDITIONS = {
+    "restriction": "符合限定支付范围",
+    "second_line": "有一线药品无效或不能耐受的证据（二线用药）",
+    "filing": "“双通道”备案已审核生效",
+    "e_prescription": "处方经电子处方中心流转",
+    "responsible_physician": "由责任医师开具/审核",
+    "three_fixed": "符合“三定”管理（定机构、定医师、定患者）",
+}
+
+SELECTORS = ("insurance", "group", "channel", "class", "section", "listed_in")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a figure comes from: a notice (file, document number, title) and a verbatim quote."""
+
+    file: str
+    document: str | None
+    title: str
+    quote: str
+    clause: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Short citation for staff, e.g. "吉医保联〔2021〕26号 二（三）"."""
+        name = self.document or self.title
+        return f"{name} {self.clause}" if self.clause else name
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A parameter or a requirement of a profile, with its selectors, dates and source."""
+
+    name: str  # parameter name, or the condition code of a requirement
+    value: str | None  # decimal string for parameters; None for requirements
+    when: dict[str, tuple[str, ...]]
+    start: date
+    end: date | None
+    source: Source
+    profile: str
+    fixed: bool = False
+    text: str | None = None  # requirement text / parameter note
+    note: str | None = None
+
+    def active_on(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+    def matches(self, ctx: dict[str, object]) -> bool:
+        """Every selector matches the context; ``listed_in`` needs one of its lists to name the drug."""
+        for key, allowed in self.when.items():
+            value = ctx.get(key)
+            if key == "listed_in":
+                listed = value if isinstance(value, (set, frozenset, tuple, list)) else ()
+                if not any(kind in listed for kind in allowed):
+                    return False
+            elif value not in allowed:
+                return False
+        return True
+
+    @property
+    def decimal(self) -> Decimal:
+        assert self.value is not None
+        return Decimal(self.value)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A region's policy: its rules and those of the profile it extends."""
+
+    id: str
+    label: str
+    region: str
+    parameters: tuple[Rule, ...]
+    requirements: tuple[Rule, ...]
+    notes: tuple[Rule, ...] = ()
+    dual_channel_lists: tuple[str, ...] = ("dual_channel",)
+    chain: tuple[str, ...] = field(default=())  # this profile first, then what it extends
+
+    def lookup(self, name: str, day: date, ctx: dict[str, object], *, fixed_only: bool = False) -> Rule | None:
+        """The parameter ``name`` that applies on ``day`` in ``ctx``, or None when no source states it.
+
+        Args:
+            fixed_only: consider only rules of the catalogue itself, which no request overrides.
+        """
+        best: tuple[int, int, Rule] | None = None
+        for rule in self.parameters:
+            if rule.name != name or not rule.active_on(day) or not rule.matches(ctx):
+                continue
+            if fixed_only and not rule.fixed:
+                continue
+            # More selectors = more specific; the region's own rule beats an inherited one.
+            rank = (len(rule.when), -self.chain.index(rule.profile))
+            if best is None or rank > best[:2]:
+                best = (rank[0], rank[1], rule)
+        return best[2] if best else None
+
+    def requirements_for(self, day: date, ctx: dict[str, object]) -> list[Rule]:
+        """Requirements (conditions to confirm) active on ``day`` that match ``ctx``, one per condition."""
+        seen: dict[str, Rule] = {}
+        for rule in self.requirements:
+            if rule.active_on(day) and rule.matches(ctx) and rule.name not in seen:
+                seen[rule.name] = rule
+        return list(seen.values())
+
+    def notes_on(self, day: date) -> list[Rule]:
+        return [n for n in self.notes if n.active_on(day)]
+
+
+class PolicyError(UserFacingError):
+    """A policy profile file is missing or does not follow resources/policies/schema.json."""
+
+
+def policies_dir() -> Path:
+    return paths.resource_path("policies")
+
+
+@cache
+def _schema() -> dict:
+    return json.loads((policies_dir() / "schema.json").read_text(encoding="utf-8"))
+
+
+def validate(data: dict, name: str = "profile") -> None:
+    """Validate a profile document against the schema.
+
+    Raises:
+        PolicyError: with the first schema violation, in Chinese.
+    """
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        where = "/".join(str(p) for p in err.absolute_path) or "（根）"
+        raise PolicyError(
+            f"政策配置文件 {name} 不符合格式要求：位置 {where}：{err.message}",
+            hint="请恢复随程序发布的政策文件，或联系维护人员。",
+        )
+    for key in ("parameters", "requirements", "notes"):
+        for i, item in enumerate(data.get(key, [])):
+            notice = item["source"]["notice"]
+            if notice not in data["sources"]:
+                raise PolicyError(f"政策配置文件 {name} 的 {key}/{i} 引用了未登记的来源 {notice}。")
+
+
+def available() -> list[str]:
+    """Ids of the shipped profiles."""
+    return sorted(p.stem for p in policies_dir().glob("*.json") if p.stem != "schema")
+
+
+def _read(profile_id: str) -> dict:
+    path = policies_dir() / f"{profile_id}.json"
+    if profile_id == "schema" or not path.is_file():
+        raise PolicyError(
+            f"没有名为“{profile_id}”的政策配置。",
+            hint=f"可选：{'、'.join(available())}。",
+        )
+    data = json.loads(path.read_text(encoding="utf-8"))
+    validate(data, path.name)
+    if data["id"] != profile_id:
+        raise PolicyError(f"政策配置文件 {path.name} 的 id 为“{data['id']}”，与文件名不符。")
+    return data
+
+
+def _rules(data: dict, key: str) -> list[Rule]:
+    out = []
+    for item in data.get(key, []):
+        notice = data["sources"][item["source"]["notice"]]
+        source = Source(
+            file=notice["file"], document=notice.get("document"), title=notice["title"],
+            quote=item["source"]["quote"], clause=item["source"].get("clause"),
+        )
+        out.append(
+            Rule(
+                name=item.get("name") or item.get("condition") or "note",
+                value=item.get("value"),
+                when={k: tuple(v) for k, v in item.get("when", {}).items()},
+                start=date.fromisoformat(item.get("start", "1900-01-01")),
+                end=date.fromisoformat(item["end"]) if item.get("end") else None,
+                source=source,
+                profile=data["id"],
+                fixed=bool(item.get("fixed", False)),
+                text=item.get("text"),
+                note=item.get("note"),
+            )
+        )
+    return out
+
+
+@cache
+def load(profile_id: str) -> Profile:
+    """Load a shipped profile with the profiles it extends.
+
+    Raises:
+        PolicyError: unknown profile, a file that breaks the schema, or a cycle of ``extends``.
+    """
+    chain: list[dict] = []
+    current: str | None = profile_id
+    while current:
+        if any(d["id"] == current for d in chain):
+            raise PolicyError(f"政策配置“{profile_id}”的继承关系成环（{current}）。")
+        data = _read(current)
+        chain.append(data)
+        current = data.get("extends")
+    own = chain[0]
+    return Profile(
+        id=own["id"],
+        label=own["label"],
+        region=own["region"],
+        parameters=tuple(r for d in chain for r in _rules(d, "parameters")),
+        requirements=tuple(r for d in chain for r in _rules(d, "requirements")),
+        notes=tuple(r for d in chain for r in _rules(d, "notes")),
+        dual_channel_lists=tuple(own.get("dual_channel_lists", ["dual_channel"])),
+        chain=tuple(d["id"] for d in chain),
+    )

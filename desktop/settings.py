@@ -1,0 +1,135 @@
+"""Pharmacy settings kept in the database: who we are, our region's profile and the figures we set.
+
+``get(db)`` returns a frozen ``Settings`` (defaults for whatever was never saved);
+``save(db, settings)`` validates everything first and reports every problem at once
+(``RequestError``), so a bad form never half-saves.
+
+Two kinds of figure live here because no public notice states them:
+
+* ``parameters``: the local policy figures the pharmacy's insurance office announced
+  (fund ratio, class-B first self-pay, deductible, cap). Keys are the parameter name,
+  optionally narrowed by insurance and channel: ``fund_ratio``, ``fund_ratio:resident``,
+  ``fund_ratio:employee:dual_channel``; the most specific key wins. A figure a shipped
+  profile states with its source takes precedence; these fill the gaps.
+* ``confidential_standards``: the real payment standards of "*" drugs that the province
+  sends to designated pharmacies, keyed by the catalogue key of the drug (``Entry.key``,
+  stable across editions). They are used in estimates and never shown or printed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlite_utils import Database
+
+from desktop.errors import RequestError
+
+PAPERS = {"58mm": "58 毫米热敏纸", "80mm": "80 毫米热敏纸", "a5": "A5 纸"}
+_CODE = re.compile(r"^[A-Za-z0-9]{0,32}$")
+_RATIO_PARAMS = ("first_self_pay", "fund_ratio")
+_AMOUNT_PARAMS = ("deductible", "cap")
+
+
+@dataclass(frozen=True)
+class Settings:
+    pharmacy_name: str = ""
+    institution_code: str = ""  # 定点医药机构编码
+    counter: str = ""
+    staff: str = ""
+    profile: str = "national"
+    parameters: dict[str, str] = field(default_factory=dict)
+    confidential_standards: dict[str, str] = field(default_factory=dict)
+    printer: str = ""
+    paper: str = "80mm"
+
+    def parameter(self, name: str, insurance: str, channel: str) -> tuple[str, str] | None:
+        """The most specific value set for ``name`` (and the key it was found under)."""
+        for key in (f"{name}:{insurance}:{channel}", f"{name}:{insurance}", f"{name}:*:{channel}", name):
+            if key in self.parameters:
+                return self.parameters[key], key
+        return None
+
+    def with_changes(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+
+def _ratio_ok(value: str) -> bool:
+    try:
+        d = Decimal(value)
+    except (InvalidOperation, TypeError):
+        return False
+    return d.is_finite() and 0 <= d <= 1 and -d.as_tuple().exponent <= 4
+
+
+def _amount_ok(value: str) -> bool:
+    try:
+        d = Decimal(value)
+    except (InvalidOperation, TypeError):
+        return False
+    return d.is_finite() and d >= 0 and (d.as_tuple().exponent >= -2)
+
+
+def problems(settings: Settings) -> list[str]:
+    """Everything wrong with ``settings``, in Chinese (empty when valid)."""
+    from desktop.rules import policy  # lazy: policy reads resource files
+
+    out: list[str] = []
+    if len(settings.pharmacy_name) > 100:
+        out.append("药店名称过长（最多 100 个字）。")
+    if not _CODE.match(settings.institution_code or ""):
+        out.append(f"定点医药机构编码“{settings.institution_code}”只能包含字母和数字（最多 32 位），请按医保协议填写。")
+    if settings.paper not in PAPERS:
+        out.append(f"纸张“{settings.paper}”不支持，可选：{'、'.join(PAPERS)}。")
+    if settings.profile not in policy.available():
+        out.append(f"地区政策“{settings.profile}”不存在，可选：{'、'.join(policy.available())}。")
+    for key, value in settings.parameters.items():
+        parts = key.split(":")
+        name = parts[0]
+        if name not in policy.PARAMETERS or len(parts) > 3:
+            out.append(f"参数名“{key}”无法识别；可用：{'、'.join(policy.PARAMETERS)}（可加“:险种[:渠道]”）。")
+            continue
+        if len(parts) >= 2 and parts[1] not in policy.INSURANCES and parts[1] != "*":
+            out.append(f"参数“{key}”中的险种“{parts[1]}”无法识别。")
+        if len(parts) == 3 and parts[2] not in policy.CHANNELS:
+            out.append(f"参数“{key}”中的渠道“{parts[2]}”无法识别。")
+        if name in _RATIO_PARAMS and not _ratio_ok(str(value)):
+            out.append(f"参数“{key}”的值“{value}”应为 0 到 1 之间的小数（如 0.80）。")
+        if name in _AMOUNT_PARAMS and not _amount_ok(str(value)):
+            out.append(f"参数“{key}”的值“{value}”应为不小于 0、最多两位小数的金额。")
+    for key, value in settings.confidential_standards.items():
+        if not key or "|" not in key:
+            out.append(f"保密支付标准的药品键“{key}”无效，应为目录条目的 key（名称|剂型）。")
+        if not _amount_ok(str(value)) or Decimal(str(value)) <= 0:
+            out.append("某个保密支付标准的金额无效（应为大于 0、最多两位小数的金额）。")  # never echo the value
+    return out
+
+
+def get(db: Database) -> Settings:
+    """The saved settings (defaults for anything never saved)."""
+    if not db["settings"].exists():
+        return Settings()
+    stored = {row["key"]: json.loads(row["value"]) for row in db.query("select key, value from settings")}
+    known = {f.name for f in fields(Settings)}
+    return Settings(**{k: v for k, v in stored.items() if k in known})
+
+
+def save(db: Database, settings: Settings) -> None:
+    """Validate and store all settings in one transaction.
+
+    Raises:
+        RequestError: every problem found; nothing is written.
+    """
+    found = problems(settings)
+    if found:
+        raise RequestError(found)
+    now = datetime.now().isoformat(timespec="seconds")
+    with db.atomic():
+        for f in fields(Settings):
+            db["settings"].upsert(
+                {"key": f.name, "value": json.dumps(getattr(settings, f.name), ensure_ascii=False), "updated_at": now},
+                pk="key",
+            )
