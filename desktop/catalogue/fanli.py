@@ -54,16 +54,32 @@ class EditionSpec:
 
 
 # 2024 edition (医保发〔2024〕33号) as first published 2024-11-28: nrdl-2024/fanli-2024.txt (一)-(四).
+#
+# Three 凡例 figures count *items* (编号) that have the property on any of their rows, a ★ row
+# included, while ``measure`` counts numbered rows only. Counted in the official PDF
+# (medins-2024-layout.txt), both ways:
+#   西药甲类  凡例 393 = 379 numbered 甲 rows + 14 items whose main row is 乙 and a ★ row 甲;
+#   中成药甲类 凡例 246 = 245 numbered 甲 rows + 1 such item;
+#   限生育保险 凡例 4 = nos. 547, 549 (numbered rows "限生育保险。") + 581 米非司酮 ("限子宫肌瘤患者或
+#   生育保险。") + 中成药 986 through its row ★(986) 益母草注射液 ("限生育保险。").
+# Until ``measure`` counts items the way the 凡例 does, the specs hold the row counts (marked).
+# The ★ counts and the 中药饮片 figures are counted in the PDF as well.
+_FANLI_2024_ITEM_COUNTS = {M_WEST_A: "393", M_TCM_A: "246", M_MATERNITY: "4"}
+
 SPEC_2024_FIRST = EditionSpec(
     name="2024",
     variant="first",
     totals={
-        M_WEST: 1398, M_WEST_A: 393, M_TCM: 1336, M_TCM_A: 246, M_ETHNIC: 95,
+        M_WEST: 1398, M_TCM: 1336, M_ETHNIC: 95,
         M_NEGO_WEST: 367, M_NEGO_TCM: 58, M_PIECES: 892,
-        M_WORK_INJURY: 5, M_MATERNITY: 4,
+        M_WORK_INJURY: 5,
+        # counted in the official PDF (medins-2024-layout.txt); see the note above:
+        M_WEST_A: 379, M_TCM_A: 245, M_MATERNITY: 2,
+        M_WEST_STAR: 559, M_TCM_STAR: 108, M_PIECES_ALONE: 116, M_PIECES_EXCLUDED: 32,
     },
-    inpatient_nutrition=range(279, 296),
-    nutrition_screening=range(1318, 1333),
+    inpatient_nutrition=range(279, 296),  # XB05BA 胃肠外营养液, nos. 279-295
+    nutrition_screening=range(1318, 1333),  # XV01 肠内营养剂, nos. 1318-1332
+    notes={m: f"凡例为 {n} 个（按品种计，含★行）" for m, n in _FANLI_2024_ITEM_COUNTS.items()},
 )
 
 # The same edition as later served by the NHSA online query: fanli-2024-revised.md.
@@ -71,12 +87,17 @@ SPEC_2024_REVISED = EditionSpec(
     name="2024",
     variant="revised",
     totals={
-        M_WEST: 1396, M_WEST_A: 393, M_TCM: 1336, M_TCM_A: 246, M_ETHNIC: 95,
+        M_WEST: 1396, M_TCM: 1336, M_ETHNIC: 95,
         M_NEGO_WEST: 369, M_NEGO_TCM: 58, M_PIECES: 892, M_PIECES_EXCLUDED: 32,
-        M_WORK_INJURY: 5, M_MATERNITY: 4,
+        M_WORK_INJURY: 5,
+        # counted in the official PDF (medins-2024-layout.txt), as for SPEC_2024_FIRST; the two drugs
+        # that moved to 谈判药品 were 乙类 without ★ rows, so these figures do not change:
+        M_WEST_A: 379, M_TCM_A: 245, M_MATERNITY: 2,
+        M_WEST_STAR: 559, M_TCM_STAR: 108, M_PIECES_ALONE: 116,
     },
-    inpatient_nutrition=range(279, 296),
-    nutrition_screening=range(1317, 1332),
+    inpatient_nutrition=range(279, 296),  # XB05BA 胃肠外营养液, nos. 279-295
+    nutrition_screening=range(1317, 1332),  # XV01 肠内营养剂, nos. 1317-1331 (阿伐替尼片 moved out)
+    notes={m: f"凡例为 {n} 个（按品种计，含★行）" for m, n in _FANLI_2024_ITEM_COUNTS.items()},
 )
 
 # 2025 edition (医保发〔2025〕33号), in force from 2026-01-01: nrdl-2025/medins-2025.txt 凡例 and
