@@ -1,13 +1,228 @@
-"""F5: print the current estimate as a receipt (Qt print dialog with preview) or save it as PDF."""
+"""F5: issue the current estimate as a numbered receipt, then print it (Qt print preview) or save it as PDF.
+
+The number is reserved and recorded by ``desktop.receipts.issue`` before anything is drawn (issue
+#5), so both paths issue first: "save as PDF" writes the PDF where staff choose; "print" keeps the
+PDF in the data folder and draws the same receipt lines on the chosen printer, with a preview.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWidget
+from pathlib import Path
+from typing import Any
 
+from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt
+from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPainter
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import paths
 from desktop.errors import UserFacingError
 from desktop.ui import services
 
+PAPERS = {"58mm": "58 mm 热敏纸", "80mm": "80 mm 热敏纸", "a5": "A5 纸"}
+POINT_MM = 25.4 / 72
 
-def print_receipt(parent: QWidget, counter: object) -> None:
-    if services.receipts() is None:
+
+def _modules() -> tuple[Any, Any, Any]:
+    issue = services.optional("desktop.receipts.issue", "issue")
+    layout = services.optional("desktop.receipts.layout", "Issuer")
+    settings = services.settings()
+    if issue is None or layout is None or settings is None:
         raise UserFacingError("收据模块尚未安装，暂时无法打印。", hint="费用预估仍可在屏幕上查看。")
+    return issue, layout, settings
+
+
+class PrintDialog(QDialog):
+    """Paper, optional patient name and ID, then 打印 (preview) or 保存为 PDF."""
+
+    def __init__(self, parent: QWidget | None, counter: Any) -> None:
+        super().__init__(parent)
+        self.counter = counter
+        self.issue_mod, self.layout_mod, self.settings_mod = _modules()
+        self.settings = self.settings_mod.get(counter.db)
+        self.issued: Any = None
+        self.setWindowTitle("打印费用预估单（F5）")
+        self.paper = QComboBox()
+        self.paper.setObjectName("paper")
+        for code, label in PAPERS.items():
+            self.paper.addItem(label, code)
+        self.paper.setCurrentIndex(max(self.paper.findData(getattr(self.settings, "paper", "80mm")), 0))
+        self.patient_name = QLineEdit()
+        self.patient_name.setObjectName("patientName")
+        self.patient_name.setPlaceholderText("可不填")
+        self.patient_id = QLineEdit()
+        self.patient_id.setObjectName("patientId")
+        self.patient_id.setPlaceholderText("可不填；打印时只显示前 3 位和后 4 位")
+        result = counter.estimate
+        summary = QLabel(
+            f"共 {len(result.get('lines') or [])} 种药品，总费用 {result.get('total')} 元，"
+            f"个人负担合计 {result.get('patient_total')} 元。"
+        )
+        summary.setWordWrap(True)
+        self.print_button = QPushButton("打印…(&P)")
+        self.print_button.setObjectName("printButton")
+        self.print_button.setDefault(True)
+        self.print_button.clicked.connect(self.print_receipt)
+        self.pdf_button = QPushButton("保存为 PDF…(&S)")
+        self.pdf_button.setObjectName("pdfButton")
+        self.pdf_button.clicked.connect(self.save_pdf)
+        cancel = QPushButton("取消")
+        cancel.clicked.connect(self.reject)
+        form = QFormLayout()
+        form.addRow("纸张：", self.paper)
+        form.addRow("患者姓名：", self.patient_name)
+        form.addRow("证件号：", self.patient_id)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.print_button)
+        buttons.addWidget(self.pdf_button)
+        buttons.addWidget(cancel)
+        layout = QVBoxLayout(self)
+        layout.addWidget(summary)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("本单为费用预估，以医保结算为准。开具后即编号登记，可在收据记录（F6）中补打。"))
+        layout.addLayout(buttons)
+
+    def _issue(self, out: Path) -> Any:
+        issuer = self.layout_mod.Issuer.from_settings(self.settings)
+        return self.issue_mod.issue(
+            self.counter.db, self.counter.request(), self.counter.estimate, issuer, self.paper.currentData(), out,
+            patient_name=self.patient_name.text().strip() or None,
+            patient_id=self.patient_id.text().strip() or None,
+        )
+
+    def _fail(self, err: UserFacingError) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, "无法打印", str(err), QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("errorDialog")
+        box.exec()
+
+    def save_pdf(self) -> None:
+        name, _filter = QFileDialog.getSaveFileName(self, "保存费用预估单", "费用预估单.pdf", "PDF 文件 (*.pdf)")
+        if not name:
+            return
+        out = Path(name)
+        if out.suffix.lower() != ".pdf":
+            out = out.with_suffix(".pdf")
+        try:
+            self.issued = self._issue(out)
+        except UserFacingError as err:
+            self._fail(err)
+            return
+        self.accept()
+
+    def print_receipt(self) -> None:
+        folder = paths.data_dir() / "receipts"
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.issued = self._issue(folder / "pending.pdf")
+            final = folder / f"{self.issued.number}.pdf"
+            Path(self.issued.path).replace(final)
+        except (UserFacingError, OSError) as err:
+            self._fail(err if isinstance(err, UserFacingError) else UserFacingError(f"无法保存收据：{err}"))
+            return
+        preview_and_print(self, self.issued.receipt, getattr(self.settings, "printer", "") or "")
+        self.accept()
+
+
+def preview_and_print(parent: QWidget | None, receipt: Any, printer_name: str = "") -> None:
+    """Qt print dialog with preview of the receipt lines (the same lines as the PDF)."""
+    from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    if printer_name:
+        printer.setPrinterName(printer_name)
+    setup_page(printer, receipt)
+    preview = QPrintPreviewDialog(printer, parent)
+    preview.setWindowTitle(f"打印预览：{receipt.number}")
+    preview.paintRequested.connect(lambda p: paint_receipt(p, receipt))
+    preview.exec()
+
+
+def _line_height_mm(receipt: Any) -> float:
+    return receipt.format.font_size * receipt.format.leading * POINT_MM
+
+
+def setup_page(printer: Any, receipt: Any) -> None:
+    fmt = receipt.format
+    lines = len(receipt.lines) + len(receipt.footer) + 2
+    height = fmt.height_mm or (2 * fmt.margin_mm + lines * _line_height_mm(receipt) + fmt.qr_mm + 4)
+    size = QPageSize(QSizeF(fmt.width_mm, height), QPageSize.Unit.Millimeter, f"yaomu-{fmt.name}")
+    printer.setPageLayout(QPageLayout(size, QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0),
+                                      QPageLayout.Unit.Millimeter))
+
+
+def paint_receipt(printer: Any, receipt: Any) -> None:
+    """Draw the receipt lines, their rules and the QR code on ``printer``.
+
+    Coordinates are tenths of a millimetre (small fonts stay crisp at any printer resolution).
+    """
+    fmt = receipt.format
+    painter = QPainter(printer)
+    try:
+        rect = printer.pageLayout().paintRectPixels(printer.resolution())
+        painter.scale(rect.width() / fmt.width_mm / 10, rect.width() / fmt.width_mm / 10)
+        em = fmt.font_size * POINT_MM * 10  # the body font size, in tenths of a mm
+        left, right = fmt.margin_mm * 10, (fmt.width_mm - fmt.margin_mm) * 10
+        line_h = _line_height_mm(receipt) * 10
+        y = fmt.margin_mm * 10
+        painter.setPen(QColor("black"))
+        for line in (*receipt.lines, *receipt.footer):
+            font = QFont()
+            font.setPixelSize(max(1, round(em * (1.25 if line.style == "title" else 1))))
+            font.setBold(line.style in ("strong", "title"))
+            painter.setFont(font)
+            x = left + line.indent * em
+            box = QRectF(x, y, right - x, line_h)
+            if line.style == "rule":
+                painter.drawLine(int(left), int(y + line_h / 2), int(right), int(y + line_h / 2))
+            elif line.style in ("title", "center"):
+                painter.drawText(box, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter), line.text)
+            else:
+                painter.drawText(box, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), line.text)
+                if line.right:
+                    painter.drawText(box, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), line.right)
+            y += line_h
+        side = fmt.qr_mm * 10
+        _paint_qr(painter, receipt.qr_payload, (fmt.width_mm * 10 - side) / 2, y + 20, side)
+    finally:
+        painter.end()
+
+
+def _paint_qr(painter: QPainter, payload: str, x: float, y: float, side: float) -> None:
+    import qrcode  # lazy: only when printing
+
+    code = qrcode.QRCode(border=0, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(payload)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    cell = side / len(matrix)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor("black"))
+    for r, row in enumerate(matrix):
+        for c, dark in enumerate(row):
+            if dark:
+                painter.drawRect(QRectF(x + c * cell, y + r * cell, cell, cell))
+
+
+def print_receipt(parent: QWidget, counter: Any) -> Any:
+    """F5 from the counter: refuse plainly when there is nothing to print; else the print dialog."""
+    if counter.estimate is None:
+        problem = counter.estimate_problem or "清单为空。"
+        raise UserFacingError(
+            f"还没有可打印的费用预估：{problem}",
+            hint="请先按 F4 把药品加入清单并输入单价，待下方显示预估金额后再按 F5。",
+        )
+    dialog = PrintDialog(parent, counter)
+    dialog.exec()
+    return dialog.issued

@@ -38,14 +38,22 @@ FIELD_LABELS = {
     "pharmacy_name": "药店名称", "pharmacy_code": "定点机构编码", "institution_code": "定点机构编码",
     "profile": "地区政策", "region_profile": "地区政策", "region": "地区政策", "parameters": "地区政策参数",
     "profile_parameters": "地区政策参数", "policy": "地区政策参数", "counter": "收银台", "staff": "当班人员",
-    "printer": "打印机", "paper": "收据纸张", "receipt_format": "收据纸张", "paper_width": "收据纸张",
+    "printer": "打印机", "paper": "收据纸张",
+    "confidential_standards": "保密支付标准", "receipt_format": "收据纸张", "paper_width": "收据纸张",
 }
 PAPER_CHOICES = {"58mm": "58 mm 热敏纸", "80mm": "80 mm 热敏纸", "a5": "A5 纸"}
 PROFILE_LABELS = {"national": "全国（仅国家规定）", "jilin": "吉林省", "hunan": "湖南省", "weihai": "山东省威海市"}
 
 
+#: Fields whose values are never shown (the province's real confidential payment standards).
+SECRET_FIELDS = ("confidential_standards",)
+
+
 def profiles() -> list[str]:
     """Policy profiles shipped in resources/policies/ (national first)."""
+    policy = services.optional("desktop.rules.policy", "available")
+    if policy is not None:
+        return sorted(policy.available(), key=lambda n: (n != "national", n))
     names = sorted(p.stem for p in paths.resource_path("policies").glob("*.json") if p.stem != "schema")
     return sorted(names, key=lambda n: (n != "national", n)) or ["national"]
 
@@ -76,6 +84,12 @@ class SettingsDialog(QDialog):
         self.current = self.module.get(db)
         form = QFormLayout()
         for f in dataclasses.fields(self.current):
+            if f.name in SECRET_FIELDS:
+                value = getattr(self.current, f.name)
+                hidden = QLabel(f"已设置 {len(value or {})} 项（数值保密，不在屏幕上显示）")
+                hidden.setObjectName(f"setting_{f.name}")
+                form.addRow("保密支付标准：", hidden)
+                continue
             editor = self._editor(f, getattr(self.current, f.name))
             editor.setObjectName(f"setting_{f.name}")
             self.editors[f.name] = editor
