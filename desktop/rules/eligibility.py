@@ -12,6 +12,7 @@ missing or partial data -> ``unknown``; else any condition not yet confirmed ->
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -326,6 +327,17 @@ def list_status(
     return ListStatus("unknown", f"未导入本地区{what}清单，无法判断", None, None, "请导入本地区清单（更新包）。")
 
 
+def _attrs(item: ov.OverlayItem) -> dict:
+    """An item's attributes as a dict (a package may carry them JSON-encoded once more)."""
+    attrs = item.attrs
+    if isinstance(attrs, str):
+        try:
+            attrs = json.loads(attrs)
+        except ValueError:
+            return {}
+    return attrs if isinstance(attrs, dict) else {}
+
+
 def _natural_musk(drug: Drug) -> bool:
     return drug.section in (r.TCM, r.NEGOTIATED) and ("麝香" in drug.name or "牛黄" in drug.name)
 
@@ -538,10 +550,11 @@ def _finish(
 
     ratio = None
     for f in _active(facts, (ov.SELF_PAY_RATIO,), day):
-        value = f.item.attrs.get("ratio")
+        value = _attrs(f.item).get("ratio")
         if value is not None:
             ratio = (Decimal(value), _overlay_source(f.overlay))
-    standard = next((f.item.attrs.get("payment_standard") for f in transition_active if f.item.attrs), None)
+    standard = next((_attrs(f.item)["payment_standard"] for f in transition_active
+                     if _attrs(f.item).get("payment_standard")), None)
     return Eligibility(
         verdict=c.verdict(),
         reasons=tuple(c.reasons),
