@@ -65,6 +65,17 @@ VERDICT_LABELS = {
 }
 
 
+#: Reason codes (desktop.rules.eligibility.REASON_CODES) that explain but do not limit payment; a line
+#: that is not plainly covered prints its other reasons. ``requirement`` and ``restriction`` reappear
+#: as ``conditions`` when still unconfirmed.
+INFORMATIONAL_REASONS = frozenset({
+    "edition", "class_a", "class_b", "negotiated", "pieces", "agreement", "confidential_standard", "confirmed",
+    "no_class_distinction", "work_injury_listed", "maternity_listed", "maternity_resident",
+    "work_injury_no_restriction", "dual_channel_listed", "single_payment", "two_diseases_listed",
+    "critical_illness", "requirement", "restriction", "what_if",
+})
+
+
 @dataclass(frozen=True)
 class PageFormat:
     """A paper format. Thermal rolls have no fixed height: the page is fitted to the content."""
@@ -318,6 +329,7 @@ def logical_lines(result: Mapping[str, Any], issuer: Issuer, meta: ReceiptMeta) 
     notes = [str(result["edition_note"])] if result.get("edition_note") else []
     notes += [str(a) for a in result.get("assumptions") or []]
     notes += [str(w.get("text") if isinstance(w, Mapping) else w) for w in result.get("warnings") or []]
+    notes = list(dict.fromkeys(n for n in notes if n))  # the edition note is also a warning: print it once
     if notes:
         out.append(Line("说明："))
         out += [Line(f"· {note}", style="note") for note in notes]
@@ -345,11 +357,17 @@ def _item_lines(i: int, item: Mapping[str, Any]) -> list[Line]:
         over = item.get("over_standard")
         if over is not None and _dec(over) > 0:
             out.append(Line("其中超支付标准", right=money(over, "over_standard"), indent=1))
-    if item.get("verdict") in ("not_covered", "unknown", "conditional"):
+    if item.get("verdict") != "covered":
+        # Why it is not (or not surely) paid; the informational reasons would only fill the roll.
         for reason in item.get("reasons") or []:
+            code = reason.get("code") if isinstance(reason, Mapping) else None
             text = reason.get("text") if isinstance(reason, Mapping) else reason
-            if text:
+            if text and code not in INFORMATIONAL_REASONS:
                 out.append(Line(f"· {text}", style="note", indent=1))
+        for condition in item.get("conditions") or []:
+            text = condition.get("text") if isinstance(condition, Mapping) else condition
+            if text:
+                out.append(Line(f"· 待确认：{text}", style="note", indent=1))
     return out
 
 

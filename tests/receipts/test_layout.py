@@ -1,0 +1,200 @@
+"""Tests for desktop/receipts/layout.py: what is printed, from the result dict alone."""
+
+from __future__ import annotations
+
+import ast
+import copy
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from desktop.errors import UserFacingError
+from desktop.receipts import layout
+from desktop.receipts.layout import FORMATS, Issuer, ReceiptMeta
+
+ISSUER = Issuer("长春市益民大药房", "P22010200123", "2号收款台", "王芳")
+META = ReceiptMeta("P22010200123-20250301-0001", "2025-03-01 10:32:05", "2024-revised-3d19bbc5", "张三",
+                   "220***********1234")
+
+
+def _line(**kw):  # type: ignore[no-untyped-def]
+    base = {"entry": None, "dosage_form": None, "spec": None, "flags": [], "confidential": False,
+            "payment_standard_shown": None, "verdict": "covered", "verdict_label": "可以报销", "reasons": [],
+            "conditions": [], "full_self_pay": "0.00", "over_standard": "0.00", "first_self_pay": "0.00",
+            "policy_scope": "0.00", "deductible": "0.00", "fund": "0.00", "coinsurance": "0.00"}
+    return {**base, **kw}
+
+
+# The estimate of conftest.request_json (Jilin employee, outpatient, first self-pay 10 %, fund 70 %):
+# 阿伐替尼片 4380.00 with a supplied confidential standard 3187.45 (over 1192.55), 阿莫西林 12.50 x 2 (甲),
+# 一贯煎颗粒 10.00 x 3 above its 9.22 standard: over 2.34, first self-pay 27.66 x 10 % = 2.77, policy scope
+# 24.89, fund 17.42, 个人自付 7.47. test_pdf checks desktop.rules.service gives these same totals.
+RESULT = {
+    "date": "2025-03-01", "profile": "jilin", "profile_label": "吉林省", "insurance": "employee",
+    "insurance_label": "职工医保", "patient_group": "general", "patient_group_label": "普通参保人员",
+    "channel": "outpatient", "channel_label": "普通门诊统筹", "edition": "2024年版（修订版）", "edition_note": None,
+    "total": "4435.00", "full_self_pay": "0.00", "over_standard": "1194.89", "first_self_pay": "321.52",
+    "policy_scope": "2918.59", "deductible": "0.00", "fund": "2043.01", "coinsurance": "875.58",
+    "patient_total": "2391.99",
+    "assumptions": ["剩余起付线按 0.00 元计算。", "保密支付标准已按本省下发的实际值参与计算，按规定不予显示。"],
+    "warnings": [],
+    "lines": [
+        _line(name="阿伐替尼片", spec="100mg×30片", quantity=1, unit_price="4380.00", **{"class": "乙"},
+              flags=["限定支付范围", "支付标准保密"], confidential=True, payment_standard_shown="保密",
+              total="4380.00", over_standard="1192.55", first_self_pay="318.75", policy_scope="2868.70",
+              fund="2008.09", coinsurance="860.61", patient_total="2371.91"),
+        _line(name="阿莫西林", dosage_form="口服常释剂型", quantity=2, unit_price="12.50", **{"class": "甲"},
+              total="25.00", policy_scope="25.00", fund="17.50", coinsurance="7.50", patient_total="7.50"),
+        _line(name="一贯煎颗粒", quantity=3, unit_price="10.00", **{"class": "乙"}, payment_standard_shown="9.22",
+              total="30.00", over_standard="2.34", first_self_pay="2.77", policy_scope="24.89", fund="17.42",
+              coinsurance="7.47", patient_total="12.58"),
+    ],
+}
+
+
+def plain(lines: list[layout.Line]) -> list[str]:
+    return [ln.plain for ln in lines if ln.plain]
+
+
+def test_content_lines_in_order() -> None:
+    text = plain(layout.logical_lines(RESULT, ISSUER, META))
+    expected = [
+        "长春市益民大药房", "医保药品费用预估单", "定点机构编码：P22010200123", "收款台：2号收款台　经办人：王芳",
+        "单号：P22010200123-20250301-0001", "时间：2025-03-01 10:32:05", "目录：2024年版（修订版）",
+        "目录版本：2024-revised-3d19bbc5", "政策：吉林省", "预估日期：2025-03-01", "患者：张三",
+        "证件号：220***********1234", "险种：职工医保", "人员类别：普通参保人员", "待遇类别：普通门诊统筹",
+    ]
+    assert text[: len(expected)] == expected
+    assert "2. 阿莫西林 口服常释剂型" in text
+    assert "12.50 × 2 25.00" in text
+    assert "乙类　限定支付范围　支付标准保密" in text
+    breakdown = [t for t in text if t.split(" ")[0] in {label for _, label in layout.BREAKDOWN}]
+    assert breakdown == ["总费用 4435.00", "全自费 0.00", "先行自付 321.52", "政策范围内费用 2918.59",
+                         "起付线 0.00", "统筹支付 2043.01", "个人自付 875.58", "个人负担合计 2391.99"]
+    # the public over-standard of 一贯煎颗粒 alone; the confidential one is folded into the patient total
+    assert "超支付标准（不含保密品种） 2.34" in text
+    assert "支付标准：9.22" in text and "其中超支付标准 2.34" in text
+    assert text[-1] == layout.DISCLAIMER == "本单为费用预估，以医保结算为准"
+    assert "· 保密支付标准已按本省下发的实际值参与计算，按规定不予显示。" in text
+
+
+def test_confidential_line_prints_no_figure_derived_from_the_standard() -> None:
+    text = "\n".join(plain(layout.logical_lines(RESULT, ISSUER, META)))
+    for figure in ("3187.45", "1192.55", "318.75", "2868.70", "2008.09", "860.61", "2371.91", "1194.89"):
+        assert figure not in text, figure
+    assert "支付标准：保密" in text
+
+
+def test_fold_without_a_per_line_split_shows_no_over_standard_at_all() -> None:
+    result = copy.deepcopy(RESULT)
+    result["lines"][0]["over_standard"] = None
+    text = plain(layout.logical_lines(result, ISSUER, META))
+    assert "超支付标准 已计入个人负担合计" in text
+    assert not any("2.34" in t and t.startswith("超支付标准") for t in text)
+
+
+def test_amounts_come_from_the_result() -> None:
+    result = copy.deepcopy(RESULT)
+    result["patient_total"] = "2391.98"
+    result["lines"][1]["total"] = "25.01"
+    text = plain(layout.logical_lines(result, ISSUER, META))
+    assert "个人负担合计 2391.98" in text and "12.50 × 2 25.01" in text
+
+
+def test_missing_amount_or_float_is_a_bug_not_a_guess() -> None:
+    result = copy.deepcopy(RESULT)
+    del result["fund"]
+    with pytest.raises(ValueError, match="fund"):
+        layout.logical_lines(result, ISSUER, META)
+    result = copy.deepcopy(RESULT)
+    result["total"] = 4435.0
+    with pytest.raises(TypeError):
+        layout.logical_lines(result, ISSUER, META)
+
+
+def test_not_covered_line_says_why_and_what_to_confirm() -> None:
+    result = copy.deepcopy(RESULT)
+    result["lines"][0].update(
+        verdict="conditional", verdict_label="有条件报销（需确认）",
+        reasons=[{"code": "edition", "text": "按2024年版（修订版）判断（2025-03-01）。"},
+                 {"code": "not_confirmed", "text": "有需确认的条件尚未确认，本行按全自费估算"}],
+        conditions=[{"code": "filing", "text": "“双通道”备案已审核生效"}],
+    )
+    text = plain(layout.logical_lines(result, ISSUER, META))
+    assert "· 有需确认的条件尚未确认，本行按全自费估算" in text
+    assert "· 待确认：“双通道”备案已审核生效" in text
+    assert not any("按2024年版" in t for t in text)
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [("220102199001011234", "220***********1234"), ("22010219900101123X", "220***********123X"),
+     (" 220102 199001011234 ", "220***********1234"), ("A1234567", "A12*4567"), ("1234567", "*******")],
+)
+def test_mask_id(raw: str, masked: str) -> None:
+    assert layout.mask_id(raw) == masked
+
+
+@pytest.mark.parametrize("bad", ["220102-19900101", "张三", "", "1" * 33])
+def test_mask_id_refuses_junk(bad: str) -> None:
+    with pytest.raises(UserFacingError, match="证件号码无效"):
+        layout.mask_id(bad)
+
+
+def test_issuer_needs_name_and_code() -> None:
+    with pytest.raises(UserFacingError, match="药店名称和医保定点机构编码"):
+        Issuer.from_settings({"pharmacy_name": "", "institution_code": ""})
+    with pytest.raises(UserFacingError, match="编码"):
+        Issuer.from_settings({"pharmacy_name": "某店", "institution_code": "P2201 0"})
+    assert Issuer.from_settings({"pharmacy_name": "某店", "institution_code": "P1", "staff": "王芳"}).staff == "王芳"
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_wrap_fits_the_paper_and_loses_nothing(fmt: str) -> None:
+    page = FORMATS[fmt]
+    body = layout.logical_lines(RESULT, ISSUER, META)
+    rows = layout.wrap(body, page)
+    for row in rows:
+        scale = layout.TITLE_SCALE if row.style == "title" else 1.0
+        used = layout.approx_measure(row.text) + (layout.approx_measure(row.right) + 1 if row.right else 0)
+        assert used <= page.width_em / scale - row.indent + 1e-9, row
+    squash = lambda lines: "".join("".join(ln.plain.split()) for ln in lines)  # noqa: E731
+    assert squash(rows) == squash(body)
+
+
+def test_no_row_starts_with_closing_punctuation() -> None:
+    rows = layout.wrap([layout.Line("· 乙类先行自付比例 20%（吉医保联〔2021〕26号）说明说明说明说明")], FORMATS["58mm"])
+    assert len(rows) > 1
+    assert all(row.text[0] not in "，。、；：）〕”" for row in rows)
+
+
+def test_reprint_differs_only_by_the_mark() -> None:
+    body = layout.logical_lines(RESULT, ISSUER, META)
+    kw = {"number": META.number, "check_value": "AAAA-BBBB-CCCC-DDDD", "qr_payload": "x"}
+    original = layout.assemble(body, FORMATS["80mm"], **kw).text_lines()
+    again = layout.assemble(body, FORMATS["80mm"], reprint=True, **kw).text_lines()
+    assert again[:1] + again[2:] == original and again[1] == layout.REPRINT_MARK
+
+
+def test_check_value_text_does_not_depend_on_the_paper() -> None:
+    body = layout.logical_lines(RESULT, ISSUER, META)
+    assert layout.signed_text(body) == layout.signed_text(layout.logical_lines(RESULT, ISSUER, META))
+    assert "个人负担合计 2391.99" in layout.signed_text(body)
+
+
+def test_amount_sum_is_consistent_with_the_engine() -> None:
+    """The printed breakdown adds up once the folded confidential part is added back."""
+    parts = ("full_self_pay", "first_self_pay", "coinsurance")
+    shown_over = Decimal(RESULT["over_standard"]) - Decimal(RESULT["lines"][0]["over_standard"])
+    folded = Decimal(RESULT["lines"][0]["over_standard"])
+    assert sum(Decimal(RESULT[p]) for p in parts) + shown_over + folded == Decimal(RESULT["patient_total"])
+
+
+def test_receipts_core_imports_no_qt() -> None:
+    package = Path(layout.__file__).parent
+    for module in package.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n.split(".")[0] in {"PySide6", "PyQt5", "PyQt6", "shiboken6"} for n in names), module
