@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,6 +16,8 @@ from desktop.catalogue import search, store
 #: Made up for the test, like any figure a pharmacy keys in; distinctive so it cannot occur by chance.
 CONFIDENTIAL = "3187.45"
 PRICE = "4380.00"
+#: The "第 n / m 页" mark an A5 page carries (not a receipt line).
+PAGE_MARK = re.compile(r"第\s*\d+\s*/\s*\d+\s*页")
 
 SETTINGS = settings_mod.Settings(
     pharmacy_name="长春市益民大药房（人民大街店）",
@@ -35,7 +38,7 @@ def pdftotext(path: Path) -> list[str]:
     _need("pdftotext")
     out = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
     rows = [" ".join(row.split()) for row in out.splitlines()]
-    return [row for row in rows if row and not (row.startswith("第 ") and row.endswith(" 页"))]
+    return [row for row in rows if row and not PAGE_MARK.fullmatch(row)]
 
 
 def pdfinfo(path: Path) -> dict[str, str]:
@@ -88,3 +91,15 @@ def request_json(db) -> dict:  # type: ignore[no-untyped-def]
             {"entry": entry_id(db, "一贯煎颗粒"), "unit_price": "10.00", "quantity": 3, "spec": "12g×9袋"},
         ],
     }
+
+
+def pdffonts_rows(path: Path) -> list[dict[str, str]]:
+    """``pdffonts`` as rows: name, type, emb (yes/no)."""
+    _need("pdffonts")
+    out = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout.splitlines()
+    rows = []
+    for line in out[2:]:
+        parts = line.split()
+        # name type [subtype words] encoding emb sub uni object-id gen
+        rows.append({"name": parts[0], "emb": parts[-5]})
+    return rows

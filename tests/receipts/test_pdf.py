@@ -1,0 +1,137 @@
+"""Tests for desktop/receipts/pdf.py through real issues: extracted text, embedded font, pages, no leak."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from desktop.receipts import issue, layout
+from desktop.rules import service
+from tests.receipts.conftest import CONFIDENTIAL, PRICE, SETTINGS, pdffonts_rows, pdfinfo, pdftotext
+
+ISSUER = layout.Issuer.from_settings(SETTINGS)
+
+
+def _issue(db, request, fmt, tmp_path, **kw):  # type: ignore[no-untyped-def]
+    result = service.estimate(db, request, SETTINGS)
+    return result, issue.issue(db, request, result, ISSUER, fmt, tmp_path / f"r-{fmt}.pdf", **kw)
+
+
+def test_engine_gives_the_totals_the_layout_tests_use(db, request_json) -> None:  # type: ignore[no-untyped-def]
+    from tests.receipts.test_layout import RESULT
+
+    result = service.estimate(db, request_json, SETTINGS)
+    keys = [k for k, _ in layout.BREAKDOWN]
+    assert {k: result[k] for k in keys} == {k: RESULT[k] for k in keys}
+    assert [ln["over_standard"] for ln in result["lines"]] == [ln["over_standard"] for ln in RESULT["lines"]]
+
+
+@pytest.mark.parametrize("fmt", ["58mm", "80mm", "a5"])
+def test_text_of_each_layout_matches_its_lines(db, request_json, tmp_path, fmt) -> None:  # type: ignore[no-untyped-def]
+    _, done = _issue(db, request_json, fmt, tmp_path, patient_name="张三", patient_id="220102199001011234")
+    data = done.path.read_bytes()
+    assert data.startswith(b"%PDF-")
+    expected = [" ".join(t.split()) for t in done.receipt.text_lines()]
+    assert pdftotext(done.path) == expected
+    assert "本单为费用预估，以医保结算为准" in expected
+    assert "证件号：220***********1234" in " ".join(expected)
+    assert "220102199001011234" not in " ".join(pdftotext(done.path))
+    info = pdfinfo(done.path)
+    if fmt == "a5":
+        width, height = (float(v) for v in info["Page size"].split()[0:3:2])
+        assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (148, 210)
+    else:
+        assert info["Pages"] == "1"
+        width = float(info["Page size"].split()[0])
+        assert round(width / 72 * 25.4) == int(fmt[:2])
+
+
+def test_thermal_page_height_follows_the_content(db, request_json, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _, short = _issue(db, {**request_json, "items": request_json["items"][1:2]}, "80mm", tmp_path)
+    short_h = float(pdfinfo(short.path)["Page size"].split()[2])
+    _, long = _issue(db, {**request_json, "items": request_json["items"] * 6}, "80mm", tmp_path)
+    info = pdfinfo(long.path)
+    assert info["Pages"] == "1"
+    assert float(info["Page size"].split()[2]) > short_h * 2
+
+
+def test_a5_breaks_long_baskets_onto_numbered_pages(db, request_json, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _, done = _issue(db, {**request_json, "items": request_json["items"] * 6}, "a5", tmp_path)
+    pages = int(pdfinfo(done.path)["Pages"])
+    assert pages >= 2
+    raw = subprocess.run(["pdftotext", str(done.path), "-"], capture_output=True, text=True, check=True).stdout
+    assert f"第{pages}/{pages}页" in "".join(raw.split())
+    assert pdftotext(done.path) == [" ".join(t.split()) for t in done.receipt.text_lines()]
+
+
+@pytest.mark.parametrize("fmt", ["58mm", "80mm", "a5"])
+def test_font_is_embedded_and_nothing_else_is_needed(db, request_json, tmp_path, fmt) -> None:  # type: ignore[no-untyped-def]
+    _, done = _issue(db, request_json, fmt, tmp_path)
+    rows = pdffonts_rows(done.path)
+    assert rows, "no fonts listed"
+    assert all(row["emb"] == "yes" for row in rows), rows
+    assert all("WenQuanYiMicroHei" in row["name"] for row in rows), rows
+
+
+def _render_gray(pdf: Path, env: dict[str, str] | None = None) -> bytes:
+    out = subprocess.run(["pdftoppm", "-r", "50", "-gray", "-f", "1", "-l", "1", str(pdf)], capture_output=True,
+                         check=True, env=env).stdout
+    return out
+
+
+def test_renders_the_same_with_no_system_font(db, request_json, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A fontconfig with no font directory at all: the receipt still draws, pixel for pixel."""
+    _, done = _issue(db, request_json, "58mm", tmp_path)
+    conf = tmp_path / "fonts.conf"
+    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+                    f"<cachedir>{tmp_path / 'fc-cache'}</cachedir></fontconfig>", encoding="utf-8")
+    bare = {**os.environ, "FONTCONFIG_FILE": str(conf), "FONTCONFIG_PATH": str(tmp_path)}
+    listed = subprocess.run(["fc-list"], capture_output=True, text=True, env=bare).stdout if _has("fc-list") else ""
+    assert listed.strip() == ""
+    normal, without = _render_gray(done.path), _render_gray(done.path, bare)
+    assert without == normal
+    header_end = without.index(b"255\n") + 4
+    pixels = without[header_end:]
+    assert sum(1 for b in pixels if b < 128) > len(pixels) // 50  # text and QR are really there
+
+
+def _has(tool: str) -> bool:
+    import shutil
+
+    return shutil.which(tool) is not None
+
+
+@pytest.mark.parametrize("fmt", ["58mm", "80mm", "a5"])
+def test_confidential_standard_never_printed(db, request_json, tmp_path, fmt) -> None:  # type: ignore[no-untyped-def]
+    result, done = _issue(db, request_json, fmt, tmp_path)
+    line = result["lines"][0]
+    assert line["confidential"] and line["payment_standard_shown"] == "保密"
+    over_per_unit = f"{float(PRICE) - float(CONFIDENTIAL):.2f}"  # 1192.55: what would give the standard away
+    assert line["over_standard"] == over_per_unit  # the engine did use the supplied standard
+    text = "\n".join(pdftotext(done.path))
+    squashed = "".join(text.split())
+    for secret in (CONFIDENTIAL, CONFIDENTIAL.replace(".", ""), "3187.5", over_per_unit, line["first_self_pay"],
+                   line["policy_scope"], line["fund"]):
+        assert secret not in text and secret not in squashed, secret
+    assert "支付标准：保密" in squashed
+    assert done.pdf.find(CONFIDENTIAL.encode()) == -1
+
+
+def test_confidential_standard_from_settings_never_printed(db, request_json, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from desktop import settings as settings_mod
+    from desktop.catalogue import store
+
+    item = dict(request_json["items"][0])
+    standard = item.pop("payment_standard")
+    key = store.get_entry(db, item["entry"]).key
+    settings = SETTINGS.with_changes(confidential_standards={key: standard})
+    settings_mod.save(db, settings)
+    request = {**request_json, "items": [item]}
+    result = service.estimate(db, request, settings)
+    assert result["over_standard"] == "1192.55"
+    done = issue.issue(db, request, result, ISSUER, "80mm", tmp_path / "s.pdf")
+    text = "".join("".join(pdftotext(done.path)).split())
+    assert CONFIDENTIAL not in text and "1192.55" not in text
