@@ -54,18 +54,11 @@ class EditionSpec:
 
 
 # 2024 edition (医保发〔2024〕33号) as first published 2024-11-28: nrdl-2024/fanli-2024.txt (一)-(四).
-#
-# Three 凡例 figures count *items* (编号) that have the property on any of their rows, a ★ row
-# included, while ``measure`` counts numbered rows only. Counted in the official PDF
-# (medins-2024-layout.txt), both ways:
-#   西药甲类  凡例 393 = 379 numbered 甲 rows + 14 items whose main row is 乙 and a ★ row 甲;
-#   中成药甲类 凡例 246 = 245 numbered 甲 rows + 1 such item;
-#   限生育保险 凡例 4 = nos. 547, 549 (numbered rows "限生育保险。") + 581 米非司酮 ("限子宫肌瘤患者或
-#   生育保险。") + 中成药 986 through its row ★(986) 益母草注射液 ("限生育保险。").
-# Until ``measure`` counts items the way the 凡例 does, the specs hold the row counts (marked).
-# The ★ counts and the 中药饮片 figures are counted in the PDF as well.
-_FANLI_2024_ITEM_COUNTS = {M_WEST_A: "393", M_TCM_A: "246", M_MATERNITY: "4"}
-
+# The ★ counts and the 中药饮片 figures the 凡例 does not state are counted in the official PDF
+# (medins-2024-layout.txt). Items counted by measure() (品种, ★ rows included), as the 凡例 does:
+#   西药甲类 393 = 379 numbered 甲 rows + 14 items whose main row is 乙 and a ★ row 甲;
+#   中成药甲类 246 = 245 + 1 such item;
+#   限生育保险 4 = nos. 547, 549 + 581 米非司酮 ("限子宫肌瘤患者或生育保险。") + 中成药 ★(986) 益母草注射液.
 SPEC_2024_FIRST = EditionSpec(
     name="2024",
     variant="first",
@@ -73,13 +66,12 @@ SPEC_2024_FIRST = EditionSpec(
         M_WEST: 1398, M_TCM: 1336, M_ETHNIC: 95,
         M_NEGO_WEST: 367, M_NEGO_TCM: 58, M_PIECES: 892,
         M_WORK_INJURY: 5,
-        # counted in the official PDF (medins-2024-layout.txt); see the note above:
-        M_WEST_A: 379, M_TCM_A: 245, M_MATERNITY: 2,
+        # 凡例 figures counted by item; ★ and 饮片 counts counted in the PDF (see above):
+        M_WEST_A: 393, M_TCM_A: 246, M_MATERNITY: 4,
         M_WEST_STAR: 559, M_TCM_STAR: 108, M_PIECES_ALONE: 116, M_PIECES_EXCLUDED: 32,
     },
     inpatient_nutrition=range(279, 296),  # XB05BA 胃肠外营养液, nos. 279-295
     nutrition_screening=range(1318, 1333),  # XV01 肠内营养剂, nos. 1318-1332
-    notes={m: f"凡例为 {n} 个（按品种计，含★行）" for m, n in _FANLI_2024_ITEM_COUNTS.items()},
 )
 
 # The same edition as later served by the NHSA online query: fanli-2024-revised.md.
@@ -90,63 +82,59 @@ SPEC_2024_REVISED = EditionSpec(
         M_WEST: 1396, M_TCM: 1336, M_ETHNIC: 95,
         M_NEGO_WEST: 369, M_NEGO_TCM: 58, M_PIECES: 892, M_PIECES_EXCLUDED: 32,
         M_WORK_INJURY: 5,
-        # counted in the official PDF (medins-2024-layout.txt), as for SPEC_2024_FIRST; the two drugs
-        # that moved to 谈判药品 were 乙类 without ★ rows, so these figures do not change:
-        M_WEST_A: 379, M_TCM_A: 245, M_MATERNITY: 2,
+        # as for SPEC_2024_FIRST: the two drugs that moved to 谈判药品 were 乙类 without ★ rows
+        M_WEST_A: 393, M_TCM_A: 246, M_MATERNITY: 4,
         M_WEST_STAR: 559, M_TCM_STAR: 108, M_PIECES_ALONE: 116,
     },
     inpatient_nutrition=range(279, 296),  # XB05BA 胃肠外营养液, nos. 279-295
     nutrition_screening=range(1317, 1332),  # XV01 肠内营养剂, nos. 1317-1331 (阿伐替尼片 moved out)
-    notes={m: f"凡例为 {n} 个（按品种计，含★行）" for m, n in _FANLI_2024_ITEM_COUNTS.items()},
 )
 
 # 2025 edition (医保发〔2025〕33号), in force from 2026-01-01: nrdl-2025/medins-2025.txt 凡例 and
 # data/README.md (★ counts counted in the official text).
 #
-# The 凡例 counts 品种 (item numbers); measure() counts numbered rows. Three figures differ in 2025:
-# - 凡例 (二) 西药甲类 393 / 中成药甲类 246 include the numbers whose numbered row is 乙 and only a ★ row
-#   is 甲 (西药 3, 5, 520, 525, 527, 531, 534, 545, 550, 556, 638, 1083, 1275, 1331; 中成药 880 六神丸):
-#   measure() finds 379 / 245.
-# - 凡例 (四) 限生育保险 4 品种 are 西药 570, 572, 605 (“限子宫肌瘤患者或生育保险”) and 中成药 ★(985)
-#   益母草注射液: measure() (numbered rows whose remark says 限生育保险) finds 2.
-# Until measure() counts 品种, the totals below hold what it counts and ``notes`` the 凡例 figures, which
-# tests/catalogue/sources/test_nrdl2025.py asserts item by item.
+# Items whose main row is 乙 and only a ★ row is 甲 (counted as 甲 by the 凡例 and measure()):
+# 西药 3, 5, 520, 525, 527, 531, 534, 545, 550, 556, 638, 1083, 1275, 1331; 中成药 880 六神丸.
+# 限生育保险 4 品种: 西药 570, 572, 605 ("限子宫肌瘤患者或生育保险") and 中成药 ★(985) 益母草注射液.
 SPEC_2025 = EditionSpec(
     name="2025",
     variant="official",
     totals={
-        M_WEST: 1446, M_WEST_A: 379, M_WEST_STAR: 554, M_TCM: 1335, M_TCM_A: 245, M_TCM_STAR: 108,
+        M_WEST: 1446, M_WEST_A: 393, M_WEST_STAR: 554, M_TCM: 1335, M_TCM_A: 246, M_TCM_STAR: 108,
         M_ETHNIC: 95, M_NEGO_WEST: 411, M_NEGO_TCM: 61, M_PIECES: 892, M_PIECES_ALONE: 116,
         # Not stated by the 凡例; counted in the text (五、(二)): 31 named pieces and the entry
         # “各种动物脏器(鸡内金除外)和胎、鞭、尾、筋、骨” (the NHSA query of 2024 also lists 32).
         M_PIECES_EXCLUDED: 32,
-        M_WORK_INJURY: 5, M_MATERNITY: 2, M_COMMERCIAL: 19,
+        M_WORK_INJURY: 5, M_MATERNITY: 4, M_COMMERCIAL: 19,
     },
     # 凡例 (十四) 西药 292-309 胃肠外营养液, (十五) 1367-1381 肠内营养剂.
     inpatient_nutrition=range(292, 310),
     nutrition_screening=range(1367, 1382),
-    notes={
-        M_WEST_A: "凡例：西药甲类药品 393 个（按品种计，含仅★行为甲类的 14 个编号）",
-        M_TCM_A: "凡例：中成药甲类药品 246 个（按品种计，含仅★行为甲类的 1 个编号）",
-        M_MATERNITY: "凡例：限生育保险基金准予支付费用的品种 4 个（含中成药★(985)及西药605号）",
-    },
 )
 
 SPECS = {(s.name, s.variant): s for s in (SPEC_2024_FIRST, SPEC_2024_REVISED, SPEC_2025)}
 
 
 def measure(rows: list[r.SourceRow]) -> Counter[str]:
-    """Count every measure the 凡例 states, over the rows of one edition."""
+    """Count every measure the 凡例 states, over the rows of one edition.
+
+    The 凡例 counts 品种 (items, one per 编号): an item is 甲类, 限工伤 or 限生育 when any of its
+    rows is, a ★ row included (2025: 西药 3 克霉唑 is 乙 but its ★ row is 甲; 中成药 ★(985)
+    益母草注射液 carries 限生育保险). 限生育 items are those whose remark admits the maternity
+    fund at all ("限生育保险", and "限子宫肌瘤患者或生育保险").
+    """
     c: Counter[str] = Counter()
+    items: dict[tuple[str, int], list[r.SourceRow]] = {}
     for row in rows:
         numbered = row.number is not None
+        if row.section in r.NUMBERED_SECTIONS and (numbered or row.star_of is not None):
+            group = row.section if row.section in (r.WEST, r.TCM) else f"{row.section}/{row.subsection}"
+            items.setdefault((group, row.number if numbered else row.star_of), []).append(row)  # type: ignore[arg-type]
         if row.section == r.WEST:
             c[M_WEST] += numbered
-            c[M_WEST_A] += numbered and row.drug_class == r.CLASS_A
             c[M_WEST_STAR] += row.star_of is not None
         elif row.section == r.TCM:
             c[M_TCM] += numbered
-            c[M_TCM_A] += numbered and row.drug_class == r.CLASS_A
             c[M_TCM_STAR] += row.star_of is not None
             c[M_ETHNIC] += numbered and row.ethnic
         elif row.section in (r.NEGOTIATED, r.BIDDING):
@@ -159,9 +147,12 @@ def measure(rows: list[r.SourceRow]) -> Counter[str]:
             c[M_PIECES_EXCLUDED] += 1
         elif row.section == r.COMMERCIAL:
             c[M_COMMERCIAL] += 1
-        if numbered and row.section in r.NUMBERED_SECTIONS:
-            c[M_WORK_INJURY] += "限工伤保险" in (row.remark or "")
-            c[M_MATERNITY] += "限生育保险" in (row.remark or "")
+    for (group, _number), item_rows in items.items():
+        remarks = [row.remark or "" for row in item_rows]
+        if any(row.drug_class == r.CLASS_A for row in item_rows):
+            c[M_WEST_A if group == r.WEST else M_TCM_A if group == r.TCM else "其他甲类"] += 1
+        c[M_WORK_INJURY] += any("限工伤保险" in remark for remark in remarks)
+        c[M_MATERNITY] += any("生育保险" in remark for remark in remarks)
     return c
 
 

@@ -283,16 +283,17 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _edition(db: Database, row: dict) -> r.Edition:
-    sections = tuple(
-        r.SectionInfo(s["section"], bool(s["complete"]), s["expected"], s["note"])
-        for s in db.query("select * from edition_section where edition_id = ? order by rowid", [row["id"]])
-    )
-    counts = {
-        s: n for s, n in db.execute(
-            "select section, count(*) from entry where edition_id = ? group by section", [row["id"]]
-        ).fetchall()
-    }
+def _edition(db: Database, row: dict, *, details: bool = True) -> r.Edition:
+    sections: tuple[r.SectionInfo, ...] = ()
+    counts: dict[str, int] = {}
+    if details:
+        sections = tuple(
+            r.SectionInfo(s["section"], bool(s["complete"]), s["expected"], s["note"])
+            for s in db.query("select * from edition_section where edition_id = ? order by rowid", [row["id"]])
+        )
+        counts = dict(
+            db.execute("select section, count(*) from entry where edition_id = ? group by section", [row["id"]])
+        )
     return r.Edition(
         id=row["id"], name=row["name"], variant=row["variant"], title=row["title"], document=row["document"],
         published=_date(row["published"]), effective_start=date.fromisoformat(row["effective_start"]),
@@ -301,9 +302,9 @@ def _edition(db: Database, row: dict) -> r.Edition:
     )
 
 
-def editions(db: Database) -> list[r.Edition]:
-    """Installed editions, oldest first."""
-    return [_edition(db, row) for row in db.query("select * from edition order by effective_start")]
+def editions(db: Database, *, details: bool = True) -> list[r.Edition]:
+    """Installed editions, oldest first; ``details`` adds sections and row counts (a scan)."""
+    return [_edition(db, row, details=details) for row in db.query("select * from edition order by effective_start")]
 
 
 @dataclass(frozen=True)
@@ -322,7 +323,7 @@ class EditionChoice:
 
 def edition_on(db: Database, day: date) -> EditionChoice:
     """The edition in force on ``day``; else the nearest one, with a note saying so."""
-    installed = editions(db)
+    installed = editions(db, details=False)
     if not installed:
         return EditionChoice(day, None, False, "数据库中没有任何目录版本，请先导入目录（yaomu init 或更新包）。")
     covering = [e for e in installed if e.covers(day)]
