@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from PySide6.QtCore import QDate, QEvent, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QDate, QEvent, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -221,7 +221,8 @@ class CounterWidget(QWidget):
         self.day.dateChanged.connect(self._day_changed)
         self.basket_model.lines_changed.connect(self.recompute)
         self.basket_model.input_rejected.connect(self.error_raised)
-        self.basket.itemDelegate().closeEditor.connect(lambda *_: self.focus_search())
+        # After the view has handled the closed editor (it takes the focus itself), give it back.
+        self.basket.itemDelegate().closeEditor.connect(lambda *_: QTimer.singleShot(0, self.focus_search))
         self.basket.installEventFilter(self)
         for key, slot in (
             ("F2", self.focus_search), ("F3", self.focus_patient), ("F4", self.add_current),
@@ -230,6 +231,10 @@ class CounterWidget(QWidget):
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.activated.connect(slot)
+        for n in range(1, 10):
+            shortcut = QShortcut(QKeySequence(f"Alt+{n}"), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(lambda n=n: self.detail.toggle(n))
         for widget in (self.patient_box, self.insurance, self.group, self.channel, self.deductible, self.day):
             widget.installEventFilter(self)
 

@@ -138,9 +138,20 @@ class DetailPanel(QWidget):
         dual = eligibility.get("dual_channel")
         if isinstance(dual, dict):
             f["dual"].setText(str(dual.get("label") or dual.get("text") or dual.get("status") or "—"))
-        self._set_conditions(list(eligibility.get("conditions") or []), confirmed)
+        # Confirmed conditions stay listed (ticked) so staff can untick them again.
+        conditions = list(eligibility.get("confirmed") or []) + list(eligibility.get("conditions") or [])
+        ticked = confirmed | {str(c.get("code")) for c in eligibility.get("confirmed") or []}
+        self._set_conditions(conditions, frozenset(ticked))
         self.note.setText(str(eligibility.get("edition_note") or note or ""))
         self.note.setStyleSheet("color:#b3261e" if eligibility.get("edition_note") else "")
+
+    def toggle(self, number: int) -> bool:
+        """Alt+number: tick or untick the number-th condition; False when there is no such condition."""
+        boxes = list(self.checks.values())
+        if not 1 <= number <= len(boxes):
+            return False
+        boxes[number - 1].toggle()
+        return True
 
     def _set_conditions(self, conditions: list[dict], ticked: frozenset[str]) -> None:
         for box in self.checks.values():
@@ -149,10 +160,10 @@ class DetailPanel(QWidget):
         self.checks = {}
         for i, cond in enumerate(conditions, start=1):
             code = str(cond.get("code"))
-            box = QCheckBox(f"&{i} {cond.get('text', services.CONDITIONS.get(code, code))}")
+            box = QCheckBox(f"[Alt+{i}] {cond.get('text', services.CONDITIONS.get(code, code))}")
             box.setObjectName(f"condition_{code}")
             box.setChecked(code in ticked)
-            box.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Alt+n toggles; typing stays in the search box
+            box.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Alt+n toggles (toggle()); typing stays in the search box
             box.toggled.connect(lambda _checked: self.confirmed_changed.emit(self.confirmed()))
             self.conditions_layout.addWidget(box)
             self.checks[code] = box

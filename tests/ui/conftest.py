@@ -152,3 +152,35 @@ def window(qtbot, db, db_path):  # type: ignore[no-untyped-def]
     win.show()
     qtbot.waitExposed(win)
     return win
+
+
+@pytest.fixture()
+def dialogs(monkeypatch):  # type: ignore[no-untyped-def]
+    """Message boxes record (title, text) instead of blocking; the test reads what staff would see."""
+    from PySide6.QtWidgets import QMessageBox
+
+    seen: list[tuple[str, str]] = []
+
+    def fake_exec(box: QMessageBox) -> int:
+        seen.append((box.windowTitle(), box.text()))
+        return int(QMessageBox.StandardButton.Ok)
+
+    monkeypatch.setattr(QMessageBox, "exec", fake_exec)
+    for name in ("warning", "critical", "information"):
+        monkeypatch.setattr(QMessageBox, name, staticmethod(
+            lambda _parent, title, text, *a, **k: seen.append((title, text)) or QMessageBox.StandardButton.Ok))
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(
+        lambda _parent, title, text, *a, **k: seen.append((title, text)) or QMessageBox.StandardButton.Yes))
+    return seen
+
+
+@pytest.fixture()
+def pharmacy(db):  # type: ignore[no-untyped-def]
+    """Settings a pharmacy would enter (F12): its name and code, Jilin profile, the local fund ratio."""
+    from desktop import settings
+
+    s = settings.Settings(pharmacy_name="测试大药房", institution_code="P22010100001", counter="1号柜台",
+                          staff="张药师", profile="national",
+                          parameters={"fund_ratio": "0.80", "first_self_pay": "0.10"}, paper="80mm")
+    settings.save(db, s)
+    return s
