@@ -401,7 +401,10 @@ def apply_package(
             if pkg.kind == "revision":
                 _check_base(db, pkg)
         path = db_file(db)
-        backup_path = store.backup(db, path, reason="sync", keep=KEEP_BACKUPS) if (backup and path) else None
+        # A database without any catalogue content (first start) has nothing worth a back-up.
+        has_content = db.execute("select exists(select 1 from edition) or exists(select 1 from overlay)").fetchone()[0]
+        backup_path = (store.backup(db, path, reason="sync", keep=KEEP_BACKUPS)
+                       if (backup and path and has_content) else None)
 
         def step(done: int, total: int) -> None:
             if cancel():

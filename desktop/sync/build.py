@@ -42,7 +42,7 @@ class SourceSpec:
 SOURCES: dict[str, SourceSpec] = {
     "2024-first": SourceSpec("desktop.catalogue.sources.yao_xlsx", ("yao.xlsx",), "nrdl-2024-first", 1),
     "2024-revised": SourceSpec(
-        "desktop.catalogue.sources.nhsa_api", ("nhsa-api-4750.json",), "nrdl-2024-revised", 2
+        "desktop.catalogue.sources.nhsa_api", ("nhsa-api-4750.json", "yao.xlsx"), "nrdl-2024-revised", 2
     ),
     "2025": SourceSpec(
         "desktop.catalogue.sources.nrdl2025", ("china_nrdl_2025_west.json", "medins-2025.txt"), "nrdl-2025-official", 1

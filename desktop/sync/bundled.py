@@ -1,0 +1,85 @@
+"""First start: apply the signed packages shipped in resources/packages/ like any update.
+
+Order: full editions (oldest edition first), then revisions, then overlays. A package is
+skipped when it already appears in the history (also when it was rolled back on purpose),
+or when something newer for the same edition / overlay is installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from desktop.catalogue import store
+from desktop.sync import apply, keys
+from desktop.sync import package as p
+
+ProgressFn = Callable[[int, int], None]
+_ORDER = {"edition": 0, "revision": 1, "overlay": 2}
+
+
+def packages_dir() -> Path:
+    from desktop.paths import resource_path
+
+    return resource_path("packages")
+
+
+def bundled_packages(
+    directory: Path | None = None, trust: dict[str, keys.PublicKey] | None = None
+) -> list[p.VerifiedPackage]:
+    """Every bundled package, verified against the trust store, in installation order."""
+    directory = directory or packages_dir()
+    trust = trust if trust is not None else keys.trust_store()
+    verified = [p.verify_package(path, trust) for path in sorted(Path(directory).glob("*.zip"))]
+    return sorted(verified, key=lambda v: (_ORDER[v.kind], v.manifest.target, v.manifest.sequence))
+
+
+def install_bundled(
+    db_path: Path | str | None = None,
+    on_progress: ProgressFn | None = None,
+    *,
+    directory: Path | None = None,
+    trust: dict[str, keys.PublicKey] | None = None,
+) -> list[apply.ApplyReport]:
+    """Apply every bundled package not applied yet; returns one report per package applied.
+
+    Args:
+        db_path: the database file (default location when None).
+        on_progress: ``on_progress(done, total)`` over the rows of all packages to apply.
+
+    Raises:
+        PackageError: a bundled package fails verification (a damaged installation).
+    """
+    trust = trust if trust is not None else keys.trust_store()
+    pkgs = bundled_packages(directory, trust)
+    db = store.open_db(db_path)
+    try:
+        todo = [v for v in pkgs if not _skip(db, v)]
+        sizes = [sum(f.rows for f in v.manifest.files) or 1 for v in todo]
+        grand = sum(sizes)
+        reports = []
+        offset = 0
+        for v, size in zip(todo, sizes, strict=True):
+
+            def step(done: int, total: int, offset: int = offset, size: int = size) -> None:
+                if on_progress:
+                    on_progress(offset + (size * done // total if total else size), grand)
+
+            reports.append(apply.apply_package(db, v.path, on_progress=step, trust=trust))
+            offset += size
+        if on_progress and grand:
+            on_progress(grand, grand)
+        return reports
+    finally:
+        db.close()
+
+
+def _skip(db, v: p.VerifiedPackage) -> bool:  # noqa: ANN001 - sqlite_utils.Database
+    seen = db.execute("select 1 from sync_history where package_id = ? or sha256 = ? limit 1",
+                      [v.package_id, v.sha256]).fetchone()
+    if seen:
+        return True
+    current = db.execute(
+        "select sequence from sync_history where target = ? and action = 'apply' and rolled_back_by is null "
+        "order by id desc limit 1", [v.manifest.target]).fetchone()
+    return bool(current and current[0] >= v.manifest.sequence)
