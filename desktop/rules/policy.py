@@ -205,7 +205,12 @@ def validate(data: dict, name: str = "profile") -> None:
 
 def available() -> list[str]:
     """Ids of the shipped profiles."""
-    return sorted(p.stem for p in policies_dir().glob("*.json") if p.stem != "schema")
+    return list(_available())
+
+
+@cache
+def _available() -> tuple[str, ...]:
+    return tuple(sorted(p.stem for p in policies_dir().glob("*.json") if p.stem != "schema"))
 
 
 def _read(profile_id: str) -> dict:

@@ -18,7 +18,7 @@ from desktop.catalogue import overlays as ov
 from desktop.catalogue import records as r
 from desktop.catalogue import store
 from desktop.catalogue.normalise import match_key
-from desktop.errors import NotFound, RequestError
+from desktop.errors import RequestError
 from desktop.rules import copay, eligibility, policy
 from desktop.rules.eligibility import Drug, EditionContext, Eligibility, Query
 from desktop.settings import Settings
@@ -80,10 +80,23 @@ def _form_matches(item_form: str | None, form: str | None) -> bool:
     return a == b or a.startswith(b) or b.startswith(a)
 
 
-def _facts(db: Database, region: str, name: str, form: str | None, section: str | None) -> list[ov.OverlayFact]:
+def _overlay_keys(db: Database, region: str) -> frozenset[str]:
+    """The names (match keys) the region's and the national overlays mention: most drugs need no lookup."""
+    rows = db.execute(
+        "select distinct i.match_key from overlay_item i join overlay o on o.id = i.overlay_id "
+        "where o.region in ('national', ?)", [region]
+    ).fetchall()
+    return frozenset(row[0] for row in rows)
+
+
+def _facts(
+    db: Database, region: str, name: str, form: str | None, section: str | None, keys: frozenset[str] | None = None
+) -> list[ov.OverlayFact]:
     out: list[ov.OverlayFact] = []
     seen: set[tuple] = set()
     for alias, alias_form in _overlay_names(name, form, section):
+        if keys is not None and match_key(alias) not in keys:
+            continue
         for fact in ov.facts_for(db, region, alias):
             key = (fact.overlay.overlay_id, fact.item.name, fact.item.dosage_form, fact.item.action, fact.item.start)
             if key in seen or not _form_matches(fact.item.dosage_form, alias_form):
@@ -191,6 +204,15 @@ def _ratio(value: object, what: str, problems: list[str]) -> Decimal | None:
     return d
 
 
+def _entries(db: Database, ids: list[str]) -> dict[str, r.Entry]:
+    """The entries with these ids, in one query (unknown ids are simply absent)."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(set(ids)))
+    return {row["id"]: store.row_to_entry(row)
+            for row in db.query(f"{store.ENTRY_SELECT} where e.id in ({marks})", sorted(set(ids)))}
+
+
 @dataclass
 class _Line:
     index: int
@@ -207,7 +229,7 @@ class _Line:
     eligibility: Eligibility | None = None
 
 
-def _parse_item(db: Database, i: int, item: object, problems: list[str]) -> _Line | None:
+def _parse_item(db: Database, i: int, item: object, problems: list[str], found: dict[str, r.Entry]) -> _Line | None:
     n = f"第 {i} 项"
     if not isinstance(item, dict):
         problems.append(f"{n}格式不对：每一项应为一个对象（含 entry 或 name、unit_price、quantity）。")
@@ -216,9 +238,8 @@ def _parse_item(db: Database, i: int, item: object, problems: list[str]) -> _Lin
     entry_id = item.get("entry")
     what_if = entry_id in (None, "")
     if not what_if:
-        try:
-            entry = store.get_entry(db, str(entry_id))
-        except NotFound:
+        entry = found.get(str(entry_id))
+        if entry is None:
             problems.append(f"{n}：目录中没有编号为“{entry_id}”的条目，请先用 yaomu search 查找药品并使用结果中的 id。")
     else:
         if not str(item.get("name") or "").strip():
@@ -322,8 +343,9 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
     if not isinstance(items, list) or not items:
         problems.append("没有药品（items 为空），请至少加入一种药品。")
     else:
+        found = _entries(db, [str(it.get("entry")) for it in items if isinstance(it, dict) and it.get("entry")])
         for i, item in enumerate(items, 1):
-            line = _parse_item(db, i, item, problems)
+            line = _parse_item(db, i, item, problems, found)
             if line is not None:
                 lines.append(line)
     if problems:
@@ -333,6 +355,7 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
     choice = store.edition_on(db, day)
     edition_ctx = _edition_context(choice)
     installed = ov.overlays(db, prof.region)
+    keys = _overlay_keys(db, prof.region)
     warnings: list[str] = []
     assumptions: list[str] = []
     if choice.note:
@@ -344,7 +367,7 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
             name = str(line.item.get("name")).strip()
             form = line.item.get("dosage_form")
             line.drug = Drug(name=name, dosage_form=form, section=None, drug_class=line.item.get("class"))
-            facts = _facts(db, prof.region, name, form, None)
+            facts = _facts(db, prof.region, name, form, None, keys)
             line.eligibility = eligibility.assess(line.drug, query, prof, edition_ctx, facts, installed, what_if=True)
             continue
         assert line.entry is not None
@@ -354,7 +377,7 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
                 f"第 {line.index} 项：条目 {line.entry.id} 属于{line.entry.edition}年版，已按当日生效目录中的同一药品 "
                 f"{current.id} 计算。"
             )
-        facts = _facts(db, prof.region, line.entry.name, line.entry.dosage_form, line.entry.section)
+        facts = _facts(db, prof.region, line.entry.name, line.entry.dosage_form, line.entry.section, keys)
         line.drug = Drug.from_entry(current) if current else None
         line.entry = current or line.entry
         line.eligibility = eligibility.assess(line.drug, query, prof, edition_ctx, facts, installed)
