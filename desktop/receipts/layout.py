@@ -409,15 +409,18 @@ def _wrap_text(text: str, first: float, rest: float, measure: Measure) -> list[s
 
     Never breaks inside a number or an ASCII word unless that word alone is too wide.
     """
+    if measure(text) <= first:
+        return [text]
     rows: list[str] = []
-    current = ""
+    current, used = "", 0.0
 
     def width() -> float:
         return first if not rows else rest
 
     for token in _TOKEN.findall(text):
-        if measure(current + token) <= width():
-            current += token
+        token_w = measure(token)
+        if used + token_w <= width():
+            current, used = current + token, used + token_w
             continue
         carry = ""
         if token in _NO_LINE_START and len(current) > 1:
@@ -432,6 +435,7 @@ def _wrap_text(text: str, first: float, rest: float, measure: Measure) -> list[s
                 cut += 1
             rows.append(current[:cut])
             current = current[cut:]
+        used = measure(current)
     if current.strip() or not rows:
         rows.append(current.rstrip())
     return rows
