@@ -231,7 +231,8 @@ def diff_rows(
     for ident, x in new_by.items():
         if ident in old_by:
             pairs.append((old_by.pop(ident), x))
-    rest_new = [x for ident, x in new_by.items() if ident not in {(o.key, o.section) for o, _ in pairs}]
+    paired = {(b.key, b.section) for _, b in pairs}
+    rest_new = [x for ident, x in new_by.items() if ident not in paired]
     rest_old_by_key: dict[str, list[Row]] = {}
     for x in old_by.values():
         rest_old_by_key.setdefault(x.key, []).append(x)
