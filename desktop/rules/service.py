@@ -360,6 +360,8 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
     assumptions: list[str] = []
     if choice.note:
         warnings.append(choice.note)
+    if request.get("date") in (None, ""):
+        assumptions.append(f"请求未给出日期，按今天（{day.isoformat()}）计算。")
 
     for line in lines:
         query = Query(day, insurance, group, channel, line.confirmed)

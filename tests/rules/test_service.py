@@ -291,3 +291,10 @@ def test_default_deductible_and_cap_are_stated(db):
                                            "quantity": 1}], policy={"fund_ratio": "0.5"}))
     assert "起付线按已付清计算（未提供剩余起付线）。" in res["assumptions"]
     assert any("未达限额" in a for a in res["assumptions"])
+
+
+def test_missing_date_means_today_and_says_so(db):
+    res = service.estimate(db, request(date=None, items=[{"name": "某药", "class": "甲", "unit_price": "5.00",
+                                                          "quantity": 1}], policy={"fund_ratio": "0.50"}))
+    assert res["date"] == date.today().isoformat()
+    assert any("按今天" in a for a in res["assumptions"])
