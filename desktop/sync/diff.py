@@ -184,7 +184,7 @@ class Diff:
         if self.changed:
             lines.append(f"变更药品 {len(self.changed)} 个：")
             for c in self.changed:
-                lines.append(f"  * {_label(c.new)}")
+                lines.append(f"  △ {_label(c.new)}")
                 for f in c.fields:
                     j = f.to_json()
                     lines.append(f"      {j['label']}：{j['old'] or '（无）'} → {j['new'] or '（无）'}")
