@@ -32,16 +32,16 @@ def small_2024(shared: Path) -> r.EditionData:
     """Rows of the 2024 revised edition (NHSA query dump); 编号 = rank of numbered rows in the section."""
     rows_json = json.loads((shared / "nrdl-2024-revised" / "nhsa-api-4750.json").read_text("utf-8"))["data"]["list"]
     rank: dict[str, int] = {}
-    last_number: dict[str, int] = {}
+    number_of: dict[tuple[str, str], int] = {}  # (section, name) -> 编号 of its numbered row
     rows = []
     for seq, x in enumerate(rows_json, start=1):
         section = SECTION_2024.get(x["drugTypeName"])
         if section is None:
             continue
+        name = x["name"].split("\n")[0]
         if x["flag"] == 0:
             rank[x["drugTypeName"]] = rank.get(x["drugTypeName"], 0) + 1
-            last_number[x["drugTypeName"]] = rank[x["drugTypeName"]]
-        name = x["name"].split("\n")[0]
+            number_of[(x["drugTypeName"], name)] = rank[x["drugTypeName"]]
         if name not in NAMES_2024:
             continue
         star = x["flag"] == 1
@@ -52,7 +52,8 @@ def small_2024(shared: Path) -> r.EditionData:
         rows.append(r.SourceRow(
             section=section, name_published=x["name"], seq=seq,
             subsection={"西药": "西药", "中成药": "中成药"}.get(x["drugTypeName"]),
-            number=None if star else rank[x["drugTypeName"]], star_of=last_number[x["drugTypeName"]] if star else None,
+            number=None if star else rank[x["drugTypeName"]],
+            star_of=number_of.get((x["drugTypeName"], name)) if star else None,
             dosage_form=x["dosageForm"] or None, drug_class=kind,
             category_code=(x["category"] or {}).get("code"), category_path=x["categoryName"],
             remark=x["remark"] or None, payment_standard=ps, agreement_text=x["agreementPeriod"] or None,
@@ -62,7 +63,12 @@ def small_2024(shared: Path) -> r.EditionData:
         document="医保发〔2024〕33号", published=date(2024, 11, 28), effective_start=date(2025, 1, 1),
         effective_end=date(2025, 12, 31), source="nhsa-api-4750.json (subset)", checksum="test-subset",
     )
-    return r.EditionData(info, rows)
+    return r.EditionData(info, rows, _partial(rows))
+
+
+def _partial(rows: list[r.SourceRow]) -> dict[str, r.SectionInfo]:
+    """Every section present, declared partial (a handful of real rows, not the whole list)."""
+    return {s: r.SectionInfo(s, False, None, "测试用的少量真实行") for s in dict.fromkeys(row.section for row in rows)}
 
 
 def small_2025(shared: Path) -> r.EditionData:
@@ -88,7 +94,7 @@ def small_2025(shared: Path) -> r.EditionData:
         document="医保发〔2025〕33号", published=None, effective_start=date(2026, 1, 1), effective_end=None,
         source="china_nrdl_2025_west.json (subset)", checksum="test-subset",
     )
-    return r.EditionData(info, rows)
+    return r.EditionData(info, rows, _partial(rows))
 
 
 def _bundled_available() -> bool:
