@@ -87,6 +87,12 @@ class PageFormat:
     font_size: float  # points
     qr_mm: float
     leading: float = 1.45  # line height in multiples of the font size
+    qr_beside_header: bool = False  # QR at the top right, header rows narrowed beside it (A5)
+
+    @property
+    def qr_em(self) -> float:
+        """The QR code's side in em of the body font."""
+        return self.qr_mm * 72 / 25.4 / self.font_size
 
     @property
     def width_em(self) -> float:
@@ -98,11 +104,20 @@ FORMATS: dict[str, PageFormat] = {
     # A 58 mm roll prints about 48-52 mm wide; 7.5 pt keeps ~19 Chinese characters a line.
     "58mm": PageFormat("58mm", 58, None, 3.5, 7.5, 24),
     "80mm": PageFormat("80mm", 80, None, 4.0, 8.5, 28),
-    "a5": PageFormat("a5", 148, 210, 10.0, 9.5, 26, leading=1.35),
+    "a5": PageFormat("a5", 148, 210, 10.0, 9.0, 24, leading=1.35, qr_beside_header=True),
 }
 
 #: Size of the title relative to the body font.
 TITLE_SCALE = 1.25
+#: Height of a separator rule, in em of the body font.
+RULE_HEIGHT = 0.7
+
+
+def row_height(line: Line, fmt: PageFormat) -> float:
+    """Height of a printed row in em of the body font."""
+    if line.style == "rule":
+        return RULE_HEIGHT
+    return fmt.leading * (TITLE_SCALE if line.style == "title" else 1.0)
 
 
 @dataclass(frozen=True)
@@ -170,6 +185,7 @@ class Line:
     style: str = "text"  # title | center | text | strong | note | rule
     indent: float = 0.0
     pack: bool = False  # on wide paper, may share the previous line's row
+    width: float | None = None  # em the row was fitted to, when narrower than the paper (beside the QR)
 
     @property
     def plain(self) -> str:
@@ -445,40 +461,51 @@ def _wrap_text(text: str, first: float, rest: float, measure: Measure) -> list[s
 PACK_GAP = "　　"
 
 
-def _pack(lines: Iterable[Line], fmt: PageFormat, measure: Measure) -> list[Line]:
-    """Join a packed line onto the previous row when both fit (wide paper)."""
-    out: list[Line] = []
-    joined = False
-    for line in lines:
-        prev = out[-1] if out else None
-        if line.pack and prev is not None and not joined and not prev.right and prev.style == line.style:
-            merged = prev.text + PACK_GAP + line.text
-            if line.indent == prev.indent and measure(merged) <= fmt.width_em - line.indent:
-                out[-1] = Line(merged, style=prev.style, indent=prev.indent)
-                joined = True
-                continue
-        out.append(line)
-        joined = False
-    return out
+def _heading(line: Line) -> bool:
+    return line.style in ("title", "center")
 
 
 def wrap(lines: Iterable[Line], fmt: PageFormat, measure: Measure = approx_measure) -> list[Line]:
-    """Split lines wider than the paper; continuation rows are indented one more em.
+    """Fit lines to the paper: pack short pairs onto one row, split what is too wide.
 
-    An amount (``right``) stays on the last row, or gets a row of its own when it does not fit.
+    Continuation rows are indented one more em; an amount (``right``) stays on the last row, or
+    gets a row of its own when it does not fit. On a format with the QR beside the header, rows
+    that start within the QR's height (below the title) are narrowed to leave room for it.
 
     >>> fmt = FORMATS["58mm"]
     >>> [ln.text for ln in wrap([Line("说明：" + "起付线按已付清计算" * 3)], fmt)]
     ['说明：起付线按已付清计算起付线按已付清', '计算起付线按已付清计算']
     """
     out: list[Line] = []
-    for line in _pack(lines, fmt, measure):
+    y = 0.0  # em from the top of the content
+    band: float | None = None  # where the QR band starts (first row under the title), if any
+    joinable = False  # the last row is one whole packable line that may take a packed partner
+
+    def available(line: Line) -> tuple[float, float | None]:
+        nonlocal band
+        if fmt.qr_beside_header and band is None and not _heading(line):
+            band = y
+        narrowed = band is not None and band <= y < band + fmt.qr_em + 0.5
+        full = fmt.width_em - (fmt.qr_em + 1.0 if narrowed else 0.0)
+        return full, (full if narrowed else None)
+
+    for line in lines:
         if line.style == "rule":
             out.append(line)
+            y += row_height(line, fmt)
+            joinable = False
             continue
+        full, fitted = available(line)
+        prev = out[-1] if out else None
+        if line.pack and joinable and prev is not None and prev.style == line.style and prev.indent == line.indent:
+            merged = prev.text + PACK_GAP + line.text
+            if measure(merged) <= (prev.width or fmt.width_em) - line.indent:
+                out[-1] = Line(merged, style=prev.style, indent=prev.indent, width=prev.width)
+                joinable = False
+                continue
         scale = TITLE_SCALE if line.style == "title" else 1.0
-        width = fmt.width_em / scale - line.indent
-        hang = 0.0 if line.style in ("title", "center") else 1.0
+        width = full / scale - line.indent
+        hang = 0.0 if _heading(line) else 1.0
         rows = _wrap_text(line.text, width, width - hang, measure)
         if line.right:
             last_width = width if len(rows) == 1 else width - hang
@@ -486,8 +513,11 @@ def wrap(lines: Iterable[Line], fmt: PageFormat, measure: Measure = approx_measu
                 rows.append("")
         for n, row in enumerate(rows):
             last = n == len(rows) - 1
-            out.append(Line(row, right=line.right if last else "", style=line.style,
-                            indent=line.indent + (hang if n else 0.0)))
+            piece = Line(row, right=line.right if last else "", style=line.style,
+                         indent=line.indent + (hang if n else 0.0), width=fitted)
+            out.append(piece)
+            y += row_height(piece, fmt)
+        joinable = len(rows) == 1 and not line.right
     return out
 
 

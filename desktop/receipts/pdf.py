@@ -12,13 +12,12 @@ import io
 from functools import cache
 
 from desktop import APP_TITLE, paths
-from desktop.receipts.layout import TITLE_SCALE, Line, PageFormat, Receipt
+from desktop.receipts.layout import RULE_HEIGHT, TITLE_SCALE, Line, PageFormat, Receipt, row_height
 
 FONT_NAME = "YaomuWQY"
 FONT_FILE = "fonts/wqy-microhei.ttc"
 
 MM = 72 / 25.4
-RULE_HEIGHT = 0.7
 QR_MASK = 2
 
 
@@ -53,10 +52,7 @@ def measure(text: str) -> float:
 
 
 def _height(line: Line, fmt: PageFormat) -> float:
-    size = fmt.font_size
-    if line.style == "rule":
-        return RULE_HEIGHT * size
-    return fmt.leading * size * (TITLE_SCALE if line.style == "title" else 1.0)
+    return row_height(line, fmt) * fmt.font_size
 
 
 def _qr_matrix(payload: str) -> list[list[bool]]:
@@ -81,7 +77,8 @@ def render(receipt: Receipt) -> bytes:
     margin = fmt.margin_mm * MM
     width = fmt.width_mm * MM
     qr_side = fmt.qr_mm * MM
-    qr_block = qr_side + size  # the code plus a gap above it
+    beside = fmt.qr_beside_header
+    qr_block = 0.0 if beside else qr_side + size  # the code plus a gap above it, when it closes the receipt
     body_h = sum(_height(line, fmt) for line in receipt.lines)
     foot_h = sum(_height(line, fmt) for line in receipt.footer)
     if fmt.height_mm is None:  # thermal roll: one page exactly as tall as the content
@@ -99,32 +96,41 @@ def render(receipt: Receipt) -> bytes:
             room = height - 2 * margin
         pages[-1].append(line)
         room -= h
-    if fmt.height_mm is not None and qr_block + foot_h > room and len(pages[-1]) > 1:
+    if fmt.height_mm is not None and not beside and qr_block + foot_h > room and len(pages[-1]) > 1:
         # The QR must not stand alone on a page: take the notes and the disclaimer along with it.
         last = pages[-1]
         cut = max((i for i, line in enumerate(last) if line.style == "rule"), default=len(last) - 1) + 1
         cut = min(cut, len(last) - 1)
         pages[-1], tail = last[:cut], last[cut:]
         pages.append(tail)
+    elif fmt.height_mm is not None and foot_h > room:
+        pages.append([])
 
     buf = io.BytesIO()
     canvas = Canvas(buf, pagesize=(width, height), pageCompression=1, initialFontName=font, initialFontSize=size)
     canvas.setTitle(f"医保药品费用预估单 {receipt.number}")
     canvas.setCreator(APP_TITLE)
+    matrix = _qr_matrix(receipt.qr_payload)
     for n, page in enumerate(pages, start=1):
         y = height - margin
         for line in page:
             h = _height(line, fmt)
-            _draw_line(canvas, line, font, size, margin, width - margin, y - h)
+            if beside and n == 1 and line.style not in ("title", "center") and matrix:
+                # the first row under the title: the QR sits at its right (layout narrowed these rows)
+                _draw_qr(canvas, matrix, width - margin - qr_side, y - qr_side, qr_side)
+                matrix = []
+            right = margin + line.width * size if line.width else width - margin
+            _draw_line(canvas, line, font, size, margin, right, y - h)
             y -= h
         if len(pages) > 1:
             canvas.setFont(font, size * 0.8)
             canvas.drawCentredString(width / 2, margin / 2, f"第 {n} / {len(pages)} 页")
         if n < len(pages):
             canvas.showPage()
-    y -= size
-    _draw_qr(canvas, _qr_matrix(receipt.qr_payload), (width - qr_side) / 2, y - qr_side, qr_side)
-    y -= qr_side
+    if not beside:
+        y -= size
+        _draw_qr(canvas, matrix, (width - qr_side) / 2, y - qr_side, qr_side)
+        y -= qr_side
     for line in receipt.footer:
         h = _height(line, fmt)
         _draw_line(canvas, line, font, size, margin, width - margin, y - h)

@@ -186,7 +186,6 @@ def test_check_value_depends_on_content_number_and_key() -> None:
      ({"patient_name": "张" * 41}, "患者姓名无效"), ({"name": "missing/dir/r.pdf"}, "不存在")],
 )
 def test_bad_input_changes_nothing(db, request_json, tmp_path, kw, message) -> None:  # type: ignore[no-untyped-def]
-    check.secret(db)  # the key is made on first use; make it before taking the hash
     before = store.content_hash(db)
     with pytest.raises(UserFacingError, match=message):
         _issue(db, request_json, tmp_path, **kw)

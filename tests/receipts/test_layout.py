@@ -158,7 +158,7 @@ def test_wrap_fits_the_paper_and_loses_nothing(fmt: str) -> None:
     for row in rows:
         scale = layout.TITLE_SCALE if row.style == "title" else 1.0
         used = layout.approx_measure(row.text) + (layout.approx_measure(row.right) + 1 if row.right else 0)
-        assert used <= page.width_em / scale - row.indent + 1e-9, row
+        assert used <= (row.width or page.width_em) / scale - row.indent + 1e-9, row
     squash = lambda lines: "".join("".join(ln.plain.split()) for ln in lines)  # noqa: E731
     assert squash(rows) == squash(body)
 
@@ -198,3 +198,14 @@ def test_receipts_core_imports_no_qt() -> None:
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not any(n.split(".")[0] in {"PySide6", "PyQt5", "PyQt6", "shiboken6"} for n in names), module
+
+
+def test_a5_header_rows_leave_room_for_the_qr_code() -> None:
+    page = FORMATS["a5"]
+    rows = layout.wrap(layout.logical_lines(RESULT, ISSUER, META), page)
+    assert rows[0].width is None and rows[1].width is None  # the title spans the page above the code
+    narrowed = [row for row in rows if row.width is not None]
+    assert narrowed and all(row.width == pytest.approx(page.width_em - page.qr_em - 1) for row in narrowed)
+    # the rows beside the code cover at least its height
+    assert sum(layout.row_height(row, page) for row in narrowed) >= page.qr_em
+    assert all(row.width is None for row in layout.wrap(layout.logical_lines(RESULT, ISSUER, META), FORMATS["80mm"]))

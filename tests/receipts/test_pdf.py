@@ -135,3 +135,21 @@ def test_confidential_standard_from_settings_never_printed(db, request_json, tmp
     done = issue.issue(db, request, result, ISSUER, "80mm", tmp_path / "s.pdf")
     text = "".join("".join(pdftotext(done.path)).split())
     assert CONFIDENTIAL not in text and "1192.55" not in text
+
+
+@pytest.mark.parametrize("fmt", ["58mm", "80mm", "a5"])
+def test_qr_code_scans_at_thermal_printer_resolution(db, request_json, tmp_path, fmt) -> None:  # type: ignore[no-untyped-def]
+    """Rendered black-and-white at 203 dpi (a thermal head), a barcode reader gets number and check back."""
+    import shutil
+
+    if shutil.which("zbarimg") is None:
+        pytest.fail("zbarimg is required: apt-get install -y zbar-tools")
+    _, done = _issue(db, request_json, fmt, tmp_path)
+    pages = int(pdfinfo(done.path)["Pages"])
+    prefix = tmp_path / f"scan-{fmt}"
+    subprocess.run(["pdftoppm", "-r", "203", "-mono", "-png", "-f", str(pages), "-l", str(pages), str(done.path),
+                    str(prefix)], check=True)
+    image = next(tmp_path.glob(f"scan-{fmt}*.png"))
+    scanned = subprocess.run(["zbarimg", "-q", "--raw", str(image)], capture_output=True, text=True).stdout.strip()
+    assert scanned == f"YAOMU1:{done.number}:{done.check_value}"
+    assert issue.verify(db, *scanned.split(":")[1:]).valid
