@@ -27,6 +27,7 @@ from sqlite_utils import Database
 from desktop.catalogue import overlays, store
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import match_key
+from desktop.ui import services
 from desktop.ui.entry_table_model import COL_NAME, EntryRole, EntryTableModel, SortRole
 
 #: Role of a tree item: the (section, category path prefix) it stands for.
@@ -61,7 +62,7 @@ class EntryFilterProxy(QSortFilterProxyModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.filters = Filters()
-        self.dual_keys: frozenset[str] = frozenset()
+        self.dual_ids: frozenset[str] = frozenset()
         self.changed_ids: frozenset[str] = frozenset()
         self.setSortRole(SortRole)
 
@@ -82,7 +83,7 @@ class EntryFilterProxy(QSortFilterProxyModel):
             return False
         if f.negotiated and e.section not in (r.NEGOTIATED, r.BIDDING):
             return False
-        if f.dual_channel and match_key(e.name) not in self.dual_keys:
+        if f.dual_channel and e.id not in self.dual_ids:
             return False
         if f.restricted and not is_restricted(e):
             return False
@@ -94,6 +95,39 @@ class EntryFilterProxy(QSortFilterProxyModel):
         model = self.sourceModel()
         entry = model.data(model.index(source_row, 0, source_parent), EntryRole)
         return entry is not None and self.accepts(entry)
+
+
+def dual_channel_ids(db: Database, rows: list[r.Entry]) -> frozenset[str]:
+    """Entries named by an installed dual-channel list (added or set, not removed), as its notice names them.
+
+    Notices name drugs without the dosage form in the name ("依沃西单抗（剂型：注射剂）"); the rules
+    service knows those spellings, so its name variants are used when it is installed.
+    """
+    items: dict[str, list[tuple[str | None, str]]] = {}
+    for row in db.query(
+        "select i.match_key, i.dosage_form, i.action from overlay_item i join overlay o on o.id = i.overlay_id "
+        "where o.kind = ?", [overlays.DUAL_CHANNEL],
+    ):
+        items.setdefault(row["match_key"], []).append((row["dosage_form"], row["action"]))
+    if not items:
+        return frozenset()
+    rules = services.optional("desktop.rules.service", "_overlay_names", "_form_matches")
+
+    def names(e: r.Entry) -> list[tuple[str, str | None]]:
+        return rules._overlay_names(e.name, e.dosage_form, e.section) if rules else [(e.name, e.dosage_form)]
+
+    def form_ok(item_form: str | None, form: str | None) -> bool:
+        return rules._form_matches(item_form, form) if rules else (not item_form or not form or item_form == form)
+
+    out = set()
+    for e in rows:
+        actions = [
+            action for name, form in names(e) for item_form, action in items.get(match_key(name), ())
+            if form_ok(item_form, form)
+        ]
+        if actions and "remove" not in actions:
+            out.add(e.id)
+    return frozenset(out)
 
 
 def changed_since_previous(db: Database, edition: r.Edition) -> frozenset[str]:
@@ -203,17 +237,7 @@ class BrowserWidget(QWidget):
         self.edition = choice.edition
         rows = list(store.entries(self.db, self.edition.id)) if self.edition else []
         self.model.set_rows(rows)
-        dual = set()
-        for info in overlays.overlays(self.db):
-            if info.kind != overlays.DUAL_CHANNEL:
-                continue
-            for row in self.db.query(
-                "select i.match_key, i.action from overlay_item i join overlay o on o.id = i.overlay_id "
-                "where o.overlay_id = ?", [info.overlay_id],
-            ):
-                if row["action"] in ("add", "set"):
-                    dual.add(row["match_key"])
-        self.proxy.dual_keys = frozenset(dual)
+        self.proxy.dual_ids = dual_channel_ids(self.db, rows)
         self.proxy.changed_ids = changed_since_previous(self.db, self.edition) if self.edition else frozenset()
         self._build_tree(rows, choice.note)
         self.apply_filters()
@@ -259,7 +283,7 @@ class BrowserWidget(QWidget):
         self.proxy.set_filters(self.filters())
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         extra = ""
-        if self.checks["dual_channel"].isChecked() and not self.proxy.dual_keys:
+        if self.checks["dual_channel"].isChecked() and not self.proxy.dual_ids:
             extra = " 未安装双通道名单，无法按双通道筛选。"
         elif self.checks["dual_channel"].isChecked():
             extra = " 双通道名单可能不完整（按已安装的地方名单）。"
