@@ -61,8 +61,9 @@ def main() -> None:
     first = build.read_source("2024-first")
     revised = build.read_source("2024-revised")
     base_pkg = build.edition_package(first, tmp / "first.zip", key, package_id="bench-2024-first", sequence=1)
-    rev_pkg = build.revision_package(first.rows, "bench-2024-first", revised, tmp / "rev.zip", key,
-                                     package_id="bench-2024-rev", sequence=2)
+    rev_pkg = build.revision_package(
+        first.rows, "bench-2024-first", revised, tmp / "rev.zip", key, package_id="bench-2024-rev", sequence=2
+    )
     full_pkg = build.edition_package(revised, tmp / "full.zip", key, package_id="bench-2024-full", sequence=2)
     v = p.verify_package(rev_pkg, trust_b)
     print(f"revision first->revised: {len(v.added)} added, {len(v.changed)} changed, {len(v.removed)} removed rows")

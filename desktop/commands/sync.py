@@ -81,8 +81,14 @@ def _wrap(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Names
             if getattr(args, "json", False):
                 from desktop.cli import print_json
 
-                print_json({"status": "refused", "code": getattr(err, "code", type(err).__name__),
-                            "message": err.message, "hint": err.hint})
+                print_json(
+                    {
+                        "status": "refused",
+                        "code": getattr(err, "code", type(err).__name__),
+                        "message": err.message,
+                        "hint": err.hint,
+                    }
+                )
             raise
 
     return run
@@ -99,7 +105,9 @@ def _private(path: Path | None):  # type: ignore[no-untyped-def]
 
     path = path or keys.default_key_dir() / "publisher.json"
     if not path.exists():
-        raise keys.KeyError_(f"找不到发布方私钥 {path}。", hint="请先运行 yaomu package keygen，或用 --key 指定私钥文件。")
+        raise keys.KeyError_(
+            f"找不到发布方私钥 {path}。", hint="请先运行 yaomu package keygen，或用 --key 指定私钥文件。"
+        )
     return keys.load_private(path)
 
 
@@ -120,8 +128,11 @@ def cmd_keygen(args: argparse.Namespace) -> int:
         raise keys.KeyError_(f"私钥文件 {private} 已存在，不会覆盖。", hint="如需新密钥，请指定另一个 --private 路径。")
     key = keys.generate(args.publisher)
     keys.write_keypair(key, private, args.public)
-    _out(args, {"key_id": key.key_id, "private": str(private), "public": str(args.public)},
-         f"已生成密钥 {key.key_id}\n私钥：{private}（请妥善保管，切勿提交到仓库）\n公钥：{args.public}")
+    _out(
+        args,
+        {"key_id": key.key_id, "private": str(private), "public": str(args.public)},
+        f"已生成密钥 {key.key_id}\n私钥：{private}（请妥善保管，切勿提交到仓库）\n公钥：{args.public}",
+    )
     return 0
 
 
@@ -135,8 +146,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         if spec is None:
             raise build.BuildError(f"未知的目录来源 {args.edition!r}。", hint=f"可用：{'、'.join(build.SOURCES)}")
         data = build.read_source(args.edition, args.sources)
-        out = build.edition_package(data, args.out, key, package_id=args.package_id or spec.package_id,
-                                    sequence=args.sequence or spec.sequence)
+        out = build.edition_package(
+            data, args.out, key, package_id=args.package_id or spec.package_id, sequence=args.sequence or spec.sequence
+        )
     elif args.revision:
         if not args.base:
             raise build.BuildError("制作修订包需要用 --base 指定基础的完整版本更新包。")
@@ -144,16 +156,28 @@ def cmd_build(args: argparse.Namespace) -> int:
         data = build.read_source(args.revision, args.sources)
         spec = build.SOURCES[args.revision]
         out = build.revision_package(
-            base.rows, base.package_id, data, args.out, key,
+            base.rows,
+            base.package_id,
+            data,
+            args.out,
+            key,
             package_id=args.package_id or f"{spec.package_id}-from-{base.package_id}",
             sequence=args.sequence or max(spec.sequence, base.manifest.sequence + 1),
         )
     else:
-        out = build.overlay_from_def(args.overlay, args.out, key, items_csv=args.items,
-                                     complete=(False if args.partial else None) if args.items else None,
-                                     sequence=args.sequence)
-    _out(args, {"package": str(out), "signed": key is not None, "sha256": pk.sha256_file(out)},
-         f"已生成更新包 {out}" + ("" if key else "（未签名）"))
+        out = build.overlay_from_def(
+            args.overlay,
+            args.out,
+            key,
+            items_csv=args.items,
+            complete=(False if args.partial else None) if args.items else None,
+            sequence=args.sequence,
+        )
+    _out(
+        args,
+        {"package": str(out), "signed": key is not None, "sha256": pk.sha256_file(out)},
+        f"已生成更新包 {out}" + ("" if key else "（未签名）"),
+    )
     return 0
 
 
@@ -170,8 +194,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     v = pk.verify_package(args.package, _trust(args))
     j = v.to_json()
-    text = (f"更新包 {v.package_id} 校验通过：{v.kind}，目标 {v.manifest.target}，发布方 {v.publisher}（密钥 {v.key_id}），"
-            f"行数 {j['rows']}")
+    text = (
+        f"更新包 {v.package_id} 校验通过：{v.kind}，目标 {v.manifest.target}，发布方 {v.publisher}（密钥 {v.key_id}），"
+        f"行数 {j['rows']}"
+    )
     if v.manifest.overlay and not v.manifest.overlay.complete:
         text += f"\n注意：此叠加目录不完整——{v.manifest.overlay.note}"
     _out(args, {"status": "verified", **j}, text)
@@ -197,7 +223,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
     def confirm(d) -> bool:  # type: ignore[no-untyped-def]
         print(d.text())
         if not sys.stdin.isatty():
-            raise UserFacingError("未确认：非交互方式应用更新包需要加 --yes。", hint="请先用 yaomu sync diff 查看变化，再加 --yes 应用。")
+            raise UserFacingError(
+                "未确认：非交互方式应用更新包需要加 --yes。", hint="请先用 yaomu sync diff 查看变化，再加 --yes 应用。"
+            )
         return input("应用此更新包？[y/N] ").strip().lower() in ("y", "yes", "是")
 
     def progress(done: int, total: int) -> None:
@@ -230,7 +258,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         db.close()
     lines = [
         f"{h.id:>4} {h.at} {h.who} {'应用' if h.action == 'apply' else '撤销'} {h.package_id}（{h.kind}，{h.target}）"
-        + ("【已撤销】" if h.rolled_back_by else "") + f" sha256={h.sha256[:12]}…"
+        + ("【已撤销】" if h.rolled_back_by else "")
+        + f" sha256={h.sha256[:12]}…"
         for h in rows
     ] or ["还没有应用过任何更新包。"]
     _out(args, [h.to_json() for h in rows], "\n".join(lines))
@@ -246,6 +275,9 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         if input("撤销最近一次应用的更新包？[y/N] ").strip().lower() not in ("y", "yes", "是"):
             raise apply.Cancelled()
     undone = apply.rollback(args.db or _default_db())
-    _out(args, {"status": "rolled_back", **undone.to_json()},
-         f"已撤销更新包 {undone.package_id}（{undone.target}），恢复到应用之前的内容。")
+    _out(
+        args,
+        {"status": "rolled_back", **undone.to_json()},
+        f"已撤销更新包 {undone.package_id}（{undone.target}），恢复到应用之前的内容。",
+    )
     return 0

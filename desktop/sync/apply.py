@@ -69,15 +69,27 @@ class ApplyReport:
     warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"status": "applied", "package_id": self.package_id, "kind": self.kind, "target": self.target,
-                "history_id": self.history_id, "counts": self.diff.counts(), "backup": str(self.backup or ""),
-                "seconds": round(self.seconds, 3), "warnings": self.warnings, "diff": self.diff.to_json()}
+        return {
+            "status": "applied",
+            "package_id": self.package_id,
+            "kind": self.kind,
+            "target": self.target,
+            "history_id": self.history_id,
+            "counts": self.diff.counts(),
+            "backup": str(self.backup or ""),
+            "seconds": round(self.seconds, 3),
+            "warnings": self.warnings,
+            "diff": self.diff.to_json(),
+        }
 
     def text(self) -> str:
         c = self.diff.counts()
-        return (f"已应用更新包 {self.package_id}（{self.target}）：新增 {c['added']}、删除 {c['removed']}、"
-                f"变更 {c['changed']} 个药品" + (f"；叠加目录新增 {c['overlay_added']}、删除 {c['overlay_removed']} 项"
-                                               if self.kind == "overlay" else "") + "。")
+        return (
+            f"已应用更新包 {self.package_id}（{self.target}）：新增 {c['added']}、删除 {c['removed']}、"
+            f"变更 {c['changed']} 个药品"
+            + (f"；叠加目录新增 {c['overlay_added']}、删除 {c['overlay_removed']} 项" if self.kind == "overlay" else "")
+            + "。"
+        )
 
 
 @dataclass(frozen=True)
@@ -127,9 +139,13 @@ def _open(db_or_path: Database | Path | str) -> tuple[Database, bool]:
 
 def _current(db: Database, target: str) -> dict[str, Any] | None:
     """The latest apply of a target that has not been rolled back."""
-    rows = list(db.query(
-        "select * from sync_history where target = ? and action = 'apply' and rolled_back_by is null "
-        "order by id desc limit 1", [target]))
+    rows = list(
+        db.query(
+            "select * from sync_history where target = ? and action = 'apply' and rolled_back_by is null "
+            "order by id desc limit 1",
+            [target],
+        )
+    )
     return rows[0] if rows else None
 
 
@@ -140,10 +156,22 @@ def _edition_row(db: Database, name: str) -> dict[str, Any] | None:
 
 def _installed_rows(db: Database, edition_id: int) -> list[r.SourceRow]:
     return [
-        r.SourceRow(section=e.section, name_published=e.name_published, seq=e.seq, subsection=e.subsection,
-                    number=e.number, star_of=e.star_of, dosage_form=e.dosage_form, drug_class=e.drug_class,
-                    category_code=e.category_code, category_path=e.category_path, remark=e.remark,
-                    payment_standard=e.payment_standard, agreement_text=e.agreement_text, ethnic=e.ethnic)
+        r.SourceRow(
+            section=e.section,
+            name_published=e.name_published,
+            seq=e.seq,
+            subsection=e.subsection,
+            number=e.number,
+            star_of=e.star_of,
+            dosage_form=e.dosage_form,
+            drug_class=e.drug_class,
+            category_code=e.category_code,
+            category_path=e.category_path,
+            remark=e.remark,
+            payment_standard=e.payment_standard,
+            agreement_text=e.agreement_text,
+            ethnic=e.ethnic,
+        )
         for e in store.entries(db, edition_id)
     ]
 
@@ -153,18 +181,24 @@ def _installed_rows(db: Database, edition_id: int) -> list[r.SourceRow]:
 
 def _check_conflicts(db: Database, pkg: p.VerifiedPackage) -> None:
     m = pkg.manifest
-    same = list(db.query(
-        "select id from sync_history where action = 'apply' and rolled_back_by is null and (package_id = ? or sha256 = ?)",
-        [m.package_id, pkg.sha256]))
+    same = list(
+        db.query(
+            "select id from sync_history where action = 'apply' and rolled_back_by is null "
+            "and (package_id = ? or sha256 = ?)",
+            [m.package_id, pkg.sha256],
+        )
+    )
     if same:
         raise p.PackageConflict(
-            "already_applied", f"更新包 {m.package_id} 已经应用过，无需重复应用。",
+            "already_applied",
+            f"更新包 {m.package_id} 已经应用过，无需重复应用。",
             hint="可用 yaomu sync history 查看已应用的更新包。数据库保持不变。",
         )
     current = _current(db, m.target)
     if current and current["sequence"] >= m.sequence:
         raise p.PackageConflict(
-            "older", f"更新包 {m.package_id}（序号 {m.sequence}）比已安装的 {current['package_id']}"
+            "older",
+            f"更新包 {m.package_id}（序号 {m.sequence}）比已安装的 {current['package_id']}"
             f"（序号 {current['sequence']}）旧或同级，不能覆盖较新的内容。",
             hint="如确需退回旧内容，请使用 yaomu sync rollback。数据库保持不变。",
         )
@@ -176,12 +210,14 @@ def _check_base(db: Database, pkg: p.VerifiedPackage) -> dict[str, Any]:
     installed = _edition_row(db, m.edition.name)
     if installed is None:
         raise p.PackageConflict(
-            "base_missing", f"修订包 {m.package_id} 需要先安装基础包 {m.base['package_id']}，但本机没有 {m.edition.name} 年版目录。",
+            "base_missing",
+            f"修订包 {m.package_id} 需要先安装基础包 {m.base['package_id']}，但本机没有 {m.edition.name} 年版目录。",
             hint="请先应用该版本的完整目录包，再应用修订包。数据库保持不变。",
         )
     if installed["package_id"] != m.base["package_id"]:
         raise p.PackageConflict(
-            "wrong_base", f"修订包 {m.package_id} 基于 {m.base['package_id']}，而本机安装的是 "
+            "wrong_base",
+            f"修订包 {m.package_id} 基于 {m.base['package_id']}，而本机安装的是 "
             f"{installed['package_id'] or '未通过更新包安装的目录'}，二者不符。",
             hint="请向发布方索取针对本机已安装版本的修订包，或先应用其基础包。数据库保持不变。",
         )
@@ -196,11 +232,15 @@ def _apply_revision_rows(base: list[r.SourceRow], pkg: p.VerifiedPackage) -> lis
         del rows[ref]
     for x in pkg.changed:
         if p.row_key(x) not in rows:
-            raise p.PackageConflict("bad_reference", f"修订包要变更的药品 {x.name_published}（{x.section}）不在已安装的目录中。")
+            raise p.PackageConflict(
+                "bad_reference", f"修订包要变更的药品 {x.name_published}（{x.section}）不在已安装的目录中。"
+            )
         rows[p.row_key(x)] = x
     for x in pkg.added:
         if p.row_key(x) in rows:
-            raise p.PackageConflict("bad_reference", f"修订包要新增的药品 {x.name_published}（{x.section}）已在目录中。")
+            raise p.PackageConflict(
+                "bad_reference", f"修订包要新增的药品 {x.name_published}（{x.section}）已在目录中。"
+            )
         rows[p.row_key(x)] = x
     out = sorted(rows.values(), key=lambda x: x.seq)
     return out
@@ -209,8 +249,10 @@ def _apply_revision_rows(base: list[r.SourceRow], pkg: p.VerifiedPackage) -> lis
 def _check_drop(old_count: int, new_count: int, label: str) -> None:
     if old_count and new_count < old_count * (1 - MAX_DROP_SHARE):
         raise p.PackageConflict(
-            "too_many_dropped", f"{label}将使目录从 {old_count} 行减少到 {new_count} 行（减少超过 {int(MAX_DROP_SHARE * 100)}%），"
-            "为防止误删已拒绝。", hint="请确认更新包完整；数据库保持不变。",
+            "too_many_dropped",
+            f"{label}将使目录从 {old_count} 行减少到 {new_count} 行（减少超过 {int(MAX_DROP_SHARE * 100)}%），"
+            "为防止误删已拒绝。",
+            hint="请确认更新包完整；数据库保持不变。",
         )
 
 
@@ -252,10 +294,18 @@ def _stage(db: Database, pkg: p.VerifiedPackage) -> Staged:
     old_sections = store.section_info(db, installed["id"]) if installed else {}
     label = r.VARIANT_LABELS.get(m.edition.variant, m.edition.variant)
     dd = d.diff_rows(
-        [d.from_source(x) for x in old_rows], [d.from_source(x) for x in new_rows],
-        old_sections=old_sections, new_sections=m.sections, target=m.target, kind=m.kind,
-        installed=(f"{installed['name']}年版（{r.VARIANT_LABELS.get(installed['variant'], installed['variant'])}，"
-                   f"{len(old_rows)} 行）") if installed else None,
+        [d.from_source(x) for x in old_rows],
+        [d.from_source(x) for x in new_rows],
+        old_sections=old_sections,
+        new_sections=m.sections,
+        target=m.target,
+        kind=m.kind,
+        installed=(
+            f"{installed['name']}年版（{r.VARIANT_LABELS.get(installed['variant'], installed['variant'])}，"
+            f"{len(old_rows)} 行）"
+        )
+        if installed
+        else None,
         incoming=f"{m.edition.name}年版（{label}，{len(new_rows)} 行）",
     )
     for s in m.sections.values():
@@ -272,9 +322,15 @@ def _item_ident(x: ov.OverlayItem) -> tuple[str, str, str, str]:
 
 
 def _item_json(x: ov.OverlayItem) -> dict[str, Any]:
-    return {"name": x.name, "dosage_form": x.dosage_form, "action": x.action, "attrs": x.attrs,
-            "start": x.start.isoformat() if x.start else None, "end": x.end.isoformat() if x.end else None,
-            "source": x.source}
+    return {
+        "name": x.name,
+        "dosage_form": x.dosage_form,
+        "action": x.action,
+        "attrs": x.attrs,
+        "start": x.start.isoformat() if x.start else None,
+        "end": x.end.isoformat() if x.end else None,
+        "source": x.source,
+    }
 
 
 def _overlay_items(db: Database, overlay_id: str) -> list[ov.OverlayItem]:
@@ -284,11 +340,19 @@ def _overlay_items(db: Database, overlay_id: str) -> list[ov.OverlayItem]:
         return date.fromisoformat(s) if s else None
 
     return [
-        ov.OverlayItem(name=row["name"], action=row["action"], dosage_form=row["dosage_form"],
-                       attrs=json.loads(row["attrs"]), start=dt(row["start"]), end=dt(row["end"]), source=row["source"])
+        ov.OverlayItem(
+            name=row["name"],
+            action=row["action"],
+            dosage_form=row["dosage_form"],
+            attrs=json.loads(row["attrs"]),
+            start=dt(row["start"]),
+            end=dt(row["end"]),
+            source=row["source"],
+        )
         for row in db.query(
             "select i.* from overlay_item i join overlay o on o.id = i.overlay_id where o.overlay_id = ? order by i.id",
-            [overlay_id])
+            [overlay_id],
+        )
     ]
 
 
@@ -304,7 +368,12 @@ def _snapshot(db: Database, kind: str, target: str) -> bytes:
     if kind == "overlay":
         head = list(db.query("select * from overlay where overlay_id = ?", [target]))
         items = list(db.query("select * from overlay_item where overlay_id = ?", [head[0]["id"]])) if head else []
-        doc: dict[str, Any] = {"kind": "overlay", "target": target, "overlay": head[0] if head else None, "items": items}
+        doc: dict[str, Any] = {
+            "kind": "overlay",
+            "target": target,
+            "overlay": head[0] if head else None,
+            "items": items,
+        }
     else:
         head = list(db.query("select * from edition where name = ?", [target]))
         if head:
@@ -315,8 +384,13 @@ def _snapshot(db: Database, kind: str, target: str) -> bytes:
             entries = {"columns": cols, "rows": cur.fetchall()}
         else:
             sections, entries = [], {"columns": [], "rows": []}
-        doc = {"kind": "edition", "target": target, "edition": head[0] if head else None, "sections": sections,
-               "entries": entries}
+        doc = {
+            "kind": "edition",
+            "target": target,
+            "edition": head[0] if head else None,
+            "sections": sections,
+            "entries": entries,
+        }
     return zlib.compress(json.dumps(doc, ensure_ascii=False).encode("utf-8"), 1)
 
 
@@ -337,8 +411,9 @@ def _restore(db: Database, snapshot: bytes) -> None:
     placeholders = ", ".join("?" for _ in cols)
     db.conn.executemany(f"insert into entry ({', '.join(cols)}) values ({placeholders})", doc["entries"]["rows"])
     indexed = db.execute("select rowid, name from entry where edition_id = ?", [doc["edition"]["id"]]).fetchall()
-    db.conn.executemany("insert into entry_fts(rowid, chars) values (?, ?)",
-                        [(rowid, store.fts_chars(name)) for rowid, name in indexed])
+    db.conn.executemany(
+        "insert into entry_fts(rowid, chars) values (?, ?)", [(rowid, store.fts_chars(name)) for rowid, name in indexed]
+    )
 
 
 # --- public API -------------------------------------------------------------------------------
@@ -403,8 +478,9 @@ def apply_package(
         path = db_file(db)
         # A database without any catalogue content (first start) has nothing worth a back-up.
         has_content = db.execute("select exists(select 1 from edition) or exists(select 1 from overlay)").fetchone()[0]
-        backup_path = (store.backup(db, path, reason="sync", keep=KEEP_BACKUPS)
-                       if (backup and path and has_content) else None)
+        backup_path = (
+            store.backup(db, path, reason="sync", keep=KEEP_BACKUPS) if (backup and path and has_content) else None
+        )
 
         def step(done: int, total: int) -> None:
             if cancel():
@@ -428,18 +504,46 @@ def apply_package(
                     store.load_edition(db, staged.data, spec, package_id=m.package_id, on_progress=step)
                 if cancel():
                     raise Cancelled()
-                summary = {"counts": staged.diff.counts(), "label": staged.diff.incoming,
-                           "installed_before": staged.diff.installed, "notes": staged.diff.notes}
-                history_id = db["sync_history"].insert({
-                    "at": datetime.now().isoformat(timespec="seconds"), "who": _who(), "action": "apply",
-                    "package_id": m.package_id, "sha256": pkg.sha256, "kind": m.kind, "target": m.target,
-                    "sequence": m.sequence, "publisher": pkg.publisher or m.publisher, "key_id": pkg.key_id,
-                    "summary": json.dumps(summary, ensure_ascii=False), "snapshot": snapshot,
-                }).last_pk
+                summary = {
+                    "counts": staged.diff.counts(),
+                    "label": staged.diff.incoming,
+                    "installed_before": staged.diff.installed,
+                    "notes": staged.diff.notes,
+                }
+                history_id = (
+                    db["sync_history"]
+                    .insert(
+                        {
+                            "at": datetime.now().isoformat(timespec="seconds"),
+                            "who": _who(),
+                            "action": "apply",
+                            "package_id": m.package_id,
+                            "sha256": pkg.sha256,
+                            "kind": m.kind,
+                            "target": m.target,
+                            "sequence": m.sequence,
+                            "publisher": pkg.publisher or m.publisher,
+                            "key_id": pkg.key_id,
+                            "summary": json.dumps(summary, ensure_ascii=False),
+                            "snapshot": snapshot,
+                        }
+                    )
+                    .last_pk
+                )
         except sqlite3.OperationalError as err:
-            raise DatabaseError(f"写入数据库失败：{err}", hint="数据库可能被其他程序占用或磁盘已满；数据库保持不变，请稍后重试。") from err
-        return ApplyReport(m.package_id, m.kind, m.target, int(history_id), staged.diff, backup_path,
-                           time.perf_counter() - started, list(staged.diff.notes))
+            raise DatabaseError(
+                f"写入数据库失败：{err}", hint="数据库可能被其他程序占用或磁盘已满；数据库保持不变，请稍后重试。"
+            ) from err
+        return ApplyReport(
+            m.package_id,
+            m.kind,
+            m.target,
+            int(history_id),
+            staged.diff,
+            backup_path,
+            time.perf_counter() - started,
+            list(staged.diff.notes),
+        )
     finally:
         if owned:
             db.close()
@@ -448,11 +552,25 @@ def apply_package(
 def history(db: Database) -> list[HistoryEntry]:
     """Every apply and rollback, newest first."""
     return [
-        HistoryEntry(row["id"], row["at"], row["who"], row["action"], row["package_id"], row["sha256"], row["kind"],
-                     row["target"], row["sequence"], row["publisher"], row["key_id"], json.loads(row["summary"]),
-                     row["rolled_back_by"])
-        for row in db.query("select id, at, who, action, package_id, sha256, kind, target, sequence, publisher, "
-                            "key_id, summary, rolled_back_by from sync_history order by id desc")
+        HistoryEntry(
+            row["id"],
+            row["at"],
+            row["who"],
+            row["action"],
+            row["package_id"],
+            row["sha256"],
+            row["kind"],
+            row["target"],
+            row["sequence"],
+            row["publisher"],
+            row["key_id"],
+            json.loads(row["summary"]),
+            row["rolled_back_by"],
+        )
+        for row in db.query(
+            "select id, at, who, action, package_id, sha256, kind, target, sequence, publisher, "
+            "key_id, summary, rolled_back_by from sync_history order by id desc"
+        )
     ]
 
 
@@ -467,26 +585,47 @@ def rollback(db_or_path: Database | Path | str, *, backup: bool = True) -> Histo
     """
     db, owned = _open(db_or_path)
     try:
-        rows = list(db.query(
-            "select * from sync_history where action = 'apply' and rolled_back_by is null order by id desc limit 1"))
+        rows = list(
+            db.query(
+                "select * from sync_history where action = 'apply' and rolled_back_by is null order by id desc limit 1"
+            )
+        )
         if not rows:
             raise NothingToRollBack("没有可以撤销的更新包。", hint="可用 yaomu sync history 查看更新记录。")
         row = rows[0]
-        later = list(db.query(
-            "select package_id from sync_history where action = 'apply' and rolled_back_by is null and target = ? "
-            "and id > ?", [row["target"], row["id"]]))
+        later = list(
+            db.query(
+                "select package_id from sync_history where action = 'apply' and rolled_back_by is null and target = ? "
+                "and id > ?",
+                [row["target"], row["id"]],
+            )
+        )
         assert not later
         path = db_file(db)
         if backup and path:
             store.backup(db, path, reason="sync", keep=KEEP_BACKUPS)
         with db.atomic():
             _restore(db, row["snapshot"])
-            rb = db["sync_history"].insert({
-                "at": datetime.now().isoformat(timespec="seconds"), "who": _who(), "action": "rollback",
-                "package_id": row["package_id"], "sha256": row["sha256"], "kind": row["kind"], "target": row["target"],
-                "sequence": row["sequence"], "publisher": row["publisher"], "key_id": row["key_id"],
-                "summary": json.dumps({"undid": row["id"]}, ensure_ascii=False), "snapshot": None,
-            }).last_pk
+            rb = (
+                db["sync_history"]
+                .insert(
+                    {
+                        "at": datetime.now().isoformat(timespec="seconds"),
+                        "who": _who(),
+                        "action": "rollback",
+                        "package_id": row["package_id"],
+                        "sha256": row["sha256"],
+                        "kind": row["kind"],
+                        "target": row["target"],
+                        "sequence": row["sequence"],
+                        "publisher": row["publisher"],
+                        "key_id": row["key_id"],
+                        "summary": json.dumps({"undid": row["id"]}, ensure_ascii=False),
+                        "snapshot": None,
+                    }
+                )
+                .last_pk
+            )
             db.execute("update sync_history set rolled_back_by = ? where id = ?", [rb, row["id"]])
         undone = [h for h in history(db) if h.id == row["id"]][0]
         return replace(undone)

@@ -90,8 +90,14 @@ def write_package(
     """
     manifest = dict(manifest)
     manifest["files"] = [
-        {"path": path, "role": role, "format": fmt, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
-         "rows": rows}
+        {
+            "path": path,
+            "role": role,
+            "format": fmt,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "bytes": len(data),
+            "rows": rows,
+        }
         for path, role, fmt, data, rows in files
     ]
     manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
@@ -135,7 +141,9 @@ def sign_package(pkg_path: Path, key: k.PrivateKey, out: Path | None = None) -> 
     return out
 
 
-def _base_manifest(kind: str, package_id: str, sequence: int, publisher: str, created: datetime | None) -> dict[str, Any]:
+def _base_manifest(
+    kind: str, package_id: str, sequence: int, publisher: str, created: datetime | None
+) -> dict[str, Any]:
     return {
         "format": p.FORMAT_NAME,
         "format_version": p.FORMAT_VERSION,
@@ -153,35 +161,60 @@ def _iso(d: date | None) -> str | None:
 
 def edition_json(info: r.EditionInfo) -> dict[str, Any]:
     return {
-        "name": info.name, "variant": info.variant, "title": info.title, "document": info.document,
-        "published": _iso(info.published), "effective_start": _iso(info.effective_start),
-        "effective_end": _iso(info.effective_end), "source": info.source, "checksum": info.checksum,
+        "name": info.name,
+        "variant": info.variant,
+        "title": info.title,
+        "document": info.document,
+        "published": _iso(info.published),
+        "effective_start": _iso(info.effective_start),
+        "effective_end": _iso(info.effective_end),
+        "source": info.source,
+        "checksum": info.checksum,
     }
 
 
 def sections_json(sections: dict[str, r.SectionInfo]) -> list[dict[str, Any]]:
-    return [{"section": s.section, "complete": s.complete, "expected": s.expected, "note": s.note}
-            for s in sections.values()]
+    return [
+        {"section": s.section, "complete": s.complete, "expected": s.expected, "note": s.note}
+        for s in sections.values()
+    ]
 
 
 def edition_package(
-    data: r.EditionData, out: Path, key: k.PrivateKey | None, *, package_id: str, sequence: int = 1,
-    publisher: str = "", created: datetime | None = None,
+    data: r.EditionData,
+    out: Path,
+    key: k.PrivateKey | None,
+    *,
+    package_id: str,
+    sequence: int = 1,
+    publisher: str = "",
+    created: datetime | None = None,
 ) -> Path:
     """A full edition: every row of ``data`` plus its EditionInfo and SectionInfo."""
     manifest = _base_manifest("edition", package_id, sequence, publisher or (key.publisher if key else ""), created)
     manifest.update(
-        edition=edition_json(data.info), sections=sections_json(data.sections),
-        effective_start=_iso(data.info.effective_start), effective_end=_iso(data.info.effective_end),
-        summary=f"{data.info.title}（{r.VARIANT_LABELS.get(data.info.variant, data.info.variant)}），{len(data.rows)} 行",
+        edition=edition_json(data.info),
+        sections=sections_json(data.sections),
+        effective_start=_iso(data.info.effective_start),
+        effective_end=_iso(data.info.effective_end),
+        summary=f"{data.info.title}（{r.VARIANT_LABELS.get(data.info.variant, data.info.variant)}），"
+        f"{len(data.rows)} 行",
     )
     body = _jsonl(p.source_row_json(row) for row in data.rows)
     return write_package(out, manifest, [("data/rows.jsonl", "rows", "jsonl", body, len(data.rows))], key)
 
 
 def revision_package(
-    base_rows: list[r.SourceRow], base_package_id: str, new: r.EditionData, out: Path, key: k.PrivateKey | None, *,
-    package_id: str, sequence: int, publisher: str = "", created: datetime | None = None,
+    base_rows: list[r.SourceRow],
+    base_package_id: str,
+    new: r.EditionData,
+    out: Path,
+    key: k.PrivateKey | None,
+    *,
+    package_id: str,
+    sequence: int,
+    publisher: str = "",
+    created: datetime | None = None,
 ) -> Path:
     """A delta from ``base_rows`` (an installed edition package) to ``new``, by (drug key, section).
 
@@ -195,9 +228,11 @@ def revision_package(
     removed = [key_ for key_ in old if key_ not in cur]
     manifest = _base_manifest("revision", package_id, sequence, publisher or (key.publisher if key else ""), created)
     manifest.update(
-        edition=edition_json(new.info), sections=sections_json(new.sections),
+        edition=edition_json(new.info),
+        sections=sections_json(new.sections),
         base={"package_id": base_package_id, "edition": new.info.name},
-        effective_start=_iso(new.info.effective_start), effective_end=_iso(new.info.effective_end),
+        effective_start=_iso(new.info.effective_start),
+        effective_end=_iso(new.info.effective_end),
         summary=f"{new.info.title} 修订：新增 {len(added)}、变更 {len(changed)}、删除 {len(removed)} 行",
     )
     files = [
@@ -220,30 +255,54 @@ def overlay_items_csv(items: Iterable[overlays.OverlayItem]) -> bytes:
     writer.writerow(p.OVERLAY_FIELDS)
     count = 0
     for it in items:
-        writer.writerow([it.name, it.dosage_form or "", it.action,
-                         json.dumps(it.attrs, ensure_ascii=False, sort_keys=True) if it.attrs else "",
-                         _iso(it.start) or "", _iso(it.end) or "", it.source or ""])
+        writer.writerow(
+            [
+                it.name,
+                it.dosage_form or "",
+                it.action,
+                json.dumps(it.attrs, ensure_ascii=False, sort_keys=True) if it.attrs else "",
+                _iso(it.start) or "",
+                _iso(it.end) or "",
+                it.source or "",
+            ]
+        )
         count += 1
     return buf.getvalue().encode("utf-8")
 
 
 def overlay_info_json(info: overlays.OverlayInfo) -> dict[str, Any]:
     return {
-        "overlay_id": info.overlay_id, "kind": info.kind, "region": info.region, "title": info.title,
-        "complete": info.complete, "document": info.document, "published": _iso(info.published),
-        "effective_start": _iso(info.effective_start), "effective_end": _iso(info.effective_end), "note": info.note,
+        "overlay_id": info.overlay_id,
+        "kind": info.kind,
+        "region": info.region,
+        "title": info.title,
+        "complete": info.complete,
+        "document": info.document,
+        "published": _iso(info.published),
+        "effective_start": _iso(info.effective_start),
+        "effective_end": _iso(info.effective_end),
+        "note": info.note,
     }
 
 
 def overlay_package(
-    info: overlays.OverlayInfo, items: list[overlays.OverlayItem], out: Path, key: k.PrivateKey | None, *,
-    package_id: str, sequence: int = 1, publisher: str = "", created: datetime | None = None,
+    info: overlays.OverlayInfo,
+    items: list[overlays.OverlayItem],
+    out: Path,
+    key: k.PrivateKey | None,
+    *,
+    package_id: str,
+    sequence: int = 1,
+    publisher: str = "",
+    created: datetime | None = None,
 ) -> Path:
     manifest = _base_manifest("overlay", package_id, sequence, publisher or (key.publisher if key else ""), created)
     state = "完整" if info.complete else "不完整"
     manifest.update(
-        overlay=overlay_info_json(info), effective_start=_iso(info.effective_start),
-        effective_end=_iso(info.effective_end), summary=f"{info.title}（{state}，{len(items)} 项）",
+        overlay=overlay_info_json(info),
+        effective_start=_iso(info.effective_start),
+        effective_end=_iso(info.effective_end),
+        summary=f"{info.title}（{state}，{len(items)} 项）",
     )
     body = overlay_items_csv(items)
     return write_package(out, manifest, [("data/items.csv", "items", "csv", body, len(items))], key)
@@ -283,7 +342,12 @@ def read_overlay_csv(path: Path) -> list[overlays.OverlayItem]:
 
 
 def overlay_from_def(
-    def_path: Path, out: Path, key: k.PrivateKey | None, *, items_csv: Path | None = None, complete: bool | None = None,
+    def_path: Path,
+    out: Path,
+    key: k.PrivateKey | None,
+    *,
+    items_csv: Path | None = None,
+    complete: bool | None = None,
     sequence: int | None = None,
 ) -> Path:
     """Build an overlay package from a definition, optionally with the full list from a provincial CSV.
@@ -298,8 +362,7 @@ def overlay_from_def(
         is_complete = True if complete is None else complete
         from dataclasses import replace
 
-        info = replace(info, complete=is_complete,
-                       note=None if is_complete else (info.note or "省级文件声明为不完整"))
+        info = replace(info, complete=is_complete, note=None if is_complete else (info.note or "省级文件声明为不完整"))
         seq = sequence or d.sequence + 1
         digest = hashlib.sha256(Path(items_csv).read_bytes()).hexdigest()[:12]
         return overlay_package(info, items, out, key, package_id=f"{d.package_id}-{digest}", sequence=seq)

@@ -75,11 +75,14 @@ def install_bundled(
 
 
 def _skip(db, v: p.VerifiedPackage) -> bool:  # noqa: ANN001 - sqlite_utils.Database
-    seen = db.execute("select 1 from sync_history where package_id = ? or sha256 = ? limit 1",
-                      [v.package_id, v.sha256]).fetchone()
+    seen = db.execute(
+        "select 1 from sync_history where package_id = ? or sha256 = ? limit 1", [v.package_id, v.sha256]
+    ).fetchone()
     if seen:
         return True
     current = db.execute(
         "select sequence from sync_history where target = ? and action = 'apply' and rolled_back_by is null "
-        "order by id desc limit 1", [v.manifest.target]).fetchone()
+        "order by id desc limit 1",
+        [v.manifest.target],
+    ).fetchone()
     return bool(current and current[0] >= v.manifest.sequence)

@@ -2,7 +2,8 @@
 
 Rows are paired by the stable drug key (normalised name | dosage form), so renumbering is
 not a change, and a remark that differs only in full-/half-width punctuation or a final 。
-(``，`` vs ``,``: how two conversions of one PDF wrote it) is not a change either. Compared fields: section, class, remark, payment standard (shown as 保密 when
+(``，`` vs ``,``: how two conversions of one PDF wrote it) is not a change either.
+Compared fields: section, class, remark, payment standard (shown as 保密 when
 confidential, never the amount), agreement period. A section that the installed edition
 lacks (marked incomplete, no rows) and the package brings is reported as "section now
 loaded", not as hundreds of new drugs.
@@ -68,9 +69,15 @@ class Row:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "key": self.key, "name": self.name, "dosage_form": self.dosage_form, "section": self.section,
-            "class": self.drug_class, "number": self.number, "star_of": self.star_of,
-            "payment_standard": display_standard(self.payment_standard), "agreement": self.value("agreement"),
+            "key": self.key,
+            "name": self.name,
+            "dosage_form": self.dosage_form,
+            "section": self.section,
+            "class": self.drug_class,
+            "number": self.number,
+            "star_of": self.star_of,
+            "payment_standard": display_standard(self.payment_standard),
+            "agreement": self.value("agreement"),
         }
 
 
@@ -94,13 +101,35 @@ def display_standard(value: str | None) -> str | None:
 def from_source(row: r.SourceRow) -> Row:
     name = normalise_name(row.name_published)
     start, end = derive.parse_period(row.agreement_text)
-    return Row(drug_key(name, row.dosage_form), row.section, name, row.dosage_form, row.drug_class, row.remark or None,
-               _standard(row.payment_standard), start, end, row.number, row.star_of)
+    return Row(
+        drug_key(name, row.dosage_form),
+        row.section,
+        name,
+        row.dosage_form,
+        row.drug_class,
+        row.remark or None,
+        _standard(row.payment_standard),
+        start,
+        end,
+        row.number,
+        row.star_of,
+    )
 
 
 def from_entry(e: r.Entry) -> Row:
-    return Row(e.key, e.section, e.name, e.dosage_form, e.drug_class, e.remark or None, _standard(e.payment_standard),
-               e.agreement_start, e.agreement_end, e.number, e.star_of)
+    return Row(
+        e.key,
+        e.section,
+        e.name,
+        e.dosage_form,
+        e.drug_class,
+        e.remark or None,
+        _standard(e.payment_standard),
+        e.agreement_start,
+        e.agreement_end,
+        e.number,
+        e.star_of,
+    )
 
 
 @dataclass(frozen=True)
@@ -110,8 +139,11 @@ class FieldChange:
     new: str | None
 
     def to_json(self) -> dict[str, Any]:
-        shown = (display_standard(self.old), display_standard(self.new)) if self.field == "payment_standard" else (
-            self.old, self.new)
+        shown = (
+            (display_standard(self.old), display_standard(self.new))
+            if self.field == "payment_standard"
+            else (self.old, self.new)
+        )
         return {"field": self.field, "label": FIELDS[self.field], "old": shown[0], "new": shown[1]}
 
 
@@ -122,8 +154,12 @@ class Change:
     fields: tuple[FieldChange, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"key": self.new.key, "name": self.new.name, "dosage_form": self.new.dosage_form,
-                "changes": [c.to_json() for c in self.fields]}
+        return {
+            "key": self.new.key,
+            "name": self.new.name,
+            "dosage_form": self.new.dosage_form,
+            "changes": [c.to_json() for c in self.fields],
+        }
 
 
 @dataclass
@@ -146,23 +182,41 @@ class Diff:
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.sections_loaded or self.sections_dropped
-                    or self.overlay_added or self.overlay_removed)
+        return not (
+            self.added
+            or self.removed
+            or self.changed
+            or self.sections_loaded
+            or self.sections_dropped
+            or self.overlay_added
+            or self.overlay_removed
+        )
 
     def counts(self) -> dict[str, int]:
-        return {"added": len(self.added), "removed": len(self.removed), "changed": len(self.changed),
-                "renumbered": self.renumbered, "sections_loaded": sum(self.sections_loaded.values()),
-                "overlay_added": len(self.overlay_added), "overlay_removed": len(self.overlay_removed)}
+        return {
+            "added": len(self.added),
+            "removed": len(self.removed),
+            "changed": len(self.changed),
+            "renumbered": self.renumbered,
+            "sections_loaded": sum(self.sections_loaded.values()),
+            "overlay_added": len(self.overlay_added),
+            "overlay_removed": len(self.overlay_removed),
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "target": self.target, "kind": self.kind, "installed": self.installed, "incoming": self.incoming,
+            "target": self.target,
+            "kind": self.kind,
+            "installed": self.installed,
+            "incoming": self.incoming,
             "counts": self.counts(),
             "added": [x.to_json() for x in self.added],
             "removed": [x.to_json() for x in self.removed],
             "changed": [c.to_json() for c in self.changed],
-            "sections_loaded": self.sections_loaded, "sections_dropped": self.sections_dropped,
-            "overlay_added": self.overlay_added, "overlay_removed": self.overlay_removed,
+            "sections_loaded": self.sections_loaded,
+            "sections_dropped": self.sections_dropped,
+            "overlay_added": self.overlay_added,
+            "overlay_removed": self.overlay_removed,
             "notes": self.notes,
         }
 
@@ -191,9 +245,13 @@ class Diff:
         if self.renumbered:
             lines.append(f"另有 {self.renumbered} 行仅编号或顺序变化（不算药品变化）。")
         for it in self.overlay_added:
-            lines.append(f"  + {it['name']}{'（' + it['dosage_form'] + '）' if it.get('dosage_form') else ''} {it['action']}")
+            lines.append(
+                f"  + {it['name']}{'（' + it['dosage_form'] + '）' if it.get('dosage_form') else ''} {it['action']}"
+            )
         for it in self.overlay_removed:
-            lines.append(f"  - {it['name']}{'（' + it['dosage_form'] + '）' if it.get('dosage_form') else ''} {it['action']}")
+            lines.append(
+                f"  - {it['name']}{'（' + it['dosage_form'] + '）' if it.get('dosage_form') else ''} {it['action']}"
+            )
         lines += self.notes
         return "\n".join(lines)
 
@@ -203,9 +261,15 @@ def _label(x: Row) -> str:
 
 
 def diff_rows(
-    old: list[Row], new: list[Row], *, old_sections: dict[str, r.SectionInfo] | None = None,
-    new_sections: dict[str, r.SectionInfo] | None = None, target: str = "", kind: str = "edition",
-    installed: str | None = None, incoming: str = "",
+    old: list[Row],
+    new: list[Row],
+    *,
+    old_sections: dict[str, r.SectionInfo] | None = None,
+    new_sections: dict[str, r.SectionInfo] | None = None,
+    target: str = "",
+    kind: str = "edition",
+    installed: str | None = None,
+    incoming: str = "",
 ) -> Diff:
     """Pair rows by (key, section), then leftover rows by key alone (a drug that moved section)."""
     out = Diff(target, kind, installed, incoming)
@@ -218,10 +282,16 @@ def diff_rows(
     for x in new:
         new_counts[x.section] = new_counts.get(x.section, 0) + 1
     # A section the installed edition does not hold (and says so) is "loaded", not "added".
-    absent_before = {s for s, n in new_counts.items() if not old_counts.get(s) and old and
-                     (s in old_sections and not old_sections[s].complete)}
-    absent_after = {s for s, n in old_counts.items() if not new_counts.get(s) and
-                    (s in new_sections and not new_sections[s].complete)}
+    absent_before = {
+        s
+        for s, n in new_counts.items()
+        if not old_counts.get(s) and old and (s in old_sections and not old_sections[s].complete)
+    }
+    absent_after = {
+        s
+        for s, n in old_counts.items()
+        if not new_counts.get(s) and (s in new_sections and not new_sections[s].complete)
+    }
     out.sections_loaded = {s: new_counts[s] for s in sorted(absent_before)}
     out.sections_dropped = {s: old_counts[s] for s in sorted(absent_after)}
 

@@ -67,10 +67,19 @@ _NEGATIVE = re.compile(r"(^|[；;(（\s])[-－−]\s*\d+(\.\d+)?\s*元")
 #: The columns of an edition / revision row: exactly the fields of ``SourceRow``.
 ROW_FIELDS = tuple(f.name for f in fields(r.SourceRow))
 _ROW_TYPES: dict[str, tuple[type, ...]] = {
-    "section": (str,), "name_published": (str,), "seq": (int,), "subsection": (str, type(None)),
-    "number": (int, type(None)), "star_of": (int, type(None)), "dosage_form": (str, type(None)),
-    "drug_class": (str, type(None)), "category_code": (str, type(None)), "category_path": (str, type(None)),
-    "remark": (str, type(None)), "payment_standard": (str, type(None)), "agreement_text": (str, type(None)),
+    "section": (str,),
+    "name_published": (str,),
+    "seq": (int,),
+    "subsection": (str, type(None)),
+    "number": (int, type(None)),
+    "star_of": (int, type(None)),
+    "dosage_form": (str, type(None)),
+    "drug_class": (str, type(None)),
+    "category_code": (str, type(None)),
+    "category_path": (str, type(None)),
+    "remark": (str, type(None)),
+    "payment_standard": (str, type(None)),
+    "agreement_text": (str, type(None)),
     "ethnic": (bool,),
 }
 #: Columns of an overlay item file (CSV header or JSON Lines keys), in this order.
@@ -180,10 +189,18 @@ class VerifiedPackage:
         m = self.manifest
         counts: dict[str, int] = {f.role: f.rows for f in m.files}
         return {
-            "package_id": m.package_id, "kind": m.kind, "target": m.target, "sequence": m.sequence,
-            "publisher": self.publisher, "key_id": self.key_id, "created": m.created.isoformat(),
-            "sha256": self.sha256, "format_version": m.format_version, "rows": counts,
-            "base": m.base, "effective_start": m.effective_start.isoformat() if m.effective_start else None,
+            "package_id": m.package_id,
+            "kind": m.kind,
+            "target": m.target,
+            "sequence": m.sequence,
+            "publisher": self.publisher,
+            "key_id": self.key_id,
+            "created": m.created.isoformat(),
+            "sha256": self.sha256,
+            "format_version": m.format_version,
+            "rows": counts,
+            "base": m.base,
+            "effective_start": m.effective_start.isoformat() if m.effective_start else None,
             "effective_end": m.effective_end.isoformat() if m.effective_end else None,
             "complete": (m.overlay.complete if m.overlay else None),
             "note": (m.overlay.note if m.overlay else None),
@@ -214,7 +231,8 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
         raise PackageFormatError("file", f"无法读取更新包文件 {path}：{err.strerror}", hint="请检查文件路径。") from err
     if size > MAX_PACKAGE_BYTES:
         raise PackageLimitError(
-            "package_size", f"更新包文件过大（{size // (1024 * 1024)} MB，上限 {MAX_PACKAGE_BYTES // (1024 * 1024)} MB）。"
+            "package_size",
+            f"更新包文件过大（{size // (1024 * 1024)} MB，上限 {MAX_PACKAGE_BYTES // (1024 * 1024)} MB）。",
         )
     try:
         return zipfile.ZipFile(path)
@@ -222,10 +240,16 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
         with path.open("rb") as fh:
             head = fh.read(4)
         if head.startswith(b"PK"):
-            raise PackageFormatError("truncated", "更新包文件不完整（zip 文件被截断或已损坏）。",
-                                     hint="请重新下载或复制更新包；数据库保持不变。") from err
-        raise PackageFormatError("not_zip", "所选文件不是药目更新包（不是 zip 格式）。",
-                                 hint="请选择发布方提供的 .zip 更新包；数据库保持不变。") from err
+            raise PackageFormatError(
+                "truncated",
+                "更新包文件不完整（zip 文件被截断或已损坏）。",
+                hint="请重新下载或复制更新包；数据库保持不变。",
+            ) from err
+        raise PackageFormatError(
+            "not_zip",
+            "所选文件不是药目更新包（不是 zip 格式）。",
+            hint="请选择发布方提供的 .zip 更新包；数据库保持不变。",
+        ) from err
 
 
 def _check_members(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
@@ -240,7 +264,8 @@ def _check_members(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
             pass
         elif not _MEMBER.fullmatch(name) or ".." in name:
             raise PackageFormatError(
-                "member_path", f"更新包内含有不允许的文件路径：{name!r}（只允许 manifest.json、manifest.sig 和 data/ 下的文件）。"
+                "member_path",
+                f"更新包内含有不允许的文件路径：{name!r}（只允许 manifest.json、manifest.sig 和 data/ 下的文件）。",
             )
         if name in members:
             raise PackageFormatError("member_duplicate", f"更新包内文件 {name} 出现了两次。")
@@ -248,7 +273,9 @@ def _check_members(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
             raise PackageFormatError("encrypted", f"更新包内文件 {name} 已加密，无法校验。")
         limit = MAX_MANIFEST_BYTES if name in (MANIFEST, SIGNATURE) else MAX_FILE_BYTES
         if info.file_size > limit:
-            raise PackageLimitError("file_size", f"更新包内文件 {name} 解压后过大（{info.file_size} 字节，上限 {limit} 字节）。")
+            raise PackageLimitError(
+                "file_size", f"更新包内文件 {name} 解压后过大（{info.file_size} 字节，上限 {limit} 字节）。"
+            )
         if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 1024 * 1024:
             raise PackageLimitError(
                 "ratio", f"更新包内文件 {name} 的压缩比异常（{info.file_size // info.compress_size}:1），疑似压缩炸弹。"
@@ -270,7 +297,9 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> byte
     except Exception as err:  # zlib.error and friends from a damaged stream
         raise PackageFormatError("member_corrupt", f"更新包内文件 {info.filename} 已损坏，无法解压。") from err
     if len(data) > limit:
-        raise PackageLimitError("file_size", f"更新包内文件 {info.filename} 解压后超过上限 {limit} 字节，疑似压缩炸弹。")
+        raise PackageLimitError(
+            "file_size", f"更新包内文件 {info.filename} 解压后超过上限 {limit} 字节，疑似压缩炸弹。"
+        )
     return data
 
 
@@ -286,8 +315,11 @@ def signature_doc(manifest_bytes: bytes, key: k.PrivateKey) -> bytes:
 
 def _verify_signature(manifest_bytes: bytes, sig_bytes: bytes | None, trust: dict[str, k.PublicKey]) -> k.PublicKey:
     if sig_bytes is None:
-        raise SignatureError("unsigned", "更新包没有签名（缺少 manifest.sig），无法确认来源。",
-                             hint="只能应用经可信发布方签名的更新包；数据库保持不变。")
+        raise SignatureError(
+            "unsigned",
+            "更新包没有签名（缺少 manifest.sig），无法确认来源。",
+            hint="只能应用经可信发布方签名的更新包；数据库保持不变。",
+        )
     try:
         doc = json.loads(sig_bytes.decode("utf-8"))
         key_id = doc["key_id"]
@@ -300,12 +332,14 @@ def _verify_signature(manifest_bytes: bytes, sig_bytes: bytes | None, trust: dic
     key = trust.get(str(key_id))
     if key is None:
         raise SignatureError(
-            "unknown_key", f"更新包由未知的密钥签名（密钥编号 {key_id}），不在本机的信任列表中。",
+            "unknown_key",
+            f"更新包由未知的密钥签名（密钥编号 {key_id}），不在本机的信任列表中。",
             hint="请确认更新包来自可信发布方；如确需信任新发布方，请由管理员将其公钥加入信任列表。数据库保持不变。",
         )
     if not key.verify(signature, manifest_bytes):
         raise SignatureError(
-            "bad_signature", "更新包签名校验失败：清单在签名后被修改，或签名与密钥不符。",
+            "bad_signature",
+            "更新包签名校验失败：清单在签名后被修改，或签名与密钥不符。",
             hint="更新包可能被篡改，请勿使用，并向发布方重新索取。数据库保持不变。",
         )
     return key
@@ -356,14 +390,17 @@ def parse_manifest(manifest_bytes: bytes) -> Manifest:
     version = _need(doc, "format_version", int)
     if version > FORMAT_VERSION:
         raise PackageFormatError(
-            "format_future", f"更新包格式版本为 {version}，本程序只支持到 {FORMAT_VERSION}。",
+            "format_future",
+            f"更新包格式版本为 {version}，本程序只支持到 {FORMAT_VERSION}。",
             hint="请先升级药目到最新版本，再应用此更新包；数据库保持不变。",
         )
     if version < 1:
         raise PackageFormatError("format_version", f"更新包格式版本 {version} 无效。")
     package_id = _need(doc, "package_id", str)
     if not _ID.fullmatch(package_id):
-        raise PackageFormatError("package_id", f"更新包编号 {package_id!r} 无效（只允许小写字母、数字、点、横线、下划线）。")
+        raise PackageFormatError(
+            "package_id", f"更新包编号 {package_id!r} 无效（只允许小写字母、数字、点、横线、下划线）。"
+        )
     kind = _need(doc, "kind", str)
     if kind not in KINDS:
         raise PackageFormatError("kind", f"未知的更新包类型 {kind!r}（应为 edition、revision 或 overlay）。")
@@ -390,17 +427,34 @@ def parse_manifest(manifest_bytes: bytes) -> Manifest:
         sections = _sections(_need(doc, "sections", list))
         if kind == "revision":
             b = _need(doc, "base", dict)
-            base = {"package_id": str(_need(b, "package_id", str, "基础包说明")),
-                    "edition": str(_need(b, "edition", str, "基础包说明"))}
+            base = {
+                "package_id": str(_need(b, "package_id", str, "基础包说明")),
+                "edition": str(_need(b, "edition", str, "基础包说明")),
+            }
             if base["edition"] != edition.name:
-                raise PackageFormatError("base_edition", f"修订包的基础版本 {base['edition']} 与目标版本 {edition.name} 不一致。")
+                raise PackageFormatError(
+                    "base_edition", f"修订包的基础版本 {base['edition']} 与目标版本 {edition.name} 不一致。"
+                )
     else:
         overlay = _overlay_info(_need(doc, "overlay", dict))
         target = overlay.overlay_id
     return Manifest(
-        raw=doc, format_version=version, package_id=package_id, kind=kind, publisher=publisher, created=created,
-        sequence=sequence, target=target, effective_start=start, effective_end=end, files=files, edition=edition,
-        sections=sections, base=base, overlay=overlay, summary=doc.get("summary"),
+        raw=doc,
+        format_version=version,
+        package_id=package_id,
+        kind=kind,
+        publisher=publisher,
+        created=created,
+        sequence=sequence,
+        target=target,
+        effective_start=start,
+        effective_end=end,
+        files=files,
+        edition=edition,
+        sections=sections,
+        base=base,
+        overlay=overlay,
+        summary=doc.get("summary"),
     )
 
 
@@ -418,7 +472,9 @@ def _files(items: list[Any], kind: str) -> tuple[FileEntry, ...]:
         if role not in roles:
             raise PackageFormatError("file_role", f"{kind} 类型的更新包不应包含 {role} 数据文件（{path}）。")
         if fmt not in roles[role][0]:
-            raise PackageFormatError("file_format", f"数据文件 {path} 的格式 {fmt} 不允许（应为 {'/'.join(roles[role][0])}）。")
+            raise PackageFormatError(
+                "file_format", f"数据文件 {path} 的格式 {fmt} 不允许（应为 {'/'.join(roles[role][0])}）。"
+            )
         sha = _need(item, "sha256", str, "文件清单")
         if not _HEX64.fullmatch(sha):
             raise PackageFormatError("file_sha", f"数据文件 {path} 的 sha256 格式错误。")
@@ -450,9 +506,15 @@ def _edition_info(doc: dict[str, Any]) -> r.EditionInfo:
     published = _date(doc.get("published"), "目录发布日期")
     assert start is not None
     return r.EditionInfo(
-        name=name, variant=_need(doc, "variant", str, "版本说明"), title=_need(doc, "title", str, "版本说明"),
-        document=doc.get("document"), published=published, effective_start=start, effective_end=end,
-        source=str(doc.get("source") or ""), checksum=str(doc.get("checksum") or ""),
+        name=name,
+        variant=_need(doc, "variant", str, "版本说明"),
+        title=_need(doc, "title", str, "版本说明"),
+        document=doc.get("document"),
+        published=published,
+        effective_start=start,
+        effective_end=end,
+        source=str(doc.get("source") or ""),
+        checksum=str(doc.get("checksum") or ""),
     )
 
 
@@ -467,7 +529,9 @@ def _sections(items: list[Any]) -> dict[str, r.SectionInfo]:
         expected = item.get("expected")
         if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool) or expected < 0):
             raise PackageFormatError("manifest_sections", f"目录部分 {section} 的 expected 必须是非负整数。")
-        out[section] = r.SectionInfo(section, bool(_need(item, "complete", bool, "部分说明")), expected, item.get("note"))
+        out[section] = r.SectionInfo(
+            section, bool(_need(item, "complete", bool, "部分说明")), expected, item.get("note")
+        )
     return out
 
 
@@ -486,9 +550,16 @@ def _overlay_info(doc: dict[str, Any]) -> overlays.OverlayInfo:
     end = _date(doc.get("effective_end"), "叠加目录失效日期")
     _period(start, end, "叠加目录有效期")
     return overlays.OverlayInfo(
-        overlay_id=overlay_id, kind=kind, region=_need(doc, "region", str, "叠加目录说明"),
-        title=_need(doc, "title", str, "叠加目录说明"), complete=complete, document=doc.get("document"),
-        published=_date(doc.get("published"), "叠加目录发布日期"), effective_start=start, effective_end=end, note=note,
+        overlay_id=overlay_id,
+        kind=kind,
+        region=_need(doc, "region", str, "叠加目录说明"),
+        title=_need(doc, "title", str, "叠加目录说明"),
+        complete=complete,
+        document=doc.get("document"),
+        published=_date(doc.get("published"), "叠加目录发布日期"),
+        effective_start=start,
+        effective_end=end,
+        note=note,
     )
 
 
@@ -505,7 +576,8 @@ def _text(data: bytes, path: str) -> str:
         except UnicodeDecodeError:
             guess = ""
         raise PackageDataError(
-            "encoding", f"数据文件 {path} 不是 UTF-8 编码{guess}。",
+            "encoding",
+            f"数据文件 {path} 不是 UTF-8 编码{guess}。",
             hint="请发布方将文件另存为 UTF-8 编码后重新打包签名；数据库保持不变。",
         ) from err
     return text.removeprefix("\ufeff")
@@ -637,7 +709,9 @@ def _overlay_item(obj: dict[str, Any], path: str, n: int) -> overlays.OverlayIte
         raise PackageDataError("empty_name", f"数据文件 {path} 第 {n} 行的药品名称为空。")
     action = s("action")
     if action not in ("add", "remove", "set"):
-        raise PackageDataError("bad_action", f"数据文件 {path} 第 {n} 行（{name}）的 action {action!r} 无效（应为 add、remove 或 set）。")
+        raise PackageDataError(
+            "bad_action", f"数据文件 {path} 第 {n} 行（{name}）的 action {action!r} 无效（应为 add、remove 或 set）。"
+        )
     attrs_text = s("attrs") or "{}"
     try:
         attrs = json.loads(attrs_text)
@@ -651,19 +725,25 @@ def _overlay_item(obj: dict[str, Any], path: str, n: int) -> overlays.OverlayIte
         except InvalidOperation:
             ratio = Decimal(-1)
         if not (Decimal(0) <= ratio <= Decimal(1)):
-            raise PackageDataError("bad_ratio", f"数据文件 {path} 第 {n} 行（{name}）的比例 {attrs['ratio']} 应在 0 到 1 之间。")
+            raise PackageDataError(
+                "bad_ratio", f"数据文件 {path} 第 {n} 行（{name}）的比例 {attrs['ratio']} 应在 0 到 1 之间。"
+            )
     start = _date(s("start"), f"数据文件 {path} 第 {n} 行（{name}）的开始日期")
     end = _date(s("end"), f"数据文件 {path} 第 {n} 行（{name}）的结束日期")
     _period(start, end, f"数据文件 {path} 第 {n} 行（{name}）")
-    return overlays.OverlayItem(name=name, action=action, dosage_form=s("dosage_form"), attrs=attrs, start=start,
-                                end=end, source=s("source"))
+    return overlays.OverlayItem(
+        name=name, action=action, dosage_form=s("dosage_form"), attrs=attrs, start=start, end=end, source=s("source")
+    )
 
 
 # --- the whole check -------------------------------------------------------------------------
 
 
 def verify_package(
-    pkg_path: Path | str, trust: dict[str, k.PublicKey] | None = None, *, should_cancel: Callable[[], bool] | None = None
+    pkg_path: Path | str,
+    trust: dict[str, k.PublicKey] | None = None,
+    *,
+    should_cancel: Callable[[], bool] | None = None,
 ) -> VerifiedPackage:
     """Check everything that can be checked without the database.
 
@@ -697,11 +777,15 @@ def verify_package(
                 raise IntegrityError("file_missing", f"清单列出的数据文件 {entry.path} 不在更新包中。")
             info = members[entry.path]
             if info.file_size != entry.bytes:
-                raise IntegrityError("file_bytes", f"数据文件 {entry.path} 的大小与清单不符（清单 {entry.bytes}，实际 {info.file_size} 字节）。")
+                raise IntegrityError(
+                    "file_bytes",
+                    f"数据文件 {entry.path} 的大小与清单不符（清单 {entry.bytes}，实际 {info.file_size} 字节）。",
+                )
             data = _read_member(zf, info, entry.bytes)
             if hashlib.sha256(data).hexdigest() != entry.sha256:
                 raise IntegrityError(
-                    "file_hash", f"数据文件 {entry.path} 的 SHA-256 与已签名的清单不符：文件在签名后被修改或已损坏。",
+                    "file_hash",
+                    f"数据文件 {entry.path} 的 SHA-256 与已签名的清单不符：文件在签名后被修改或已损坏。",
                     hint="更新包可能被篡改，请勿使用，并向发布方重新索取。数据库保持不变。",
                 )
             if should_cancel and should_cancel():
@@ -720,7 +804,9 @@ def _read_rows(pkg: VerifiedPackage, entry: FileEntry, text: str) -> None:
         if lines > MAX_ROWS:
             raise PackageLimitError("rows", f"数据文件 {entry.path} 有 {lines} 行，超过 {MAX_ROWS} 行上限。")
         if lines != entry.rows:
-            raise IntegrityError("row_count", f"数据文件 {entry.path} 有 {lines} 行，与清单声明的 {entry.rows} 行不符。")
+            raise IntegrityError(
+                "row_count", f"数据文件 {entry.path} 有 {lines} 行，与清单声明的 {entry.rows} 行不符。"
+            )
     count = 0
     if entry.role == "items":
         pkg.items = _overlay_items(text, entry.format, entry.path)
@@ -748,7 +834,10 @@ def _validate(pkg: VerifiedPackage) -> None:
         for rows in (pkg.added, pkg.changed):
             for row in rows:
                 if row.section not in m.sections:
-                    raise PackageDataError("undeclared_section", f"修订包中药品 {row.name_published} 所在部分 {row.section} 未在清单中声明。")
+                    raise PackageDataError(
+                        "undeclared_section",
+                        f"修订包中药品 {row.name_published} 所在部分 {row.section} 未在清单中声明。",
+                    )
         keys = [row_key(x) for x in pkg.added + pkg.changed] + list(pkg.removed)
         dup = _first_duplicate(keys)
         if dup:
@@ -758,7 +847,10 @@ def _validate(pkg: VerifiedPackage) -> None:
         for item in pkg.items:
             ident = (item.name, item.dosage_form or "", item.action)
             if ident in seen:
-                raise PackageDataError("duplicate_key", f"叠加目录中 {item.name}（{item.dosage_form or '未注明剂型'}，{item.action}）重复。")
+                raise PackageDataError(
+                    "duplicate_key",
+                    f"叠加目录中 {item.name}（{item.dosage_form or '未注明剂型'}，{item.action}）重复。",
+                )
             seen.add(ident)
 
 
@@ -782,11 +874,14 @@ def check_rows(rows: list[r.SourceRow], sections: dict[str, r.SectionInfo]) -> N
     numbers: dict[str, set[int]] = {}
     for row in rows:
         if row.section not in sections:
-            raise PackageDataError("undeclared_section", f"药品 {row.name_published} 所在部分 {row.section} 未在清单中声明。")
+            raise PackageDataError(
+                "undeclared_section", f"药品 {row.name_published} 所在部分 {row.section} 未在清单中声明。"
+            )
         key = row_key(row)
         if key in seen:
             raise PackageDataError(
-                "duplicate_key", f"药品 {row.name_published}（{row.dosage_form or '无剂型'}）在{row.section}部分出现了两次。"
+                "duplicate_key",
+                f"药品 {row.name_published}（{row.dosage_form or '无剂型'}）在{row.section}部分出现了两次。",
             )
         seen[key] = row
         if row.seq in seqs:
@@ -797,7 +892,8 @@ def check_rows(rows: list[r.SourceRow], sections: dict[str, r.SectionInfo]) -> N
     for row in rows:
         if row.star_of is not None and row.star_of not in numbers.get(row.section, set()):
             raise PackageDataError(
-                "bad_reference", f"药品 {row.name_published} 标注为 ★({row.star_of})，但{row.section}部分没有编号 {row.star_of}。"
+                "bad_reference",
+                f"药品 {row.name_published} 标注为 ★({row.star_of})，但{row.section}部分没有编号 {row.star_of}。",
             )
 
 

@@ -19,12 +19,14 @@ def _catalogue_hash(db) -> str:  # noqa: ANN001 - sqlite_utils.Database
     import hashlib
 
     h = hashlib.sha256()
-    for sql in ("select name, variant, package_id from edition order by name",
-                "select section, complete, expected, note from edition_section order by section",
-                "select id, key, seq, section, number, star_of, name_published, dosage_form, class, remark, "
-                "payment_standard, agreement_text from entry order by id",
-                "select overlay_id, kind, complete, note from overlay order by overlay_id",
-                "select name, dosage_form, action, attrs from overlay_item order by name, action"):
+    for sql in (
+        "select name, variant, package_id from edition order by name",
+        "select section, complete, expected, note from edition_section order by section",
+        "select id, key, seq, section, number, star_of, name_published, dosage_form, class, remark, "
+        "payment_standard, agreement_text from entry order by id",
+        "select overlay_id, kind, complete, note from overlay order by overlay_id",
+        "select name, dosage_form, action, attrs from overlay_item order by name, action",
+    ):
         h.update(repr(db.execute(sql).fetchall()).encode())
     return h.hexdigest()
 
@@ -104,8 +106,11 @@ def test_revision_equals_full_edition(
     tmp_path: Path, small_2024: r.EditionData, db_path: Path, key: keys.PrivateKey, trust: dict
 ) -> None:
     rows = list(small_2024.rows)
-    new_rows = [replace(rows[0], remark="修订后的备注")] + rows[2:] + [replace(rows[1], section=r.NEGOTIATED,
-                                                                      seq=999, payment_standard="*")]
+    new_rows = (
+        [replace(rows[0], remark="修订后的备注")]
+        + rows[2:]
+        + [replace(rows[1], section=r.NEGOTIATED, seq=999, payment_standard="*")]
+    )
     new = r.EditionData(replace(small_2024.info, variant="revised"), new_rows, small_2024.sections)
     base = build.edition_package(small_2024, tmp_path / "base.zip", key, package_id="t-base", sequence=1)
     rev = build.revision_package(rows, "t-base", new, tmp_path / "rev.zip", key, package_id="t-rev", sequence=2)
@@ -146,9 +151,18 @@ def test_backups_kept_last_three(small_pkg: Path, db_path: Path, trust: dict, tm
 
 
 def test_overlay_apply_diff_and_facts(tmp_path: Path, db_path: Path, key: keys.PrivateKey, trust: dict) -> None:
-    info = ov.OverlayInfo("jilin-dual-channel-test", ov.DUAL_CHANNEL, "jilin", "吉林双通道（测试）", complete=False,
-                          note="只含通知点名的药品")
-    items = [ov.OverlayItem("依沃西单抗", "add", "注射剂", start=None), ov.OverlayItem("乌帕替尼", "remove", "口服常释剂型")]
+    info = ov.OverlayInfo(
+        "jilin-dual-channel-test",
+        ov.DUAL_CHANNEL,
+        "jilin",
+        "吉林双通道（测试）",
+        complete=False,
+        note="只含通知点名的药品",
+    )
+    items = [
+        ov.OverlayItem("依沃西单抗", "add", "注射剂", start=None),
+        ov.OverlayItem("乌帕替尼", "remove", "口服常释剂型"),
+    ]
     pkg = build.overlay_package(info, items, tmp_path / "o.zip", key, package_id="t-overlay", sequence=1)
     db = store.open_db(db_path)
     diff = apply.diff_package(db, pkg, trust)

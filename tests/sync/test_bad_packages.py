@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import json
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +49,14 @@ class Ctx:
     trust: dict[str, keys.PublicKey]
 
     def edition(
-        self, name: str, *, rows: list[dict[str, Any]] | None = None, patch: Callable[[dict], None] | None = None,
-        key: keys.PrivateKey | None | str = "default", package_id: str = "bad-2024", sequence: int = 5,
+        self,
+        name: str,
+        *,
+        rows: list[dict[str, Any]] | None = None,
+        patch: Callable[[dict], None] | None = None,
+        key: keys.PrivateKey | None | str = "default",
+        package_id: str = "bad-2024",
+        sequence: int = 5,
         declared_rows: int | None = None,
     ) -> Path:
         rows = _rows_json(self.small) if rows is None else rows
@@ -62,8 +67,10 @@ class Ctx:
         body = _jsonl(rows)
         k = self.key if key == "default" else key
         return build.write_package(
-            self.tmp / name, manifest,
-            [("data/rows.jsonl", "rows", "jsonl", body, len(rows) if declared_rows is None else declared_rows)], k,
+            self.tmp / name,
+            manifest,
+            [("data/rows.jsonl", "rows", "jsonl", body, len(rows) if declared_rows is None else declared_rows)],
+            k,
         )
 
     def signed_raw(self, name: str, manifest: dict[str, Any], files: Members) -> Path:
@@ -102,8 +109,16 @@ def _bomb(c: Ctx) -> Path:
     manifest.update(edition=build.edition_json(c.small.info), sections=build.sections_json(c.small.sections))
     import hashlib
 
-    manifest["files"] = [{"path": "data/rows.jsonl", "role": "rows", "format": "jsonl",
-                          "sha256": hashlib.sha256(zeros).hexdigest(), "bytes": len(zeros), "rows": 1}]
+    manifest["files"] = [
+        {
+            "path": "data/rows.jsonl",
+            "role": "rows",
+            "format": "jsonl",
+            "sha256": hashlib.sha256(zeros).hexdigest(),
+            "bytes": len(zeros),
+            "rows": 1,
+        }
+    ]
     return c.signed_raw("bomb.zip", manifest, {"data/rows.jsonl": zeros})
 
 
@@ -118,8 +133,14 @@ def _over_cap(c: Ctx) -> Path:
 
 def _overlay(c: Ctx, name: str, csv_bytes: bytes, *, patch: Callable[[dict], None] | None = None) -> Path:
     manifest = build._base_manifest("overlay", "bad-overlay", 1, "测试", None)
-    manifest["overlay"] = {"overlay_id": "jilin-test", "kind": "dual_channel", "region": "jilin", "title": "测试",
-                           "complete": False, "note": "仅测试"}
+    manifest["overlay"] = {
+        "overlay_id": "jilin-test",
+        "kind": "dual_channel",
+        "region": "jilin",
+        "title": "测试",
+        "complete": False,
+        "note": "仅测试",
+    }
     if patch:
         patch(manifest)
     n = max(len(csv_bytes.splitlines()) - 1, 0)
@@ -133,11 +154,16 @@ def _revision(c: Ctx, name: str, base_id: str, *, changed: list[dict] | None = N
     rows = _rows_json(c.small)
     changed = changed if changed is not None else [dict(rows[0], remark="测试备注")]
     manifest = build._base_manifest("revision", "bad-rev", 7, "测试", None)
-    manifest.update(edition=build.edition_json(c.small.info), sections=build.sections_json(c.small.sections),
-                    base={"package_id": base_id, "edition": c.small.info.name})
-    files = [("data/added.jsonl", "added", "jsonl", b"", 0),
-             ("data/changed.jsonl", "changed", "jsonl", _jsonl(changed), len(changed)),
-             ("data/removed.jsonl", "removed", "jsonl", b"", 0)]
+    manifest.update(
+        edition=build.edition_json(c.small.info),
+        sections=build.sections_json(c.small.sections),
+        base={"package_id": base_id, "edition": c.small.info.name},
+    )
+    files = [
+        ("data/added.jsonl", "added", "jsonl", b"", 0),
+        ("data/changed.jsonl", "changed", "jsonl", _jsonl(changed), len(changed)),
+        ("data/removed.jsonl", "removed", "jsonl", b"", 0),
+    ]
     return build.write_package(c.tmp / name, manifest, files, c.key)
 
 
@@ -168,7 +194,7 @@ def _edition_set(**kv: Any) -> Callable[[dict], None]:
 
 def _same_length(data: bytes) -> bytes:
     i = data.index("乙".encode())
-    return data[:i] + "甲".encode() + data[i + 3:]
+    return data[:i] + "甲".encode() + data[i + 3 :]
 
 
 def _fewer_rows(c: Ctx) -> Path:
@@ -231,25 +257,45 @@ CASES: dict[str, tuple[str, Callable[[Ctx], Path]]] = {
     "truncated zip": ("truncated", lambda c: _write_bytes(c.tmp / "t.zip", c.edition("full.zip").read_bytes()[:-200])),
     "unsigned": ("unsigned", lambda c: c.edition("u.zip", key=None)),
     "unknown key": ("unknown_key", lambda c: c.edition("k.zip", key=c.other_key)),
-    "garbage signature file": ("signature_format",
-                               lambda c: _tamper(c.edition("g.zip"), p.SIGNATURE, lambda b: b"not json")),
-    "manifest changed after signing": ("bad_signature", lambda c: _tamper(
-        c.edition("ms.zip"), p.MANIFEST, lambda b: b.replace("测试".encode(), "篡改".encode()))),
-    "data file changed after signing": ("file_hash", lambda c: _tamper(c.edition("d.zip"), "data/rows.jsonl",
-                                                                       _same_length)),
-    "data file grown after signing": ("file_bytes", lambda c: _tamper(
-        c.edition("d2.zip"), "data/rows.jsonl", lambda b: b + b"\n")),
+    "garbage signature file": (
+        "signature_format",
+        lambda c: _tamper(c.edition("g.zip"), p.SIGNATURE, lambda b: b"not json"),
+    ),
+    "manifest changed after signing": (
+        "bad_signature",
+        lambda c: _tamper(c.edition("ms.zip"), p.MANIFEST, lambda b: b.replace("测试".encode(), "篡改".encode())),
+    ),
+    "data file changed after signing": (
+        "file_hash",
+        lambda c: _tamper(c.edition("d.zip"), "data/rows.jsonl", _same_length),
+    ),
+    "data file grown after signing": (
+        "file_bytes",
+        lambda c: _tamper(c.edition("d2.zip"), "data/rows.jsonl", lambda b: b + b"\n"),
+    ),
     "path escaping the folder": ("member_path", _zip_member("../../evil.txt")),
     "absolute path": ("member_path", _zip_member("/etc/passwd")),
     "zip bomb": ("ratio", _bomb),
     "millions of rows declared": ("rows_declared", _million),
     "more rows than the cap": ("rows", _over_cap),
-    "GBK-encoded CSV": ("encoding", lambda c: _overlay(c, "gbk.zip", (HEADER + "依沃西单抗,注射剂,add,,,,\n").encode("gbk"))),
-    "missing column": ("missing_column", lambda c: c.edition("mc.zip", rows=[
-        {k: v for k, v in row.items() if k != "remark"} for row in _rows_json(c.small)])),
-    "extra column": ("extra_column", lambda c: c.edition("ec.zip", rows=[
-        dict(row, price="1.00") for row in _rows_json(c.small)])),
-    "missing CSV column": ("missing_column", lambda c: _overlay(c, "mcsv.zip", "name,action\n依沃西单抗,add\n".encode())),
+    "GBK-encoded CSV": (
+        "encoding",
+        lambda c: _overlay(c, "gbk.zip", (HEADER + "依沃西单抗,注射剂,add,,,,\n").encode("gbk")),
+    ),
+    "missing column": (
+        "missing_column",
+        lambda c: c.edition(
+            "mc.zip", rows=[{k: v for k, v in row.items() if k != "remark"} for row in _rows_json(c.small)]
+        ),
+    ),
+    "extra column": (
+        "extra_column",
+        lambda c: c.edition("ec.zip", rows=[dict(row, price="1.00") for row in _rows_json(c.small)]),
+    ),
+    "missing CSV column": (
+        "missing_column",
+        lambda c: _overlay(c, "mcsv.zip", "name,action\n依沃西单抗,add\n".encode()),
+    ),
     "duplicate keys": ("duplicate_key", _duplicate),
     "negative price": ("bad_price", _row_patch(payment_standard="-5.00元(10mg/片)")),
     "impossible price": ("bad_price", _row_patch(payment_standard="99999999.00元(1支)")),
@@ -262,8 +308,12 @@ CASES: dict[str, tuple[str, Callable[[Ctx], Path]]] = {
     "star reference to nothing": ("bad_reference", _star_bad),
     "revision against the wrong base": ("wrong_base", lambda c: _revision(c, "rev.zip", "nrdl-2024-other")),
     "revision without a base": ("base_missing", lambda c: (_delete_edition_first(c), _revision(c, "r2.zip", "x"))[1]),
-    "revision changing a drug not installed": ("bad_reference", lambda c: _revision(
-        c, "r3.zip", "test-2024-small", changed=[dict(_rows_json(c.small)[0], name_published="不存在的药", seq=77)])),
+    "revision changing a drug not installed": (
+        "bad_reference",
+        lambda c: _revision(
+            c, "r3.zip", "test-2024-small", changed=[dict(_rows_json(c.small)[0], name_published="不存在的药", seq=77)]
+        ),
+    ),
     "older edition": ("older", _older),
     "same package twice": ("already_applied", _twice),
     "format version from the future": ("format_future", _manifest_patch(_set(format_version=99))),
@@ -276,11 +326,23 @@ CASES: dict[str, tuple[str, Callable[[Ctx], Path]]] = {
     "listed file missing": ("file_missing", _drop_member("data/rows.jsonl")),
     "broken JSON line": ("jsonl", lambda c: _tamper_resign(c, b"{not json\n")),
     "would drop most rows": ("too_many_dropped", _fewer_rows),
-    "self-pay ratio above 100%": ("bad_ratio", lambda c: _overlay(
-        c, "ratio.zip", (HEADER + '某药,注射剂,set,"{""ratio"": ""1.5""}",,,\n').encode())),
-    "unknown overlay action": ("bad_action", lambda c: _overlay(c, "act.zip", (HEADER + "依沃西单抗,注射剂,drop,,,,\n").encode())),
-    "partial overlay without a note": ("overlay_note", lambda c: _overlay(
-        c, "note.zip", (HEADER + "依沃西单抗,注射剂,add,,,,\n").encode(), patch=lambda m: m["overlay"].update(note=None))),
+    "self-pay ratio above 100%": (
+        "bad_ratio",
+        lambda c: _overlay(c, "ratio.zip", (HEADER + '某药,注射剂,set,"{""ratio"": ""1.5""}",,,\n').encode()),
+    ),
+    "unknown overlay action": (
+        "bad_action",
+        lambda c: _overlay(c, "act.zip", (HEADER + "依沃西单抗,注射剂,drop,,,,\n").encode()),
+    ),
+    "partial overlay without a note": (
+        "overlay_note",
+        lambda c: _overlay(
+            c,
+            "note.zip",
+            (HEADER + "依沃西单抗,注射剂,add,,,,\n").encode(),
+            patch=lambda m: m["overlay"].update(note=None),
+        ),
+    ),
 }
 
 
@@ -358,5 +420,3 @@ def test_refused_revision_leaves_edition_rows(ctx: Ctx) -> None:
     assert sum(edition.counts.values()) == len(ctx.small.rows)
     db.close()
 
-
-_ = (io, replace)

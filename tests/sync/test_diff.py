@@ -17,7 +17,9 @@ MOVED = {"阿伐替尼片", "多种微量元素注射液(Ⅲ)"}
 def revised_2024(shared_data: Path) -> r.EditionData:
     from desktop.catalogue.sources import nhsa_api
 
-    return nhsa_api.read(shared_data / "nrdl-2024-revised" / "nhsa-api-4750.json", shared_data / "nrdl-2024" / "yao.xlsx")
+    return nhsa_api.read(
+        shared_data / "nrdl-2024-revised" / "nhsa-api-4750.json", shared_data / "nrdl-2024" / "yao.xlsx"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +51,10 @@ def _check_exactly_the_two_moves(diff: d.Diff) -> None:
 
 
 def test_first_publication_to_revised_full_package(
-    installed_first: tuple[Path, Path], revised_2024: r.EditionData, key: keys.PrivateKey, trust: dict,
+    installed_first: tuple[Path, Path],
+    revised_2024: r.EditionData,
+    key: keys.PrivateKey,
+    trust: dict,
     tmp_path: Path,
 ) -> None:
     from desktop.catalogue import store
@@ -60,13 +65,24 @@ def test_first_publication_to_revised_full_package(
 
 
 def test_first_publication_to_revised_revision_package(
-    installed_first: tuple[Path, Path], yao_2024: r.EditionData, revised_2024: r.EditionData, key: keys.PrivateKey,
-    trust: dict, tmp_path: Path,
+    installed_first: tuple[Path, Path],
+    yao_2024: r.EditionData,
+    revised_2024: r.EditionData,
+    key: keys.PrivateKey,
+    trust: dict,
+    tmp_path: Path,
 ) -> None:
     from desktop.catalogue import store
 
-    pkg = build.revision_package(yao_2024.rows, "nrdl-2024-first", revised_2024, tmp_path / "delta.zip", key,
-                                 package_id="nrdl-2024-first-to-revised", sequence=2)
+    pkg = build.revision_package(
+        yao_2024.rows,
+        "nrdl-2024-first",
+        revised_2024,
+        tmp_path / "delta.zip",
+        key,
+        package_id="nrdl-2024-first-to-revised",
+        sequence=2,
+    )
     db = store.open_db(installed_first[0])
     _check_exactly_the_two_moves(apply.diff_package(db, pkg, trust))
 
@@ -76,8 +92,9 @@ def test_confidential_amount_never_in_diff_json() -> None:
     new = d.Row("x|y", r.NEGOTIATED, "x", "y", "乙", None, "*", None, None, 1, None)
     diff = d.diff_rows([old], [new])
     (change,) = diff.to_json()["changed"]
-    assert change["changes"] == [{"field": "payment_standard", "label": "医保支付标准", "old": "12.34元(1片)",
-                                  "new": "保密"}]
+    assert change["changes"] == [
+        {"field": "payment_standard", "label": "医保支付标准", "old": "12.34元(1片)", "new": "保密"}
+    ]
     assert "*" not in diff.text()
 
 

@@ -53,9 +53,7 @@ def _state(path: Path) -> tuple[str, str | None, int, int]:
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_moments(
-    tmp_path: Path, yao_2024: r.EditionData, key: keys.PrivateKey, trust: dict
-) -> None:
+def test_sigkill_at_random_moments(tmp_path: Path, yao_2024: r.EditionData, key: keys.PrivateKey, trust: dict) -> None:
     # Old state: a small real edition. New: the whole 西药 section (1,398 numbered rows and their ★ rows).
     from tests.sync.conftest import small_edition
 
@@ -79,9 +77,15 @@ def test_sigkill_at_random_moments(
     env = dict(os.environ, PYTHONPATH=str(ROOT))
 
     def run(db_path: Path, delay: float | None) -> tuple[float, bool]:
-        proc = subprocess.Popen([sys.executable, "-c", CHILD, str(db_path), str(new_pkg), str(trust_dir)],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                                cwd=ROOT, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(db_path), str(new_pkg), str(trust_dir)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=ROOT,
+            text=True,
+        )
         assert proc.stdout is not None and proc.stdin is not None
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read() if proc.stderr else ""
         start = time.perf_counter()
