@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -209,7 +210,13 @@ class VerifiedPackage:
 
 def row_key(row: r.SourceRow) -> tuple[str, str]:
     """The identity of a row inside an edition: (stable drug key, section)."""
-    return drug_key(normalise_name(row.name_published), row.dosage_form), row.section
+    return name_key(row.name_published, row.dosage_form), row.section
+
+
+@lru_cache(maxsize=65536)
+def name_key(name_published: str, dosage_form: str | None) -> str:
+    """``drug_key`` of a published name and form (cached: an apply computes it for every row several times)."""
+    return drug_key(normalise_name(name_published), dosage_form)
 
 
 # --- reading the zip -------------------------------------------------------------------------
