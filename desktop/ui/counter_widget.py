@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -160,6 +161,7 @@ class CounterWidget(QWidget):
             self.breakdown_labels[key] = value
             grid.addWidget(QLabel(title + "："), i // 3, (i % 3) * 2)
             grid.addWidget(value, i // 3, (i % 3) * 2 + 1)
+            grid.setColumnStretch((i % 3) * 2 + 1, 1)
         self.breakdown_labels["patient_total"].setStyleSheet("font-weight:bold; font-size:14pt; color:#b3261e")
         self.estimate_note = QLabel()
         self.estimate_note.setObjectName("estimateNote")
@@ -167,8 +169,16 @@ class CounterWidget(QWidget):
         basket_box = QGroupBox("F4 购药清单与费用预估（单价、数量可直接修改）")
         bl = QVBoxLayout(basket_box)
         bl.addWidget(self.basket, 1)
-        bl.addLayout(grid)
-        bl.addWidget(self.estimate_note)
+        notes = QScrollArea()  # assumptions and warnings can be long: they scroll beside the amounts
+        notes.setWidget(self.estimate_note)
+        notes.setWidgetResizable(True)
+        notes.setFrameShape(QFrame.Shape.NoFrame)
+        notes.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        notes.setMaximumHeight(110)
+        amounts = QHBoxLayout()
+        amounts.addLayout(grid, 3)
+        amounts.addWidget(notes, 2)
+        bl.addLayout(amounts)
 
         self.keybar = QLabel("   ".join(f"<b>{k}</b> {html.escape(v)}" for k, v in FUNCTION_KEYS))
         self.keybar.setObjectName("keybar")
@@ -193,8 +203,9 @@ class CounterWidget(QWidget):
         main = QSplitter(Qt.Orientation.Vertical)
         main.addWidget(top)
         main.addWidget(basket_box)
-        main.setStretchFactor(0, 3)
-        main.setStretchFactor(1, 2)
+        main.setStretchFactor(0, 1)
+        main.setStretchFactor(1, 1)
+        main.setSizes([520, 330])
         layout = QVBoxLayout(self)
         layout.addWidget(main, 1)
         layout.addWidget(self.keybar)

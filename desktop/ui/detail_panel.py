@@ -160,7 +160,9 @@ class DetailPanel(QWidget):
         self.checks = {}
         for i, cond in enumerate(conditions, start=1):
             code = str(cond.get("code"))
-            box = QCheckBox(f"[Alt+{i}] {cond.get('text', services.CONDITIONS.get(code, code))}")
+            # A short label (check boxes do not wrap); the full wording is in the reasons and the tooltip.
+            box = QCheckBox(f"[Alt+{i}] {services.CONDITIONS.get(code) or cond.get('text') or code}")
+            box.setToolTip(str(cond.get("text") or ""))
             box.setObjectName(f"condition_{code}")
             box.setChecked(code in ticked)
             box.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Alt+n toggles (toggle()); typing stays in the search box

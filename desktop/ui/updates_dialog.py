@@ -34,6 +34,8 @@ from desktop.ui.workers import Job, Pool, run_in_background
 HISTORY_HEADERS = ("时间", "操作", "更新包", "内容", "对象", "摘要", "操作人", "状态")
 ACTION_LABELS = {"apply": "应用", "rollback": "撤销"}
 KIND_LABELS = {"edition": "目录版本", "revision": "修订", "overlay": "地方/专项目录"}
+COUNT_LABELS = {"added": "新增", "removed": "删除", "changed": "变更", "renumbered": "仅编号变化",
+                "sections_loaded": "新载入", "overlay_added": "名单新增", "overlay_removed": "名单删除"}
 
 
 def _sync_api() -> Any:
@@ -262,7 +264,7 @@ class UpdatesDialog(QDialog):
         self.history_table.setRowCount(len(rows))
         for i, h in enumerate(rows):
             counts = (h.summary or {}).get("counts") or {}
-            summary = "、".join(f"{k} {v}" for k, v in counts.items() if v) if counts else ""
+            summary = "、".join(f"{COUNT_LABELS.get(k, k)} {v}" for k, v in counts.items() if v)
             status = "已撤销" if h.rolled_back_by else ""
             for j, value in enumerate((h.at, ACTION_LABELS.get(h.action, h.action), h.package_id,
                                        KIND_LABELS.get(h.kind, h.kind), h.target, summary, h.who, status)):

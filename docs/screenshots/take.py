@@ -1,9 +1,16 @@
-"""Take the screenshots in docs/screenshots/ (offscreen, with the bundled font): python docs/screenshots/take.py DB."""
+"""Take the screenshots in docs/screenshots/ with the bundled font: python docs/screenshots/take.py DB [PACKAGE].
+
+DB is a database with the bundled catalogue (it is copied; the copy gets demo settings). Runs
+offscreen by default; under Xvfb (``xvfb-run -a``) set QT_QPA_PLATFORM=xcb to grab a real window.
+PACKAGE (optional) is a catalogue package to show in the updates dialog.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -21,9 +28,8 @@ from desktop.catalogue import store  # noqa: E402
 OUT = Path(__file__).resolve().parent
 
 
-def settle(app: QApplication) -> None:
-    for _ in range(5):
-        app.processEvents()
+def settle(app: QApplication, ms: int = 50) -> None:
+    QTest.qWait(ms)
 
 
 def save(widget: QWidget, name: str, app: QApplication) -> None:
@@ -38,30 +44,111 @@ def type_chinese(widget: QWidget, text: str) -> None:
     QApplication.sendEvent(widget, event)
 
 
-def main(db_path: str, only: str | None = None) -> None:
+def add(counter, text: str, price: str, app: QApplication) -> None:  # type: ignore[no-untyped-def]
+    counter.search.clear()
+    if text.isascii():
+        QTest.keyClicks(counter.search, text)
+    else:
+        type_chinese(counter.search, text)
+    QTest.keyClick(counter.search, Qt.Key.Key_Return)
+    counter.add_current()
+    row = counter.basket_model.rowCount() - 1
+    counter.basket_model.setData(counter.basket_model.index(row, 3), price)
+    counter.focus_search()
+    settle(app)
+
+
+def main(db_source: str, package: str | None = None) -> None:
     app = QApplication.instance() or QApplication([])
     register_fonts(app)
+    from desktop import settings
     from desktop.ui.main_window import MainWindow
 
-    db = store.open_db(db_path)
+    work = Path(tempfile.mkdtemp()) / "shots.sqlite3"
+    shutil.copy(db_source, work)
+    db = store.open_db(work)
+    settings.save(db, settings.Settings(
+        pharmacy_name="示例大药房（长春店）", institution_code="P22010100001", counter="1号柜台", staff="张药师",
+        profile="jilin", parameters={"fund_ratio": "0.70", "deductible": "0.00"}, paper="80mm",
+    ))
     day = date(2025, 3, 1)
-    win = MainWindow(db, Path(db_path), today=lambda: day)
-    win.resize(1400, 860)
+    win = MainWindow(db, work, today=lambda: day)
+    win.resize(1440, 900)
     win.show()
     c = win.counter
     QTest.keyClicks(c.search, "amxl")
-    QTest.keyClick(c.search, Qt.Key.Key_Return)
     save(win, "counter-search", app)
+
+    add(c, "amxl", "12.50", app)
+    add(c, "布洛芬", "8.00", app)
+    c.deductible.setText("0")
+    c._patient_changed()
     type_chinese(c.search, "司美格鲁肽")
     QTest.keyClick(c.search, Qt.Key.Key_Return)
-    save(win, "counter-detail", app)
-    if only == "counter":
-        return
+    save(win, "counter-sale", app)
+
     win.open_browser()
     b = win.browser
     b.checks["negotiated"].setChecked(True)
     save(win, "browser", app)
+    win.tabs.setCurrentWidget(c)
+
+    from desktop.ui.updates_dialog import UpdatesDialog
+
+    trust = None
+    if not package:  # a demo update: the 2024 revised edition without one real row, signed by a throw-away key
+        from dataclasses import replace
+
+        from desktop.catalogue import bundled
+        from desktop.sync import build, keys
+
+        key = keys.generate("示例发布方")
+        trust = {key.key_id: key.public}
+        data = bundled.read_2024_revised()
+        rows = [row for row in data.rows if row.name_published != "氢醌"]
+        data = replace(data, rows=[replace(row, seq=i) for i, row in enumerate(rows, start=1)])
+        package = str(build.edition_package(data, work.with_name("demo.yaomu"), key, package_id="demo-2024-update",
+                                            sequence=1000))
+    updates = UpdatesDialog(db, work, win, trust=trust)
+    updates.show()
+    if package:
+        updates.open_package(Path(package))
+        for _ in range(1200):
+            if updates.job is None or updates.job.done:
+                break
+            settle(app, 25)
+    save(updates, "updates", app)
+    updates.close()
+
+    from desktop.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(db, win)
+    dialog.show()
+    save(dialog, "settings", app)
+    dialog.close()
+
+    from desktop.ui.print_flow import PrintDialog
+
+    printing = PrintDialog(win, c)
+    printing.show()
+    save(printing, "print", app)
+    printing.close()
+
+    from desktop.receipts import issue
+    from desktop.receipts.layout import Issuer
+
+    issue.issue(db, c.request(), c.estimate, Issuer.from_settings(settings.get(db)), "80mm",
+                Path(tempfile.mkdtemp()) / "r.pdf", patient_name="王某")
+    from desktop.ui.receipt_history_dialog import ReceiptHistoryDialog
+
+    history = ReceiptHistoryDialog(db, win)
+    history.show()
+    save(history, "receipt-history", app)
+    history.close()
+
+    win.counter.day.setDate(win.counter.day.date().addYears(-2))
+    save(win, "outside-editions", app)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], *(sys.argv[2:3]))
+    main(*sys.argv[1:3])
