@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import tempfile
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
@@ -153,16 +154,22 @@ def issue(
     layout.logical_lines(result, issuer, ReceiptMeta("", ""))
     key = check.secret(db)
 
-    with _durable(db), db.atomic():
-        number = numbering.next_number(db, issuer.institution_code, now.date())
-        meta = ReceiptMeta(str(number), now.isoformat(sep=" "), version, name, masked)
-        body = layout.logical_lines(result, issuer, meta)
-        check_value = check.compute(key, meta.number, layout.signed_text(body))
-        receipt_id = history.insert(
-            db, number=meta.number, pharmacy_code=issuer.institution_code, day=number.day, seq=number.seq,
-            issued_at=now, fmt=page.name, request=request, result=result, meta=_meta_dict(issuer, meta),
-            check_value=check_value,
-        )
+    try:
+        with _durable(db), db.atomic():
+            number = numbering.next_number(db, issuer.institution_code, now.date())
+            meta = ReceiptMeta(str(number), now.isoformat(sep=" "), version, name, masked)
+            body = layout.logical_lines(result, issuer, meta)
+            check_value = check.compute(key, meta.number, layout.signed_text(body))
+            receipt_id = history.insert(
+                db, number=meta.number, pharmacy_code=issuer.institution_code, day=number.day, seq=number.seq,
+                issued_at=now, fmt=page.name, request=request, result=result, meta=_meta_dict(issuer, meta),
+                check_value=check_value,
+            )
+    except sqlite3.OperationalError as err:  # locked past busy_timeout, disk full, read-only file
+        raise DatabaseError(
+            f"无法登记收据：数据库暂时无法写入（{err}）。没有开具任何收据，也没有占用单号。",
+            hint="请稍候重试；如反复出现，请检查磁盘空间，并确认没有其他程序长时间占用数据库。",
+        ) from err
     if on_reserved is not None:
         on_reserved(meta.number)
 

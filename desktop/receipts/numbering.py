@@ -45,21 +45,17 @@ def next_number(db: Database, pharmacy_code: str, today: date) -> Number:
     >>> [str(next_number(db, "P1", date(2025, 3, d))) for d in (1, 1, 2, 1)]
     ['P1-20250301-0001', 'P1-20250301-0002', 'P1-20250302-0001', 'P1-20250302-0002']
     """
+    # One statement that writes first: it takes the write lock (waiting on busy_timeout) before it
+    # reads the counter, so two counters sharing the database can never read the same last number.
+    # In an UPDATE every expression sees the old row, hence last_day in both CASEs is the old day.
     row = db.execute(
-        "select last_day, last_seq from receipt_counter where pharmacy_code = ?", [pharmacy_code]
+        """
+        insert into receipt_counter (pharmacy_code, last_day, last_seq) values (?, ?, 1)
+        on conflict (pharmacy_code) do update set
+            last_seq = case when excluded.last_day > last_day then 1 else last_seq + 1 end,
+            last_day = case when excluded.last_day > last_day then excluded.last_day else last_day end
+        returning last_day, last_seq
+        """,
+        [pharmacy_code, today.isoformat()],
     ).fetchone()
-    if row is None:
-        number = Number(today, 1, pharmacy_code)
-        db.execute(
-            "insert into receipt_counter (pharmacy_code, last_day, last_seq) values (?, ?, ?)",
-            [pharmacy_code, today.isoformat(), 1],
-        )
-        return number
-    last_day, last_seq = date.fromisoformat(row[0]), int(row[1])
-    # Clock went back: stay on the last day used, so numbers keep increasing.
-    number = Number(today, 1, pharmacy_code) if today > last_day else Number(last_day, last_seq + 1, pharmacy_code)
-    db.execute(
-        "update receipt_counter set last_day = ?, last_seq = ? where pharmacy_code = ?",
-        [number.day.isoformat(), number.seq, pharmacy_code],
-    )
-    return number
+    return Number(date.fromisoformat(row[0]), int(row[1]), pharmacy_code)

@@ -202,3 +202,89 @@ def test_unwritable_output_keeps_the_number_for_a_reprint(db, request_json, tmp_
     number = history.search(db)[0].number
     assert number in str(err.value) and "reprint" in str(err.value)
     assert history.get(db, number).status == "reserved"
+
+
+_COUNTER = r"""
+import json, sys
+from pathlib import Path
+from desktop.catalogue import store
+from desktop.receipts import issue, layout
+from desktop import settings as s
+from desktop.rules import service
+
+db = store.open_db(sys.argv[1])
+request = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
+settings = s.get(db)
+result = service.estimate(db, request, settings)
+issuer = layout.Issuer.from_settings(settings.with_changes(counter=sys.argv[3]))
+for i in range(int(sys.argv[4])):
+    done = issue.issue(db, request, result, issuer, "58mm", Path(sys.argv[5]) / f"{sys.argv[3]}-{i}.pdf")
+    print(done.number, flush=True)
+"""
+
+
+def test_two_counters_sharing_the_database_never_share_a_number(db, real_db_copy, request_json, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    req = tmp_path / "req.json"
+    req.write_text(json.dumps(request_json, ensure_ascii=False), encoding="utf-8")
+    db.close()
+    n = 12
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _COUNTER, str(real_db_copy), str(req), counter, str(n), str(tmp_path)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        for counter in ("1号", "2号")
+    ]
+    numbers: list[str] = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        numbers += out.split()
+    assert len(numbers) == len(set(numbers)) == 2 * n
+    assert sorted(int(x.rsplit("-", 1)[1]) for x in numbers) == list(range(1, 2 * n + 1))
+    after = store.open_db(real_db_copy)
+    assert {r.number for r in history.search(after)} == set(numbers)
+    after.close()
+
+
+_TIGHT = r"""
+import sys
+from datetime import date
+from desktop.catalogue import store
+from desktop.receipts import numbering
+
+db = store.open_db(sys.argv[1])
+for _ in range(int(sys.argv[2])):
+    with db.atomic():
+        print(numbering.next_number(db, "P22010200123", date(2025, 3, 1)), flush=True)
+"""
+
+
+def test_concurrent_reservations_in_a_tight_loop_stay_unique(real_db_copy) -> None:  # type: ignore[no-untyped-def]
+    n = 300
+    procs = [subprocess.Popen([sys.executable, "-c", _TIGHT, str(real_db_copy), str(n)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=ROOT) for _ in range(3)]
+    numbers: list[str] = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        numbers += out.split()
+    assert len(numbers) == len(set(numbers)) == 3 * n
+
+
+def test_locked_database_is_a_clear_refusal(db, real_db_copy, request_json, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    result = service.estimate(db, request_json, SETTINGS)
+    check.secret(db)
+    db.execute("PRAGMA busy_timeout = 50")
+    other = sqlite3.connect(real_db_copy, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    try:
+        before = store.content_hash(db)
+        with pytest.raises(DatabaseError, match="没有占用单号"):
+            issue.issue(db, request_json, result, ISSUER, "80mm", tmp_path / "x.pdf")
+        assert not (tmp_path / "x.pdf").exists()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert store.content_hash(db) == before
+    assert issue.issue(db, request_json, result, ISSUER, "80mm", tmp_path / "x.pdf").number.endswith("-0001")
