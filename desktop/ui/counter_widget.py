@@ -36,7 +36,7 @@ from desktop.errors import RequestError, UserFacingError
 from desktop.ui import services
 from desktop.ui.basket_model import COL_PRICE, BasketModel
 from desktop.ui.detail_panel import DetailPanel
-from desktop.ui.entry_table_model import COL_NAME, EntryTableModel
+from desktop.ui.entry_table_model import EntryTableModel
 
 #: Function keys of the counter, shown in the key bar (key, label).
 FUNCTION_KEYS = (
@@ -102,10 +102,13 @@ class CounterWidget(QWidget):
         self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.results.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the search box keeps the keyboard
         self.results.verticalHeader().hide()
-        self.results.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.results.horizontalHeader().setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
-        self.results.horizontalHeader().setStretchLastSection(True)
-        self.results.setColumnWidth(COL_NAME, 220)
+        # Fixed widths: ResizeToContents measured every row on each keystroke (up to 100 ms with 100 rows).
+        header = self.results.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for col, width in enumerate((64, 220, 110, 56, 190, 90)):
+            self.results.setColumnWidth(col, width)
+        self.results.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.results.setWordWrap(False)
 
         self.detail = DetailPanel()

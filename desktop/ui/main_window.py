@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 from sqlite_utils import Database
@@ -69,6 +69,23 @@ class MainWindow(QMainWindow):
         self._actions()
         self.refresh_status()
         self.counter.focus_search()
+        # The rules (policy files, jsonschema) take ~100 ms to import: do it before the first Enter, not on it.
+        QTimer.singleShot(0, self._warm_up)
+
+    def _warm_up(self) -> None:
+        from desktop.ui import services
+        from desktop.ui.workers import run_in_background
+
+        profile = self.counter.profile
+
+        def warm(_job: object) -> None:
+            services.rules()
+            services.settings()
+            policy = services.optional("desktop.rules.policy", "load")
+            if policy is not None:
+                policy.load(profile)  # cached: the first check then costs what every check costs
+
+        run_in_background(warm, lambda _r: None, lambda err: log.warning("warm-up failed: %s", err))
 
     # --- actions behind the function keys ---
     def _actions(self) -> None:
