@@ -28,8 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_receipt)
 
     group = sub.add_parser("receipts", help="已开具收据：查询、补打、导出、核验")
-    rsub = group.add_subparsers(dest="receipts_command", metavar="ACTION", required=True,
-                                parser_class=sub._parser_class)
+    rsub = group.add_subparsers(
+        dest="receipts_command", metavar="ACTION", required=True, parser_class=sub._parser_class
+    )
 
     p = rsub.add_parser("list", help="列出已开具的收据（最新在前）")
     p.add_argument("--date", help="只列出这一天开具的（YYYY-MM-DD）")
@@ -94,11 +95,25 @@ def cmd_receipt(args: argparse.Namespace) -> int:
         settings = settings.with_changes(**overrides)
     issuer = layout.Issuer.from_settings(settings)
     result = service.estimate(db, request, settings)
-    done = issue.issue(db, request, result, issuer, args.paper or settings.paper or "80mm", Path(args.out),
-                       patient_name=args.patient_name, patient_id=args.patient_id)
+    done = issue.issue(
+        db,
+        request,
+        result,
+        issuer,
+        args.paper or settings.paper or "80mm",
+        Path(args.out),
+        patient_name=args.patient_name,
+        patient_id=args.patient_id,
+    )
     if args.json:
-        print_json({"number": done.number, "check": done.check_value, "out": str(done.path),
-                    "patient_total": result["patient_total"]})
+        print_json(
+            {
+                "number": done.number,
+                "check": done.check_value,
+                "out": str(done.path),
+                "patient_total": result["patient_total"],
+            }
+        )
     else:
         print(f"已开具收据 {done.number}（校验码 {done.check_value}），个人负担合计 {result['patient_total']} 元。")
         print(f"PDF：{done.path}")
@@ -120,8 +135,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         status = "" if r.status == "printed" else "（已登记，未打印成功）"
         again = f"，补打 {r.reprints} 次" if r.reprints else ""
         who = f"{r.patient_name} " if r.patient_name else ""
-        print(f"{r.number}  {r.issued_at}  {who}总费用 {r.total}  个人负担 {r.patient_total}  "
-              f"经办人 {r.staff or '—'}{again}{status}")
+        print(
+            f"{r.number}  {r.issued_at}  {who}总费用 {r.total}  个人负担 {r.patient_total}  "
+            f"经办人 {r.staff or '—'}{again}{status}"
+        )
     return 0
 
 
@@ -162,8 +179,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
         number, given = scanned.number, scanned.check
     result = issue.verify(_open(args), number, given)
     if args.json:
-        print_json({"valid": result.valid, "message": result.message,
-                    "receipt": result.record.summary() if result.record else None, "lines": list(result.lines)})
+        print_json(
+            {
+                "valid": result.valid,
+                "message": result.message,
+                "receipt": result.record.summary() if result.record else None,
+                "lines": list(result.lines),
+            }
+        )
     else:
         print(result.message)
         if result.record is not None:

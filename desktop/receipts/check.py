@@ -88,9 +88,7 @@ def parse_qr(text: str) -> Scanned:
     """
     parts = text.strip().split(":")
     if len(parts) != 3 or parts[0] != QR_PREFIX:
-        raise UserFacingError(
-            "扫描内容不是药目收据的二维码。", hint="请扫描收据底部的二维码，或手工输入单号和校验码。"
-        )
+        raise UserFacingError("扫描内容不是药目收据的二维码。", hint="请扫描收据底部的二维码，或手工输入单号和校验码。")
     return Scanned(parts[1], normalise(parts[2]))
 
 

@@ -115,8 +115,10 @@ def _meta_dict(issuer: Issuer, meta: ReceiptMeta) -> dict[str, Any]:
 def _from_meta(data: Mapping[str, Any]) -> tuple[Issuer, ReceiptMeta]:
     issuer = Issuer(**{k: data.get(k, "") for k in ("pharmacy_name", "institution_code", "counter", "staff")})
     meta = ReceiptMeta(
-        **{k: data.get(k, "") for k in ("number", "issued_at", "catalogue_version", "patient_name",
-                                        "patient_id_masked")}
+        **{
+            k: data.get(k, "")
+            for k in ("number", "issued_at", "catalogue_version", "patient_name", "patient_id_masked")
+        }
     )
     return issuer, meta
 
@@ -161,8 +163,16 @@ def issue(
             body = layout.logical_lines(result, issuer, meta)
             check_value = check.compute(key, meta.number, layout.signed_text(body))
             receipt_id = history.insert(
-                db, number=meta.number, pharmacy_code=issuer.institution_code, day=number.day, seq=number.seq,
-                issued_at=now, fmt=page.name, request=request, result=result, meta=_meta_dict(issuer, meta),
+                db,
+                number=meta.number,
+                pharmacy_code=issuer.institution_code,
+                day=number.day,
+                seq=number.seq,
+                issued_at=now,
+                fmt=page.name,
+                request=request,
+                result=result,
+                meta=_meta_dict(issuer, meta),
                 check_value=check_value,
             )
     except sqlite3.OperationalError as err:  # locked past busy_timeout, disk full, read-only file
@@ -173,8 +183,14 @@ def issue(
     if on_reserved is not None:
         on_reserved(meta.number)
 
-    receipt = layout.assemble(body, page, number=meta.number, check_value=check_value,
-                              qr_payload=check.qr_payload(meta.number, check_value), measure=_pdf_measure())
+    receipt = layout.assemble(
+        body,
+        page,
+        number=meta.number,
+        check_value=check_value,
+        qr_payload=check.qr_payload(meta.number, check_value),
+        measure=_pdf_measure(),
+    )
     data = _render(receipt)
     _save(out, data, meta.number)
     history.mark_printed(db, receipt_id, kind="original", staff=issuer.staff, when=now)
@@ -203,8 +219,7 @@ def _rebuild(db: Database, record: history.Record) -> tuple[list[layout.Line], I
     return body, issuer, meta
 
 
-def reprint(db: Database, number: str, out: Path, *, staff: str | None = None,
-            now: datetime | None = None) -> Issued:
+def reprint(db: Database, number: str, out: Path, *, staff: str | None = None, now: datetime | None = None) -> Issued:
     """Draw a receipt again, identical to the original except for the 补打 mark.
 
     Raises:
@@ -214,9 +229,15 @@ def reprint(db: Database, number: str, out: Path, *, staff: str | None = None,
     record = history.get(db, number)
     body, _issuer, meta = _rebuild(db, record)
     page = layout.get_format(record.format)
-    receipt = layout.assemble(body, page, number=record.number, check_value=record.check_value,
-                              qr_payload=check.qr_payload(record.number, record.check_value), reprint=True,
-                              measure=_pdf_measure())
+    receipt = layout.assemble(
+        body,
+        page,
+        number=record.number,
+        check_value=record.check_value,
+        qr_payload=check.qr_payload(record.number, record.check_value),
+        reprint=True,
+        measure=_pdf_measure(),
+    )
     data = _render(receipt)
     _save(out, data, record.number)
     when = (now or datetime.now()).replace(microsecond=0)
@@ -249,13 +270,15 @@ def verify(db: Database, number: str, check_value: str) -> Verification:
         return Verification(
             False,
             f"核验不通过：收据 {record.number} 的校验码与本店记录不符，该单据可能被改动或伪造。",
-            record, lines,
+            record,
+            lines,
         )
     return Verification(
         True,
         f"核验通过：收据 {record.number} 由本店于 {record.issued_at} 开具。请对照下列原始内容检查纸质单据的金额与药品；"
         "如有任何不同，说明纸质单据被改动。",
-        record, lines,
+        record,
+        lines,
     )
 
 

@@ -68,12 +68,30 @@ VERDICT_LABELS = {
 #: Reason codes (desktop.rules.eligibility.REASON_CODES) that explain but do not limit payment; a line
 #: that is not plainly covered prints its other reasons. ``requirement`` and ``restriction`` reappear
 #: as ``conditions`` when still unconfirmed.
-INFORMATIONAL_REASONS = frozenset({
-    "edition", "class_a", "class_b", "negotiated", "pieces", "agreement", "confidential_standard", "confirmed",
-    "no_class_distinction", "work_injury_listed", "maternity_listed", "maternity_resident",
-    "work_injury_no_restriction", "dual_channel_listed", "single_payment", "two_diseases_listed",
-    "critical_illness", "requirement", "restriction", "what_if",
-})
+INFORMATIONAL_REASONS = frozenset(
+    {
+        "edition",
+        "class_a",
+        "class_b",
+        "negotiated",
+        "pieces",
+        "agreement",
+        "confidential_standard",
+        "confirmed",
+        "no_class_distinction",
+        "work_injury_listed",
+        "maternity_listed",
+        "maternity_resident",
+        "work_injury_no_restriction",
+        "dual_channel_listed",
+        "single_payment",
+        "two_diseases_listed",
+        "critical_illness",
+        "requirement",
+        "restriction",
+        "what_if",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -150,8 +168,11 @@ class Issuer:
             counter=pick("counter", "counter_name"),
             staff=pick("staff", "staff_name", "operator"),
         )
-        missing = [label for label, value in (("药店名称", issuer.pharmacy_name),
-                                              ("医保定点机构编码", issuer.institution_code)) if not value]
+        missing = [
+            label
+            for label, value in (("药店名称", issuer.pharmacy_name), ("医保定点机构编码", issuer.institution_code))
+            if not value
+        ]
         if missing:
             raise UserFacingError(
                 f"设置中缺少{'和'.join(missing)}，无法开具收据。",
@@ -306,8 +327,14 @@ def logical_lines(result: Mapping[str, Any], issuer: Issuer, meta: ReceiptMeta) 
     ]
     # (text, pack): a packed line may share the previous line's row on wide paper.
     head: list[tuple[str, bool]] = [(f"定点机构编码：{issuer.institution_code}", False)]
-    desk = "　".join(p for p in (f"收款台：{issuer.counter}" if issuer.counter else "",
-                                 f"经办人：{issuer.staff}" if issuer.staff else "") if p)
+    desk = "　".join(
+        p
+        for p in (
+            f"收款台：{issuer.counter}" if issuer.counter else "",
+            f"经办人：{issuer.staff}" if issuer.staff else "",
+        )
+        if p
+    )
     if desk:
         head.append((desk, True))
     head += [
@@ -513,8 +540,13 @@ def wrap(lines: Iterable[Line], fmt: PageFormat, measure: Measure = approx_measu
                 rows.append("")
         for n, row in enumerate(rows):
             last = n == len(rows) - 1
-            piece = Line(row, right=line.right if last else "", style=line.style,
-                         indent=line.indent + (hang if n else 0.0), width=fitted)
+            piece = Line(
+                row,
+                right=line.right if last else "",
+                style=line.style,
+                indent=line.indent + (hang if n else 0.0),
+                width=fitted,
+            )
             out.append(piece)
             y += row_height(piece, fmt)
         joinable = len(rows) == 1 and not line.right
@@ -556,6 +588,4 @@ def get_format(name: str) -> PageFormat:
     try:
         return FORMATS[name.lower()]
     except KeyError:
-        raise UserFacingError(
-            f"纸张格式“{name}”无效。", hint=f"请选择 {'、'.join(FORMATS)} 之一。"
-        ) from None
+        raise UserFacingError(f"纸张格式“{name}”无效。", hint=f"请选择 {'、'.join(FORMATS)} 之一。") from None

@@ -84,8 +84,14 @@ def request_json(db) -> dict:  # type: ignore[no-untyped-def]
         "cap_remaining": None,
         "policy": {"first_self_pay": "0.10", "fund_ratio": "0.70"},
         "items": [
-            {"entry": entry_id(db, "阿伐替尼片", confidential=True), "unit_price": PRICE, "quantity": 1,
-             "spec": "100mg×30片", "payment_standard": CONFIDENTIAL, "confirmed": ["restriction"]},
+            {
+                "entry": entry_id(db, "阿伐替尼片", confidential=True),
+                "unit_price": PRICE,
+                "quantity": 1,
+                "spec": "100mg×30片",
+                "payment_standard": CONFIDENTIAL,
+                "confirmed": ["restriction"],
+            },
             {"entry": entry_id(db, "阿莫西林"), "unit_price": "12.50", "quantity": 2, "spec": "0.25g×24粒"},
             # a negotiated drug with a public standard (9.22 元 a bag), sold above it
             {"entry": entry_id(db, "一贯煎颗粒"), "unit_price": "10.00", "quantity": 3, "spec": "12g×9袋"},

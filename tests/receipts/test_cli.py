@@ -15,8 +15,25 @@ def test_receipt_list_reprint_export_verify(db, real_db_copy, request_json, tmp_
     req.write_text(json.dumps(request_json, ensure_ascii=False), encoding="utf-8")
     out = tmp_path / "r.pdf"
     base = ["--db", str(real_db_copy)]
-    assert main([*base, "receipt", str(req), "--format", "58mm", "--out", str(out), "--patient-name", "张三",
-                 "--patient-id", "220102199001011234", "--json"]) == 0
+    assert (
+        main(
+            [
+                *base,
+                "receipt",
+                str(req),
+                "--format",
+                "58mm",
+                "--out",
+                str(out),
+                "--patient-name",
+                "张三",
+                "--patient-id",
+                "220102199001011234",
+                "--json",
+            ]
+        )
+        == 0
+    )
     issued = json.loads(capsys.readouterr().out)
     assert issued["patient_total"] == "2391.99"
     text = "".join(pdftotext(out))
@@ -52,8 +69,9 @@ def test_refusals_are_chinese_with_exit_2(db, real_db_copy, request_json, tmp_pa
     assert main([*base, "receipt", str(bad), "--out", str(tmp_path / "x.pdf")]) == 2
     assert "不是有效的 JSON" in capsys.readouterr().err
     req = tmp_path / "req.json"
-    req.write_text(json.dumps({**request_json, "items": [{**request_json["items"][1], "quantity": 0}]}),
-                   encoding="utf-8")
+    req.write_text(
+        json.dumps({**request_json, "items": [{**request_json["items"][1], "quantity": 0}]}), encoding="utf-8"
+    )
     assert main([*base, "receipt", str(req), "--out", str(tmp_path / "x.pdf")]) == 2
     assert "错误：" in capsys.readouterr().err
     assert main([*base, "receipts", "reprint", "P1-20990101-0001", "--out", str(tmp_path / "y.pdf")]) == 2

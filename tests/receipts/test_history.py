@@ -35,9 +35,13 @@ def test_numbers_are_unique_and_increase_per_pharmacy() -> None:
     taken = [numbering.next_number(db, "P1", d) for d in days]
     other = numbering.next_number(db, "P2", date(2025, 3, 1))
     assert [str(n) for n in taken] == [
-        "P1-20250301-0001", "P1-20250301-0002", "P1-20250301-0003", "P1-20250302-0001",
+        "P1-20250301-0001",
+        "P1-20250301-0002",
+        "P1-20250301-0003",
+        "P1-20250302-0001",
         # the clock went back to 02-27: stay on the last day used, never go below a printed number
-        "P1-20250302-0002", "P1-20250302-0003",
+        "P1-20250302-0002",
+        "P1-20250302-0003",
     ]
     assert taken == sorted(taken) and len(set(taken)) == len(taken)
     assert str(other) == "P2-20250301-0001"
@@ -71,8 +75,13 @@ def test_number_survives_a_crash_after_reserving(db, real_db_copy, request_json,
     req = tmp_path / "req.json"
     req.write_text(json.dumps(request_json, ensure_ascii=False), encoding="utf-8")
     out = tmp_path / "crashed.pdf"
-    with subprocess.Popen([sys.executable, "-c", _CRASHER, str(real_db_copy), str(req), str(out)],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-c", _CRASHER, str(real_db_copy), str(req), str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    ) as proc:
         try:
             crashed_number = proc.stdout.readline().strip()  # type: ignore[union-attr]
         finally:
@@ -96,8 +105,9 @@ def test_number_survives_a_crash_after_reserving(db, real_db_copy, request_json,
 
 def test_reprint_is_the_original_plus_the_mark(db, request_json, tmp_path) -> None:  # type: ignore[no-untyped-def]
     for fmt in ("58mm", "80mm", "a5"):
-        original = _issue(db, request_json, tmp_path, f"o-{fmt}.pdf", fmt=fmt, patient_name="张三",
-                          patient_id="220102199001011234")
+        original = _issue(
+            db, request_json, tmp_path, f"o-{fmt}.pdf", fmt=fmt, patient_name="张三", patient_id="220102199001011234"
+        )
         again = issue.reprint(db, original.number, tmp_path / f"re-{fmt}.pdf", staff="李明")
         before, after = pdftotext(original.path), pdftotext(again.path)
         assert after.count(layout.REPRINT_MARK) == 1 and layout.REPRINT_MARK not in before
@@ -131,10 +141,15 @@ def test_full_id_number_is_never_stored(db, request_json, tmp_path) -> None:  # 
 
 
 def test_csv_export_is_safe_against_formula_injection(db, request_json, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    names = ["=HYPERLINK(\"http://evil\",\"x\")", "+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR", "张三"]
+    names = ['=HYPERLINK("http://evil","x")', "+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR", "张三"]
     for n, name in enumerate(names):
-        _issue(db, request_json, tmp_path, f"{n}.pdf", patient_name=name.replace("\t", "").replace("\r", "")
-               if name[0] in "\t\r" else name)
+        _issue(
+            db,
+            request_json,
+            tmp_path,
+            f"{n}.pdf",
+            patient_name=name.replace("\t", "").replace("\r", "") if name[0] in "\t\r" else name,
+        )
     text = history.to_csv(history.search(db))
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:3] == ["单号", "开具时间", "经办人"]
@@ -142,7 +157,7 @@ def test_csv_export_is_safe_against_formula_injection(db, request_json, tmp_path
     cells = [row[col] for row in rows[1:]]
     for cell in cells:
         assert not cell.startswith(history.FORMULA_STARTS), cell
-    assert "'=HYPERLINK(\"http://evil\",\"x\")" in cells and "'+1" in cells and "'-2+3" in cells
+    assert '\'=HYPERLINK("http://evil","x")' in cells and "'+1" in cells and "'-2+3" in cells
     assert "'@SUM(A1)" in cells and "张三" in cells
     assert history.safe_cell("\tTab") == "'\tTab" and history.safe_cell("\rCR") == "'\rCR"
 
@@ -165,8 +180,7 @@ def test_altered_history_is_refused(db, request_json, tmp_path) -> None:  # type
     done = _issue(db, request_json, tmp_path)
     record = history.get(db, done.number)
     forged = {**record.result, "patient_total": "1.00"}
-    db.execute("update receipt set result = ? where number = ?", [json.dumps(forged, ensure_ascii=False),
-                                                                  done.number])
+    db.execute("update receipt set result = ? where number = ?", [json.dumps(forged, ensure_ascii=False), done.number])
     with pytest.raises(DatabaseError, match="不一致"):
         issue.reprint(db, done.number, tmp_path / "x.pdf")
     with pytest.raises(DatabaseError, match="不一致"):
@@ -182,8 +196,12 @@ def test_check_value_depends_on_content_number_and_key() -> None:
 
 @pytest.mark.parametrize(
     ("kw", "message"),
-    [({"fmt": "a4"}, "纸张格式"), ({"patient_id": "220102-1990"}, "证件号码无效"),
-     ({"patient_name": "张" * 41}, "患者姓名无效"), ({"name": "missing/dir/r.pdf"}, "不存在")],
+    [
+        ({"fmt": "a4"}, "纸张格式"),
+        ({"patient_id": "220102-1990"}, "证件号码无效"),
+        ({"patient_name": "张" * 41}, "患者姓名无效"),
+        ({"name": "missing/dir/r.pdf"}, "不存在"),
+    ],
 )
 def test_bad_input_changes_nothing(db, request_json, tmp_path, kw, message) -> None:  # type: ignore[no-untyped-def]
     before = store.content_hash(db)
@@ -229,8 +247,13 @@ def test_two_counters_sharing_the_database_never_share_a_number(db, real_db_copy
     db.close()
     n = 12
     procs = [
-        subprocess.Popen([sys.executable, "-c", _COUNTER, str(real_db_copy), str(req), counter, str(n), str(tmp_path)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        subprocess.Popen(
+            [sys.executable, "-c", _COUNTER, str(real_db_copy), str(req), counter, str(n), str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
         for counter in ("1号", "2号")
     ]
     numbers: list[str] = []
@@ -260,8 +283,16 @@ for _ in range(int(sys.argv[2])):
 
 def test_concurrent_reservations_in_a_tight_loop_stay_unique(real_db_copy) -> None:  # type: ignore[no-untyped-def]
     n = 300
-    procs = [subprocess.Popen([sys.executable, "-c", _TIGHT, str(real_db_copy), str(n)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, cwd=ROOT) for _ in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _TIGHT, str(real_db_copy), str(n)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        for _ in range(3)
+    ]
     numbers: list[str] = []
     for proc in procs:
         out, err = proc.communicate(timeout=120)

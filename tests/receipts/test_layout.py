@@ -14,15 +14,31 @@ from desktop.receipts import layout
 from desktop.receipts.layout import FORMATS, Issuer, ReceiptMeta
 
 ISSUER = Issuer("长春市益民大药房", "P22010200123", "2号收款台", "王芳")
-META = ReceiptMeta("P22010200123-20250301-0001", "2025-03-01 10:32:05", "2024-revised-3d19bbc5", "张三",
-                   "220***********1234")
+META = ReceiptMeta(
+    "P22010200123-20250301-0001", "2025-03-01 10:32:05", "2024-revised-3d19bbc5", "张三", "220***********1234"
+)
 
 
 def _line(**kw):  # type: ignore[no-untyped-def]
-    base = {"entry": None, "dosage_form": None, "spec": None, "flags": [], "confidential": False,
-            "payment_standard_shown": None, "verdict": "covered", "verdict_label": "可以报销", "reasons": [],
-            "conditions": [], "full_self_pay": "0.00", "over_standard": "0.00", "first_self_pay": "0.00",
-            "policy_scope": "0.00", "deductible": "0.00", "fund": "0.00", "coinsurance": "0.00"}
+    base = {
+        "entry": None,
+        "dosage_form": None,
+        "spec": None,
+        "flags": [],
+        "confidential": False,
+        "payment_standard_shown": None,
+        "verdict": "covered",
+        "verdict_label": "可以报销",
+        "reasons": [],
+        "conditions": [],
+        "full_self_pay": "0.00",
+        "over_standard": "0.00",
+        "first_self_pay": "0.00",
+        "policy_scope": "0.00",
+        "deductible": "0.00",
+        "fund": "0.00",
+        "coinsurance": "0.00",
+    }
     return {**base, **kw}
 
 
@@ -31,24 +47,72 @@ def _line(**kw):  # type: ignore[no-untyped-def]
 # 一贯煎颗粒 10.00 x 3 above its 9.22 standard: over 2.34, first self-pay 27.66 x 10 % = 2.77, policy scope
 # 24.89, fund 17.42, 个人自付 7.47. test_pdf checks desktop.rules.service gives these same totals.
 RESULT = {
-    "date": "2025-03-01", "profile": "jilin", "profile_label": "吉林省", "insurance": "employee",
-    "insurance_label": "职工医保", "patient_group": "general", "patient_group_label": "普通参保人员",
-    "channel": "outpatient", "channel_label": "普通门诊统筹", "edition": "2024年版（修订版）", "edition_note": None,
-    "total": "4435.00", "full_self_pay": "0.00", "over_standard": "1194.89", "first_self_pay": "321.52",
-    "policy_scope": "2918.59", "deductible": "0.00", "fund": "2043.01", "coinsurance": "875.58",
+    "date": "2025-03-01",
+    "profile": "jilin",
+    "profile_label": "吉林省",
+    "insurance": "employee",
+    "insurance_label": "职工医保",
+    "patient_group": "general",
+    "patient_group_label": "普通参保人员",
+    "channel": "outpatient",
+    "channel_label": "普通门诊统筹",
+    "edition": "2024年版（修订版）",
+    "edition_note": None,
+    "total": "4435.00",
+    "full_self_pay": "0.00",
+    "over_standard": "1194.89",
+    "first_self_pay": "321.52",
+    "policy_scope": "2918.59",
+    "deductible": "0.00",
+    "fund": "2043.01",
+    "coinsurance": "875.58",
     "patient_total": "2391.99",
     "assumptions": ["剩余起付线按 0.00 元计算。", "保密支付标准已按本省下发的实际值参与计算，按规定不予显示。"],
     "warnings": [],
     "lines": [
-        _line(name="阿伐替尼片", spec="100mg×30片", quantity=1, unit_price="4380.00", **{"class": "乙"},
-              flags=["限定支付范围", "支付标准保密"], confidential=True, payment_standard_shown="保密",
-              total="4380.00", over_standard="1192.55", first_self_pay="318.75", policy_scope="2868.70",
-              fund="2008.09", coinsurance="860.61", patient_total="2371.91"),
-        _line(name="阿莫西林", dosage_form="口服常释剂型", quantity=2, unit_price="12.50", **{"class": "甲"},
-              total="25.00", policy_scope="25.00", fund="17.50", coinsurance="7.50", patient_total="7.50"),
-        _line(name="一贯煎颗粒", quantity=3, unit_price="10.00", **{"class": "乙"}, payment_standard_shown="9.22",
-              total="30.00", over_standard="2.34", first_self_pay="2.77", policy_scope="24.89", fund="17.42",
-              coinsurance="7.47", patient_total="12.58"),
+        _line(
+            name="阿伐替尼片",
+            spec="100mg×30片",
+            quantity=1,
+            unit_price="4380.00",
+            **{"class": "乙"},
+            flags=["限定支付范围", "支付标准保密"],
+            confidential=True,
+            payment_standard_shown="保密",
+            total="4380.00",
+            over_standard="1192.55",
+            first_self_pay="318.75",
+            policy_scope="2868.70",
+            fund="2008.09",
+            coinsurance="860.61",
+            patient_total="2371.91",
+        ),
+        _line(
+            name="阿莫西林",
+            dosage_form="口服常释剂型",
+            quantity=2,
+            unit_price="12.50",
+            **{"class": "甲"},
+            total="25.00",
+            policy_scope="25.00",
+            fund="17.50",
+            coinsurance="7.50",
+            patient_total="7.50",
+        ),
+        _line(
+            name="一贯煎颗粒",
+            quantity=3,
+            unit_price="10.00",
+            **{"class": "乙"},
+            payment_standard_shown="9.22",
+            total="30.00",
+            over_standard="2.34",
+            first_self_pay="2.77",
+            policy_scope="24.89",
+            fund="17.42",
+            coinsurance="7.47",
+            patient_total="12.58",
+        ),
     ],
 }
 
@@ -60,18 +124,37 @@ def plain(lines: list[layout.Line]) -> list[str]:
 def test_content_lines_in_order() -> None:
     text = plain(layout.logical_lines(RESULT, ISSUER, META))
     expected = [
-        "长春市益民大药房", "医保药品费用预估单", "定点机构编码：P22010200123", "收款台：2号收款台　经办人：王芳",
-        "单号：P22010200123-20250301-0001", "时间：2025-03-01 10:32:05", "目录：2024年版（修订版）",
-        "目录版本：2024-revised-3d19bbc5", "政策：吉林省", "预估日期：2025-03-01", "患者：张三",
-        "证件号：220***********1234", "险种：职工医保", "人员类别：普通参保人员", "待遇类别：普通门诊统筹",
+        "长春市益民大药房",
+        "医保药品费用预估单",
+        "定点机构编码：P22010200123",
+        "收款台：2号收款台　经办人：王芳",
+        "单号：P22010200123-20250301-0001",
+        "时间：2025-03-01 10:32:05",
+        "目录：2024年版（修订版）",
+        "目录版本：2024-revised-3d19bbc5",
+        "政策：吉林省",
+        "预估日期：2025-03-01",
+        "患者：张三",
+        "证件号：220***********1234",
+        "险种：职工医保",
+        "人员类别：普通参保人员",
+        "待遇类别：普通门诊统筹",
     ]
     assert text[: len(expected)] == expected
     assert "2. 阿莫西林 口服常释剂型" in text
     assert "12.50 × 2 25.00" in text
     assert "乙类　限定支付范围　支付标准保密" in text
     breakdown = [t for t in text if t.split(" ")[0] in {label for _, label in layout.BREAKDOWN}]
-    assert breakdown == ["总费用 4435.00", "全自费 0.00", "先行自付 321.52", "政策范围内费用 2918.59",
-                         "起付线 0.00", "统筹支付 2043.01", "个人自付 875.58", "个人负担合计 2391.99"]
+    assert breakdown == [
+        "总费用 4435.00",
+        "全自费 0.00",
+        "先行自付 321.52",
+        "政策范围内费用 2918.59",
+        "起付线 0.00",
+        "统筹支付 2043.01",
+        "个人自付 875.58",
+        "个人负担合计 2391.99",
+    ]
     # the public over-standard of 一贯煎颗粒 alone; the confidential one is folded into the patient total
     assert "超支付标准（不含保密品种） 2.34" in text
     assert "支付标准：9.22" in text and "其中超支付标准 2.34" in text
@@ -116,9 +199,12 @@ def test_missing_amount_or_float_is_a_bug_not_a_guess() -> None:
 def test_not_covered_line_says_why_and_what_to_confirm() -> None:
     result = copy.deepcopy(RESULT)
     result["lines"][0].update(
-        verdict="conditional", verdict_label="有条件报销（需确认）",
-        reasons=[{"code": "edition", "text": "按2024年版（修订版）判断（2025-03-01）。"},
-                 {"code": "not_confirmed", "text": "有需确认的条件尚未确认，本行按全自费估算"}],
+        verdict="conditional",
+        verdict_label="有条件报销（需确认）",
+        reasons=[
+            {"code": "edition", "text": "按2024年版（修订版）判断（2025-03-01）。"},
+            {"code": "not_confirmed", "text": "有需确认的条件尚未确认，本行按全自费估算"},
+        ],
         conditions=[{"code": "filing", "text": "“双通道”备案已审核生效"}],
     )
     text = plain(layout.logical_lines(result, ISSUER, META))
@@ -129,8 +215,13 @@ def test_not_covered_line_says_why_and_what_to_confirm() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "masked"),
-    [("220102199001011234", "220***********1234"), ("22010219900101123X", "220***********123X"),
-     (" 220102 199001011234 ", "220***********1234"), ("A1234567", "A12*4567"), ("1234567", "*******")],
+    [
+        ("220102199001011234", "220***********1234"),
+        ("22010219900101123X", "220***********123X"),
+        (" 220102 199001011234 ", "220***********1234"),
+        ("A1234567", "A12*4567"),
+        ("1234567", "*******"),
+    ],
 )
 def test_mask_id(raw: str, masked: str) -> None:
     assert layout.mask_id(raw) == masked
@@ -195,8 +286,11 @@ def test_receipts_core_imports_no_qt() -> None:
     package = Path(layout.__file__).parent
     for module in package.glob("*.py"):
         for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            )
             assert not any(n.split(".")[0] in {"PySide6", "PyQt5", "PyQt6", "shiboken6"} for n in names), module
 
 

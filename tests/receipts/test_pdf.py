@@ -77,8 +77,9 @@ def test_font_is_embedded_and_nothing_else_is_needed(db, request_json, tmp_path,
 
 
 def _render_gray(pdf: Path, env: dict[str, str] | None = None) -> bytes:
-    out = subprocess.run(["pdftoppm", "-r", "50", "-gray", "-f", "1", "-l", "1", str(pdf)], capture_output=True,
-                         check=True, env=env).stdout
+    out = subprocess.run(
+        ["pdftoppm", "-r", "50", "-gray", "-f", "1", "-l", "1", str(pdf)], capture_output=True, check=True, env=env
+    ).stdout
     return out
 
 
@@ -86,8 +87,11 @@ def test_renders_the_same_with_no_system_font(db, request_json, tmp_path) -> Non
     """A fontconfig with no font directory at all: the receipt still draws, pixel for pixel."""
     _, done = _issue(db, request_json, "58mm", tmp_path)
     conf = tmp_path / "fonts.conf"
-    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
-                    f"<cachedir>{tmp_path / 'fc-cache'}</cachedir></fontconfig>", encoding="utf-8")
+    conf.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        f"<cachedir>{tmp_path / 'fc-cache'}</cachedir></fontconfig>",
+        encoding="utf-8",
+    )
     bare = {**os.environ, "FONTCONFIG_FILE": str(conf), "FONTCONFIG_PATH": str(tmp_path)}
     listed = subprocess.run(["fc-list"], capture_output=True, text=True, env=bare).stdout if _has("fc-list") else ""
     assert listed.strip() == ""
@@ -113,8 +117,15 @@ def test_confidential_standard_never_printed(db, request_json, tmp_path, fmt) ->
     assert line["over_standard"] == over_per_unit  # the engine did use the supplied standard
     text = "\n".join(pdftotext(done.path))
     squashed = "".join(text.split())
-    for secret in (CONFIDENTIAL, CONFIDENTIAL.replace(".", ""), "3187.5", over_per_unit, line["first_self_pay"],
-                   line["policy_scope"], line["fund"]):
+    for secret in (
+        CONFIDENTIAL,
+        CONFIDENTIAL.replace(".", ""),
+        "3187.5",
+        over_per_unit,
+        line["first_self_pay"],
+        line["policy_scope"],
+        line["fund"],
+    ):
         assert secret not in text and secret not in squashed, secret
     assert "支付标准：保密" in squashed
     assert done.pdf.find(CONFIDENTIAL.encode()) == -1
@@ -147,8 +158,10 @@ def test_qr_code_scans_at_thermal_printer_resolution(db, request_json, tmp_path,
     _, done = _issue(db, request_json, fmt, tmp_path)
     pages = int(pdfinfo(done.path)["Pages"])
     prefix = tmp_path / f"scan-{fmt}"
-    subprocess.run(["pdftoppm", "-r", "203", "-mono", "-png", "-f", str(pages), "-l", str(pages), str(done.path),
-                    str(prefix)], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "203", "-mono", "-png", "-f", str(pages), "-l", str(pages), str(done.path), str(prefix)],
+        check=True,
+    )
     image = next(tmp_path.glob(f"scan-{fmt}*.png"))
     scanned = subprocess.run(["zbarimg", "-q", "--raw", str(image)], capture_output=True, text=True).stdout.strip()
     assert scanned == f"YAOMU1:{done.number}:{done.check_value}"
