@@ -155,18 +155,15 @@ class Issuer:
             UserFacingError: the pharmacy name or designated-institution code is not set.
         """
 
-        def pick(*names: str) -> str:
-            for name in names:
-                value = settings.get(name) if isinstance(settings, Mapping) else getattr(settings, name, None)
-                if value:
-                    return str(value).strip()
-            return ""
+        def pick(name: str) -> str:
+            value = settings.get(name) if isinstance(settings, Mapping) else getattr(settings, name, None)
+            return str(value or "").strip()
 
         issuer = cls(
-            pharmacy_name=pick("pharmacy_name", "pharmacy", "name"),
-            institution_code=pick("institution_code", "designated_code", "fixmedins_code", "code"),
-            counter=pick("counter", "counter_name"),
-            staff=pick("staff", "staff_name", "operator"),
+            pharmacy_name=pick("pharmacy_name"),
+            institution_code=pick("institution_code"),
+            counter=pick("counter"),
+            staff=pick("staff"),
         )
         missing = [
             label
