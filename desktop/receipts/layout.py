@@ -200,7 +200,7 @@ class Line:
 
     text: str = ""
     right: str = ""
-    style: str = "text"  # title | center | text | strong | note | rule
+    style: str = "text"  # title | center | mark (centred, bold) | text | strong | note | rule
     indent: float = 0.0
     pack: bool = False  # on wide paper, may share the previous line's row
     width: float | None = None  # em the row was fitted to, when narrower than the paper (beside the QR)
@@ -486,7 +486,7 @@ PACK_GAP = "　　"
 
 
 def _heading(line: Line) -> bool:
-    return line.style in ("title", "center")
+    return line.style in ("title", "center", "mark")
 
 
 def wrap(lines: Iterable[Line], fmt: PageFormat, measure: Measure = approx_measure) -> list[Line]:
@@ -563,7 +563,7 @@ def assemble(
     """Wrap the body for ``fmt`` and add the reprint mark (under the title) and the check footer."""
     lines = list(body)
     if reprint:
-        lines.insert(1, Line(REPRINT_MARK, style="center"))
+        lines.insert(1, Line(REPRINT_MARK, style="mark"))
     footer = (Line(f"校验码：{check_value}", style="center"),)
     return Receipt(
         format=fmt,

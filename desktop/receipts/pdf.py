@@ -115,7 +115,7 @@ def render(receipt: Receipt) -> bytes:
         y = height - margin
         for line in page:
             h = _height(line, fmt)
-            if beside and n == 1 and line.style not in ("title", "center") and matrix:
+            if beside and n == 1 and line.style not in ("title", "center", "mark") and matrix:
                 # the first row under the title: the QR sits at its right (layout narrowed these rows)
                 _draw_qr(canvas, matrix, width - margin - qr_side, y - qr_side, qr_side)
                 matrix = []
@@ -163,10 +163,10 @@ def _draw_line(canvas, line: Line, font: str, size: float, left: float, right: f
     canvas.saveState()  # the text render mode below is graphics state: keep it to this line
     text = canvas.beginText()
     text.setFont(font, fsize)
-    if line.style == "strong":  # the font has no bold face: fill and stroke the outlines
+    if line.style in ("strong", "mark"):  # the font has no bold face: fill and stroke the outlines
         text.setTextRenderMode(2)
         canvas.setLineWidth(fsize * 0.03)
-    if line.style in ("title", "center") and not line.right:
+    if line.style in ("title", "center", "mark") and not line.right:
         text.setTextOrigin(left + (right - left - text_w) / 2, baseline)
     else:
         text.setTextOrigin(x, baseline)
@@ -175,7 +175,7 @@ def _draw_line(canvas, line: Line, font: str, size: float, left: float, right: f
     if line.right:
         rt = canvas.beginText()
         rt.setFont(font, fsize)
-        if line.style == "strong":
+        if line.style in ("strong", "mark"):
             rt.setTextRenderMode(2)
         rt.setTextOrigin(right - right_w, baseline)
         rt.textOut(line.right)
