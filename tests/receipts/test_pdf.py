@@ -37,6 +37,22 @@ def test_text_of_each_layout_matches_its_lines(db, request_json, tmp_path, fmt) 
     expected = [" ".join(t.split()) for t in done.receipt.text_lines()]
     assert pdftotext(done.path) == expected
     assert "本单为费用预估，以医保结算为准" in expected
+    rows = pdftotext(done.path)
+    for row in (
+        "总费用 4435.00",
+        "全自费 0.00",
+        "超支付标准（不含保密品种） 2.34",
+        "先行自付 321.52",
+        "政策范围内费用 2918.59",
+        "起付线 0.00",
+        "统筹支付 2043.01",
+        "个人自付 875.58",
+        "个人负担合计 2391.99",
+        "4380.00 × 1 4380.00",
+        "12.50 × 2 25.00",
+        "10.00 × 3 30.00",
+    ):
+        assert row in rows, row
     assert "证件号：220***********1234" in " ".join(expected)
     assert "220102199001011234" not in " ".join(pdftotext(done.path))
     info = pdfinfo(done.path)
