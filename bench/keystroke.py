@@ -72,8 +72,10 @@ def main(db_path: str) -> int:
     for name, xs in (("keystroke (search + results)", keys), ("Enter (pick: eligibility + detail)", picks)):
         xs = sorted(xs)
         p99 = xs[min(len(xs) - 1, int(len(xs) * 0.99))]
-        print(f"{name}: n={len(xs)} median {statistics.median(xs) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
-              f"max {xs[-1] * 1000:.1f} ms (target: every keystroke <= 50 ms)")
+        print(
+            f"{name}: n={len(xs)} median {statistics.median(xs) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
+            f"max {xs[-1] * 1000:.1f} ms (target: every keystroke <= 50 ms)"
+        )
     slow = sorted(zip(keys, labels, strict=True), reverse=True)[:5]
     print("slowest keystrokes:", ", ".join(f"{label!r} {t * 1000:.1f} ms" for t, label in slow))
     slow = sorted(zip(picks, pick_labels, strict=True), reverse=True)[:3]

@@ -67,8 +67,10 @@ def main() -> int:
         times = [time_to_window(cmd, env) for _ in range(args.runs)]
         med = statistics.median(times)
         verdict = "ok" if med <= TARGETS[name] else "OVER TARGET"
-        print(f"{name}: time to main window shown median {med:.3f} s, min {min(times):.3f} s, "
-              f"max {max(times):.3f} s over {args.runs} runs (target <= {TARGETS[name]:.1f} s: {verdict})")
+        print(
+            f"{name}: time to main window shown median {med:.3f} s, min {min(times):.3f} s, "
+            f"max {max(times):.3f} s over {args.runs} runs (target <= {TARGETS[name]:.1f} s: {verdict})"
+        )
     return 0
 
 

@@ -29,7 +29,9 @@ def setup_logging() -> Path | None:
     target = _log_file()
     if target is not None and not logging.getLogger().handlers:
         logging.basicConfig(
-            filename=target, level=logging.INFO, encoding="utf-8",
+            filename=target,
+            level=logging.INFO,
+            encoding="utf-8",
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
     return target
@@ -124,8 +126,12 @@ def install_catalogue(db_path: Path, *, smoke_test: bool) -> UserFacingError | N
         outcome["error"] = err
         loop.quit()
 
-    run_in_background(lambda job: bundled.install(db_path, on_progress=job.report), lambda _r: loop.quit(), failed,
-                      on_progress=progress)
+    run_in_background(
+        lambda job: bundled.install(db_path, on_progress=job.report),
+        lambda _r: loop.quit(),
+        failed,
+        on_progress=progress,
+    )
     loop.exec()
     dialog.close()
     err = outcome["error"]
@@ -150,7 +156,7 @@ def run_gui(db_path: str | None, smoke_test: bool) -> int:
     started = time.perf_counter()
     setup_logging()
     install_excepthook(smoke_test)
-    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtCore import QCoreApplication, QThreadPool
     from PySide6.QtWidgets import QApplication
 
     QCoreApplication.setOrganizationName(APP_ORG)
@@ -193,6 +199,9 @@ def run_gui(db_path: str | None, smoke_test: bool) -> int:
             flush=True,  # bench/startup.py stops its clock on this line, not at process exit
         )
         window.close()
+        QThreadPool.globalInstance().waitForDone(10000)  # let background warm-up finish before teardown
         db.close()
         return 0 if family else 1
-    return app.exec()
+    code = app.exec()
+    QThreadPool.globalInstance().waitForDone(10000)
+    return code

@@ -103,13 +103,19 @@ class BasketModel(QAbstractTableModel):
     def line(self, row: int) -> BasketLine | None:
         return self._lines[row] if 0 <= row < len(self._lines) else None
 
-    def add(self, entry: r.Entry, unit_price: Decimal | None = None, quantity: int = 1,
-            confirmed: frozenset[str] = frozenset()) -> int:
+    def add(
+        self,
+        entry: r.Entry,
+        unit_price: Decimal | None = None,
+        quantity: int = 1,
+        confirmed: frozenset[str] = frozenset(),
+    ) -> int:
         """Append a line (or add to the quantity of the same entry) and return its row."""
         for row, line in enumerate(self._lines):
             if line.entry.id == entry.id:
-                self.replace_line(row, replace(line, quantity=line.quantity + quantity,
-                                               confirmed=line.confirmed | confirmed))
+                self.replace_line(
+                    row, replace(line, quantity=line.quantity + quantity, confirmed=line.confirmed | confirmed)
+                )
                 return row
         row = len(self._lines)
         self.beginInsertRows(QModelIndex(), row, row)
@@ -160,8 +166,10 @@ class BasketModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(
-            HEADERS
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(HEADERS)
         ):
             return HEADERS[section]
         return None

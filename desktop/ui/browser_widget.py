@@ -106,7 +106,8 @@ def dual_channel_ids(db: Database, rows: list[r.Entry]) -> frozenset[str]:
     items: dict[str, list[tuple[str | None, str]]] = {}
     for row in db.query(
         "select i.match_key, i.dosage_form, i.action from overlay_item i join overlay o on o.id = i.overlay_id "
-        "where o.kind = ?", [overlays.DUAL_CHANNEL],
+        "where o.kind = ?",
+        [overlays.DUAL_CHANNEL],
     ):
         items.setdefault(row["match_key"], []).append((row["dosage_form"], row["action"]))
     if not items:
@@ -122,7 +123,9 @@ def dual_channel_ids(db: Database, rows: list[r.Entry]) -> frozenset[str]:
     out = set()
     for e in rows:
         actions = [
-            action for name, form in names(e) for item_form, action in items.get(match_key(name), ())
+            action
+            for name, form in names(e)
+            for item_form, action in items.get(match_key(name), ())
             if form_ok(item_form, form)
         ]
         if actions and "remove" not in actions:
@@ -200,8 +203,12 @@ class BrowserWidget(QWidget):
             self.drug_class.addItem(label, code)
         self.drug_class.currentIndexChanged.connect(lambda *_: self.apply_filters())
         self.checks: dict[str, QCheckBox] = {}
-        for key, label in (("negotiated", "谈判/竞价药品(&N)"), ("dual_channel", "双通道(&D)"),
-                           ("restricted", "有限定支付范围(&L)"), ("changed", "较上一版本有变化(&U)")):
+        for key, label in (
+            ("negotiated", "谈判/竞价药品(&N)"),
+            ("dual_channel", "双通道(&D)"),
+            ("restricted", "有限定支付范围(&L)"),
+            ("changed", "较上一版本有变化(&U)"),
+        ):
             box = QCheckBox(label)
             box.setObjectName(f"filter_{key}")
             box.toggled.connect(lambda *_: self.apply_filters())
@@ -274,9 +281,13 @@ class BrowserWidget(QWidget):
         item = self.tree.currentItem()
         section, category = item.data(0, NodeRole) if item is not None else (None, None)
         return Filters(
-            section=section, category=category, drug_class=self.drug_class.currentData(),
-            negotiated=self.checks["negotiated"].isChecked(), dual_channel=self.checks["dual_channel"].isChecked(),
-            restricted=self.checks["restricted"].isChecked(), changed=self.checks["changed"].isChecked(),
+            section=section,
+            category=category,
+            drug_class=self.drug_class.currentData(),
+            negotiated=self.checks["negotiated"].isChecked(),
+            dual_channel=self.checks["dual_channel"].isChecked(),
+            restricted=self.checks["restricted"].isChecked(),
+            changed=self.checks["changed"].isChecked(),
             text=self.text.text().strip(),
         )
 

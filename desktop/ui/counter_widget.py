@@ -40,15 +40,29 @@ from desktop.ui.entry_table_model import EntryTableModel
 
 #: Function keys of the counter, shown in the key bar (key, label).
 FUNCTION_KEYS = (
-    ("F2", "搜索"), ("F3", "患者"), ("F4", "加入清单"), ("F5", "打印"), ("F6", "收据记录"),
-    ("F7", "目录浏览"), ("F8", "新单"), ("F9", "目录更新"), ("F12", "设置"), ("Del", "删除行"),
+    ("F2", "搜索"),
+    ("F3", "患者"),
+    ("F4", "加入清单"),
+    ("F5", "打印"),
+    ("F6", "收据记录"),
+    ("F7", "目录浏览"),
+    ("F8", "新单"),
+    ("F9", "目录更新"),
+    ("F12", "设置"),
+    ("Del", "删除行"),
 )
 
 #: The estimate's amounts in the order staff read them (DOMAIN.md steps 1-9).
 BREAKDOWN = (
-    ("total", "总费用"), ("full_self_pay", "全自费"), ("over_standard", "超支付标准部分"),
-    ("first_self_pay", "先行自付"), ("policy_scope", "政策范围内费用"), ("deductible", "起付线"),
-    ("fund", "统筹支付"), ("coinsurance", "个人自付"), ("patient_total", "个人负担合计"),
+    ("total", "总费用"),
+    ("full_self_pay", "全自费"),
+    ("over_standard", "超支付标准部分"),
+    ("first_self_pay", "先行自付"),
+    ("policy_scope", "政策范围内费用"),
+    ("deductible", "起付线"),
+    ("fund", "统筹支付"),
+    ("coinsurance", "个人自付"),
+    ("patient_total", "个人负担合计"),
 )
 
 _NAV_KEYS = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)
@@ -239,7 +253,9 @@ class CounterWidget(QWidget):
         self.basket.itemDelegate().closeEditor.connect(lambda *_: QTimer.singleShot(0, self.focus_search))
         self.basket.installEventFilter(self)
         for key, slot in (
-            ("F2", self.focus_search), ("F3", self.focus_patient), ("F4", self.add_current),
+            ("F2", self.focus_search),
+            ("F3", self.focus_patient),
+            ("F4", self.add_current),
             ("F8", self.new_sale),
         ):
             shortcut = QShortcut(QKeySequence(key), self)
@@ -349,7 +365,13 @@ class CounterWidget(QWidget):
         confirmed = self.confirmed.get(entry.id, frozenset())
         try:
             result = rules.check(
-                self.db, entry.id, self.as_of(), self.profile, patient.insurance, patient.group, patient.channel,
+                self.db,
+                entry.id,
+                self.as_of(),
+                self.profile,
+                patient.insurance,
+                patient.group,
+                patient.channel,
                 confirmed,
             )
             eligibility = result.to_json() if hasattr(result, "to_json") else dict(result)
@@ -400,8 +422,10 @@ class CounterWidget(QWidget):
             except InvalidOperation:
                 deductible = None
         return services.Patient(
-            insurance=self.insurance.currentData(), group=self.group.currentData(),
-            channel=self.channel.currentData(), deductible_remaining=deductible,
+            insurance=self.insurance.currentData(),
+            group=self.group.currentData(),
+            channel=self.channel.currentData(),
+            deductible_remaining=deductible,
         )
 
     def _patient_changed(self, *_args: object) -> None:
@@ -516,4 +540,3 @@ class CounterWidget(QWidget):
         self.estimate_note.setText(note)
         self.estimate_problem = None if result else (note or None)
         self.estimate_changed.emit(result)
-

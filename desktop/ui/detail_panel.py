@@ -42,9 +42,16 @@ class DetailPanel(QWidget):
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         for key, title in (
-            ("class", "甲/乙类"), ("section", "目录部分"), ("number", "编号"), ("form", "剂型"),
-            ("category", "分类"), ("restriction", "限定支付范围"), ("standard", "医保支付标准"),
-            ("agreement", "协议有效期"), ("dual", "双通道"), ("edition", "目录版本"),
+            ("class", "甲/乙类"),
+            ("section", "目录部分"),
+            ("number", "编号"),
+            ("form", "剂型"),
+            ("category", "分类"),
+            ("restriction", "限定支付范围"),
+            ("standard", "医保支付标准"),
+            ("agreement", "协议有效期"),
+            ("dual", "双通道"),
+            ("edition", "目录版本"),
         ):
             self.fields[key] = _label()
             form.addRow(title + "：", self.fields[key])
@@ -70,7 +77,10 @@ class DetailPanel(QWidget):
         return frozenset(code for code, box in self.checks.items() if box.isChecked())
 
     def show_entry(
-        self, entry: r.Entry | None, eligibility: dict | None = None, note: str | None = None,
+        self,
+        entry: r.Entry | None,
+        eligibility: dict | None = None,
+        note: str | None = None,
         confirmed: frozenset[str] = frozenset(),
     ) -> None:
         """Display ``entry`` with ``eligibility`` (``Eligibility.to_json()``).
@@ -128,7 +138,8 @@ class DetailPanel(QWidget):
                 f"• {html.escape(str(x.get('text', '')))}"
                 + (
                     f" <span style='color:#5f6368'>〔{html.escape(str(x['source']))}〕</span>"
-                    if x.get("source") else ""
+                    if x.get("source")
+                    else ""
                 )
                 for x in reasons
             )

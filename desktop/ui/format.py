@@ -40,10 +40,29 @@ def class_text(entry: r.Entry) -> str:
 def _example(**overrides: object) -> r.Entry:
     """A minimal entry for the doctests above (fields irrelevant to them are blank)."""
     fields: dict[str, object] = dict(
-        id="2025-00000000", edition="2025", edition_id=1, key="", section=r.NEGOTIATED, subsection=None,
-        number=None, star_of=None, name="", name_published="", dosage_form=None, drug_class=None,
-        category_code=None, category_path=None, remark=None, flags=(), payment_standard=None,
-        payment_standards=(), agreement_text=None, agreement_start=None, agreement_end=None, ethnic=False, seq=1,
+        id="2025-00000000",
+        edition="2025",
+        edition_id=1,
+        key="",
+        section=r.NEGOTIATED,
+        subsection=None,
+        number=None,
+        star_of=None,
+        name="",
+        name_published="",
+        dosage_form=None,
+        drug_class=None,
+        category_code=None,
+        category_path=None,
+        remark=None,
+        flags=(),
+        payment_standard=None,
+        payment_standards=(),
+        agreement_text=None,
+        agreement_start=None,
+        agreement_end=None,
+        ethnic=False,
+        seq=1,
     )
     fields.update(overrides)
     return r.Entry(**fields)  # type: ignore[arg-type]

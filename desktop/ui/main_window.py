@@ -32,7 +32,11 @@ class MainWindow(QMainWindow):
     """The application window. Holds the GUI thread's database connection and the database path for workers."""
 
     def __init__(
-        self, db: Database, db_path: Path | None, *, today: Callable[[], date] = date.today,
+        self,
+        db: Database,
+        db_path: Path | None,
+        *,
+        today: Callable[[], date] = date.today,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)

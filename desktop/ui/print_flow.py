@@ -97,7 +97,12 @@ class PrintDialog(QDialog):
     def _issue(self, out: Path) -> Any:
         issuer = self.layout_mod.Issuer.from_settings(self.settings)
         return self.issue_mod.issue(
-            self.counter.db, self.counter.request(), self.counter.estimate, issuer, self.paper.currentData(), out,
+            self.counter.db,
+            self.counter.request(),
+            self.counter.estimate,
+            issuer,
+            self.paper.currentData(),
+            out,
             patient_name=self.patient_name.text().strip() or None,
             patient_id=self.patient_id.text().strip() or None,
         )
@@ -158,8 +163,9 @@ def setup_page(printer: Any, receipt: Any) -> None:
     lines = len(receipt.lines) + len(receipt.footer) + 2
     height = fmt.height_mm or (2 * fmt.margin_mm + lines * _line_height_mm(receipt) + fmt.qr_mm + 4)
     size = QPageSize(QSizeF(fmt.width_mm, height), QPageSize.Unit.Millimeter, f"yaomu-{fmt.name}")
-    printer.setPageLayout(QPageLayout(size, QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0),
-                                      QPageLayout.Unit.Millimeter))
+    printer.setPageLayout(
+        QPageLayout(size, QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
+    )
 
 
 def paint_receipt(printer: Any, receipt: Any) -> None:

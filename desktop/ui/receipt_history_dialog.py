@@ -30,9 +30,18 @@ from desktop import paths
 from desktop.errors import UserFacingError
 from desktop.ui import services
 
-COLUMNS = (("number", "收据号"), ("issued_at", "开具时间"), ("staff", "开具人"), ("patient_name", "患者"),
-           ("total", "总费用"), ("fund", "统筹支付"), ("patient_total", "个人负担"), ("format", "纸张"),
-           ("edition", "目录版本"), ("reprints", "补打次数"))
+COLUMNS = (
+    ("number", "收据号"),
+    ("issued_at", "开具时间"),
+    ("staff", "开具人"),
+    ("patient_name", "患者"),
+    ("total", "总费用"),
+    ("fund", "统筹支付"),
+    ("patient_total", "个人负担"),
+    ("format", "纸张"),
+    ("edition", "目录版本"),
+    ("reprints", "补打次数"),
+)
 
 
 class ReceiptHistoryDialog(QDialog):

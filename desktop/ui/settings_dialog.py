@@ -35,11 +35,22 @@ from desktop.ui import services
 
 #: Labels of the settings fields staff see (unknown fields show their name).
 FIELD_LABELS = {
-    "pharmacy_name": "药店名称", "pharmacy_code": "定点机构编码", "institution_code": "定点机构编码",
-    "profile": "地区政策", "region_profile": "地区政策", "region": "地区政策", "parameters": "地区政策参数",
-    "profile_parameters": "地区政策参数", "policy": "地区政策参数", "counter": "收银台", "staff": "当班人员",
-    "printer": "打印机", "paper": "收据纸张",
-    "confidential_standards": "保密支付标准", "receipt_format": "收据纸张", "paper_width": "收据纸张",
+    "pharmacy_name": "药店名称",
+    "pharmacy_code": "定点机构编码",
+    "institution_code": "定点机构编码",
+    "profile": "地区政策",
+    "region_profile": "地区政策",
+    "region": "地区政策",
+    "parameters": "地区政策参数",
+    "profile_parameters": "地区政策参数",
+    "policy": "地区政策参数",
+    "counter": "收银台",
+    "staff": "当班人员",
+    "printer": "打印机",
+    "paper": "收据纸张",
+    "confidential_standards": "保密支付标准",
+    "receipt_format": "收据纸张",
+    "paper_width": "收据纸张",
 }
 PAPER_CHOICES = {"58mm": "58 mm 热敏纸", "80mm": "80 mm 热敏纸", "a5": "A5 纸"}
 PROFILE_LABELS = {"national": "全国（仅国家规定）", "jilin": "吉林省", "hunan": "湖南省", "weihai": "山东省威海市"}
@@ -166,8 +177,9 @@ class SettingsDialog(QDialog):
             new = dataclasses.replace(self.current, **self.values())
             self.module.save(self.db, new)
         except (ValueError, TypeError, UserFacingError) as err:
-            box = QMessageBox(QMessageBox.Icon.Warning, "设置未保存", f"{err}\n请修改后再保存。",
-                              QMessageBox.StandardButton.Ok, self)
+            box = QMessageBox(
+                QMessageBox.Icon.Warning, "设置未保存", f"{err}\n请修改后再保存。", QMessageBox.StandardButton.Ok, self
+            )
             box.setObjectName("errorDialog")
             box.exec()
             return

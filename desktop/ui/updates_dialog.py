@@ -34,8 +34,15 @@ from desktop.ui.workers import Job, Pool, run_in_background
 HISTORY_HEADERS = ("时间", "操作", "更新包", "内容", "对象", "摘要", "操作人", "状态")
 ACTION_LABELS = {"apply": "应用", "rollback": "撤销"}
 KIND_LABELS = {"edition": "目录版本", "revision": "修订", "overlay": "地方/专项目录"}
-COUNT_LABELS = {"added": "新增", "removed": "删除", "changed": "变更", "renumbered": "仅编号变化",
-                "sections_loaded": "新载入", "overlay_added": "名单新增", "overlay_removed": "名单删除"}
+COUNT_LABELS = {
+    "added": "新增",
+    "removed": "删除",
+    "changed": "变更",
+    "renumbered": "仅编号变化",
+    "sections_loaded": "新载入",
+    "overlay_added": "名单新增",
+    "overlay_removed": "名单删除",
+}
 
 
 def _sync_api() -> Any:
@@ -55,8 +62,13 @@ class UpdatesDialog(QDialog):
     applied = Signal(object)
 
     def __init__(
-        self, db: Database, db_path: Path | None, parent: QWidget | None = None, *,
-        trust: dict | None = None, pool: Pool | None = None,
+        self,
+        db: Database,
+        db_path: Path | None,
+        parent: QWidget | None = None,
+        *,
+        trust: dict | None = None,
+        pool: Pool | None = None,
     ) -> None:
         super().__init__(parent)
         self.db = db
@@ -216,9 +228,13 @@ class UpdatesDialog(QDialog):
         self.progress.setRange(0, 0)
         self._set_verify("正在应用更新包…（可按“取消应用”，数据库将保持不变）", None)
         self.job = run_in_background(
-            lambda job: api.apply_package(db_path, path, on_progress=job.report, should_cancel=job.cancelled,
-                                          trust=trust),
-            self._applied, self._apply_failed, on_progress=self._progress, pool=self.pool,
+            lambda job: api.apply_package(
+                db_path, path, on_progress=job.report, should_cancel=job.cancelled, trust=trust
+            ),
+            self._applied,
+            self._apply_failed,
+            on_progress=self._progress,
+            pool=self.pool,
         )
 
     def _progress(self, done: int, total: int) -> None:
@@ -266,8 +282,18 @@ class UpdatesDialog(QDialog):
             counts = (h.summary or {}).get("counts") or {}
             summary = "、".join(f"{COUNT_LABELS.get(k, k)} {v}" for k, v in counts.items() if v)
             status = "已撤销" if h.rolled_back_by else ""
-            for j, value in enumerate((h.at, ACTION_LABELS.get(h.action, h.action), h.package_id,
-                                       KIND_LABELS.get(h.kind, h.kind), h.target, summary, h.who, status)):
+            for j, value in enumerate(
+                (
+                    h.at,
+                    ACTION_LABELS.get(h.action, h.action),
+                    h.package_id,
+                    KIND_LABELS.get(h.kind, h.kind),
+                    h.target,
+                    summary,
+                    h.who,
+                    status,
+                )
+            ):
                 self.history_table.setItem(i, j, QTableWidgetItem(str(value or "")))
         self.rollback_button.setEnabled(bool(rows))
 
@@ -277,7 +303,9 @@ class UpdatesDialog(QDialog):
             self._error("目录更新模块尚未安装，无法撤销。")
             return
         answer = QMessageBox.question(
-            self, "撤销更新", "撤销最近一次应用的更新包，恢复到应用之前的目录？\n（撤销前会自动备份数据库）",
+            self,
+            "撤销更新",
+            "撤销最近一次应用的更新包，恢复到应用之前的目录？\n（撤销前会自动备份数据库）",
         )
         if answer != QMessageBox.StandardButton.Yes:
             return

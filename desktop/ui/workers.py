@@ -67,9 +67,16 @@ class Job(QObject):
         try:
             result = self.fn(self)
         except BaseException as err:  # delivered to on_error; never lost on the worker thread
-            self._error_from_worker.emit(err)
+            self._deliver(self._error_from_worker, err)
         else:
-            self._done_from_worker.emit(result)
+            self._deliver(self._done_from_worker, result)
+
+    @staticmethod
+    def _deliver(signal: Signal, value: object) -> None:
+        try:
+            signal.emit(value)  # type: ignore[attr-defined]
+        except RuntimeError:  # the window (and this job's QObject) is gone: the application is quitting
+            log.info("background result dropped: its receiver was deleted")
 
     # Slots run on the GUI thread (queued from the worker).
     @Slot(int, int)

@@ -67,10 +67,18 @@ def main(db_source: str, package: str | None = None) -> None:
     work = Path(tempfile.mkdtemp()) / "shots.sqlite3"
     shutil.copy(db_source, work)
     db = store.open_db(work)
-    settings.save(db, settings.Settings(
-        pharmacy_name="示例大药房（长春店）", institution_code="P22010100001", counter="1号柜台", staff="张药师",
-        profile="jilin", parameters={"fund_ratio": "0.70", "deductible": "0.00"}, paper="80mm",
-    ))
+    settings.save(
+        db,
+        settings.Settings(
+            pharmacy_name="示例大药房（长春店）",
+            institution_code="P22010100001",
+            counter="1号柜台",
+            staff="张药师",
+            profile="jilin",
+            parameters={"fund_ratio": "0.70", "deductible": "0.00"},
+            paper="80mm",
+        ),
+    )
     day = date(2025, 3, 1)
     win = MainWindow(db, work, today=lambda: day)
     win.resize(1440, 900)
@@ -107,8 +115,9 @@ def main(db_source: str, package: str | None = None) -> None:
         data = bundled.read_2024_revised()
         rows = [row for row in data.rows if row.name_published != "氢醌"]
         data = replace(data, rows=[replace(row, seq=i) for i, row in enumerate(rows, start=1)])
-        package = str(build.edition_package(data, work.with_name("demo.yaomu"), key, package_id="demo-2024-update",
-                                            sequence=1000))
+        package = str(
+            build.edition_package(data, work.with_name("demo.yaomu"), key, package_id="demo-2024-update", sequence=1000)
+        )
     updates = UpdatesDialog(db, work, win, trust=trust)
     updates.show()
     if package:
@@ -137,8 +146,15 @@ def main(db_source: str, package: str | None = None) -> None:
     from desktop.receipts import issue
     from desktop.receipts.layout import Issuer
 
-    issue.issue(db, c.request(), c.estimate, Issuer.from_settings(settings.get(db)), "80mm",
-                Path(tempfile.mkdtemp()) / "r.pdf", patient_name="王某")
+    issue.issue(
+        db,
+        c.request(),
+        c.estimate,
+        Issuer.from_settings(settings.get(db)),
+        "80mm",
+        Path(tempfile.mkdtemp()) / "r.pdf",
+        patient_name="王某",
+    )
     from desktop.ui.receipt_history_dialog import ReceiptHistoryDialog
 
     history = ReceiptHistoryDialog(db, win)

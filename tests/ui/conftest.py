@@ -20,12 +20,28 @@ from desktop.catalogue import store
 
 #: Drugs picked for the small edition: 甲 and 乙 Western drugs with ★ rows, negotiated drugs with a
 #: confidential ("*") and a published payment standard, bidding drugs, a 限工伤 drug, a Chinese patent medicine.
-NAMES_2024 = ("阿莫西林", "阿莫西林克拉维酸", "布洛芬", "二甲双胍", "司美格鲁肽注射液", "阿伐替尼片",
-              "依沃西单抗注射液", "二甲双胍恩格列净片(Ⅲ)", "氢醌", "双黄连注射液", "连花清瘟胶囊")
+NAMES_2024 = (
+    "阿莫西林",
+    "阿莫西林克拉维酸",
+    "布洛芬",
+    "二甲双胍",
+    "司美格鲁肽注射液",
+    "阿伐替尼片",
+    "依沃西单抗注射液",
+    "二甲双胍恩格列净片(Ⅲ)",
+    "氢醌",
+    "双黄连注射液",
+    "连花清瘟胶囊",
+)
 NAMES_2025 = NAMES_2024
 
-SECTION_2024 = {"西药部分": r.WEST, "中成药部分": r.TCM, "西药": r.NEGOTIATED, "中成药": r.NEGOTIATED,
-                "竞价药品部分": r.BIDDING}
+SECTION_2024 = {
+    "西药部分": r.WEST,
+    "中成药部分": r.TCM,
+    "西药": r.NEGOTIATED,
+    "中成药": r.NEGOTIATED,
+    "竞价药品部分": r.BIDDING,
+}
 
 
 def small_2024(shared: Path) -> r.EditionData:
@@ -49,19 +65,33 @@ def small_2024(shared: Path) -> r.EditionData:
         if ps == "企业申请价格保密":  # the dump's words for the published "*" (data/README.md)
             ps = "*"
         kind = {"医保甲类": "甲", "医保乙类": "乙"}.get(x["kindName"] or "")
-        rows.append(r.SourceRow(
-            section=section, name_published=x["name"], seq=seq,
-            subsection={"西药": "西药", "中成药": "中成药"}.get(x["drugTypeName"]),
-            number=None if star else rank[x["drugTypeName"]],
-            star_of=number_of.get((x["drugTypeName"], name)) if star else None,
-            dosage_form=x["dosageForm"] or None, drug_class=kind,
-            category_code=(x["category"] or {}).get("code"), category_path=x["categoryName"],
-            remark=x["remark"] or None, payment_standard=ps, agreement_text=x["agreementPeriod"] or None,
-        ))
+        rows.append(
+            r.SourceRow(
+                section=section,
+                name_published=x["name"],
+                seq=seq,
+                subsection={"西药": "西药", "中成药": "中成药"}.get(x["drugTypeName"]),
+                number=None if star else rank[x["drugTypeName"]],
+                star_of=number_of.get((x["drugTypeName"], name)) if star else None,
+                dosage_form=x["dosageForm"] or None,
+                drug_class=kind,
+                category_code=(x["category"] or {}).get("code"),
+                category_path=x["categoryName"],
+                remark=x["remark"] or None,
+                payment_standard=ps,
+                agreement_text=x["agreementPeriod"] or None,
+            )
+        )
     info = r.EditionInfo(
-        name="2024", variant="revised", title="国家基本医疗保险、工伤保险和生育保险药品目录（2024年）（测试子集）",
-        document="医保发〔2024〕33号", published=date(2024, 11, 28), effective_start=date(2025, 1, 1),
-        effective_end=date(2025, 12, 31), source="nhsa-api-4750.json (subset)", checksum="test-subset",
+        name="2024",
+        variant="revised",
+        title="国家基本医疗保险、工伤保险和生育保险药品目录（2024年）（测试子集）",
+        document="医保发〔2024〕33号",
+        published=date(2024, 11, 28),
+        effective_start=date(2025, 1, 1),
+        effective_end=date(2025, 12, 31),
+        source="nhsa-api-4750.json (subset)",
+        checksum="test-subset",
     )
     return r.EditionData(info, rows, _partial(rows))
 
@@ -74,25 +104,43 @@ def _partial(rows: list[r.SourceRow]) -> dict[str, r.SectionInfo]:
 def small_2025(shared: Path) -> r.EditionData:
     """Rows of the 2025 edition (Western JSON: 西药部分, negotiated 西药, 竞价)."""
     data = json.loads((shared / "nrdl-2025" / "china_nrdl_2025_west.json").read_text("utf-8"))
-    sections = {"西药部分": (r.WEST, None), "协议期内谈判药品部分（一）西药": (r.NEGOTIATED, "西药"),
-                "竞价药品部分": (r.BIDDING, None)}
+    sections = {
+        "西药部分": (r.WEST, None),
+        "协议期内谈判药品部分（一）西药": (r.NEGOTIATED, "西药"),
+        "竞价药品部分": (r.BIDDING, None),
+    }
     rows = []
     for seq, x in enumerate(data["drugs"], start=1):
         if x["name_zh"] not in NAMES_2025:
             continue
         section, sub = sections[x["section"]]
         star = str(x["no"]).startswith("★")
-        rows.append(r.SourceRow(
-            section=section, subsection=sub, name_published=x["name_zh"], seq=seq,
-            number=None if star else int(x["no"]), star_of=x["primary_no"] if star else None,
-            dosage_form=x["dosage_form"], drug_class=x["class"], category_code=x["category_code"],
-            remark=x["restriction"], payment_standard=x.get("payment_standard"),
-            agreement_text=x["agreement_period"],
-        ))
+        rows.append(
+            r.SourceRow(
+                section=section,
+                subsection=sub,
+                name_published=x["name_zh"],
+                seq=seq,
+                number=None if star else int(x["no"]),
+                star_of=x["primary_no"] if star else None,
+                dosage_form=x["dosage_form"],
+                drug_class=x["class"],
+                category_code=x["category_code"],
+                remark=x["restriction"],
+                payment_standard=x.get("payment_standard"),
+                agreement_text=x["agreement_period"],
+            )
+        )
     info = r.EditionInfo(
-        name="2025", variant="official", title="国家基本医疗保险、生育保险和工伤保险药品目录（2025年）（测试子集）",
-        document="医保发〔2025〕33号", published=None, effective_start=date(2026, 1, 1), effective_end=None,
-        source="china_nrdl_2025_west.json (subset)", checksum="test-subset",
+        name="2025",
+        variant="official",
+        title="国家基本医疗保险、生育保险和工伤保险药品目录（2025年）（测试子集）",
+        document="医保发〔2025〕33号",
+        published=None,
+        effective_start=date(2026, 1, 1),
+        effective_end=None,
+        source="china_nrdl_2025_west.json (subset)",
+        checksum="test-subset",
     )
     return r.EditionData(info, rows, _partial(rows))
 
@@ -173,10 +221,20 @@ def dialogs(monkeypatch):  # type: ignore[no-untyped-def]
 
     monkeypatch.setattr(QMessageBox, "exec", fake_exec)
     for name in ("warning", "critical", "information"):
-        monkeypatch.setattr(QMessageBox, name, staticmethod(
-            lambda _parent, title, text, *a, **k: seen.append((title, text)) or QMessageBox.StandardButton.Ok))
-    monkeypatch.setattr(QMessageBox, "question", staticmethod(
-        lambda _parent, title, text, *a, **k: seen.append((title, text)) or QMessageBox.StandardButton.Yes))
+        monkeypatch.setattr(
+            QMessageBox,
+            name,
+            staticmethod(
+                lambda _parent, title, text, *a, **k: seen.append((title, text)) or QMessageBox.StandardButton.Ok
+            ),
+        )
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        staticmethod(
+            lambda _parent, title, text, *a, **k: seen.append((title, text)) or QMessageBox.StandardButton.Yes
+        ),
+    )
     return seen
 
 
@@ -185,8 +243,14 @@ def pharmacy(db):  # type: ignore[no-untyped-def]
     """Settings a pharmacy would enter (F12): its name and code, Jilin profile, the local fund ratio."""
     from desktop import settings
 
-    s = settings.Settings(pharmacy_name="测试大药房", institution_code="P22010100001", counter="1号柜台",
-                          staff="张药师", profile="national",
-                          parameters={"fund_ratio": "0.80", "first_self_pay": "0.10"}, paper="80mm")
+    s = settings.Settings(
+        pharmacy_name="测试大药房",
+        institution_code="P22010100001",
+        counter="1号柜台",
+        staff="张药师",
+        profile="national",
+        parameters={"fund_ratio": "0.80", "first_self_pay": "0.10"},
+        paper="80mm",
+    )
     settings.save(db, s)
     return s

@@ -21,8 +21,14 @@ def test_bundled_font_is_registered_and_used(qapp):
 
 def test_smoke_test_exits_zero_on_a_catalogue_database(db_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    done = subprocess.run([sys.executable, "-m", "desktop", "--db", str(db_path), "--smoke-test"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop", "--db", str(db_path), "--smoke-test"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "smoke test ok" in done.stdout and "WenQuanYi" in done.stdout
 
@@ -31,8 +37,14 @@ def test_smoke_test_refuses_a_file_that_is_not_a_database(tmp_path):
     bad = tmp_path / "not-a-db.sqlite3"
     bad.write_bytes(b"this is not sqlite" * 100)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    done = subprocess.run([sys.executable, "-m", "desktop", "--db", str(bad), "--smoke-test"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop", "--db", str(bad), "--smoke-test"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert "错误：" in done.stderr and "Traceback" not in done.stderr
 

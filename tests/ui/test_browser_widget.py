@@ -35,8 +35,10 @@ def test_tree_has_the_sections_of_the_edition_in_force(qtbot, db):
     browser.tree.setCurrentItem(category)
     section, path = category.data(0, NodeRole)
     assert section == r.WEST and path
-    assert all(" > ".join((e.category_path or e.category_code or "").split(" > ")).startswith(path)
-               for e in browser.visible_entries())
+    assert all(
+        " > ".join((e.category_path or e.category_code or "").split(" > ")).startswith(path)
+        for e in browser.visible_entries()
+    )
 
 
 def test_filters(qtbot, db):
@@ -58,8 +60,12 @@ def test_filters(qtbot, db):
 def test_dual_channel_filter_follows_the_installed_list(qtbot, db):
     """Jilin 2024 (seed 001): 依沃西单抗（剂型：注射剂） added to the dual-channel list."""
     info = overlays.OverlayInfo(
-        overlay_id="test-jilin-dual-2024", kind=overlays.DUAL_CHANNEL, region="jilin",
-        title="吉林省“双通道药品”调整（测试）", complete=False, note="仅通知中点名的调整",
+        overlay_id="test-jilin-dual-2024",
+        kind=overlays.DUAL_CHANNEL,
+        region="jilin",
+        title="吉林省“双通道药品”调整（测试）",
+        complete=False,
+        note="仅通知中点名的调整",
     )
     overlays.store_overlay(db, info, [overlays.OverlayItem("依沃西单抗", "add", dosage_form="注射剂")])
     browser = make(qtbot, db)
@@ -79,8 +85,11 @@ def test_changed_since_the_previous_edition(qtbot, db):
     previous = {(e.key, e.section): e for e in store.entries(db, store.edition_on(db, DAY_2024).edition.id)}
     for e in changed[:50]:
         old = previous.get((e.key, e.section))
-        assert old is None or (old.drug_class, old.remark, old.payment_standard) != (
-            e.drug_class, e.remark, e.payment_standard) or (old.remark or "").strip() != (e.remark or "").strip()
+        assert (
+            old is None
+            or (old.drug_class, old.remark, old.payment_standard) != (e.drug_class, e.remark, e.payment_standard)
+            or (old.remark or "").strip() != (e.remark or "").strip()
+        )
 
 
 def test_enter_sends_the_entry_to_the_counter(qtbot, window):

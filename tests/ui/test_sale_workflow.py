@@ -162,4 +162,3 @@ def test_conditions_are_confirmed_with_alt_digits(qtbot, window, pharmacy):
     assert "restriction" in [c["code"] for c in counter.detail.eligibility["conditions"]]
     assert counter.detail.eligibility["verdict"] == before
     assert counter.search.hasFocus()
-
