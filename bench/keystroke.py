@@ -24,7 +24,7 @@ CHINESE = ["阿莫西林", "布洛芬", "司美格鲁肽", "维生素", "连花�
 
 
 def main(db_path: str) -> int:
-    from PySide6.QtCore import Qt
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtGui import QInputMethodEvent
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
@@ -38,7 +38,11 @@ def main(db_path: str) -> int:
     db = store.open_db(db_path, readonly=True)
     win = MainWindow(db, Path(db_path))
     win.show()
-    QTest.qWait(500)  # staff need longer than this to start typing; the window warms up its imports meanwhile
+    # Staff need longer than this to start typing; the window warms up its imports meanwhile. (An event
+    # loop, not QTest.qWait: qWait keeps the GIL, so the warm-up thread would not run.)
+    loop = QEventLoop()
+    QTimer.singleShot(500, loop.quit)
+    loop.exec()
     counter = win.counter
     keys: list[float] = []
     picks: list[float] = []
