@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from desktop.catalogue import bundled, records, search, store  # noqa: E402
+from desktop.catalogue.normalise import drug_key, normalise_name  # noqa: E402
 
 BENCH_DAY = date(2099, 6, 1)  # the scaled copy is stored as an edition in force in 2099
 
@@ -97,16 +98,21 @@ def scaled_edition(db, edition_id: int, rows: int) -> records.EditionData:  # ty
     specs = sorted({ps.spec for e in base for ps in e.payment_standards if ps.spec} | {
         e.dosage_form for e in base if e.dosage_form})
     out: list[records.SourceRow] = []
-    i = 0
+    seen: set[tuple[str, str]] = set()
+    i = -1
     while len(out) < rows:
+        i += 1
         e = base[i % len(base)]
         variant = i // len(base)
-        name = e.name if variant == 0 else f"{e.name}({specs[(i * 31 + variant) % len(specs)]})"
+        name = e.name if variant == 0 else f"{e.name}({specs[(variant - 1) % len(specs)]})"
+        key = (e.section, drug_key(normalise_name(name), e.dosage_form))
+        if key in seen:  # "X" + "(Y)" may spell another real "X(Y)"
+            continue
+        seen.add(key)
         out.append(records.SourceRow(
             section=e.section, name_published=name, seq=len(out) + 1, number=e.number if variant == 0 else None,
             dosage_form=e.dosage_form, drug_class=e.drug_class, category_code=e.category_code,
         ))
-        i += 1
     info = records.EditionInfo("2099", "bench", "benchmark copy", None, None, date(2099, 1, 1), None, "bench", "-")
     return records.EditionData(info, out, {})
 

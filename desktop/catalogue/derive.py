@@ -124,8 +124,10 @@ def _restricts(remark: str) -> bool:
 def entry_id(edition_name: str, variant: str, key: str, section: str) -> str:
     """A stable, short entry id: the same drug in the same edition variant keeps its id.
 
+    48 bits of SHA-1: no collision expected even in a 270,000-row catalogue.
+
     The section takes part so that a ★ row and a numbered row of one drug in two sections
     (e.g. 中成药 and 谈判) stay distinct.
     """
-    digest = hashlib.sha1(f"{variant}\x1f{section}\x1f{key}".encode()).hexdigest()[:8]
+    digest = hashlib.sha1(f"{variant}\x1f{section}\x1f{key}".encode()).hexdigest()[:12]
     return f"{edition_name}-{digest}"

@@ -192,7 +192,7 @@ def _entry_rows(data: r.EditionData, spec: EditionSpec | None) -> list[dict[str,
             }
         )
     # Shortest names first: FTS results come back in rowid order, i.e. already ranked.
-    rows.sort(key=lambda row: (len(str(row["name"])), row["seq"]))
+    rows.sort(key=lambda row: entry_order(str(row["name"]), int(row["seq"])))  # type: ignore[call-overload]
     return rows
 
 
@@ -212,6 +212,22 @@ def fts_chars(name: str) -> str:
     if run:
         out.append(run)
     return " ".join(out)
+
+
+def entry_order(name: str, seq: int) -> tuple[int, int]:
+    """Insertion order of entries: shortest name first (see the search index in 0001_catalogue.sql)."""
+    return len(name), seq
+
+
+def index_entries(db: Database, edition_id: int) -> None:
+    """Add an edition's entries to the search index (inside the caller's transaction)."""
+    indexed = db.execute(
+        "select rowid, name, initials, pinyin from entry where edition_id = ?", [edition_id]
+    ).fetchall()
+    db.conn.executemany(
+        "insert into entry_fts(rowid, chars, ini, py) values (?, ?, ?, ?)",
+        [(rowid, fts_chars(name), ini, py) for rowid, name, ini, py in indexed],
+    )
 
 
 def delete_edition(db: Database, name: str) -> None:
@@ -262,17 +278,16 @@ def load_edition(
              "note": s.note}
             for s in data.sections.values()
         )
-        step = 500
+        columns = [*rows[0].keys(), "edition_id"] if rows else []
+        insert = (
+            f"insert into entry ({', '.join(columns)}) values ({', '.join('?' for _ in columns)})"
+        )
+        step = 1000
         for start in range(0, total, step):
             chunk = rows[start : start + step]
-            for row in chunk:
-                row["edition_id"] = edition_id
-            db["entry"].insert_all(chunk, batch_size=step)
+            db.conn.executemany(insert, [[*row.values(), edition_id] for row in chunk])
             on_progress(min(start + step, total), total)
-        indexed = db.execute("select rowid, name from entry where edition_id = ?", [edition_id]).fetchall()
-        db.conn.executemany(
-            "insert into entry_fts(rowid, chars) values (?, ?)", [(rowid, fts_chars(name)) for rowid, name in indexed]
-        )
+        index_entries(db, edition_id)
     return int(edition_id)
 
 

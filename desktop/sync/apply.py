@@ -409,11 +409,10 @@ def _restore(db: Database, snapshot: bytes) -> None:
     db["edition_section"].insert_all(doc["sections"])
     cols = doc["entries"]["columns"]
     placeholders = ", ".join("?" for _ in cols)
-    db.conn.executemany(f"insert into entry ({', '.join(cols)}) values ({placeholders})", doc["entries"]["rows"])
-    indexed = db.execute("select rowid, name from entry where edition_id = ?", [doc["edition"]["id"]]).fetchall()
-    db.conn.executemany(
-        "insert into entry_fts(rowid, chars) values (?, ?)", [(rowid, store.fts_chars(name)) for rowid, name in indexed]
-    )
+    name, seq = cols.index("name"), cols.index("seq")
+    rows = sorted(doc["entries"]["rows"], key=lambda row: store.entry_order(row[name], row[seq]))
+    db.conn.executemany(f"insert into entry ({', '.join(cols)}) values ({placeholders})", rows)
+    store.index_entries(db, doc["edition"]["id"])
 
 
 # --- public API -------------------------------------------------------------------------------

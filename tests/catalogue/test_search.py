@@ -117,5 +117,5 @@ def test_cli_show_and_editions(real_db_path, capsys) -> None:  # type: ignore[no
     assert main(["--db", str(real_db_path), "editions", "--json"]) == 0
     eds = json.loads(capsys.readouterr().out)
     assert [(e["name"], e["variant"]) for e in eds] == [("2024", "revised"), ("2025", "official")]
-    assert main(["--db", str(real_db_path), "show", "2025-00000000"]) == 2
+    assert main(["--db", str(real_db_path), "show", "2025-000000000000"]) == 2
     assert "没有" in capsys.readouterr().err

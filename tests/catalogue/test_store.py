@@ -95,7 +95,7 @@ def test_load_and_read_back_an_edition() -> None:
     assert priced.payment_standards[0].amount == "52.60" and priced.payment_standards[0].spec == "10mg/瓶"
     assert store.get_entry(db, secret.id) == secret
     with pytest.raises(NotFound):
-        store.get_entry(db, "2025-00000000")
+        store.get_entry(db, "2025-000000000000")
 
 
 def test_loading_a_variant_replaces_the_installed_one() -> None:
