@@ -25,6 +25,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/estimate.py
+	$(BIN)/python bench/receipt.py
+	$(BIN)/python bench/startup.py
 
 bundle: $(STAMP)
 	$(BIN)/pyinstaller --noconfirm --clean build.spec

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -73,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已取消。", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `yaomu receipts list | head`: the reader left, nothing went wrong
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except Exception:  # a bug: log the traceback, never show it to staff
         log = _log_crash()
         print(f"内部错误，操作未完成。详细信息已记录在 {log}，请联系技术支持。", file=sys.stderr)

@@ -64,9 +64,13 @@ CREATE INDEX entry_category ON entry(edition_id, category_code, seq);
 -- The search index; rowid = entry.rowid. Entries are inserted shortest name first, so FTS
 -- results in rowid order are already ranked by name length and LIMIT stops early.
 -- chars: the name's characters separated by spaces (unicode61 would treat a run of Chinese
--- as one token); ini / py: pinyin initials and full pinyin as one token each, searched by
--- prefix through the prefix indexes (a B-tree range cannot return them shortest first
--- without sorting thousands of rows per keystroke at 270,000 rows).
+-- as one token), for fragments anywhere in the name;
+-- pre: the name's first 1..8 letters as whole tokens ("阿 阿莫 阿莫西 …"), so a prefix is one
+-- doclist of exactly the names that start with it (FTS5's "^" would walk every name that
+-- merely contains the first character);
+-- ini / py: pinyin initials and full pinyin as one token each, searched by prefix through
+-- the prefix indexes (a B-tree range cannot return them shortest first without sorting
+-- thousands of rows per keystroke at 270,000 rows).
 CREATE VIRTUAL TABLE entry_fts USING fts5(
-    chars, ini, py, tokenize='unicode61 remove_diacritics 0', prefix='1 2 3'
+    chars, pre, ini, py, tokenize='unicode61 remove_diacritics 0', prefix='1 2 3'
 );

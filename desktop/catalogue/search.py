@@ -19,7 +19,7 @@ from sqlite_utils import Database
 from desktop.catalogue import records as r
 from desktop.catalogue import store
 from desktop.catalogue.normalise import normalise_name
-from desktop.catalogue.store import ENTRY_SELECT, EditionChoice, fts_chars, row_to_entry
+from desktop.catalogue.store import ENTRY_SELECT, PREFIX_TOKENS, EditionChoice, fts_chars, fts_folded, row_to_entry
 
 #: Category codes: X/Z, an anatomical or functional group letter, then digits and letters (XA01, ZA01C).
 _CATEGORY = re.compile(r"^[XZxz][A-Za-z](\d{2}[A-Za-z0-9]*)?$")
@@ -55,14 +55,16 @@ class Searcher:
         text = normalise_name(query).strip() if query else ""
         if not text or choice.edition is None:
             return SearchResult(query, choice, ())
-        found: dict[str, tuple[int, int, r.Entry]] = {}
+        found: dict[str, tuple[int, dict]] = {}
+        last_tier = EXACT
         for tier, rows in self._candidates(text, choice.edition.id, limit):
+            if tier > last_tier and len(found) >= limit:
+                break  # earlier tiers already fill the list: later ones cannot rank above them
+            last_tier = tier
             for row in rows:
-                entry = row_to_entry(row)
-                if entry.id not in found or found[entry.id][0] > tier:
-                    found[entry.id] = (tier, len(found), entry)
-        ranked = sorted(found.values(), key=lambda t: (t[0], len(t[2].name), t[2].seq))
-        return SearchResult(query, choice, tuple(t[2] for t in ranked[:limit]))
+                found.setdefault(row["id"], (tier, row))
+        ranked = sorted(found.values(), key=lambda t: (t[0], len(t[1]["name"]), t[1]["seq"]))
+        return SearchResult(query, choice, tuple(row_to_entry(row) for _, row in ranked[:limit]))
 
     def _q(self, where: str, params: list[object], limit: int, order: str = "e.rowid") -> list[dict]:
         # WORKAROUND: a unary "+" keeps the planner from walking an index in ORDER BY order
@@ -100,7 +102,11 @@ class Searcher:
         phrase = '"' + " ".join(tokens) + '"'
         if tokens[-1].isascii():  # "维生素b" while typing "维生素b12"
             phrase += " *"
-        yield PREFIX, self._fts(f"chars : ^ {phrase}", edition_id, limit)
+        folded = fts_folded(text)
+        if len(folded) <= PREFIX_TOKENS:
+            yield PREFIX, self._fts(f'pre : "{folded}"', edition_id, limit)
+        else:
+            yield PREFIX, self._fts(f"chars : ^ {phrase}", edition_id, limit)
         yield SUBSTRING, self._fts(f"chars : {phrase}", edition_id, limit)
 
     def _fts(self, match: str, edition_id: int, limit: int) -> list[dict]:

@@ -219,14 +219,29 @@ def entry_order(name: str, seq: int) -> tuple[int, int]:
     return len(name), seq
 
 
+#: Name prefixes up to this many letters are indexed as tokens (longer ones use a phrase).
+PREFIX_TOKENS = 8
+
+
+def fts_folded(text: str) -> str:
+    """Letters and digits only, lower case: the form prefix tokens are built and matched in."""
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def fts_prefixes(name: str) -> str:
+    """The name's first 1..PREFIX_TOKENS letters as space-separated tokens."""
+    folded = fts_folded(name)
+    return " ".join(folded[:i] for i in range(1, min(len(folded), PREFIX_TOKENS) + 1))
+
+
 def index_entries(db: Database, edition_id: int) -> None:
     """Add an edition's entries to the search index (inside the caller's transaction)."""
     indexed = db.execute(
         "select rowid, name, initials, pinyin from entry where edition_id = ?", [edition_id]
     ).fetchall()
     db.conn.executemany(
-        "insert into entry_fts(rowid, chars, ini, py) values (?, ?, ?, ?)",
-        [(rowid, fts_chars(name), ini, py) for rowid, name, ini, py in indexed],
+        "insert into entry_fts(rowid, chars, pre, ini, py) values (?, ?, ?, ?, ?)",
+        [(rowid, fts_chars(name), fts_prefixes(name), ini, py) for rowid, name, ini, py in indexed],
     )
 
 

@@ -54,7 +54,7 @@ CHANNELS = {
     "dual_channel": "“双通道”药品",
 }
 PARAMETERS = {
-    "first_self_pay": "乙类先行自付比例",
+    "first_self_pay": "个人先行自付比例",
     "fund_ratio": "统筹基金支付比例",
     "deductible": "起付线",
     "cap": "年度最高支付限额",
