@@ -290,6 +290,9 @@ def _stage(db: Database, pkg: p.VerifiedPackage) -> Staged:
     new_rows = _apply_revision_rows(old_rows, pkg) if m.kind == "revision" else pkg.rows
     if m.kind == "revision":
         p.check_rows(new_rows, m.sections)
+    spec = fanli.SPECS.get((m.edition.name, m.edition.variant))
+    if spec is not None:  # an official edition: its counts must match its 凡例, as on any import
+        fanli.check_totals(r.EditionData(m.edition, new_rows, m.sections), spec)
     _check_drop(len(old_rows), len(new_rows), f"更新包 {m.package_id} ")
     old_sections = store.section_info(db, installed["id"]) if installed else {}
     label = r.VARIANT_LABELS.get(m.edition.variant, m.edition.variant)

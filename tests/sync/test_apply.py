@@ -10,8 +10,10 @@ import pytest
 from desktop.catalogue import overlays as ov
 from desktop.catalogue import records as r
 from desktop.catalogue import store
+from desktop.errors import ImportCountMismatch
 from desktop.sync import apply, build, keys
 from desktop.sync import package as p
+from desktop.sync.apply import apply_package
 
 
 def _catalogue_hash(db) -> str:  # noqa: ANN001 - sqlite_utils.Database
@@ -192,3 +194,20 @@ def test_provincial_csv_makes_a_complete_overlay(tmp_path: Path, key: keys.Priva
     assert full.manifest.overlay is not None and full.manifest.overlay.complete
     assert [i.name for i in full.items] == ["依沃西单抗"]
     assert full.manifest.sequence > frame.manifest.sequence
+
+
+def test_an_edition_whose_counts_disagree_with_its_fanli_is_refused(
+    tmp_path: Path, yao_2024: r.EditionData, key: keys.PrivateKey, trust: dict, db_path: Path
+) -> None:
+    """A signed, well-formed package of an official edition still has to match its 凡例 (issue #2)."""
+    dropped = next(row for row in yao_2024.rows if row.section == r.WEST and row.number == 881)
+    rows = [replace(row, seq=i) for i, row in enumerate((x for x in yao_2024.rows if x is not dropped), 1)]
+    pkg = build.edition_package(
+        r.EditionData(yao_2024.info, rows, yao_2024.sections), tmp_path / "short.zip", key,
+        package_id="test-2024-short", sequence=1,
+    )
+    before = store.content_hash(store.open_db(db_path))
+    with pytest.raises(ImportCountMismatch) as err:
+        apply_package(db_path, pkg, trust=trust)
+    assert "西药部分：凡例为 1398 个，读入 1397 个" in str(err.value)
+    assert store.content_hash(store.open_db(db_path)) == before
