@@ -1,0 +1,197 @@
+-- Generated from db/migrations/ by tests/test_migrations.py; do not edit.
+
+CREATE TABLE "_sqlite_migrations" (
+   "id" INTEGER PRIMARY KEY,
+   "migration_set" TEXT,
+   "name" TEXT,
+   "applied_at" TEXT
+);
+
+CREATE TABLE edition (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,            -- '2024': one variant of an edition is installed at a time
+    variant TEXT NOT NULL,                -- 'first', 'revised', 'official'
+    title TEXT NOT NULL,
+    document TEXT,                        -- 医保发〔2024〕33号
+    published TEXT,                       -- ISO date
+    effective_start TEXT NOT NULL,
+    effective_end TEXT,                   -- NULL: in force until repealed
+    source TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    package_id TEXT,
+    loaded_at TEXT NOT NULL,
+    CHECK (effective_end IS NULL OR effective_end >= effective_start)
+);
+
+CREATE TABLE edition_section (
+    edition_id INTEGER NOT NULL REFERENCES edition(id) ON DELETE CASCADE,
+    section TEXT NOT NULL,
+    complete INTEGER NOT NULL CHECK (complete IN (0, 1)),
+    expected INTEGER,
+    note TEXT,
+    PRIMARY KEY (edition_id, section)
+);
+
+CREATE TABLE entry (
+    id TEXT PRIMARY KEY,                  -- '2025-1a2b3c4d', stable for a drug within an edition variant
+    edition_id INTEGER NOT NULL REFERENCES edition(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,                    -- normalised name | dosage form: stable across editions
+    seq INTEGER NOT NULL,
+    section TEXT NOT NULL,
+    subsection TEXT,
+    number INTEGER,
+    star_of INTEGER,
+    name TEXT NOT NULL,
+    name_published TEXT NOT NULL,
+    dosage_form TEXT,
+    class TEXT CHECK (class IS NULL OR class IN ('甲', '乙')),
+    category_code TEXT,
+    category_path TEXT,
+    remark TEXT,
+    flags TEXT NOT NULL DEFAULT '[]',     -- JSON array of markers
+    payment_standard TEXT,                -- as published; '*' when confidential
+    standards TEXT NOT NULL DEFAULT '[]', -- JSON array of {amount, spec, confidential}
+    agreement_text TEXT,
+    agreement_start TEXT,
+    agreement_end TEXT,
+    ethnic INTEGER NOT NULL DEFAULT 0,
+    pinyin TEXT NOT NULL DEFAULT '',      -- full pinyin, letters and digits only
+    initials TEXT NOT NULL DEFAULT '',    -- pinyin initials, letters and digits only
+    UNIQUE (edition_id, section, key)
+);
+
+CREATE VIRTUAL TABLE entry_fts USING fts5(
+    chars, pre, ini, py, tokenize='unicode61 remove_diacritics 0', prefix='1 2 3'
+);
+
+CREATE TABLE overlay (
+    id INTEGER PRIMARY KEY,
+    overlay_id TEXT NOT NULL UNIQUE,      -- 'jilin-dual-channel-2024'
+    kind TEXT NOT NULL,                   -- dual_channel, two_diseases, transition, single_payment, high_value, ...
+    region TEXT NOT NULL,                 -- 'national', 'jilin', 'hunan', 'weihai'
+    title TEXT NOT NULL,
+    document TEXT,                        -- the notice it states
+    published TEXT,
+    effective_start TEXT,
+    effective_end TEXT,
+    complete INTEGER NOT NULL CHECK (complete IN (0, 1)),
+    note TEXT,                            -- why it is partial, what is missing
+    package_id TEXT,
+    loaded_at TEXT NOT NULL
+);
+
+CREATE TABLE overlay_item (
+    id INTEGER PRIMARY KEY,
+    overlay_id INTEGER NOT NULL REFERENCES overlay(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,                   -- as the notice names it
+    dosage_form TEXT,
+    match_key TEXT NOT NULL,              -- normalise.match_key(name)
+    action TEXT NOT NULL CHECK (action IN ('add', 'remove', 'set')),
+    attrs TEXT NOT NULL DEFAULT '{}',     -- JSON: e.g. {"ratio": "0.10"}, {"class": "high_value"}
+    start TEXT,
+    end TEXT,
+    source TEXT
+);
+
+CREATE TABLE receipt (
+    id INTEGER PRIMARY KEY,
+    number TEXT NOT NULL UNIQUE,          -- P22010100001-20250301-0001
+    pharmacy_code TEXT NOT NULL,
+    day TEXT NOT NULL,                    -- the date in the number (ISO)
+    seq INTEGER NOT NULL,
+    issued_at TEXT NOT NULL,              -- local time, ISO, seconds
+    staff TEXT,
+    counter TEXT,
+    format TEXT NOT NULL CHECK (format IN ('58mm', '80mm', 'a5')),
+    edition TEXT,                         -- edition label the estimate used
+    catalogue_version TEXT,               -- edition name/variant/checksum (or package id)
+    profile TEXT,
+    total TEXT,                           -- copied from the result for listing and export
+    fund TEXT,
+    patient_total TEXT,
+    patient_name TEXT,
+    patient_id_masked TEXT,               -- the full ID number is never stored
+    request TEXT NOT NULL,                -- JSON
+    result TEXT NOT NULL,                 -- JSON
+    meta TEXT NOT NULL,                   -- JSON: issuer and patient as printed
+    check_value TEXT NOT NULL,            -- HMAC over the printed lines (see desktop/receipts/check.py)
+    status TEXT NOT NULL CHECK (status IN ('reserved', 'printed')),
+    UNIQUE (pharmacy_code, day, seq)
+);
+
+CREATE TABLE receipt_counter (
+    pharmacy_code TEXT PRIMARY KEY,
+    last_day TEXT NOT NULL,               -- ISO date of the last number
+    last_seq INTEGER NOT NULL CHECK (last_seq >= 1)
+);
+
+CREATE TABLE receipt_key (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    secret TEXT NOT NULL,                 -- hex
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE receipt_print (
+    id INTEGER PRIMARY KEY,
+    receipt_id INTEGER NOT NULL REFERENCES receipt(id) ON DELETE CASCADE,
+    printed_at TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('original', 'reprint')),
+    staff TEXT
+);
+
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,                  -- JSON
+    updated_at TEXT NOT NULL
+);
+
+CREATE TABLE sync_history (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,                     -- ISO time of the apply / rollback
+    who TEXT NOT NULL,                    -- operating-system user @ host
+    action TEXT NOT NULL CHECK (action IN ('apply', 'rollback')),
+    package_id TEXT NOT NULL,
+    sha256 TEXT NOT NULL,                 -- of the whole package file
+    kind TEXT NOT NULL CHECK (kind IN ('edition', 'revision', 'overlay')),
+    target TEXT NOT NULL,                 -- edition name ('2024') or overlay id
+    sequence INTEGER NOT NULL,            -- orders packages of one target: older ones are refused
+    publisher TEXT,
+    key_id TEXT,                          -- the publisher key that signed it
+    summary TEXT NOT NULL DEFAULT '{}',   -- JSON: counts, warnings, label
+    snapshot BLOB,                        -- zlib-compressed JSON of the rows this apply replaced
+    rolled_back_by INTEGER REFERENCES sync_history(id)
+);
+
+CREATE INDEX entry_category ON entry(edition_id, category_code, seq);
+
+CREATE INDEX entry_edition_seq ON entry(edition_id, seq);
+
+CREATE INDEX entry_initials ON entry(edition_id, initials);
+
+CREATE INDEX entry_key ON entry(key);
+
+CREATE INDEX entry_name ON entry(edition_id, name);
+
+CREATE INDEX entry_number ON entry(edition_id, number);
+
+CREATE INDEX entry_pinyin ON entry(edition_id, pinyin);
+
+CREATE INDEX entry_star ON entry(edition_id, star_of);
+
+CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
+    ON "_sqlite_migrations" ("migration_set", "name");
+
+CREATE INDEX overlay_item_key ON overlay_item(match_key);
+
+CREATE INDEX overlay_region ON overlay(region, kind);
+
+CREATE INDEX receipt_day ON receipt(day);
+
+CREATE INDEX receipt_issued_at ON receipt(issued_at);
+
+CREATE INDEX receipt_print_receipt ON receipt_print(receipt_id);
+
+CREATE INDEX sync_history_package ON sync_history(package_id);
+
+CREATE INDEX sync_history_target ON sync_history(target, id);
+
