@@ -33,7 +33,10 @@ CREATE TABLE edition_section (
 );
 
 CREATE TABLE entry (
-    id TEXT PRIMARY KEY,                  -- '2025-1a2b3c4d', stable for a drug within an edition variant
+    -- The search order: edition_id * 10^10 + name length * 10^6 + n. Rows of an edition are
+    -- contiguous and shortest name first, also after a row-by-row update (store.update_edition).
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,              -- '2025-1a2b3c4d5e6f', stable for a drug within an edition variant
     edition_id INTEGER NOT NULL REFERENCES edition(id) ON DELETE CASCADE,
     key TEXT NOT NULL,                    -- normalised name | dosage form: stable across editions
     seq INTEGER NOT NULL,

@@ -26,7 +26,10 @@ CREATE TABLE edition_section (
 );
 
 CREATE TABLE entry (
-    id TEXT PRIMARY KEY,                  -- '2025-1a2b3c4d', stable for a drug within an edition variant
+    -- The search order: edition_id * 10^10 + name length * 10^6 + n. Rows of an edition are
+    -- contiguous and shortest name first, also after a row-by-row update (store.update_edition).
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,              -- '2025-1a2b3c4d5e6f', stable for a drug within an edition variant
     edition_id INTEGER NOT NULL REFERENCES edition(id) ON DELETE CASCADE,
     key TEXT NOT NULL,                    -- normalised name | dosage form: stable across editions
     seq INTEGER NOT NULL,
@@ -61,8 +64,8 @@ CREATE INDEX entry_number ON entry(edition_id, number);
 CREATE INDEX entry_star ON entry(edition_id, star_of);
 CREATE INDEX entry_category ON entry(edition_id, category_code, seq);
 
--- The search index; rowid = entry.rowid. Entries are inserted shortest name first, so FTS
--- results in rowid order are already ranked by name length and LIMIT stops early.
+-- The search index; rowid = entry.pk, so FTS results in rowid order are one edition's rows,
+-- already ranked by name length, and LIMIT stops early.
 -- chars: the name's characters separated by spaces (unicode61 would treat a run of Chinese
 -- as one token), for fragments anywhere in the name;
 -- pre: the name's first 1..8 letters as whole tokens ("阿 阿莫 阿莫西 …"), so a prefix is one

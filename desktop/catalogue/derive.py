@@ -6,6 +6,7 @@ import hashlib
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import clean_text
@@ -18,6 +19,7 @@ _PERIOD = re.compile(_DATE + r"\s*[至到\-—~]\s*" + _DATE)
 _STANDARD = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*元\s*(?:\((.*)\))?\s*$", re.S)
 
 
+@lru_cache(maxsize=4096)  # a few dozen distinct periods per edition
 def parse_period(text: str | None) -> tuple[date | None, date | None]:
     """Parse "2024年1月1日至2025年12月31日" into two dates (None, None when absent).
 
@@ -121,13 +123,12 @@ def _restricts(remark: str) -> bool:
     return bool(remark.replace("◇", "").strip())
 
 
-def entry_id(edition_name: str, variant: str, key: str, section: str) -> str:
-    """A stable, short entry id: the same drug in the same edition variant keeps its id.
+def entry_id(edition_name: str, key: str, section: str) -> str:
+    """A stable, short entry id: the same drug in the same section of an edition keeps its id,
+    across reloads and revisions of that edition (a saved request still names the drug).
 
-    48 bits of SHA-1: no collision expected even in a 270,000-row catalogue.
-
-    The section takes part so that a ★ row and a numbered row of one drug in two sections
-    (e.g. 中成药 and 谈判) stay distinct.
+    48 bits of SHA-1: no collision expected even in a 270,000-row catalogue. The section
+    takes part so that one drug in two sections (e.g. 中成药 and 谈判) stays two entries.
     """
-    digest = hashlib.sha1(f"{variant}\x1f{section}\x1f{key}".encode()).hexdigest()[:12]
+    digest = hashlib.sha1(f"{section}\x1f{key}".encode()).hexdigest()[:12]
     return f"{edition_name}-{digest}"

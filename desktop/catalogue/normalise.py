@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _WS = re.compile(r"\s+")
 _BRACKETS = str.maketrans({"（": "(", "）": ")", "［": "[", "］": "]", "【": "[", "】": "]"})
@@ -44,6 +45,7 @@ def clean_text(text: str | None) -> str | None:
     return "".join(out)
 
 
+@lru_cache(maxsize=65536)  # names repeat across ★ rows, variants and editions
 def normalise_name(name: str) -> str:
     """The display form of a drug name: cleaned, brackets half-width, no spaces at all.
 
@@ -54,10 +56,14 @@ def normalise_name(name: str) -> str:
     return cleaned.replace(" ", "") if _has_cjk(cleaned) else cleaned
 
 
+_CJK = re.compile("[\u4e00-\u9fff]")
+
+
 def _has_cjk(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    return _CJK.search(text) is not None
 
 
+@lru_cache(maxsize=65536)
 def match_key(text: str | None) -> str:
     """A comparison key: equal for two spellings of the same name or form.
 

@@ -19,7 +19,15 @@ from sqlite_utils import Database
 from desktop.catalogue import records as r
 from desktop.catalogue import store
 from desktop.catalogue.normalise import normalise_name
-from desktop.catalogue.store import ENTRY_SELECT, PREFIX_TOKENS, EditionChoice, fts_chars, fts_folded, row_to_entry
+from desktop.catalogue.store import (
+    ENTRY_SELECT,
+    PK_EDITION,
+    PREFIX_TOKENS,
+    EditionChoice,
+    fts_chars,
+    fts_folded,
+    row_to_entry,
+)
 
 #: Category codes: X/Z, an anatomical or functional group letter, then digits and letters (XA01, ZA01C).
 _CATEGORY = re.compile(r"^[XZxz][A-Za-z](\d{2}[A-Za-z0-9]*)?$")
@@ -115,8 +123,8 @@ class Searcher:
             self.db.query(
                 "select e.*, d.name as edition_name from entry_fts f join entry e on e.rowid = f.rowid "
                 "join edition d on d.id = e.edition_id "
-                "where entry_fts match ? and e.edition_id = ? order by f.rowid limit ?",
-                [match, edition_id, limit],
+                "where entry_fts match ? and f.rowid between ? and ? order by f.rowid limit ?",
+                [match, edition_id * PK_EDITION, (edition_id + 1) * PK_EDITION - 1, limit],
             )
         )
 

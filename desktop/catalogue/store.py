@@ -150,15 +150,18 @@ def content_hash(db: Database) -> str:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def _entry_rows(data: r.EditionData, spec: EditionSpec | None) -> list[dict[str, object]]:
+def _entry_rows(
+    data: r.EditionData, spec: EditionSpec | None, known_pinyin: dict[str, tuple[str, str]] | None = None
+) -> list[dict[str, object]]:
     info = data.info
+    known = known_pinyin or {}
     rows = []
     for src in data.rows:
         name = normalise_name(src.name_published)
         key = drug_key(name, src.dosage_form)
         start, end = derive.parse_period(src.agreement_text)
         standards = derive.parse_standards(src.payment_standard)
-        full, initials = pinyin.keys(name)
+        full, initials = known.get(name) or pinyin.keys(name)
         flags = derive.flags(
             src,
             spec.inpatient_nutrition if spec else None,
@@ -166,7 +169,7 @@ def _entry_rows(data: r.EditionData, spec: EditionSpec | None) -> list[dict[str,
         )
         rows.append(
             {
-                "id": derive.entry_id(info.name, info.variant, key, src.section),
+                "id": derive.entry_id(info.name, key, src.section),
                 "key": key,
                 "seq": src.seq,
                 "section": src.section,
@@ -192,8 +195,52 @@ def _entry_rows(data: r.EditionData, spec: EditionSpec | None) -> list[dict[str,
             }
         )
     # Shortest names first: FTS results come back in rowid order, i.e. already ranked.
-    rows.sort(key=lambda row: entry_order(str(row["name"]), int(row["seq"])))  # type: ignore[call-overload]
+    rows.sort(key=lambda row: (len(str(row["name"])), row["seq"]))
     return rows
+
+
+#: Entry primary keys encode the search order (see 0001_catalogue.sql).
+PK_EDITION = 10**10
+PK_LENGTH = 10**6
+
+
+def _assign_pks(rows: list[dict[str, object]], edition_id: int, used: dict[int, int] | None = None) -> None:
+    """Give rows (sorted shortest name first) primary keys after those already ``used`` per length."""
+    last = dict(used or {})
+    for row in rows:
+        length = min(len(str(row["name"])), PK_EDITION // PK_LENGTH - 1)
+        n = last.get(length, -1) + 1
+        if n >= PK_LENGTH:  # pragma: no cover - a million names of one length
+            raise DatabaseError("同一长度的药品名称过多，无法建立检索顺序。")
+        last[length] = n
+        row["pk"] = edition_id * PK_EDITION + length * PK_LENGTH + n
+
+
+def _edition_fields(info: r.EditionInfo, package_id: str | None) -> dict[str, object]:
+    return {
+        "name": info.name,
+        "variant": info.variant,
+        "title": info.title,
+        "document": info.document,
+        "published": info.published.isoformat() if info.published else None,
+        "effective_start": info.effective_start.isoformat(),
+        "effective_end": info.effective_end.isoformat() if info.effective_end else None,
+        "source": info.source,
+        "checksum": info.checksum,
+        "package_id": package_id,
+        "loaded_at": datetime.now().isoformat(timespec="seconds"),
+    }
+
+
+def _insert_entries(db: Database, rows: list[dict[str, object]], edition_id: int, on_progress: ProgressFn) -> None:
+    if not rows:
+        return
+    columns = [*rows[0].keys(), "edition_id"]
+    insert = f"insert into entry ({', '.join(columns)}) values ({', '.join('?' for _ in columns)})"
+    step = 1000
+    for start in range(0, len(rows), step):
+        db.conn.executemany(insert, [[*row.values(), edition_id] for row in rows[start : start + step]])
+        on_progress(min(start + step, len(rows)), len(rows))
 
 
 def fts_chars(name: str) -> str:
@@ -214,11 +261,6 @@ def fts_chars(name: str) -> str:
     return " ".join(out)
 
 
-def entry_order(name: str, seq: int) -> tuple[int, int]:
-    """Insertion order of entries: shortest name first (see the search index in 0001_catalogue.sql)."""
-    return len(name), seq
-
-
 #: Name prefixes up to this many letters are indexed as tokens (longer ones use a phrase).
 PREFIX_TOKENS = 8
 
@@ -236,19 +278,21 @@ def fts_prefixes(name: str) -> str:
 
 def index_entries(db: Database, edition_id: int) -> None:
     """Add an edition's entries to the search index (inside the caller's transaction)."""
-    indexed = db.execute(
-        "select rowid, name, initials, pinyin from entry where edition_id = ?", [edition_id]
-    ).fetchall()
+    cur = db.execute("select pk, name, initials, pinyin from entry where edition_id = ?", [edition_id])
+    _index(db, cur.fetchall())
+
+
+def _index(db: Database, rows: list[tuple[int, str, str, str]]) -> None:
     db.conn.executemany(
         "insert into entry_fts(rowid, chars, pre, ini, py) values (?, ?, ?, ?, ?)",
-        [(rowid, fts_chars(name), fts_prefixes(name), ini, py) for rowid, name, ini, py in indexed],
+        [(pk, fts_chars(name), fts_prefixes(name), ini, py) for pk, name, ini, py in rows],
     )
 
 
 def delete_edition(db: Database, name: str) -> None:
     """Remove an edition and its rows (inside the caller's transaction)."""
     db.execute(
-        "delete from entry_fts where rowid in (select e.rowid from entry e join edition d on d.id = e.edition_id "
+        "delete from entry_fts where rowid in (select e.pk from entry e join edition d on d.id = e.edition_id "
         "where d.name = ?)",
         [name],
     )
@@ -268,42 +312,83 @@ def load_edition(
     Returns:
         The new edition's id.
     """
-    info = data.info
     rows = _entry_rows(data, spec)
-    total = len(rows)
     with db.atomic():
-        delete_edition(db, info.name)
-        edition_id = db["edition"].insert(
-            {
-                "name": info.name,
-                "variant": info.variant,
-                "title": info.title,
-                "document": info.document,
-                "published": info.published.isoformat() if info.published else None,
-                "effective_start": info.effective_start.isoformat(),
-                "effective_end": info.effective_end.isoformat() if info.effective_end else None,
-                "source": info.source,
-                "checksum": info.checksum,
-                "package_id": package_id,
-                "loaded_at": datetime.now().isoformat(timespec="seconds"),
-            }
-        ).last_pk
-        db["edition_section"].insert_all(
-            {"edition_id": edition_id, "section": s.section, "complete": int(s.complete), "expected": s.expected,
-             "note": s.note}
-            for s in data.sections.values()
-        )
-        columns = [*rows[0].keys(), "edition_id"] if rows else []
-        insert = (
-            f"insert into entry ({', '.join(columns)}) values ({', '.join('?' for _ in columns)})"
-        )
-        step = 1000
-        for start in range(0, total, step):
-            chunk = rows[start : start + step]
-            db.conn.executemany(insert, [[*row.values(), edition_id] for row in chunk])
-            on_progress(min(start + step, total), total)
+        delete_edition(db, data.info.name)
+        edition_id = int(db["edition"].insert(_edition_fields(data.info, package_id)).last_pk)
+        _insert_sections(db, edition_id, data)
+        _assign_pks(rows, edition_id)
+        _insert_entries(db, rows, edition_id, on_progress)
         index_entries(db, edition_id)
-    return int(edition_id)
+    return edition_id
+
+
+def _insert_sections(db: Database, edition_id: int, data: r.EditionData) -> None:
+    db.execute("delete from edition_section where edition_id = ?", [edition_id])
+    db["edition_section"].insert_all(
+        {"edition_id": edition_id, "section": s.section, "complete": int(s.complete), "expected": s.expected,
+         "note": s.note}
+        for s in data.sections.values()
+    )
+
+
+def update_edition(
+    db: Database,
+    data: r.EditionData,
+    spec: EditionSpec | None,
+    *,
+    package_id: str | None = None,
+    on_progress: ProgressFn = _ignore,
+) -> int:
+    """Bring the installed variant of an edition to ``data`` drug by drug, in one transaction.
+
+    The end state equals ``load_edition``'s, but only rows that change are written, and only
+    new or renamed drugs touch the search index: a revision that moves two drugs and
+    renumbers the rest costs a fraction of a reload. Without an installed variant it loads.
+
+    Returns:
+        The edition's id.
+    """
+    installed = db.execute("select id from edition where name = ?", [data.info.name]).fetchone()
+    if installed is None:
+        return load_edition(db, data, spec, package_id=package_id, on_progress=on_progress)
+    edition_id = int(installed[0])
+    old = {row["key"]: row for row in db.query("select * from entry where edition_id = ?", [edition_id])}
+    rows = _entry_rows(data, spec, {row["name"]: (row["pinyin"], row["initials"]) for row in old.values()})
+    gone: list[int] = []
+    new: list[dict[str, object]] = []
+    changed: list[tuple[dict[str, object], tuple[str, ...]]] = []
+    for row in rows:
+        prev = old.pop(str(row["key"]), None)
+        if prev is None or prev["name"] != row["name"]:  # a new drug, or a respelt one: re-index it
+            new.append(row)
+            if prev is not None:
+                gone.append(prev["pk"])
+        else:
+            columns = tuple(column for column, value in row.items() if prev[column] != value)
+            if columns:
+                changed.append(({**row, "pk": prev["pk"]}, columns))
+    gone += [prev["pk"] for prev in old.values()]
+    with db.atomic():
+        db["edition"].update(edition_id, _edition_fields(data.info, package_id))
+        _insert_sections(db, edition_id, data)
+        db.conn.executemany("delete from entry_fts where rowid = ?", [(pk,) for pk in gone])
+        db.conn.executemany("delete from entry where pk = ?", [(pk,) for pk in gone])
+        # SQLite maintains every index whose column is SET, changed or not: set only what changed.
+        by_columns: dict[tuple[str, ...], list[list[object]]] = {}
+        for row, columns in changed:
+            by_columns.setdefault(columns, []).append([*(row[c] for c in columns), row["pk"]])
+        for columns, values in by_columns.items():
+            db.conn.executemany(f"update entry set {', '.join(f'{c} = ?' for c in columns)} where pk = ?", values)
+        on_progress(len(changed), len(changed) + len(new))
+        used: dict[int, int] = {}
+        for (pk,) in db.execute("select pk from entry where edition_id = ?", [edition_id]):
+            length, n = divmod(pk - edition_id * PK_EDITION, PK_LENGTH)
+            used[length] = max(used.get(length, -1), n)
+        _assign_pks(new, edition_id, used)
+        _insert_entries(db, new, edition_id, lambda done, total: on_progress(len(changed) + done, len(changed) + total))
+        _index(db, [(row["pk"], row["name"], row["initials"], row["pinyin"]) for row in new])  # type: ignore[misc]
+    return edition_id
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -423,6 +508,23 @@ def entries(db: Database, edition_id: int, section: str | None = None) -> Iterab
         params.append(section)
     for row in db.query(sql + " order by e.seq", params):
         yield row_to_entry(row)
+
+
+_SOURCE_COLUMNS = (
+    "section", "name_published", "seq", "subsection", "number", "star_of", "dosage_form", "class",
+    "category_code", "category_path", "remark", "payment_standard", "agreement_text", "ethnic",
+)
+
+
+def source_rows(db: Database, edition_id: int) -> list[r.SourceRow]:
+    """An installed edition's rows as published, in publication order (what a package carries)."""
+    cur = db.execute(f"select {', '.join(_SOURCE_COLUMNS)} from entry where edition_id = ? order by seq", [edition_id])
+    return [
+        r.SourceRow(section, name, seq, subsection, number, star_of, form, cls, code, path, remark, standard, agreement,
+                    bool(ethnic))
+        for (section, name, seq, subsection, number, star_of, form, cls, code, path, remark, standard, agreement,
+             ethnic) in cur
+    ]
 
 
 def entries_by_key(db: Database, key: str) -> list[r.Entry]:

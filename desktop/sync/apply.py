@@ -155,25 +155,7 @@ def _edition_row(db: Database, name: str) -> dict[str, Any] | None:
 
 
 def _installed_rows(db: Database, edition_id: int) -> list[r.SourceRow]:
-    return [
-        r.SourceRow(
-            section=e.section,
-            name_published=e.name_published,
-            seq=e.seq,
-            subsection=e.subsection,
-            number=e.number,
-            star_of=e.star_of,
-            dosage_form=e.dosage_form,
-            drug_class=e.drug_class,
-            category_code=e.category_code,
-            category_path=e.category_path,
-            remark=e.remark,
-            payment_standard=e.payment_standard,
-            agreement_text=e.agreement_text,
-            ethnic=e.ethnic,
-        )
-        for e in store.entries(db, edition_id)
-    ]
+    return store.source_rows(db, edition_id)
 
 
 # --- checks against the installed state -------------------------------------------------------
@@ -412,9 +394,7 @@ def _restore(db: Database, snapshot: bytes) -> None:
     db["edition_section"].insert_all(doc["sections"])
     cols = doc["entries"]["columns"]
     placeholders = ", ".join("?" for _ in cols)
-    name, seq = cols.index("name"), cols.index("seq")
-    rows = sorted(doc["entries"]["rows"], key=lambda row: store.entry_order(row[name], row[seq]))
-    db.conn.executemany(f"insert into entry ({', '.join(cols)}) values ({placeholders})", rows)
+    db.conn.executemany(f"insert into entry ({', '.join(cols)}) values ({placeholders})", doc["entries"]["rows"])
     store.index_entries(db, doc["edition"]["id"])
 
 
@@ -503,7 +483,7 @@ def apply_package(
                     assert staged.data is not None
                     spec = fanli.SPECS.get((m.edition.name, m.edition.variant)) if m.edition else None
                     step(0, len(staged.data.rows))
-                    store.load_edition(db, staged.data, spec, package_id=m.package_id, on_progress=step)
+                    store.update_edition(db, staged.data, spec, package_id=m.package_id, on_progress=step)
                 if cancel():
                     raise Cancelled()
                 summary = {

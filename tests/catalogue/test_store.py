@@ -126,3 +126,39 @@ def test_answers_from_the_nearest_edition_and_says_so() -> None:
     assert "2026-03-01" in (after.note or "") and "最近" in (after.note or "")
     empty = store.edition_on(store.open_db(":memory:"), date(2026, 3, 1))
     assert empty.edition is None and "没有任何目录版本" in (empty.note or "")
+
+
+def _entries_without_pk(db) -> list[tuple]:  # type: ignore[no-untyped-def]
+    cur = db.execute("select * from entry order by key, section")
+    columns = [c[0] for c in cur.description]
+    keep = [i for i, c in enumerate(columns) if c not in ("pk", "edition_id")]
+    return [tuple(row[i] for i in keep) for row in cur.fetchall()]
+
+
+def test_update_edition_drug_by_drug_ends_where_a_reload_ends() -> None:
+    """First publication of 2024 -> revised variant, row by row (issue #3 revision speed)."""
+    from desktop.catalogue import bundled, search
+
+    first, revised = bundled.read_2024_first(), bundled.read_2024_revised()
+    updated = store.open_db(":memory:")
+    store.load_edition(updated, first, None)
+    progress: list[tuple[int, int]] = []
+    store.update_edition(updated, revised, None, on_progress=lambda d, t: progress.append((d, t)))
+    fresh = store.open_db(":memory:")
+    store.load_edition(fresh, revised, None)
+
+    assert _entries_without_pk(updated) == _entries_without_pk(fresh)
+    [a], [b] = store.editions(updated), store.editions(fresh)
+    assert (a.variant, a.counts, a.sections) == (b.variant, b.counts, b.sections)
+    assert progress and progress[-1][0] == progress[-1][1]
+    # The search index covers exactly the rows, and still ranks shortest names first.
+    fts = updated.execute("select rowid, chars from entry_fts order by rowid").fetchall()
+    rows = updated.execute("select pk, name from entry order by pk").fetchall()
+    assert [(pk, store.fts_chars(name)) for pk, name in rows] == fts
+    lengths = [len(name) for _, name in rows]
+    assert lengths == sorted(lengths)
+    day = date(2025, 6, 1)
+    for query in ("阿伐替尼", "多种微量", "amxl", "片", "881"):
+        assert [e.id for e in search.search(updated, query, day=day).entries] == [
+            e.id for e in search.search(fresh, query, day=day).entries
+        ], query

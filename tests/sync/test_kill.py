@@ -59,7 +59,7 @@ def test_sigkill_at_random_moments(tmp_path: Path, yao_2024: r.EditionData, key:
 
     old = small_edition(yao_2024)
     west = [replace(x, seq=i) for i, x in enumerate((x for x in yao_2024.rows if x.section == r.WEST), start=1)]
-    new = r.EditionData(replace(yao_2024.info, variant="revised"), west, {r.WEST: yao_2024.sections[r.WEST]})
+    new = r.EditionData(yao_2024.info, west, {r.WEST: yao_2024.sections[r.WEST]})
     old_pkg = build.edition_package(old, tmp_path / "old.zip", key, package_id="kill-old", sequence=1)
     new_pkg = build.edition_package(new, tmp_path / "new.zip", key, package_id="kill-new", sequence=2)
     trust_dir = tmp_path / "trust"

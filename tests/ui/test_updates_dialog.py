@@ -31,11 +31,18 @@ def edition_2024(shared_data: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture()
 def package(tmp_path: Path, edition_2024, key: keys.PrivateKey) -> Path:  # type: ignore[no-untyped-def]
-    """The 2024 revised rows again, without 氢醌 (a real row): applying it removes exactly one drug."""
+    """The 2024 revised rows again, without 氢醌 (a real row): applying it removes exactly one drug.
+
+    It is labelled as a variant of its own: as the official revised variant its 西药 count would
+    no longer match the 凡例, and the import would (rightly) be refused.
+    """
     data = edition_2024
     rows = [row for row in data.rows if row.name_published != "氢醌"]
     assert len(rows) == len(data.rows) - 1
-    data = replace(data, rows=[replace(row, seq=i) for i, row in enumerate(rows, start=1)])
+    data = replace(
+        data, info=replace(data.info, variant="test-update"),
+        rows=[replace(row, seq=i) for i, row in enumerate(rows, start=1)],
+    )
     return build.edition_package(data, tmp_path / "update.yaomu", key, package_id="test-2024-update", sequence=1000)
 
 
