@@ -38,10 +38,15 @@ def main() -> int:
     ).fetchall()
     ids = [row[0] for row in rows[:: max(1, len(rows) // 20)]][:20]
     request = {
-        "date": "2025-03-01", "profile": "jilin", "insurance": "employee", "patient_group": "general",
-        "channel": "outpatient", "deductible_remaining": "100.00",
-        "items": [{"entry": i, "unit_price": "12.34", "quantity": 2,
-                   "confirmed": ["restriction", "second_line"]} for i in ids],
+        "date": "2025-03-01",
+        "profile": "jilin",
+        "insurance": "employee",
+        "patient_group": "general",
+        "channel": "outpatient",
+        "deductible_remaining": "100.00",
+        "items": [
+            {"entry": i, "unit_price": "12.34", "quantity": 2, "confirmed": ["restriction", "second_line"]} for i in ids
+        ],
         "policy": {"first_self_pay": "0.10", "fund_ratio": "0.80"},
     }
     settings = Settings(profile="jilin")
@@ -52,8 +57,10 @@ def main() -> int:
         service.estimate(db, request, settings)
         times.append((time.perf_counter() - start) * 1000)
     times.sort()
-    print(f"estimate, {len(ids)} lines, {RUNS} runs: median {statistics.median(times):.2f} ms, "
-          f"p95 {times[int(RUNS * 0.95)]:.2f} ms, max {times[-1]:.2f} ms (target: median <= 2 ms)")
+    print(
+        f"estimate, {len(ids)} lines, {RUNS} runs: median {statistics.median(times):.2f} ms, "
+        f"p95 {times[int(RUNS * 0.95)]:.2f} ms, max {times[-1]:.2f} ms (target: median <= 2 ms)"
+    )
     print(f"total {result['total']}, fund {result['fund']}, patient {result['patient_total']}")
     return 0
 

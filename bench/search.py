@@ -95,8 +95,10 @@ def scaled_edition(db, edition_id: int, rows: int) -> records.EditionData:  # ty
     generic name with strength and pack.
     """
     base = list(store.entries(db, edition_id))
-    specs = sorted({ps.spec for e in base for ps in e.payment_standards if ps.spec} | {
-        e.dosage_form for e in base if e.dosage_form})
+    specs = sorted(
+        {ps.spec for e in base for ps in e.payment_standards if ps.spec}
+        | {e.dosage_form for e in base if e.dosage_form}
+    )
     out: list[records.SourceRow] = []
     seen: set[tuple[str, str]] = set()
     i = -1
@@ -109,10 +111,17 @@ def scaled_edition(db, edition_id: int, rows: int) -> records.EditionData:  # ty
         if key in seen:  # "X" + "(Y)" may spell another real "X(Y)"
             continue
         seen.add(key)
-        out.append(records.SourceRow(
-            section=e.section, name_published=name, seq=len(out) + 1, number=e.number if variant == 0 else None,
-            dosage_form=e.dosage_form, drug_class=e.drug_class, category_code=e.category_code,
-        ))
+        out.append(
+            records.SourceRow(
+                section=e.section,
+                name_published=name,
+                seq=len(out) + 1,
+                number=e.number if variant == 0 else None,
+                dosage_form=e.dosage_form,
+                drug_class=e.drug_class,
+                category_code=e.category_code,
+            )
+        )
     info = records.EditionInfo("2099", "bench", "benchmark copy", None, None, date(2099, 1, 1), None, "bench", "-")
     return records.EditionData(info, out, {})
 
@@ -149,7 +158,8 @@ def main() -> int:
     assert real is not None
     queries = (
         [q.strip() for q in args.queries.read_text(encoding="utf-8").splitlines() if q.strip()]
-        if args.queries else builtin_queries(db, real.id)
+        if args.queries
+        else builtin_queries(db, real.id)
     )
     results = {"load_bundled_s": round(load_s, 2)}
     real_rows = db.execute("select count(*) from entry where edition_id = ?", [real.id]).fetchone()[0]

@@ -73,8 +73,9 @@ def main() -> None:
     # measure it too, over the first publication completed with the (unchanged) pieces.
     pieces = [x for x in revised.rows if x.section in (r.PIECES, r.PIECES_EXCLUDED)]
     whole_rows = [replace(x, seq=i) for i, x in enumerate(first.rows + pieces, 1)]
-    whole = r.EditionData(first.info, whole_rows, {**first.sections, **{
-        s: revised.sections[s] for s in (r.PIECES, r.PIECES_EXCLUDED)}})
+    whole = r.EditionData(
+        first.info, whole_rows, {**first.sections, **{s: revised.sections[s] for s in (r.PIECES, r.PIECES_EXCLUDED)}}
+    )
     whole_pkg = build.edition_package(whole, tmp / "whole.zip", key, package_id="bench-2024-whole", sequence=1)
     rev2_pkg = build.revision_package(
         whole.rows, "bench-2024-whole", revised, tmp / "rev2.zip", key, package_id="bench-2024-rev2", sequence=2

@@ -37,20 +37,41 @@ def render() -> None:
     db_path = tmp / "demo.sqlite3"
     bundled.install(db_path)
     db = store.open_db(db_path)
-    settings.save(db, settings.Settings(
-        pharmacy_name="长春市益民大药房（人民大街店）", institution_code="P22010200123", counter="2号收款台",
-        staff="王芳", profile="jilin",
-    ))
+    settings.save(
+        db,
+        settings.Settings(
+            pharmacy_name="长春市益民大药房（人民大街店）",
+            institution_code="P22010200123",
+            counter="2号收款台",
+            staff="王芳",
+            profile="jilin",
+        ),
+    )
     request = {
-        "date": DAY.isoformat(), "profile": "jilin", "insurance": "employee", "patient_group": "general",
-        "channel": "outpatient", "deductible_remaining": "0.00", "cap_remaining": None,
+        "date": DAY.isoformat(),
+        "profile": "jilin",
+        "insurance": "employee",
+        "patient_group": "general",
+        "channel": "outpatient",
+        "deductible_remaining": "0.00",
+        "cap_remaining": None,
         "policy": {"first_self_pay": "0.10", "fund_ratio": "0.70"},
         "items": [
             # The standard of 阿伐替尼片 is confidential; 3187.45 stands for the value a province receives.
-            {"entry": entry_id(db, "阿伐替尼片"), "spec": "100mg×30片", "unit_price": "4380.00", "quantity": 1,
-             "payment_standard": "3187.45", "confirmed": ["restriction"]},
-            {"entry": entry_id(db, "阿莫西林", "口服常释剂型"), "spec": "0.25g×24粒", "unit_price": "12.50",
-             "quantity": 2},
+            {
+                "entry": entry_id(db, "阿伐替尼片"),
+                "spec": "100mg×30片",
+                "unit_price": "4380.00",
+                "quantity": 1,
+                "payment_standard": "3187.45",
+                "confirmed": ["restriction"],
+            },
+            {
+                "entry": entry_id(db, "阿莫西林", "口服常释剂型"),
+                "spec": "0.25g×24粒",
+                "unit_price": "12.50",
+                "quantity": 2,
+            },
             {"entry": entry_id(db, "一贯煎颗粒"), "spec": "12g×9袋", "unit_price": "10.00", "quantity": 3},
         ],
     }
@@ -58,8 +79,22 @@ def render() -> None:
     req.write_text(json.dumps(request, ensure_ascii=False), encoding="utf-8")
     for fmt in ("58mm", "80mm", "a5"):
         pdf = tmp / f"receipt-{fmt}.pdf"
-        code = main(["--db", str(db_path), "receipt", str(req), "--format", fmt, "--out", str(pdf),
-                     "--patient-name", "张三", "--patient-id", "220102199001011234"])
+        code = main(
+            [
+                "--db",
+                str(db_path),
+                "receipt",
+                str(req),
+                "--format",
+                fmt,
+                "--out",
+                str(pdf),
+                "--patient-name",
+                "张三",
+                "--patient-id",
+                "220102199001011234",
+            ]
+        )
         if code:
             raise SystemExit(code)
         png = ROOT / "docs" / f"receipt-{fmt}"

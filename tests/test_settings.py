@@ -23,9 +23,15 @@ def test_defaults_when_nothing_saved(db):
 
 def test_round_trip(db):
     saved = s.Settings(
-        pharmacy_name="长春市某某大药房", institution_code="P22010200123", counter="2号柜台", staff="王药师",
-        profile="jilin", parameters={"fund_ratio": "0.80", "fund_ratio:resident": "0.60", "deductible": "600"},
-        confidential_standards={"依沃西单抗注射液|": "123.45"}, printer="XP-58", paper="58mm",
+        pharmacy_name="长春市某某大药房",
+        institution_code="P22010200123",
+        counter="2号柜台",
+        staff="王药师",
+        profile="jilin",
+        parameters={"fund_ratio": "0.80", "fund_ratio:resident": "0.60", "deductible": "600"},
+        confidential_standards={"依沃西单抗注射液|": "123.45"},
+        printer="XP-58",
+        paper="58mm",
     )
     s.save(db, saved)
     assert s.get(db) == saved
@@ -34,8 +40,9 @@ def test_round_trip(db):
 
 
 def test_most_specific_parameter_wins():
-    st = s.Settings(parameters={"fund_ratio": "0.50", "fund_ratio:resident": "0.60",
-                                "fund_ratio:resident:dual_channel": "0.70"})
+    st = s.Settings(
+        parameters={"fund_ratio": "0.50", "fund_ratio:resident": "0.60", "fund_ratio:resident:dual_channel": "0.70"}
+    )
     assert st.parameter("fund_ratio", "employee", "outpatient") == ("0.50", "fund_ratio")
     assert st.parameter("fund_ratio", "resident", "outpatient")[0] == "0.60"
     assert st.parameter("fund_ratio", "resident", "dual_channel")[0] == "0.70"
@@ -44,9 +51,13 @@ def test_most_specific_parameter_wins():
 
 def test_bad_settings_report_everything_and_write_nothing(db):
     before = store.content_hash(db)
-    bad = s.Settings(institution_code="P22-01", profile="shanghai", paper="a4",
-                     parameters={"fund_ratio": "80%", "magic": "1", "cap": "-1", "deductible:rich": "10"},
-                     confidential_standards={"依沃西单抗注射液|": "99999.999"})
+    bad = s.Settings(
+        institution_code="P22-01",
+        profile="shanghai",
+        paper="a4",
+        parameters={"fund_ratio": "80%", "magic": "1", "cap": "-1", "deductible:rich": "10"},
+        confidential_standards={"依沃西单抗注射液|": "99999.999"},
+    )
     with pytest.raises(RequestError) as err:
         s.save(db, bad)
     problems = err.value.problems

@@ -32,11 +32,20 @@ M_COMMERCIAL = "商保创新药目录"
 
 #: The sections a measure counts in: it is checked only when all of them are loaded complete.
 MEASURE_SECTIONS: dict[str, tuple[str, ...]] = {
-    M_WEST: (r.WEST,), M_WEST_A: (r.WEST,), M_WEST_STAR: (r.WEST,),
-    M_TCM: (r.TCM,), M_TCM_A: (r.TCM,), M_TCM_STAR: (r.TCM,), M_ETHNIC: (r.TCM,),
-    M_NEGO_WEST: (r.NEGOTIATED, r.BIDDING), M_NEGO_TCM: (r.NEGOTIATED,),
-    M_PIECES: (r.PIECES,), M_PIECES_ALONE: (r.PIECES,), M_PIECES_EXCLUDED: (r.PIECES_EXCLUDED,),
-    M_WORK_INJURY: (r.WEST, r.TCM, r.NEGOTIATED), M_MATERNITY: (r.WEST, r.TCM, r.NEGOTIATED),
+    M_WEST: (r.WEST,),
+    M_WEST_A: (r.WEST,),
+    M_WEST_STAR: (r.WEST,),
+    M_TCM: (r.TCM,),
+    M_TCM_A: (r.TCM,),
+    M_TCM_STAR: (r.TCM,),
+    M_ETHNIC: (r.TCM,),
+    M_NEGO_WEST: (r.NEGOTIATED, r.BIDDING),
+    M_NEGO_TCM: (r.NEGOTIATED,),
+    M_PIECES: (r.PIECES,),
+    M_PIECES_ALONE: (r.PIECES,),
+    M_PIECES_EXCLUDED: (r.PIECES_EXCLUDED,),
+    M_WORK_INJURY: (r.WEST, r.TCM, r.NEGOTIATED),
+    M_MATERNITY: (r.WEST, r.TCM, r.NEGOTIATED),
     M_COMMERCIAL: (r.COMMERCIAL,),
 }
 
@@ -64,12 +73,21 @@ SPEC_2024_FIRST = EditionSpec(
     name="2024",
     variant="first",
     totals={
-        M_WEST: 1398, M_TCM: 1336, M_ETHNIC: 95,
-        M_NEGO_WEST: 367, M_NEGO_TCM: 58, M_PIECES: 892,
+        M_WEST: 1398,
+        M_TCM: 1336,
+        M_ETHNIC: 95,
+        M_NEGO_WEST: 367,
+        M_NEGO_TCM: 58,
+        M_PIECES: 892,
         M_WORK_INJURY: 5,
         # 凡例 figures counted by item; ★ and 饮片 counts counted in the PDF (see above):
-        M_WEST_A: 393, M_TCM_A: 246, M_MATERNITY: 4,
-        M_WEST_STAR: 559, M_TCM_STAR: 108, M_PIECES_ALONE: 116, M_PIECES_EXCLUDED: 32,
+        M_WEST_A: 393,
+        M_TCM_A: 246,
+        M_MATERNITY: 4,
+        M_WEST_STAR: 559,
+        M_TCM_STAR: 108,
+        M_PIECES_ALONE: 116,
+        M_PIECES_EXCLUDED: 32,
     },
     inpatient_nutrition=range(279, 296),  # XB05BA 胃肠外营养液, nos. 279-295
     nutrition_screening=range(1318, 1333),  # XV01 肠内营养剂, nos. 1318-1332
@@ -80,12 +98,21 @@ SPEC_2024_REVISED = EditionSpec(
     name="2024",
     variant="revised",
     totals={
-        M_WEST: 1396, M_TCM: 1336, M_ETHNIC: 95,
-        M_NEGO_WEST: 369, M_NEGO_TCM: 58, M_PIECES: 892, M_PIECES_EXCLUDED: 32,
+        M_WEST: 1396,
+        M_TCM: 1336,
+        M_ETHNIC: 95,
+        M_NEGO_WEST: 369,
+        M_NEGO_TCM: 58,
+        M_PIECES: 892,
+        M_PIECES_EXCLUDED: 32,
         M_WORK_INJURY: 5,
         # as for SPEC_2024_FIRST: the two drugs that moved to 谈判药品 were 乙类 without ★ rows
-        M_WEST_A: 393, M_TCM_A: 246, M_MATERNITY: 4,
-        M_WEST_STAR: 559, M_TCM_STAR: 108, M_PIECES_ALONE: 116,
+        M_WEST_A: 393,
+        M_TCM_A: 246,
+        M_MATERNITY: 4,
+        M_WEST_STAR: 559,
+        M_TCM_STAR: 108,
+        M_PIECES_ALONE: 116,
     },
     inpatient_nutrition=range(279, 296),  # XB05BA 胃肠外营养液, nos. 279-295
     nutrition_screening=range(1317, 1332),  # XV01 肠内营养剂, nos. 1317-1331 (阿伐替尼片 moved out)
@@ -101,12 +128,23 @@ SPEC_2025 = EditionSpec(
     name="2025",
     variant="official",
     totals={
-        M_WEST: 1446, M_WEST_A: 393, M_WEST_STAR: 554, M_TCM: 1335, M_TCM_A: 246, M_TCM_STAR: 108,
-        M_ETHNIC: 95, M_NEGO_WEST: 411, M_NEGO_TCM: 61, M_PIECES: 892, M_PIECES_ALONE: 116,
+        M_WEST: 1446,
+        M_WEST_A: 393,
+        M_WEST_STAR: 554,
+        M_TCM: 1335,
+        M_TCM_A: 246,
+        M_TCM_STAR: 108,
+        M_ETHNIC: 95,
+        M_NEGO_WEST: 411,
+        M_NEGO_TCM: 61,
+        M_PIECES: 892,
+        M_PIECES_ALONE: 116,
         # Not stated by the 凡例; counted in the text (五、(二)): 31 named pieces and the entry
         # “各种动物脏器(鸡内金除外)和胎、鞭、尾、筋、骨” (the NHSA query of 2024 also lists 32).
         M_PIECES_EXCLUDED: 32,
-        M_WORK_INJURY: 5, M_MATERNITY: 4, M_COMMERCIAL: 19,
+        M_WORK_INJURY: 5,
+        M_MATERNITY: 4,
+        M_COMMERCIAL: 19,
     },
     # 凡例 (十四) 西药 292-309 胃肠外营养液, (十五) 1367-1381 肠内营养剂.
     inpatient_nutrition=range(292, 310),

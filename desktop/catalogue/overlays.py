@@ -85,20 +85,37 @@ def store_overlay(db: Database, info: OverlayInfo, items: list[OverlayItem], *, 
     """Install an overlay, replacing one with the same id (inside the caller's transaction)."""
     with db.atomic():
         db.execute("delete from overlay where overlay_id = ?", [info.overlay_id])
-        pk = db["overlay"].insert(
-            {
-                "overlay_id": info.overlay_id, "kind": info.kind, "region": info.region, "title": info.title,
-                "document": info.document, "published": _iso(info.published),
-                "effective_start": _iso(info.effective_start), "effective_end": _iso(info.effective_end),
-                "complete": int(info.complete), "note": info.note, "package_id": package_id,
-                "loaded_at": datetime.now().isoformat(timespec="seconds"),
-            }
-        ).last_pk
+        pk = (
+            db["overlay"]
+            .insert(
+                {
+                    "overlay_id": info.overlay_id,
+                    "kind": info.kind,
+                    "region": info.region,
+                    "title": info.title,
+                    "document": info.document,
+                    "published": _iso(info.published),
+                    "effective_start": _iso(info.effective_start),
+                    "effective_end": _iso(info.effective_end),
+                    "complete": int(info.complete),
+                    "note": info.note,
+                    "package_id": package_id,
+                    "loaded_at": datetime.now().isoformat(timespec="seconds"),
+                }
+            )
+            .last_pk
+        )
         db["overlay_item"].insert_all(
             {
-                "overlay_id": pk, "name": it.name, "dosage_form": it.dosage_form, "match_key": match_key(it.name),
-                "action": it.action, "attrs": json.dumps(it.attrs, ensure_ascii=False), "start": _iso(it.start),
-                "end": _iso(it.end), "source": it.source,
+                "overlay_id": pk,
+                "name": it.name,
+                "dosage_form": it.dosage_form,
+                "match_key": match_key(it.name),
+                "action": it.action,
+                "attrs": json.dumps(it.attrs, ensure_ascii=False),
+                "start": _iso(it.start),
+                "end": _iso(it.end),
+                "source": it.source,
             }
             for it in items
         )
@@ -107,9 +124,16 @@ def store_overlay(db: Database, info: OverlayInfo, items: list[OverlayItem], *, 
 
 def _info(row: dict) -> OverlayInfo:
     return OverlayInfo(
-        overlay_id=row["overlay_id"], kind=row["kind"], region=row["region"], title=row["title"],
-        complete=bool(row["complete"]), document=row["document"], published=_date(row["published"]),
-        effective_start=_date(row["effective_start"]), effective_end=_date(row["effective_end"]), note=row["note"],
+        overlay_id=row["overlay_id"],
+        kind=row["kind"],
+        region=row["region"],
+        title=row["title"],
+        complete=bool(row["complete"]),
+        document=row["document"],
+        published=_date(row["published"]),
+        effective_start=_date(row["effective_start"]),
+        effective_end=_date(row["effective_end"]),
+        note=row["note"],
     )
 
 
@@ -142,8 +166,13 @@ def facts_for(db: Database, region: str, name: str, dosage_form: str | None = No
         if row["item_form"] and form_key and match_key(row["item_form"]) != form_key:
             continue
         item = OverlayItem(
-            name=row["item_name"], action=row["action"], dosage_form=row["item_form"], attrs=json.loads(row["attrs"]),
-            start=_date(row["start"]), end=_date(row["end"]), source=row["item_source"],
+            name=row["item_name"],
+            action=row["action"],
+            dosage_form=row["item_form"],
+            attrs=json.loads(row["attrs"]),
+            start=_date(row["start"]),
+            end=_date(row["end"]),
+            source=row["item_source"],
         )
         out.append(OverlayFact(_info(row), item))
     return out

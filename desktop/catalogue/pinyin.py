@@ -51,4 +51,3 @@ def keys(name: str) -> tuple[str, str]:
             full.append(token)
             initials.append(token)
     return "".join(full), "".join(initials)
-

@@ -91,9 +91,14 @@ class Searcher:
         if _CATEGORY.match(text):
             code = text.upper()
             yield EXACT, self._q(ed + "e.category_code = ?", [edition_id, code], limit, "e.seq")
-            yield PREFIX, self._q(
-                ed + "e.category_code >= ? and e.category_code < ?", [edition_id, code, _range_end(code)], limit,
-                "e.seq",
+            yield (
+                PREFIX,
+                self._q(
+                    ed + "e.category_code >= ? and e.category_code < ?",
+                    [edition_id, code, _range_end(code)],
+                    limit,
+                    "e.seq",
+                ),
             )
         if text.isascii():
             q = re.sub(r"[^a-z0-9]", "", text.lower())

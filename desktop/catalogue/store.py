@@ -326,8 +326,13 @@ def load_edition(
 def _insert_sections(db: Database, edition_id: int, data: r.EditionData) -> None:
     db.execute("delete from edition_section where edition_id = ?", [edition_id])
     db["edition_section"].insert_all(
-        {"edition_id": edition_id, "section": s.section, "complete": int(s.complete), "expected": s.expected,
-         "note": s.note}
+        {
+            "edition_id": edition_id,
+            "section": s.section,
+            "complete": int(s.complete),
+            "expected": s.expected,
+            "note": s.note,
+        }
         for s in data.sections.values()
     )
 
@@ -410,10 +415,19 @@ def _edition(db: Database, row: dict, *, details: bool = True) -> r.Edition:
             db.execute("select section, count(*) from entry where edition_id = ? group by section", [row["id"]])
         )
     return r.Edition(
-        id=row["id"], name=row["name"], variant=row["variant"], title=row["title"], document=row["document"],
-        published=_date(row["published"]), effective_start=date.fromisoformat(row["effective_start"]),
-        effective_end=_date(row["effective_end"]), source=row["source"], checksum=row["checksum"],
-        loaded_at=row["loaded_at"], sections=sections, counts=counts,
+        id=row["id"],
+        name=row["name"],
+        variant=row["variant"],
+        title=row["title"],
+        document=row["document"],
+        published=_date(row["published"]),
+        effective_start=date.fromisoformat(row["effective_start"]),
+        effective_end=_date(row["effective_end"]),
+        source=row["source"],
+        checksum=row["checksum"],
+        loaded_at=row["loaded_at"],
+        sections=sections,
+        counts=counts,
     )
 
 
@@ -453,7 +467,9 @@ def edition_on(db: Database, day: date) -> EditionChoice:
     nearest = min(installed, key=distance)
     when = "之前" if day < nearest.effective_start else "之后"
     return EditionChoice(
-        day, nearest, False,
+        day,
+        nearest,
+        False,
         f"{day.isoformat()} 没有已导入的目录版本生效；以下按最近的 {nearest.label}"
         f"（{nearest.effective_start.isoformat()} 起）回答，该日期在其有效期{when}，结果仅供参考。",
     )
@@ -511,8 +527,20 @@ def entries(db: Database, edition_id: int, section: str | None = None) -> Iterab
 
 
 _SOURCE_COLUMNS = (
-    "section", "name_published", "seq", "subsection", "number", "star_of", "dosage_form", "class",
-    "category_code", "category_path", "remark", "payment_standard", "agreement_text", "ethnic",
+    "section",
+    "name_published",
+    "seq",
+    "subsection",
+    "number",
+    "star_of",
+    "dosage_form",
+    "class",
+    "category_code",
+    "category_path",
+    "remark",
+    "payment_standard",
+    "agreement_text",
+    "ethnic",
 )
 
 
@@ -520,10 +548,38 @@ def source_rows(db: Database, edition_id: int) -> list[r.SourceRow]:
     """An installed edition's rows as published, in publication order (what a package carries)."""
     cur = db.execute(f"select {', '.join(_SOURCE_COLUMNS)} from entry where edition_id = ? order by seq", [edition_id])
     return [
-        r.SourceRow(section, name, seq, subsection, number, star_of, form, cls, code, path, remark, standard, agreement,
-                    bool(ethnic))
-        for (section, name, seq, subsection, number, star_of, form, cls, code, path, remark, standard, agreement,
-             ethnic) in cur
+        r.SourceRow(
+            section,
+            name,
+            seq,
+            subsection,
+            number,
+            star_of,
+            form,
+            cls,
+            code,
+            path,
+            remark,
+            standard,
+            agreement,
+            bool(ethnic),
+        )
+        for (
+            section,
+            name,
+            seq,
+            subsection,
+            number,
+            star_of,
+            form,
+            cls,
+            code,
+            path,
+            remark,
+            standard,
+            agreement,
+            ethnic,
+        ) in cur
     ]
 
 

@@ -116,10 +116,21 @@ def cmd_show(args: argparse.Namespace) -> int:
         print_json(data)
         return 0
     labels = {
-        "id": "ID", "edition": "目录版本", "section": "部分", "subsection": "子部分", "number": "编号",
-        "star_of": "★重复编号", "name": "药品名称", "dosage_form": "剂型", "class": "甲乙类",
-        "category_code": "分类代码", "category_path": "药品分类", "remark": "备注（限定支付范围）",
-        "payment_standard": "医保支付标准", "agreement_start": "协议期起", "agreement_end": "协议期止",
+        "id": "ID",
+        "edition": "目录版本",
+        "section": "部分",
+        "subsection": "子部分",
+        "number": "编号",
+        "star_of": "★重复编号",
+        "name": "药品名称",
+        "dosage_form": "剂型",
+        "class": "甲乙类",
+        "category_code": "分类代码",
+        "category_path": "药品分类",
+        "remark": "备注（限定支付范围）",
+        "payment_standard": "医保支付标准",
+        "agreement_start": "协议期起",
+        "agreement_end": "协议期止",
         "flags": "标记",
     }
     for key, label in labels.items():
@@ -140,9 +151,18 @@ def cmd_editions(args: argparse.Namespace) -> int:
         print_json(
             [
                 {
-                    "name": e.name, "variant": e.variant, "label": e.label, "title": e.title, "document": e.document,
-                    "published": e.published, "effective_start": e.effective_start, "effective_end": e.effective_end,
-                    "source": e.source, "checksum": e.checksum, "loaded_at": e.loaded_at, "counts": e.counts,
+                    "name": e.name,
+                    "variant": e.variant,
+                    "label": e.label,
+                    "title": e.title,
+                    "document": e.document,
+                    "published": e.published,
+                    "effective_start": e.effective_start,
+                    "effective_end": e.effective_end,
+                    "source": e.source,
+                    "checksum": e.checksum,
+                    "loaded_at": e.loaded_at,
+                    "counts": e.counts,
                     "sections": [s.__dict__ for s in e.sections],
                 }
                 for e in eds

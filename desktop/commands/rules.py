@@ -56,8 +56,9 @@ def run_check(args: argparse.Namespace) -> int:
     day = _day(args.date)
     db, settings = _open(args)
     confirmed = frozenset(c.strip() for c in args.confirmed.split(",") if c.strip())
-    result = service.check(db, args.entry, day, args.profile or settings.profile, args.insurance, args.group,
-                           args.channel, confirmed)
+    result = service.check(
+        db, args.entry, day, args.profile or settings.profile, args.insurance, args.group, args.channel, confirmed
+    )
     if args.json:
         print_json(result.to_json())
         return 0
@@ -101,20 +102,30 @@ def run_estimate(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return 0
-    print(f"{result['profile_label']} · {result['insurance_label']} · {result['patient_group_label']} · "
-          f"{result['channel_label']} · {result['date']} · {result['edition'] or '无目录'}")
+    print(
+        f"{result['profile_label']} · {result['insurance_label']} · {result['patient_group_label']} · "
+        f"{result['channel_label']} · {result['date']} · {result['edition'] or '无目录'}"
+    )
     for i, line in enumerate(result["lines"], 1):
         standard = f" 支付标准 {line['payment_standard_shown']}" if line["payment_standard_shown"] else ""
-        print(f"{i}. {line['name']} {line['dosage_form'] or ''} {line['unit_price']} × {line['quantity']}"
-              f"  [{line['class'] or '-'}]{standard}  {line['verdict_label']}")
+        print(
+            f"{i}. {line['name']} {line['dosage_form'] or ''} {line['unit_price']} × {line['quantity']}"
+            f"  [{line['class'] or '-'}]{standard}  {line['verdict_label']}"
+        )
         # A confidential line is not itemised (its over-standard part would reveal the standard).
         over = "" if line["confidential"] else f"  超标准 {line['over_standard']}"
-        print(f"   合计 {line['total']}  全自费 {line['full_self_pay']}{over}  先行自付 {line['first_self_pay']}"
-              f"  统筹 {line['fund']}  个人负担 {line['patient_total']}")
-    print(f"总费用 {result['total']}  全自费 {result['full_self_pay']}  超支付标准 {result['over_standard']}  "
-          f"先行自付 {result['first_self_pay']}")
-    print(f"政策范围内 {result['policy_scope']}  起付线 {result['deductible']}  统筹支付 {result['fund']}  "
-          f"个人自付 {result['coinsurance']}")
+        print(
+            f"   合计 {line['total']}  全自费 {line['full_self_pay']}{over}  先行自付 {line['first_self_pay']}"
+            f"  统筹 {line['fund']}  个人负担 {line['patient_total']}"
+        )
+    print(
+        f"总费用 {result['total']}  全自费 {result['full_self_pay']}  超支付标准 {result['over_standard']}  "
+        f"先行自付 {result['first_self_pay']}"
+    )
+    print(
+        f"政策范围内 {result['policy_scope']}  起付线 {result['deductible']}  统筹支付 {result['fund']}  "
+        f"个人自付 {result['coinsurance']}"
+    )
     print(f"个人负担合计 {result['patient_total']}")
     for text in result["warnings"]:
         print(f"注意：{text}")

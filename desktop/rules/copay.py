@@ -36,8 +36,15 @@ FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 AMOUNT_FIELDS = (
-    "total", "full_self_pay", "over_standard", "first_self_pay", "policy_scope", "deductible", "fund",
-    "coinsurance", "patient_total",
+    "total",
+    "full_self_pay",
+    "over_standard",
+    "first_self_pay",
+    "policy_scope",
+    "deductible",
+    "fund",
+    "coinsurance",
+    "patient_total",
 )
 
 

@@ -118,9 +118,16 @@ class Drug:
     @classmethod
     def from_entry(cls, entry: r.Entry) -> Drug:
         return cls(
-            name=entry.name, dosage_form=entry.dosage_form, section=entry.section, drug_class=entry.drug_class,
-            flags=entry.flags, remark=entry.remark, agreement_start=entry.agreement_start,
-            agreement_end=entry.agreement_end, confidential=entry.confidential, entry_id=entry.id,
+            name=entry.name,
+            dosage_form=entry.dosage_form,
+            section=entry.section,
+            drug_class=entry.drug_class,
+            flags=entry.flags,
+            remark=entry.remark,
+            agreement_start=entry.agreement_start,
+            agreement_end=entry.agreement_end,
+            confidential=entry.confidential,
+            entry_id=entry.id,
         )
 
     @property
@@ -185,9 +192,14 @@ class ListStatus:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "status": self.status, "label": self.label, "listed": self.status == "listed",
-            "overlay": self.overlay, "complete": self.complete, "note": self.note,
-            "until": self.until.isoformat() if self.until else None, "requirements": list(self.requirements),
+            "status": self.status,
+            "label": self.label,
+            "listed": self.status == "listed",
+            "overlay": self.overlay,
+            "complete": self.complete,
+            "note": self.note,
+            "until": self.until.isoformat() if self.until else None,
+            "requirements": list(self.requirements),
         }
 
 
@@ -285,7 +297,11 @@ def _overlay_active(info: ov.OverlayInfo, day: date) -> bool:
 
 
 def list_status(
-    kinds: tuple[str, ...], drug: Drug, day: date, facts: list[ov.OverlayFact], installed: list[ov.OverlayInfo],
+    kinds: tuple[str, ...],
+    drug: Drug,
+    day: date,
+    facts: list[ov.OverlayFact],
+    installed: list[ov.OverlayInfo],
     what: str,
 ) -> ListStatus:
     """The drug's status on the region's lists of ``kinds`` on ``day``.
@@ -312,8 +328,12 @@ def list_status(
     if ended:
         f = ended[-1]
         return ListStatus(
-            "expired", f"{what}执行期/过渡期已于{f.item.end.isoformat()}结束", _overlay_source(f.overlay),
-            f.overlay.complete, f.overlay.note, f.item.end,
+            "expired",
+            f"{what}执行期/过渡期已于{f.item.end.isoformat()}结束",
+            _overlay_source(f.overlay),
+            f.overlay.complete,
+            f.overlay.note,
+            f.item.end,
         )
     lists = [i for i in installed if i.kind in kinds and _overlay_active(i, day)]
     complete = [i for i in lists if i.complete]
@@ -386,8 +406,9 @@ def assess(
     if drug is None:
         if transition_active:
             f = transition_active[-1]
-            c.info("transition", f"续约失败调出目录，过渡期至{f.item.end}，按原支付标准支付。",
-                   _overlay_source(f.overlay))
+            c.info(
+                "transition", f"续约失败调出目录，过渡期至{f.item.end}，按原支付标准支付。", _overlay_source(f.overlay)
+            )
         else:
             c.block("not_in_edition", f"{edition.label or '目录'}中没有该药品，基金不予支付。", edition.label)
         return _finish(c, None, query, profile, edition, facts, installed, transition_active)
@@ -407,15 +428,19 @@ def assess(
 
     # Agreement / payment-standard period, and transitions after a failed renewal.
     if drug.agreement_start and day < drug.agreement_start:
-        c.block("agreement_not_started", f"协议有效期自{drug.agreement_start.isoformat()}起，所查日期尚未生效。",
-                edition.label)
+        c.block(
+            "agreement_not_started",
+            f"协议有效期自{drug.agreement_start.isoformat()}起，所查日期尚未生效。",
+            edition.label,
+        )
     elif drug.agreement_end and day > drug.agreement_end:
         if transition_active:
             f = transition_active[-1]
             c.info("transition", f"协议已到期，过渡期至{f.item.end}，按原支付标准支付。", _overlay_source(f.overlay))
         else:
-            c.block("agreement_ended", f"协议有效期已于{drug.agreement_end.isoformat()}结束，基金不予支付。",
-                    edition.label)
+            c.block(
+                "agreement_ended", f"协议有效期已于{drug.agreement_end.isoformat()}结束，基金不予支付。", edition.label
+            )
     elif drug.agreement_end:
         c.info("agreement", f"协议有效期至{drug.agreement_end.isoformat()}。", edition.label)
     if transition_active and not any(x.code == "transition" for x in c.reasons):
@@ -473,8 +498,9 @@ def assess(
         c.info("piece_alone", "□：单独使用时不予支付，且全部由这些饮片组成的处方也不予支付。", _F16)
         c.need("restriction", "不单独使用，且处方不全部由□饮片组成", _F16)
     if _natural_musk(drug):
-        c.info("natural_musk_bezoar", "含天然麝香、天然牛黄的药品不予支付；需确认所售产品用的是人工麝香/人工牛黄等。",
-               _F17)
+        c.info(
+            "natural_musk_bezoar", "含天然麝香、天然牛黄的药品不予支付；需确认所售产品用的是人工麝香/人工牛黄等。", _F17
+        )
         c.need("restriction", "产品所含麝香/牛黄为人工麝香、人工/培植/体外培育牛黄", _F17)
     if drug.confidential:
         c.info("confidential_standard", "医保支付标准保密（“*”），不予显示。", edition.label)
@@ -482,8 +508,14 @@ def assess(
 
 
 def _finish(
-    c: _Collector, drug: Drug | None, query: Query, profile: Profile, edition: EditionContext,
-    facts: list[ov.OverlayFact], installed: list[ov.OverlayInfo], transition_active: list[ov.OverlayFact],
+    c: _Collector,
+    drug: Drug | None,
+    query: Query,
+    profile: Profile,
+    edition: EditionContext,
+    facts: list[ov.OverlayFact],
+    installed: list[ov.OverlayInfo],
+    transition_active: list[ov.OverlayFact],
 ) -> Eligibility:
     day = query.day
     probe = drug or Drug(name="", dosage_form=None, section=None, drug_class=None)
@@ -500,8 +532,14 @@ def _finish(
     dual: ListStatus | None = None
     if query.channel == "dual_channel" or probe.negotiated or listed_in & set(profile.dual_channel_lists):
         dual = list_status(profile.dual_channel_lists, probe, day, facts, installed, "“双通道”药品范围")
-    ctx = {"insurance": query.insurance, "group": query.group, "channel": query.channel,
-           "class": probe.pay_class, "section": probe.section, "listed_in": listed_in}
+    ctx = {
+        "insurance": query.insurance,
+        "group": query.group,
+        "channel": query.channel,
+        "class": probe.pay_class,
+        "section": probe.section,
+        "listed_in": listed_in,
+    }
     if query.channel == "dual_channel" and dual is not None:
         src = dual.overlay
         if dual.status == "listed":
@@ -553,8 +591,9 @@ def _finish(
         value = _attrs(f.item).get("ratio")
         if value is not None:
             ratio = (Decimal(value), _overlay_source(f.overlay))
-    standard = next((_attrs(f.item)["payment_standard"] for f in transition_active
-                     if _attrs(f.item).get("payment_standard")), None)
+    standard = next(
+        (_attrs(f.item)["payment_standard"] for f in transition_active if _attrs(f.item).get("payment_standard")), None
+    )
     return Eligibility(
         verdict=c.verdict(),
         reasons=tuple(c.reasons),

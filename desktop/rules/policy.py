@@ -232,8 +232,11 @@ def _rules(data: dict, key: str) -> list[Rule]:
     for item in data.get(key, []):
         notice = data["sources"][item["source"]["notice"]]
         source = Source(
-            file=notice["file"], document=notice.get("document"), title=notice["title"],
-            quote=item["source"]["quote"], clause=item["source"].get("clause"),
+            file=notice["file"],
+            document=notice.get("document"),
+            title=notice["title"],
+            quote=item["source"]["quote"],
+            clause=item["source"].get("clause"),
         )
         out.append(
             Rule(

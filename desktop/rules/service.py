@@ -39,10 +39,22 @@ CONFIDENTIAL_SHOWN = "保密"
 #: Approved names of Western drugs end in a product form; notices name the generic and the
 #: catalogue's merged form (凡例 八): "依沃西单抗注射液" is "依沃西单抗（剂型：注射剂）".
 _FORM_SUFFIXES = (
-    ("缓释胶囊", "缓释控释剂型"), ("缓释片", "缓释控释剂型"), ("控释片", "缓释控释剂型"),
-    ("肠溶胶囊", "口服常释剂型"), ("肠溶片", "口服常释剂型"), ("分散片", "口服常释剂型"), ("软胶囊", "口服常释剂型"),
-    ("胶囊", "口服常释剂型"), ("片", "口服常释剂型"), ("干混悬剂", "口服液体剂"), ("口服混悬液", "口服液体剂"),
-    ("口服溶液", "口服液体剂"), ("颗粒", "颗粒剂"), ("注射液", "注射剂"), ("滴眼液", "滴眼剂"), ("乳膏", "软膏剂"),
+    ("缓释胶囊", "缓释控释剂型"),
+    ("缓释片", "缓释控释剂型"),
+    ("控释片", "缓释控释剂型"),
+    ("肠溶胶囊", "口服常释剂型"),
+    ("肠溶片", "口服常释剂型"),
+    ("分散片", "口服常释剂型"),
+    ("软胶囊", "口服常释剂型"),
+    ("胶囊", "口服常释剂型"),
+    ("片", "口服常释剂型"),
+    ("干混悬剂", "口服液体剂"),
+    ("口服混悬液", "口服液体剂"),
+    ("口服溶液", "口服液体剂"),
+    ("颗粒", "颗粒剂"),
+    ("注射液", "注射剂"),
+    ("滴眼液", "滴眼剂"),
+    ("乳膏", "软膏剂"),
 )
 
 
@@ -84,7 +96,8 @@ def _overlay_keys(db: Database, region: str) -> frozenset[str]:
     """The names (match keys) the region's and the national overlays mention: most drugs need no lookup."""
     rows = db.execute(
         "select distinct i.match_key from overlay_item i join overlay o on o.id = i.overlay_id "
-        "where o.region in ('national', ?)", [region]
+        "where o.region in ('national', ?)",
+        [region],
     ).fetchall()
     return frozenset(row[0] for row in rows)
 
@@ -209,8 +222,10 @@ def _entries(db: Database, ids: list[str]) -> dict[str, r.Entry]:
     if not ids:
         return {}
     marks = ",".join("?" * len(set(ids)))
-    return {row["id"]: store.row_to_entry(row)
-            for row in db.query(f"{store.ENTRY_SELECT} where e.id in ({marks})", sorted(set(ids)))}
+    return {
+        row["id"]: store.row_to_entry(row)
+        for row in db.query(f"{store.ENTRY_SELECT} where e.id in ({marks})", sorted(set(ids)))
+    }
 
 
 @dataclass
@@ -268,9 +283,17 @@ def _parse_item(db: Database, i: int, item: object, problems: list[str], found: 
         confirmed = [c for c in confirmed if c in policy.CONDITIONS] if isinstance(confirmed, list) else []
     spec = item.get("spec")
     return _Line(
-        index=i, item=item, requested_id=None if what_if else str(entry_id), entry=entry, drug=None,
-        what_if=what_if, quantity=quantity, unit_price=price or Decimal(0), override_standard=override,
-        spec=str(spec) if spec not in (None, "") else None, confirmed=frozenset(confirmed),
+        index=i,
+        item=item,
+        requested_id=None if what_if else str(entry_id),
+        entry=entry,
+        drug=None,
+        what_if=what_if,
+        quantity=quantity,
+        unit_price=price or Decimal(0),
+        override_standard=override,
+        spec=str(spec) if spec not in (None, "") else None,
+        confirmed=frozenset(confirmed),
     )
 
 
@@ -324,7 +347,7 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
     overrides: dict[str, Decimal] = {}
     pol = request.get("policy") or {}
     if not isinstance(pol, dict):
-        problems.append("policy 应为对象，如 {\"fund_ratio\": \"0.80\"}。")
+        problems.append('policy 应为对象，如 {"fund_ratio": "0.80"}。')
         pol = {}
     for key, value in pol.items():
         if key not in policy.PARAMETERS:
@@ -399,13 +422,24 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
         notes: list[dict] = []
         payable = el.verdict == eligibility.COVERED
         if el.verdict == eligibility.CONDITIONAL:
-            notes.append(_note("not_confirmed", "尚有条件未确认：" + "；".join(c.text for c in el.conditions)
-                               + "。确认后请勾选，否则按全自费估算。"))
+            notes.append(
+                _note(
+                    "not_confirmed",
+                    "尚有条件未确认："
+                    + "；".join(c.text for c in el.conditions)
+                    + "。确认后请勾选，否则按全自费估算。",
+                )
+            )
         elif el.verdict == eligibility.UNKNOWN:
             notes.append(_note("unknown_self_pay", "资料不全，无法判断能否报销，本行暂按全自费估算。"))
-            warnings.append(f"第 {line.index} 项“{_name(line)}”无法判断能否报销：" + "；".join(
-                x.text for x in el.reasons if x.code in ("dual_channel_unknown", "two_diseases_unknown",
-                                                          "edition_outside", "no_edition")))
+            warnings.append(
+                f"第 {line.index} 项“{_name(line)}”无法判断能否报销："
+                + "；".join(
+                    x.text
+                    for x in el.reasons
+                    if x.code in ("dual_channel_unknown", "two_diseases_unknown", "edition_outside", "no_edition")
+                )
+            )
         if payable and line.drug is not None and line.drug.section == r.PIECES and pieces_alone:
             payable = False
             notes.append(_note("pieces_alone_basket", "本次所购中药饮片全部为□饮片，单独使用不予支付（凡例十六）。"))
@@ -413,8 +447,12 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
         standard, shown, confidential = _standard(line, el, settings, notes, warnings)
         if payable and confidential and standard is None:
             payable = False
-            notes.append(_note("confidential_standard_missing",
-                               "该药支付标准保密，未提供本省下发的实际支付标准，本行按全自费保守估算。"))
+            notes.append(
+                _note(
+                    "confidential_standard_missing",
+                    "该药支付标准保密，未提供本省下发的实际支付标准，本行按全自费保守估算。",
+                )
+            )
             warnings.append(
                 f"第 {line.index} 项“{_name(line)}”的支付标准保密且未录入：请在设置中录入本省下发的支付标准"
                 "（或在请求中给出 payment_standard）后重新估算。"
@@ -425,8 +463,14 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
         r_value = ratio = Decimal(0)
         exempt = False
         if payable:
-            ctx = {"insurance": insurance, "group": group, "channel": channel, "class": el.pay_class,
-                   "section": line.drug.section if line.drug else None, "listed_in": el.listed_in}
+            ctx = {
+                "insurance": insurance,
+                "group": group,
+                "channel": channel,
+                "class": el.pay_class,
+                "section": line.drug.section if line.drug else None,
+                "listed_in": el.listed_in,
+            }
             r_value, r_src = _first_self_pay(prof, day, ctx, overrides, el, settings, insurance, channel)
             ratio, f_src = _fund_ratio(prof, day, ctx, overrides, settings, insurance, channel)
             if r_src is None:
@@ -435,21 +479,24 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
                     f"{prof.label}的政策文件没有规定，请在设置中填写，或在请求的 policy 中给出。"
                 )
             else:
-                used_params.setdefault(f"first_self_pay={r_value}", f"{policy.PARAMETERS['first_self_pay']} "
-                                       f"{_percent(r_value)}：{r_src}")
+                used_params.setdefault(
+                    f"first_self_pay={r_value}", f"{policy.PARAMETERS['first_self_pay']} {_percent(r_value)}：{r_src}"
+                )
             if f_src is None:
                 missing.append(
                     f"第 {line.index} 项“{_name(line)}”缺少{policy.PARAMETERS['fund_ratio']}（fund_ratio）："
                     f"{prof.label}的政策文件没有规定，请在设置中填写，或在请求的 policy 中给出。"
                 )
             else:
-                used_params.setdefault(f"fund_ratio={ratio}", f"{policy.PARAMETERS['fund_ratio']} "
-                                       f"{_percent(ratio)}：{f_src}")
+                used_params.setdefault(
+                    f"fund_ratio={ratio}", f"{policy.PARAMETERS['fund_ratio']} {_percent(ratio)}：{f_src}"
+                )
             rule = prof.lookup("deductible", day, ctx)
             if rule is not None and rule.decimal == 0:
                 exempt = True
-                used_params.setdefault("deductible_exempt", f"{policy.PARAMETERS['deductible']}：本行不设起付线（"
-                                       f"{rule.source.label}）")
+                used_params.setdefault(
+                    "deductible_exempt", f"{policy.PARAMETERS['deductible']}：本行不设起付线（{rule.source.label}）"
+                )
         inputs.append(copay.LineInput(line.unit_price, line.quantity, payable, r_value, ratio, standard, exempt))
         line_notes.append(notes)
         line.item = {**line.item, "_shown": shown, "_confidential": confidential}
@@ -503,7 +550,8 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
                 "verdict_label": el.verdict_label,
                 "reasons": [x.to_json() for x in el.reasons] + notes,
                 "conditions": [c.to_json() for c in el.conditions],
-                "first_self_pay_ratio": str(inputs[line.index - 1].first_self_pay) if amt.fund or amt.policy_scope
+                "first_self_pay_ratio": str(inputs[line.index - 1].first_self_pay)
+                if amt.fund or amt.policy_scope
                 else None,
                 "fund_ratio": str(inputs[line.index - 1].fund_ratio) if amt.policy_scope else None,
                 **amt.to_json(),
@@ -576,8 +624,14 @@ def _standard(
 
 
 def _first_self_pay(
-    prof: policy.Profile, day: date, ctx: dict, overrides: dict[str, Decimal], el: Eligibility,
-    settings: Settings, insurance: str, channel: str,
+    prof: policy.Profile,
+    day: date,
+    ctx: dict,
+    overrides: dict[str, Decimal],
+    el: Eligibility,
+    settings: Settings,
+    insurance: str,
+    channel: str,
 ) -> tuple[Decimal, str | None]:
     """r and where it comes from; (0, None) when nothing states it."""
     fixed = prof.lookup("first_self_pay", day, ctx, fixed_only=True)
@@ -597,8 +651,13 @@ def _first_self_pay(
 
 
 def _fund_ratio(
-    prof: policy.Profile, day: date, ctx: dict, overrides: dict[str, Decimal], settings: Settings,
-    insurance: str, channel: str,
+    prof: policy.Profile,
+    day: date,
+    ctx: dict,
+    overrides: dict[str, Decimal],
+    settings: Settings,
+    insurance: str,
+    channel: str,
 ) -> tuple[Decimal, str | None]:
     if "fund_ratio" in overrides:
         return overrides["fund_ratio"], "本次请求指定"

@@ -50,9 +50,14 @@ def test_one_and_two_character_fragments(real_db, query: str) -> None:  # type: 
 
 @pytest.mark.parametrize(
     ("query", "expected"),
-    [("dsms", "地塞米松"), ("disaimisong", "地塞米松"), ("czrxxbscszsy", "重组人血小板生成素注射液"),
-     ("chongzu", "重组人血小板生成素注射液"), ("hyxgggt", "还原型谷胱甘肽(谷胱甘肽)"),
-     ("wssb", "维生素B1")],
+    [
+        ("dsms", "地塞米松"),
+        ("disaimisong", "地塞米松"),
+        ("czrxxbscszsy", "重组人血小板生成素注射液"),
+        ("chongzu", "重组人血小板生成素注射液"),
+        ("hyxgggt", "还原型谷胱甘肽(谷胱甘肽)"),
+        ("wssb", "维生素B1"),
+    ],
 )
 def test_pinyin_with_polyphones(real_db, query: str, expected: str) -> None:  # type: ignore[no-untyped-def]
     assert expected in names(search.search(real_db, query, day=IN_2026))
@@ -78,8 +83,9 @@ def test_entry_id_and_mixed_latin(real_db) -> None:  # type: ignore[no-untyped-d
 
 
 def test_negotiated_drugs_are_found_with_confidential_standards(real_db) -> None:  # type: ignore[no-untyped-def]
-    [entry] = [e for e in search.search(real_db, "安奈拉唑钠肠溶片", day=IN_2026).entries
-               if e.name == "安奈拉唑钠肠溶片"]
+    [entry] = [
+        e for e in search.search(real_db, "安奈拉唑钠肠溶片", day=IN_2026).entries if e.name == "安奈拉唑钠肠溶片"
+    ]
     assert entry.section == NEGOTIATED and entry.confidential and entry.payment_standard == "*"
 
 
@@ -100,8 +106,22 @@ def test_cli_search_json(real_db_path, capsys) -> None:  # type: ignore[no-untyp
     out = json.loads(capsys.readouterr().out)
     first = out["results"][0]
     assert first["name"] == "阿莫西林" and first["edition"] == ("2025" if date.today() >= date(2026, 1, 1) else "2024")
-    for key in ("id", "edition", "section", "number", "star_of", "name", "dosage_form", "class", "category_code",
-                "remark", "payment_standard", "agreement_start", "agreement_end", "flags"):
+    for key in (
+        "id",
+        "edition",
+        "section",
+        "number",
+        "star_of",
+        "name",
+        "dosage_form",
+        "class",
+        "category_code",
+        "remark",
+        "payment_standard",
+        "agreement_start",
+        "agreement_end",
+        "flags",
+    ):
         assert key in first
     assert main(["--db", str(real_db_path), "search", "amxl", "--date", "2025-06-01", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["results"][0]["edition"] == "2024"

@@ -16,26 +16,47 @@ from desktop.errors import DatabaseError, NotFound
 MIGRATIONS = paths.migrations_dir()
 
 
-def small_edition(name: str = "2025", variant: str = "official", start: date = date(2026, 1, 1),
-                  end: date | None = None) -> r.EditionData:
+def small_edition(
+    name: str = "2025", variant: str = "official", start: date = date(2026, 1, 1), end: date | None = None
+) -> r.EditionData:
     """Real rows of the 2025 edition (china_nrdl_2025_west.json, medins-2025.txt)."""
     rows = [
-        r.SourceRow(r.WEST, "阿莫西林", 1, number=656, dosage_form="口服常释剂型", drug_class="甲",
-                    category_code="XJ01CA"),
-        r.SourceRow(r.WEST, "阿莫西林", 2, star_of=656, dosage_form="颗粒剂", drug_class="甲",
-                    category_code="XJ01CA"),
+        r.SourceRow(
+            r.WEST, "阿莫西林", 1, number=656, dosage_form="口服常释剂型", drug_class="甲", category_code="XJ01CA"
+        ),
+        r.SourceRow(r.WEST, "阿莫西林", 2, star_of=656, dosage_form="颗粒剂", drug_class="甲", category_code="XJ01CA"),
         r.SourceRow(r.WEST, "地塞米松", 3, number=534, dosage_form="软膏剂", drug_class="乙", category_code="XD07"),
-        r.SourceRow(r.NEGOTIATED, "安奈拉唑钠肠溶片", 4, subsection=r.WEST, number=2, drug_class="乙",
-                    category_code="XA02BC", remark="限十二指肠溃疡。", payment_standard="*",
-                    agreement_text="2026年1月1日至2027年12月31日"),
-        r.SourceRow(r.NEGOTIATED, "注射用艾普拉唑钠", 5, subsection=r.WEST, number=1, drug_class="乙",
-                    category_code="XA02BC", remark="限：1.预防重症患者应激性溃疡出血；2.消化性溃疡出血。",
-                    payment_standard="52.60元(10mg/瓶)", agreement_text="2026年1月1日至2027年12月31日"),
+        r.SourceRow(
+            r.NEGOTIATED,
+            "安奈拉唑钠肠溶片",
+            4,
+            subsection=r.WEST,
+            number=2,
+            drug_class="乙",
+            category_code="XA02BC",
+            remark="限十二指肠溃疡。",
+            payment_standard="*",
+            agreement_text="2026年1月1日至2027年12月31日",
+        ),
+        r.SourceRow(
+            r.NEGOTIATED,
+            "注射用艾普拉唑钠",
+            5,
+            subsection=r.WEST,
+            number=1,
+            drug_class="乙",
+            category_code="XA02BC",
+            remark="限：1.预防重症患者应激性溃疡出血；2.消化性溃疡出血。",
+            payment_standard="52.60元(10mg/瓶)",
+            agreement_text="2026年1月1日至2027年12月31日",
+        ),
     ]
-    info = r.EditionInfo(name, variant, f"{name}年国家医保药品目录", "医保发〔2025〕33号", None, start, end,
-                         "test", "0" * 64)
-    return r.EditionData(info, rows, {r.WEST: r.SectionInfo(r.WEST, True), r.NEGOTIATED: r.SectionInfo(r.NEGOTIATED,
-                                                                                                          True)})
+    info = r.EditionInfo(
+        name, variant, f"{name}年国家医保药品目录", "医保发〔2025〕33号", None, start, end, "test", "0" * 64
+    )
+    return r.EditionData(
+        info, rows, {r.WEST: r.SectionInfo(r.WEST, True), r.NEGOTIATED: r.SectionInfo(r.NEGOTIATED, True)}
+    )
 
 
 def test_fresh_database_has_the_schema(tmp_path: Path) -> None:

@@ -88,9 +88,17 @@ def _rows_2024(shared: Path) -> list[r.SourceRow]:
         kind = item["kindName"] or ""
         out.append(
             r.SourceRow(
-                section=section, name_published=item["name"], seq=seq, subsection=subsection, number=number,
-                star_of=star, dosage_form=form, drug_class="甲" if "甲" in kind else "乙" if "乙" in kind else None,
-                category_code=(item.get("category") or {}).get("code"), remark=remark, payment_standard=standard,
+                section=section,
+                name_published=item["name"],
+                seq=seq,
+                subsection=subsection,
+                number=number,
+                star_of=star,
+                dosage_form=form,
+                drug_class="甲" if "甲" in kind else "乙" if "乙" in kind else None,
+                category_code=(item.get("category") or {}).get("code"),
+                remark=remark,
+                payment_standard=standard,
                 agreement_text=item["agreementPeriod"] or None,
             )
         )
@@ -99,8 +107,11 @@ def _rows_2024(shared: Path) -> list[r.SourceRow]:
 
 def _rows_2025(shared: Path) -> list[r.SourceRow]:
     data = json.loads((shared / "nrdl-2025" / "china_nrdl_2025_west.json").read_text(encoding="utf-8"))
-    sections = {"西药部分": (r.WEST, None), "协议期内谈判药品部分（一）西药": (r.NEGOTIATED, "西药"),
-                "竞价药品部分": (r.BIDDING, None)}
+    sections = {
+        "西药部分": (r.WEST, None),
+        "协议期内谈判药品部分（一）西药": (r.NEGOTIATED, "西药"),
+        "竞价药品部分": (r.BIDDING, None),
+    }
     wanted = set(ROWS_2025)
     out = []
     for seq, row in enumerate(data["drugs"], 1):
@@ -110,23 +121,43 @@ def _rows_2025(shared: Path) -> list[r.SourceRow]:
         star = row["no"].startswith("★")
         out.append(
             r.SourceRow(
-                section=section, name_published=row["name_zh"], seq=seq, subsection=subsection,
-                number=None if star else int(row["no"]), star_of=row["primary_no"] if star else None,
-                dosage_form=row["dosage_form"], drug_class=row["class"], category_code=row["category_code"],
-                remark=row["restriction"], payment_standard=row.get("payment_standard"),
+                section=section,
+                name_published=row["name_zh"],
+                seq=seq,
+                subsection=subsection,
+                number=None if star else int(row["no"]),
+                star_of=row["primary_no"] if star else None,
+                dosage_form=row["dosage_form"],
+                drug_class=row["class"],
+                category_code=row["category_code"],
+                remark=row["restriction"],
+                payment_standard=row.get("payment_standard"),
                 agreement_text=row["agreement_period"],
             )
         )
     commercial = data["commercial_innovative_list"][0]
-    out.append(r.SourceRow(section=r.COMMERCIAL, name_published=commercial["name_zh"], seq=len(data["drugs"]) + 1,
-                           agreement_text=commercial["validity"]))
+    out.append(
+        r.SourceRow(
+            section=r.COMMERCIAL,
+            name_published=commercial["name_zh"],
+            seq=len(data["drugs"]) + 1,
+            agreement_text=commercial["validity"],
+        )
+    )
     return out
 
 
 def _edition(name: str, variant: str, start: date, end: date | None, rows: list[r.SourceRow]) -> r.EditionData:
     info = r.EditionInfo(
-        name=name, variant=variant, title=f"国家医保药品目录（{name}年）测试子集", document=None, published=None,
-        effective_start=start, effective_end=end, source="tests/rules/conftest.py", checksum="subset",
+        name=name,
+        variant=variant,
+        title=f"国家医保药品目录（{name}年）测试子集",
+        document=None,
+        published=None,
+        effective_start=start,
+        effective_end=end,
+        source="tests/rules/conftest.py",
+        checksum="subset",
     )
     sections = {s: r.SectionInfo(s, False, None, "测试子集") for s in {row.section for row in rows}}
     return r.EditionData(info=info, rows=rows, sections=sections)
@@ -138,37 +169,69 @@ SEED_001 = "seeds/001_1c9bd1fa1fa7b9b1.txt"
 def seed_overlays(db) -> None:
     """Overlays exactly as the Jilin 2024 notice (seed 001) and Hunan notice (seed 003) state them."""
     jl = ov.OverlayInfo(
-        "jilin-dual-channel-2024", ov.DUAL_CHANNEL, "jilin", "吉林省“双通道药品”管理范围（2024年调整）", complete=False,
-        document="吉林省2024年药品目录执行通知", effective_start=date(2025, 1, 1),
+        "jilin-dual-channel-2024",
+        ov.DUAL_CHANNEL,
+        "jilin",
+        "吉林省“双通道药品”管理范围（2024年调整）",
+        complete=False,
+        document="吉林省2024年药品目录执行通知",
+        effective_start=date(2025, 1, 1),
         note="仅含通知正文点名的调整药品（附件2全文未收录），未列出的药品无法判断。",
     )
     start = date(2025, 1, 1)
-    ov.store_overlay(db, jl, [
-        ov.OverlayItem("依沃西单抗", "add", "注射剂", start=start, source=SEED_001),
-        ov.OverlayItem("恩朗苏拜单抗", "add", "注射剂", start=start, source=SEED_001),
-        ov.OverlayItem("异麦芽糖酐铁", "remove", "注射剂", start=start, source=SEED_001),
-        ov.OverlayItem("玛巴洛沙韦", "remove", "口服常释剂型", start=start, source=SEED_001),
-        ov.OverlayItem("乌帕替尼", "remove", "口服常释剂型", start=start, source=SEED_001),
-    ])
+    ov.store_overlay(
+        db,
+        jl,
+        [
+            ov.OverlayItem("依沃西单抗", "add", "注射剂", start=start, source=SEED_001),
+            ov.OverlayItem("恩朗苏拜单抗", "add", "注射剂", start=start, source=SEED_001),
+            ov.OverlayItem("异麦芽糖酐铁", "remove", "注射剂", start=start, source=SEED_001),
+            ov.OverlayItem("玛巴洛沙韦", "remove", "口服常释剂型", start=start, source=SEED_001),
+            ov.OverlayItem("乌帕替尼", "remove", "口服常释剂型", start=start, source=SEED_001),
+        ],
+    )
     two = ov.OverlayInfo(
-        "jilin-two-diseases-2024", ov.TWO_DISEASES, "jilin", "吉林省“两病”门诊用药范围（2024年新增）", complete=False,
-        effective_start=start, note="仅含通知点名的新增药品。",
+        "jilin-two-diseases-2024",
+        ov.TWO_DISEASES,
+        "jilin",
+        "吉林省“两病”门诊用药范围（2024年新增）",
+        complete=False,
+        effective_start=start,
+        note="仅含通知点名的新增药品。",
     )
-    ov.store_overlay(db, two, [
-        ov.OverlayItem("依普利酮", "add", "口服常释剂型", start=start, source=SEED_001),
-        ov.OverlayItem("福格列汀", "add", "口服常释剂型", start=start, source=SEED_001),
-    ])
+    ov.store_overlay(
+        db,
+        two,
+        [
+            ov.OverlayItem("依普利酮", "add", "口服常释剂型", start=start, source=SEED_001),
+            ov.OverlayItem("福格列汀", "add", "口服常释剂型", start=start, source=SEED_001),
+        ],
+    )
     transition = ov.OverlayInfo(
-        "national-transition-2024", ov.TRANSITION, "national", "2024年目录续约失败药品过渡期", complete=True,
-        effective_start=start, effective_end=date(2025, 6, 30),
+        "national-transition-2024",
+        ov.TRANSITION,
+        "national",
+        "2024年目录续约失败药品过渡期",
+        complete=True,
+        effective_start=start,
+        effective_end=date(2025, 6, 30),
     )
-    ov.store_overlay(db, transition, [
-        ov.OverlayItem("环孢素滴眼液(Ⅲ)", "add", start=start, end=date(2025, 6, 30), source=SEED_001),
-        ov.OverlayItem("头孢托仑匹酯颗粒", "add", start=start, end=date(2025, 6, 30), source=SEED_001),
-    ])
+    ov.store_overlay(
+        db,
+        transition,
+        [
+            ov.OverlayItem("环孢素滴眼液(Ⅲ)", "add", start=start, end=date(2025, 6, 30), source=SEED_001),
+            ov.OverlayItem("头孢托仑匹酯颗粒", "add", start=start, end=date(2025, 6, 30), source=SEED_001),
+        ],
+    )
     hunan = ov.OverlayInfo(
-        "hunan-single-payment-2025", ov.SINGLE_PAYMENT, "hunan", "湖南省医保“双通道”单行支付管理药品目录（2025年）",
-        complete=False, effective_start=start, effective_end=date(2025, 12, 31),
+        "hunan-single-payment-2025",
+        ov.SINGLE_PAYMENT,
+        "hunan",
+        "湖南省医保“双通道”单行支付管理药品目录（2025年）",
+        complete=False,
+        effective_start=start,
+        effective_end=date(2025, 12, 31),
         note="共268个通用名，本机未导入省级清单文件。",
     )
     ov.store_overlay(db, hunan, [])
@@ -178,10 +241,16 @@ def seed_overlays(db) -> None:
 def _catalogue_file(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("rules") / "catalogue.sqlite3"
     db = store.open_db(path)
-    store.load_edition(db, _edition("2024", "revised", date(2025, 1, 1), date(2025, 12, 31), _rows_2024(shared_data)),
-                       fanli.SPECS[("2024", "revised")])
-    store.load_edition(db, _edition("2025", "official", date(2026, 1, 1), None, _rows_2025(shared_data)),
-                       fanli.SPECS.get(("2025", "official")))
+    store.load_edition(
+        db,
+        _edition("2024", "revised", date(2025, 1, 1), date(2025, 12, 31), _rows_2024(shared_data)),
+        fanli.SPECS[("2024", "revised")],
+    )
+    store.load_edition(
+        db,
+        _edition("2025", "official", date(2026, 1, 1), None, _rows_2025(shared_data)),
+        fanli.SPECS.get(("2025", "official")),
+    )
     seed_overlays(db)
     db.close()
     return path
@@ -199,8 +268,9 @@ def db(_catalogue_file: Path, tmp_path: Path):
 
 def find(db, name: str, edition: str = "2024", form: str | None = None) -> str:
     """The id of the entry named ``name`` (normalised) in ``edition``."""
-    sql = ("select e.id from entry e join edition d on d.id = e.edition_id where e.name = ? and d.name = ?"
-           + (" and e.dosage_form = ?" if form else ""))
+    sql = "select e.id from entry e join edition d on d.id = e.edition_id where e.name = ? and d.name = ?" + (
+        " and e.dosage_form = ?" if form else ""
+    )
     rows = db.execute(sql, [name, edition] + ([form] if form else [])).fetchall()
     assert len(rows) == 1, (name, edition, form, rows)
     return rows[0][0]

@@ -23,7 +23,12 @@ def test_domain_class_b_example():
     # 先行自付 1.00, 政策范围内 9.00, 统筹支付 7.20, 个人自付 1.80, patient 2.80.
     t = one(LineInput(D("10.00"), 1, True, D("0.10"), D("0.80")))
     assert (t.first_self_pay, t.policy_scope, t.fund, t.coinsurance, t.patient_total) == (
-        D("1.00"), D("9.00"), D("7.20"), D("1.80"), D("2.80"))
+        D("1.00"),
+        D("9.00"),
+        D("7.20"),
+        D("1.80"),
+        D("2.80"),
+    )
     assert t.total == t.fund + t.patient_total == D("10.00")
 
 
@@ -48,20 +53,29 @@ def test_mixed_class_a_and_b_basket_with_deductible():
     # Line 2: base 33.30, first 3.33, scope 29.97, deductible 0, fund 20.979 -> 20.98, coins 8.99.
     lines, total = settle(
         [LineInput(D("12.50"), 2, True, D("0"), D("0.70")), LineInput(D("33.30"), 1, True, D("0.10"), D("0.70"))],
-        D("20.00"), None,
+        D("20.00"),
+        None,
     )
     a, b = lines
     assert (a.deductible, a.fund, a.coinsurance, a.patient_total) == (D("20.00"), D("3.50"), D("21.50"), D("21.50"))
     assert (b.first_self_pay, b.policy_scope, b.deductible, b.fund, b.coinsurance) == (
-        D("3.33"), D("29.97"), D("0.00"), D("20.98"), D("8.99"))
+        D("3.33"),
+        D("29.97"),
+        D("0.00"),
+        D("20.98"),
+        D("8.99"),
+    )
     assert total.total == D("58.30") and total.fund == D("24.48") and total.patient_total == D("33.82")
 
 
 def test_deductible_exempt_line_absorbs_nothing():
     lines, total = settle(
-        [LineInput(D("100.00"), 1, True, D("0"), D("0.70"), deductible_exempt=True),
-         LineInput(D("10.00"), 1, True, D("0"), D("0.50"))],
-        D("50.00"), None,
+        [
+            LineInput(D("100.00"), 1, True, D("0"), D("0.70"), deductible_exempt=True),
+            LineInput(D("10.00"), 1, True, D("0"), D("0.50")),
+        ],
+        D("50.00"),
+        None,
     )
     assert lines[0].deductible == 0 and lines[0].fund == D("70.00")
     assert lines[1].deductible == D("10.00") and lines[1].fund == 0
@@ -71,7 +85,8 @@ def test_deductible_exempt_line_absorbs_nothing():
 def test_cap_limits_fund_in_basket_order():
     lines, total = settle(
         [LineInput(D("100.00"), 1, True, D("0"), D("0.90")), LineInput(D("100.00"), 1, True, D("0"), D("0.90"))],
-        D("0"), D("120.00"),
+        D("0"),
+        D("120.00"),
     )
     assert [x.fund for x in lines] == [D("90.00"), D("30.00")]
     assert total.fund == D("120.00") and total.coinsurance == D("80.00")

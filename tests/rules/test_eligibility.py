@@ -131,8 +131,13 @@ def test_jilin_dual_channel_listed_needs_filing_and_physician(db):
     e = check(db, "依沃西单抗注射液", profile="jilin", channel="dual_channel")
     assert e.dual_channel is not None and e.dual_channel.status == "listed"
     assert {c.code for c in e.conditions} == {"restriction", "filing", "responsible_physician"}
-    ok = check(db, "依沃西单抗注射液", profile="jilin", channel="dual_channel",
-               confirmed=frozenset({"restriction", "filing", "responsible_physician"}))
+    ok = check(
+        db,
+        "依沃西单抗注射液",
+        profile="jilin",
+        channel="dual_channel",
+        confirmed=frozenset({"restriction", "filing", "responsible_physician"}),
+    )
     assert ok.verdict == "covered"
     assert ok.to_json()["dual_channel"]["requirements"] == ["filing", "responsible_physician"]
 
@@ -151,8 +156,11 @@ def test_jilin_dual_channel_removed_and_partial_list(db):
 
 
 def test_complete_list_can_say_not_listed(db):
-    ov.store_overlay(db, ov.OverlayInfo("t-complete", ov.DUAL_CHANNEL, "weihai", "完整清单（测试）", complete=True),
-                     [ov.OverlayItem("依沃西单抗", "add", "注射剂")])
+    ov.store_overlay(
+        db,
+        ov.OverlayInfo("t-complete", ov.DUAL_CHANNEL, "weihai", "完整清单（测试）", complete=True),
+        [ov.OverlayItem("依沃西单抗", "add", "注射剂")],
+    )
     e = check(db, "恩朗苏拜单抗注射液", profile="weihai", channel="dual_channel")
     assert e.verdict == "not_covered" and "dual_channel_not_listed" in codes(e)
 
@@ -172,8 +180,11 @@ def test_jilin_two_diseases(db):
 
 
 def test_weihai_high_value_needs_three_fixed(db):
-    ov.store_overlay(db, ov.OverlayInfo("t-hv", ov.HIGH_VALUE, "weihai", "高值药品（测试）", complete=False),
-                     [ov.OverlayItem("恩朗苏拜单抗", "add", "注射剂")])
+    ov.store_overlay(
+        db,
+        ov.OverlayInfo("t-hv", ov.HIGH_VALUE, "weihai", "高值药品（测试）", complete=False),
+        [ov.OverlayItem("恩朗苏拜单抗", "add", "注射剂")],
+    )
     e = check(db, "恩朗苏拜单抗注射液", profile="weihai", confirmed=frozenset({"restriction"}))
     assert "high_value" in codes(e) and [c.code for c in e.conditions] == ["three_fixed"]
 

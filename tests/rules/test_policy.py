@@ -44,8 +44,14 @@ def test_jilin_lookup_by_specificity():
     day = date(2025, 3, 1)
 
     def r(**ctx):
-        base = {"insurance": "employee", "group": "general", "channel": "dual_channel", "class": "乙",
-                "section": "协议期内谈判药品", "listed_in": frozenset()}
+        base = {
+            "insurance": "employee",
+            "group": "general",
+            "channel": "dual_channel",
+            "class": "乙",
+            "section": "协议期内谈判药品",
+            "listed_in": frozenset(),
+        }
         base.update(ctx)
         rule = jl.lookup("first_self_pay", day, base)
         return None if rule is None else rule.value
@@ -58,8 +64,14 @@ def test_jilin_lookup_by_specificity():
     assert r(channel="outpatient") is None  # no notice states it: the pharmacy must
     assert r(**{"class": "甲"}) == "0"  # national, fixed
     assert r(insurance="work_injury") == "0"
-    assert jl.lookup("first_self_pay", date(2021, 12, 31), {"insurance": "employee", "group": "general",
-                                                            "channel": "dual_channel", "class": "乙"}) is None
+    assert (
+        jl.lookup(
+            "first_self_pay",
+            date(2021, 12, 31),
+            {"insurance": "employee", "group": "general", "channel": "dual_channel", "class": "乙"},
+        )
+        is None
+    )
 
 
 def test_requirements_by_date():

@@ -14,13 +14,30 @@ from desktop.rules import service
 from desktop.settings import Settings
 from tests.rules.conftest import find
 
-AMOUNTS = ("total", "full_self_pay", "over_standard", "first_self_pay", "policy_scope", "deductible", "fund",
-           "coinsurance", "patient_total")
+AMOUNTS = (
+    "total",
+    "full_self_pay",
+    "over_standard",
+    "first_self_pay",
+    "policy_scope",
+    "deductible",
+    "fund",
+    "coinsurance",
+    "patient_total",
+)
 
 
 def request(**kw):
-    base = {"date": "2025-03-01", "profile": "national", "insurance": "employee", "patient_group": "general",
-            "channel": "outpatient", "deductible_remaining": "0.00", "cap_remaining": None, "items": []}
+    base = {
+        "date": "2025-03-01",
+        "profile": "national",
+        "insurance": "employee",
+        "patient_group": "general",
+        "channel": "outpatient",
+        "deductible_remaining": "0.00",
+        "cap_remaining": None,
+        "items": [],
+    }
     base.update(kw)
     return base
 
@@ -31,6 +48,7 @@ def amounts(d, *names):
 
 def assert_consistent(result):
     from decimal import Decimal as D
+
     for part in [result, *result["lines"]]:
         assert D(part["total"]) == D(part["fund"]) + D(part["patient_total"])
         assert all(D(part[k]) >= 0 and len(part[k].split(".")[1]) == 2 for k in AMOUNTS)
@@ -39,11 +57,21 @@ def assert_consistent(result):
 
 
 def test_domain_class_b_example_what_if(db):
-    res = service.estimate(db, request(
-        items=[{"name": "某药", "class": "乙", "unit_price": "10.00", "quantity": 1}],
-        policy={"first_self_pay": "0.10", "fund_ratio": "0.80"}))
+    res = service.estimate(
+        db,
+        request(
+            items=[{"name": "某药", "class": "乙", "unit_price": "10.00", "quantity": 1}],
+            policy={"first_self_pay": "0.10", "fund_ratio": "0.80"},
+        ),
+    )
     assert amounts(res, "total", "first_self_pay", "policy_scope", "fund", "coinsurance", "patient_total") == (
-        "10.00", "1.00", "9.00", "7.20", "1.80", "2.80")
+        "10.00",
+        "1.00",
+        "9.00",
+        "7.20",
+        "1.80",
+        "2.80",
+    )
     assert res["lines"][0]["entry"] is None and res["lines"][0]["verdict"] == "covered"
     assert "起付线按已付清计算（未提供剩余起付线）。" not in res["assumptions"]  # it was given: 0.00
     assert any("以医保结算为准" in a for a in res["assumptions"])
@@ -54,12 +82,17 @@ def test_price_above_payment_standard(db):
     # 环孢素滴眼液(Ⅱ): 5.50元(0.4ml:0.2mg/支); sold at 6.00 x 4; r 10 %, ratio 80 %.
     # over 2.00; base 22.00; first 2.20; scope 19.80; fund 15.84; coinsurance 3.96; patient 8.16.
     eid = find(db, "环孢素滴眼液(Ⅱ)")
-    res = service.estimate(db, request(
-        items=[{"entry": eid, "unit_price": "6.00", "quantity": 4, "confirmed": ["restriction"]}],
-        policy={"first_self_pay": "0.10", "fund_ratio": "0.80"}))
+    res = service.estimate(
+        db,
+        request(
+            items=[{"entry": eid, "unit_price": "6.00", "quantity": 4, "confirmed": ["restriction"]}],
+            policy={"first_self_pay": "0.10", "fund_ratio": "0.80"},
+        ),
+    )
     line = res["lines"][0]
-    assert amounts(line, "total", "over_standard", "first_self_pay", "policy_scope", "fund", "coinsurance",
-                   "patient_total") == ("24.00", "2.00", "2.20", "19.80", "15.84", "3.96", "8.16")
+    assert amounts(
+        line, "total", "over_standard", "first_self_pay", "policy_scope", "fund", "coinsurance", "patient_total"
+    ) == ("24.00", "2.00", "2.20", "19.80", "15.84", "3.96", "8.16")
     assert line["payment_standard_shown"] == "5.50元(0.4ml:0.2mg/支)" and line["confidential"] is False
     assert_consistent(res)
 
@@ -68,11 +101,17 @@ def test_mixed_class_a_and_b_basket(db):
     # 阿莫西林 (甲) 12.50 x 2 and 玛巴洛沙韦片 (乙, restriction confirmed) 33.30 x 1; 20.00 deductible left.
     # 甲: r = 0 whatever the request says (凡例 rule, fixed); deductible 20.00; fund 5.00 x 0.7 = 3.50.
     # 乙: first 3.33; scope 29.97; fund 20.979 -> 20.98; coinsurance 8.99.
-    res = service.estimate(db, request(
-        deductible_remaining="20.00",
-        items=[{"entry": find(db, "阿莫西林", form="口服常释剂型"), "unit_price": "12.50", "quantity": 2},
-               {"entry": find(db, "玛巴洛沙韦片"), "unit_price": "33.30", "quantity": 1, "confirmed": ["restriction"]}],
-        policy={"first_self_pay": "0.10", "fund_ratio": "0.70"}))
+    res = service.estimate(
+        db,
+        request(
+            deductible_remaining="20.00",
+            items=[
+                {"entry": find(db, "阿莫西林", form="口服常释剂型"), "unit_price": "12.50", "quantity": 2},
+                {"entry": find(db, "玛巴洛沙韦片"), "unit_price": "33.30", "quantity": 1, "confirmed": ["restriction"]},
+            ],
+            policy={"first_self_pay": "0.10", "fund_ratio": "0.70"},
+        ),
+    )
     a, b = res["lines"]
     assert amounts(a, "first_self_pay", "deductible", "fund", "coinsurance") == ("0.00", "20.00", "3.50", "21.50")
     assert amounts(b, "first_self_pay", "policy_scope", "fund", "coinsurance") == ("3.33", "29.97", "20.98", "8.99")
@@ -82,9 +121,13 @@ def test_mixed_class_a_and_b_basket(db):
 
 
 def test_unconfirmed_restriction_is_full_self_pay(db):
-    res = service.estimate(db, request(
-        items=[{"entry": find(db, "玛巴洛沙韦片"), "unit_price": "33.30", "quantity": 1}],
-        policy={"first_self_pay": "0.10", "fund_ratio": "0.70"}))
+    res = service.estimate(
+        db,
+        request(
+            items=[{"entry": find(db, "玛巴洛沙韦片"), "unit_price": "33.30", "quantity": 1}],
+            policy={"first_self_pay": "0.10", "fund_ratio": "0.70"},
+        ),
+    )
     line = res["lines"][0]
     assert line["verdict"] == "conditional" and line["full_self_pay"] == "33.30" and line["fund"] == "0.00"
     assert any(r["code"] == "not_confirmed" for r in line["reasons"])
@@ -112,15 +155,34 @@ def test_jilin_dual_channel(db, insurance, group, first, scope, fund, coins, pat
     eid = find(db, "依沃西单抗注射液")
     entry = store.get_entry(db, eid)
     settings = Settings(profile="jilin", confidential_standards={entry.key: SECRET}, parameters={"fund_ratio": "0.80"})
-    res = service.estimate(db, request(
-        profile="jilin", insurance=insurance, patient_group=group, channel="dual_channel",
-        items=[{"entry": eid, "unit_price": "2400.00", "quantity": 2,
-                "confirmed": ["restriction", "filing", "responsible_physician"]}]), settings)
+    res = service.estimate(
+        db,
+        request(
+            profile="jilin",
+            insurance=insurance,
+            patient_group=group,
+            channel="dual_channel",
+            items=[
+                {
+                    "entry": eid,
+                    "unit_price": "2400.00",
+                    "quantity": 2,
+                    "confirmed": ["restriction", "filing", "responsible_physician"],
+                }
+            ],
+        ),
+        settings,
+    )
     line = res["lines"][0]
     assert line["verdict"] == "covered"
     assert amounts(line, "total", "over_standard") == ("4800.00", "108.66")
     assert amounts(line, "first_self_pay", "policy_scope", "fund", "coinsurance", "patient_total") == (
-        first, scope, fund, coins, patient)
+        first,
+        scope,
+        fund,
+        coins,
+        patient,
+    )
     assert line["confidential"] is True and line["payment_standard_shown"] == "保密"
     assert any("吉医保联〔2021〕26号" in a for a in res["assumptions"])
     assert any("本店设置" in a for a in res["assumptions"])  # the fund ratio no notice states
@@ -131,10 +193,23 @@ def test_jilin_dual_channel(db, insurance, group, first, scope, fund, coins, pat
 
 def test_confidential_standard_from_request_is_never_shown(db):
     eid = find(db, "恩朗苏拜单抗注射液")
-    res = service.estimate(db, request(
-        profile="jilin", channel="dual_channel", policy={"fund_ratio": "0.75"},
-        items=[{"entry": eid, "unit_price": "3999.99", "quantity": 3, "payment_standard": "3876.54",
-                "confirmed": ["restriction", "filing", "responsible_physician"]}]))
+    res = service.estimate(
+        db,
+        request(
+            profile="jilin",
+            channel="dual_channel",
+            policy={"fund_ratio": "0.75"},
+            items=[
+                {
+                    "entry": eid,
+                    "unit_price": "3999.99",
+                    "quantity": 3,
+                    "payment_standard": "3876.54",
+                    "confirmed": ["restriction", "filing", "responsible_physician"],
+                }
+            ],
+        ),
+    )
     assert res["lines"][0]["verdict"] == "covered" and res["lines"][0]["over_standard"] == "370.35"
     assert "3876.54" not in json.dumps(res, ensure_ascii=False)
     check = service.check(db, eid, date(2025, 3, 1), "jilin", "employee", channel="dual_channel")
@@ -142,10 +217,22 @@ def test_confidential_standard_from_request_is_never_shown(db):
 
 
 def test_confidential_standard_missing_is_conservative(db):
-    res = service.estimate(db, request(
-        profile="jilin", channel="dual_channel", policy={"fund_ratio": "0.80"},
-        items=[{"entry": find(db, "依沃西单抗注射液"), "unit_price": "2400.00", "quantity": 1,
-                "confirmed": ["restriction", "filing", "responsible_physician"]}]))
+    res = service.estimate(
+        db,
+        request(
+            profile="jilin",
+            channel="dual_channel",
+            policy={"fund_ratio": "0.80"},
+            items=[
+                {
+                    "entry": find(db, "依沃西单抗注射液"),
+                    "unit_price": "2400.00",
+                    "quantity": 1,
+                    "confirmed": ["restriction", "filing", "responsible_physician"],
+                }
+            ],
+        ),
+    )
     line = res["lines"][0]
     assert line["full_self_pay"] == "2400.00" and line["fund"] == "0.00"
     assert any(r["code"] == "confidential_standard_missing" for r in line["reasons"])
@@ -155,9 +242,14 @@ def test_confidential_standard_missing_is_conservative(db):
 def test_work_injury_with_restricted_drug(db):
     # 玛巴洛沙韦片 (乙, restricted, not confirmed): work injury ignores both; r = 0; fund 0.90 given.
     # total 90.00; scope 90.00; fund 81.00; coinsurance 9.00.
-    res = service.estimate(db, request(
-        insurance="work_injury", policy={"fund_ratio": "0.90", "first_self_pay": "0.30"},
-        items=[{"entry": find(db, "玛巴洛沙韦片"), "unit_price": "45.00", "quantity": 2}]))
+    res = service.estimate(
+        db,
+        request(
+            insurance="work_injury",
+            policy={"fund_ratio": "0.90", "first_self_pay": "0.30"},
+            items=[{"entry": find(db, "玛巴洛沙韦片"), "unit_price": "45.00", "quantity": 2}],
+        ),
+    )
     line = res["lines"][0]
     assert line["verdict"] == "covered"
     assert amounts(line, "first_self_pay", "policy_scope", "fund", "coinsurance") == ("0.00", "90.00", "81.00", "9.00")
@@ -165,23 +257,47 @@ def test_work_injury_with_restricted_drug(db):
 
 def test_negotiated_drug_after_agreement_end(db):
     # 依沃西单抗注射液 in the 2025 edition, agreement to 2026-12-31; asked on 2027-02-01.
-    res = service.estimate(db, request(
-        date="2027-02-01", items=[{"entry": find(db, "依沃西单抗注射液", "2025"), "unit_price": "2400.00",
-                                   "quantity": 1, "confirmed": ["restriction"]}]))
+    res = service.estimate(
+        db,
+        request(
+            date="2027-02-01",
+            items=[
+                {
+                    "entry": find(db, "依沃西单抗注射液", "2025"),
+                    "unit_price": "2400.00",
+                    "quantity": 1,
+                    "confirmed": ["restriction"],
+                }
+            ],
+        ),
+    )
     line = res["lines"][0]
     assert line["verdict"] == "not_covered" and line["full_self_pay"] == "2400.00"
     assert any(r["code"] == "agreement_ended" for r in line["reasons"])
 
 
-@pytest.mark.parametrize(("day", "verdict", "fund"), [("2025-03-01", "covered", "28.80"),
-                                                      ("2025-07-01", "not_covered", "0.00")])
+@pytest.mark.parametrize(
+    ("day", "verdict", "fund"), [("2025-03-01", "covered", "28.80"), ("2025-07-01", "not_covered", "0.00")]
+)
 def test_transition_drug(db, day, verdict, fund):
     # 环孢素滴眼液(Ⅲ): dropped after failed renewal, paid at the original standard to 2025-06-30
     # (seed 001). Its original standard is not in our data: the what-if item carries one.
-    res = service.estimate(db, request(
-        date=day, policy={"first_self_pay": "0.20", "fund_ratio": "1.00"},
-        items=[{"name": "环孢素滴眼液(Ⅲ)", "class": "乙", "payment_standard": "9.50", "unit_price": "9.00",
-                "quantity": 4}]))
+    res = service.estimate(
+        db,
+        request(
+            date=day,
+            policy={"first_self_pay": "0.20", "fund_ratio": "1.00"},
+            items=[
+                {
+                    "name": "环孢素滴眼液(Ⅲ)",
+                    "class": "乙",
+                    "payment_standard": "9.50",
+                    "unit_price": "9.00",
+                    "quantity": 4,
+                }
+            ],
+        ),
+    )
     line = res["lines"][0]
     assert line["verdict"] == verdict
     # covered: total 36.00; first 7.20; scope 28.80; fund x 1.00 = 28.80; patient 7.20.
@@ -194,32 +310,75 @@ def test_hunan_single_payment(db):
     # TEST ASSUMPTION: Hunan's 2025 single-payment list (268 names) is not public here; we put the
     # real negotiated drug 恩朗苏拜单抗注射液 on it to exercise the notice's rule (no deductible,
     # fund 70 % employees / 60 % residents). The first self-pay is not stated: the request gives 10 %.
-    ov.store_overlay(db, ov.OverlayInfo("hunan-single-payment-2025", ov.SINGLE_PAYMENT, "hunan", "湖南单行支付（测试）",
-                                        complete=False, effective_start=date(2025, 1, 1),
-                                        effective_end=date(2025, 12, 31)),
-                     [ov.OverlayItem("恩朗苏拜单抗", "add", "注射剂")])
+    ov.store_overlay(
+        db,
+        ov.OverlayInfo(
+            "hunan-single-payment-2025",
+            ov.SINGLE_PAYMENT,
+            "hunan",
+            "湖南单行支付（测试）",
+            complete=False,
+            effective_start=date(2025, 1, 1),
+            effective_end=date(2025, 12, 31),
+        ),
+        [ov.OverlayItem("恩朗苏拜单抗", "add", "注射剂")],
+    )
     eid = find(db, "恩朗苏拜单抗注射液")
     results = {}
     for insurance in ("employee", "resident"):
-        results[insurance] = service.estimate(db, request(
-            profile="hunan", insurance=insurance, channel="dual_channel", deductible_remaining="300.00",
-            policy={"first_self_pay": "0.10"},
-            items=[{"entry": eid, "unit_price": "1480.00", "quantity": 1, "payment_standard": "1500.00",
-                    "confirmed": ["restriction", "e_prescription"]}]))
+        results[insurance] = service.estimate(
+            db,
+            request(
+                profile="hunan",
+                insurance=insurance,
+                channel="dual_channel",
+                deductible_remaining="300.00",
+                policy={"first_self_pay": "0.10"},
+                items=[
+                    {
+                        "entry": eid,
+                        "unit_price": "1480.00",
+                        "quantity": 1,
+                        "payment_standard": "1500.00",
+                        "confirmed": ["restriction", "e_prescription"],
+                    }
+                ],
+            ),
+        )
     emp, res = results["employee"], results["resident"]
     # base 1480.00 (price under the standard); first 148.00; scope 1332.00; no deductible;
     # employee fund 70 % = 932.40, coinsurance 399.60, patient 547.60; resident 60 % = 799.20.
     assert amounts(emp, "first_self_pay", "policy_scope", "deductible", "fund", "coinsurance", "patient_total") == (
-        "148.00", "1332.00", "0.00", "932.40", "399.60", "547.60")
+        "148.00",
+        "1332.00",
+        "0.00",
+        "932.40",
+        "399.60",
+        "547.60",
+    )
     assert amounts(res, "fund", "coinsurance", "patient_total") == ("799.20", "532.80", "680.80")
     assert any("湘医保发〔2025〕53号" in a for a in emp["assumptions"])
     # On the ordinary outpatient channel the single-payment figures do not apply, and no notice
     # states the outpatient fund ratio: the estimate refuses and says which parameter is missing.
     with pytest.raises(RequestError):
-        service.estimate(db, request(
-            date="2025-12-31", profile="hunan", insurance="employee", channel="outpatient",
-            items=[{"entry": eid, "unit_price": "1480.00", "quantity": 1, "payment_standard": "1500.00",
-                    "confirmed": ["restriction"]}]))
+        service.estimate(
+            db,
+            request(
+                date="2025-12-31",
+                profile="hunan",
+                insurance="employee",
+                channel="outpatient",
+                items=[
+                    {
+                        "entry": eid,
+                        "unit_price": "1480.00",
+                        "quantity": 1,
+                        "payment_standard": "1500.00",
+                        "confirmed": ["restriction"],
+                    }
+                ],
+            ),
+        )
 
 
 def test_pieces_alone_in_the_basket(db):
@@ -227,74 +386,149 @@ def test_pieces_alone_in_the_basket(db):
     pol = {"first_self_pay": "0", "fund_ratio": "0.70"}
     alone = service.estimate(db, request(items=[piece], policy=pol))
     assert alone["lines"][0]["full_self_pay"] == "32.00"
-    mixed = service.estimate(db, request(items=[piece, {"entry": find(db, "人工牛黄"), "unit_price": "1.00",
-                                                         "quantity": 1}], policy=pol))
+    mixed = service.estimate(
+        db, request(items=[piece, {"entry": find(db, "人工牛黄"), "unit_price": "1.00", "quantity": 1}], policy=pol)
+    )
     assert mixed["lines"][0]["fund"] == "22.40"
 
 
 def test_result_has_the_contract_keys(db):
-    res = service.estimate(db, request(
-        items=[{"entry": find(db, "依普利酮片"), "unit_price": "2.00", "quantity": 30, "spec": "50mg/片"}],
-        policy={"first_self_pay": "0.10", "fund_ratio": "0.80"}))
-    for key in ("date", "profile", "profile_label", "insurance", "patient_group", "channel", "edition", *AMOUNTS,
-                "lines", "assumptions", "warnings"):
+    res = service.estimate(
+        db,
+        request(
+            items=[{"entry": find(db, "依普利酮片"), "unit_price": "2.00", "quantity": 30, "spec": "50mg/片"}],
+            policy={"first_self_pay": "0.10", "fund_ratio": "0.80"},
+        ),
+    )
+    for key in (
+        "date",
+        "profile",
+        "profile_label",
+        "insurance",
+        "patient_group",
+        "channel",
+        "edition",
+        *AMOUNTS,
+        "lines",
+        "assumptions",
+        "warnings",
+    ):
         assert key in res
     line = res["lines"][0]
-    for key in ("entry", "name", "dosage_form", "spec", "quantity", "unit_price", "class", "flags", "confidential",
-                "payment_standard_shown", "verdict", "reasons", *AMOUNTS):
+    for key in (
+        "entry",
+        "name",
+        "dosage_form",
+        "spec",
+        "quantity",
+        "unit_price",
+        "class",
+        "flags",
+        "confidential",
+        "payment_standard_shown",
+        "verdict",
+        "reasons",
+        *AMOUNTS,
+    ):
         assert key in line
     assert res["edition"] == "2024年版（修订版）" and line["spec"] == "50mg/片"
     assert line["payment_standard_shown"] == "2.09元(50mg/片)" and line["over_standard"] == "0.00"
 
 
 def test_multiple_standards_without_spec_use_the_lowest(db):
-    res = service.estimate(db, request(
-        items=[{"entry": find(db, "依普利酮片"), "unit_price": "2.00", "quantity": 10}],
-        policy={"first_self_pay": "0.10", "fund_ratio": "0.80"}))
+    res = service.estimate(
+        db,
+        request(
+            items=[{"entry": find(db, "依普利酮片"), "unit_price": "2.00", "quantity": 10}],
+            policy={"first_self_pay": "0.10", "fund_ratio": "0.80"},
+        ),
+    )
     assert res["lines"][0]["over_standard"] == "7.70"  # (2.00 - 1.23) x 10
     assert any("规格" in w for w in res["warnings"])
 
 
 def test_every_problem_is_reported_at_once(db):
-    bad = {"date": "2025-02-30", "profile": "shanghai", "insurance": "gold", "patient_group": "vip",
-           "channel": "post", "items": [
-               {"entry": "2024-00000000", "unit_price": "1.00", "quantity": 1},
-               {"entry": find(db, "阿莫西林", form="口服常释剂型"), "unit_price": "12.345", "quantity": 0},
-               {"entry": find(db, "阿莫西林", form="口服常释剂型"), "unit_price": "abc", "quantity": -2},
-               {"entry": find(db, "阿莫西林", form="口服常释剂型"), "unit_price": "1", "quantity": 1.5}]}
+    bad = {
+        "date": "2025-02-30",
+        "profile": "shanghai",
+        "insurance": "gold",
+        "patient_group": "vip",
+        "channel": "post",
+        "items": [
+            {"entry": "2024-00000000", "unit_price": "1.00", "quantity": 1},
+            {"entry": find(db, "阿莫西林", form="口服常释剂型"), "unit_price": "12.345", "quantity": 0},
+            {"entry": find(db, "阿莫西林", form="口服常释剂型"), "unit_price": "abc", "quantity": -2},
+            {"entry": find(db, "阿莫西林", form="口服常释剂型"), "unit_price": "1", "quantity": 1.5},
+        ],
+    }
     with pytest.raises(RequestError) as err:
         service.estimate(db, bad)
     problems = err.value.problems
     text = "\n".join(problems)
-    for needle in ("2025-02-30", "shanghai", "gold", "vip", "post", "2024-00000000", "12.345", "abc", "1.5", "“0”",
-                   "“-2”"):
+    for needle in (
+        "2025-02-30",
+        "shanghai",
+        "gold",
+        "vip",
+        "post",
+        "2024-00000000",
+        "12.345",
+        "abc",
+        "1.5",
+        "“0”",
+        "“-2”",
+    ):
         assert needle in text, needle
     assert len(problems) == 11
 
 
 def test_missing_parameter_says_which(db):
     with pytest.raises(RequestError) as err:
-        service.estimate(db, request(items=[{"entry": find(db, "玛巴洛沙韦片"), "unit_price": "10.00", "quantity": 1,
-                                             "confirmed": ["restriction"]}]))
+        service.estimate(
+            db,
+            request(
+                items=[
+                    {
+                        "entry": find(db, "玛巴洛沙韦片"),
+                        "unit_price": "10.00",
+                        "quantity": 1,
+                        "confirmed": ["restriction"],
+                    }
+                ]
+            ),
+        )
     text = "\n".join(err.value.problems)
     assert "first_self_pay" in text and "fund_ratio" in text and "设置" in text
     # A class A drug needs no first self-pay, only the fund ratio.
     with pytest.raises(RequestError) as err:
-        service.estimate(db, request(items=[{"entry": find(db, "阿莫西林", form="口服常释剂型"), "unit_price": "1.00",
-                                             "quantity": 1}]))
+        service.estimate(
+            db,
+            request(items=[{"entry": find(db, "阿莫西林", form="口服常释剂型"), "unit_price": "1.00", "quantity": 1}]),
+        )
     assert "first_self_pay" not in "\n".join(err.value.problems)
 
 
 def test_default_deductible_and_cap_are_stated(db):
-    res = service.estimate(db, request(
-        deductible_remaining=None, items=[{"entry": find(db, "阿莫西林", form="口服常释剂型"), "unit_price": "1.00",
-                                           "quantity": 1}], policy={"fund_ratio": "0.5"}))
+    res = service.estimate(
+        db,
+        request(
+            deductible_remaining=None,
+            items=[{"entry": find(db, "阿莫西林", form="口服常释剂型"), "unit_price": "1.00", "quantity": 1}],
+            policy={"fund_ratio": "0.5"},
+        ),
+    )
     assert "起付线按已付清计算（未提供剩余起付线）。" in res["assumptions"]
     assert any("未达限额" in a for a in res["assumptions"])
 
 
 def test_missing_date_means_today_and_says_so(db):
-    res = service.estimate(db, request(date=None, items=[{"name": "某药", "class": "甲", "unit_price": "5.00",
-                                                          "quantity": 1}], policy={"fund_ratio": "0.50"}))
+    res = service.estimate(
+        db,
+        request(
+            date=None,
+            items=[{"name": "某药", "class": "甲", "unit_price": "5.00", "quantity": 1}],
+            policy={"fund_ratio": "0.50"},
+        ),
+    )
     assert res["date"] == date.today().isoformat()
     assert any("按今天" in a for a in res["assumptions"])

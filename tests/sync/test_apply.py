@@ -203,8 +203,11 @@ def test_an_edition_whose_counts_disagree_with_its_fanli_is_refused(
     dropped = next(row for row in yao_2024.rows if row.section == r.WEST and row.number == 881)
     rows = [replace(row, seq=i) for i, row in enumerate((x for x in yao_2024.rows if x is not dropped), 1)]
     pkg = build.edition_package(
-        r.EditionData(yao_2024.info, rows, yao_2024.sections), tmp_path / "short.zip", key,
-        package_id="test-2024-short", sequence=1,
+        r.EditionData(yao_2024.info, rows, yao_2024.sections),
+        tmp_path / "short.zip",
+        key,
+        package_id="test-2024-short",
+        sequence=1,
     )
     before = store.content_hash(store.open_db(db_path))
     with pytest.raises(ImportCountMismatch) as err:

@@ -419,4 +419,3 @@ def test_refused_revision_leaves_edition_rows(ctx: Ctx) -> None:
     (edition,) = store.editions(db)
     assert sum(edition.counts.values()) == len(ctx.small.rows)
     db.close()
-

@@ -40,7 +40,8 @@ def package(tmp_path: Path, edition_2024, key: keys.PrivateKey) -> Path:  # type
     rows = [row for row in data.rows if row.name_published != "氢醌"]
     assert len(rows) == len(data.rows) - 1
     data = replace(
-        data, info=replace(data.info, variant="test-update"),
+        data,
+        info=replace(data.info, variant="test-update"),
         rows=[replace(row, seq=i) for i, row in enumerate(rows, start=1)],
     )
     return build.edition_package(data, tmp_path / "update.yaomu", key, package_id="test-2024-update", sequence=1000)

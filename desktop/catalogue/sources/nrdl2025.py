@@ -123,9 +123,7 @@ def read(west_json: Path, text_path: Path) -> r.EditionData:
         doc = json.loads(west_bytes.decode("utf-8"))
         text = text_bytes.decode("utf-8")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SourceFormatError(
-            f"2025年版目录源文件无法解析：{exc}", hint="请确认源文件完整且未被修改。"
-        ) from exc
+        raise SourceFormatError(f"2025年版目录源文件无法解析：{exc}", hint="请确认源文件完整且未被修改。") from exc
     checksum = hashlib.sha256(west_bytes + text_bytes).hexdigest()
 
     warnings: list[str] = []
@@ -141,7 +139,14 @@ def read(west_json: Path, text_path: Path) -> r.EditionData:
 
     nego_west_table = _table(parts["nego_west"])
     ordered: list[dict[str, object]] = [
-        *west[r.WEST], *tcm, *west[r.NEGOTIATED], *nego_tcm, *west[r.BIDDING], *pieces, *excluded, *commercial,
+        *west[r.WEST],
+        *tcm,
+        *west[r.NEGOTIATED],
+        *nego_tcm,
+        *west[r.BIDDING],
+        *pieces,
+        *excluded,
+        *commercial,
     ]
     rows = [r.SourceRow(seq=i, **fields) for i, fields in enumerate(ordered, start=1)]  # type: ignore[arg-type]
     _check_numbering(rows, warnings)
@@ -721,5 +726,3 @@ def duplicate_keys(rows: Iterable[r.SourceRow]) -> Iterator[tuple[str, list[r.So
     for key, group in by_key.items():
         if len(group) > 1:
             yield key, group
-
-

@@ -47,8 +47,9 @@ def first(shared_data: Path) -> r.EditionData:
 
 @pytest.fixture(scope="module")
 def revised(shared_data: Path) -> r.EditionData:
-    return nhsa_api.read(shared_data / "nrdl-2024-revised" / "nhsa-api-4750.json",
-                         shared_data / "nrdl-2024" / "yao.xlsx")
+    return nhsa_api.read(
+        shared_data / "nrdl-2024-revised" / "nhsa-api-4750.json", shared_data / "nrdl-2024" / "yao.xlsx"
+    )
 
 
 def pdf_rows(lines: list[str]) -> list[tuple[tuple[str, str | None], str, int | None, int | None, str]]:
@@ -69,8 +70,15 @@ def pdf_rows(lines: list[str]) -> list[tuple[tuple[str, str | None], str, int | 
             # (the name of that row is wrapped onto the lines above and below).
             gap = len(rest) - len(rest.lstrip())
             fragment = re.split(r"\s{2,}", rest.strip())[0] if gap <= 8 else ""
-            out.append((part, m.group(1), int(m.group(3)) if m.group(3) else None,
-                        int(m.group(2)) if m.group(2) else None, fragment))
+            out.append(
+                (
+                    part,
+                    m.group(1),
+                    int(m.group(3)) if m.group(3) else None,
+                    int(m.group(2)) if m.group(2) else None,
+                    fragment,
+                )
+            )
     return out
 
 
@@ -97,6 +105,7 @@ def test_first_variant_row_by_row_against_pdf(first: r.EditionData, pdf_lines: l
 
 def test_revised_numbered_rows_follow_the_first(first: r.EditionData, revised: r.EditionData) -> None:
     """Same rows in the same order, apart from the two moved drugs; ★ targets translated."""
+
     def main_key(data: r.EditionData, row: r.SourceRow) -> str:
         target = next(x for x in data.rows if x.section == row.section and x.number == row.star_of)
         return drug_key(target.name_published, target.dosage_form)
@@ -117,7 +126,7 @@ def test_pieces_against_pdf(revised: r.EditionData, pdf_lines: list[str]) -> Non
     start = next(i for i, line in enumerate(pdf_lines) if "（一）基金予以支付的中药饮片" in line)
     end = next(i for i, line in enumerate(pdf_lines) if "不得纳入基金支付范围的中药饮片" in line and i > start)
     pdf: dict[int, tuple[str, bool]] = {}
-    for line in pdf_lines[start + 2:end]:
+    for line in pdf_lines[start + 2 : end]:
         if not re.match(r"^\s*\d", line):
             continue
         for number, name, mark in re.findall(r"(\d+)\s+(\S+)(?:\s+(□))?", line):
@@ -134,7 +143,7 @@ def test_pieces_against_pdf(revised: r.EditionData, pdf_lines: list[str]) -> Non
 
 def test_excluded_pieces_against_pdf(revised: r.EditionData, pdf_lines: list[str]) -> None:
     start = next(i for i, line in enumerate(pdf_lines) if "(二)不得纳入基金支付范围的中药饮片" in line)
-    body = [line.strip() for line in pdf_lines[start + 1:start + 6] if line.strip()]
+    body = [line.strip() for line in pdf_lines[start + 1 : start + 6] if line.strip()]
     names = re.split(r"、(?![^(]*\))", "".join(body[:-1])) + [body[-1]]  # 、 outside brackets
     assert len(names) == 32
     assert [x.name_published for x in revised.rows if x.section == r.PIECES_EXCLUDED] == names
@@ -152,8 +161,11 @@ FIELDS = ("drug_class", "remark", "payment_standard", "agreement_text")
 
 def test_diff_between_variants(first: r.EditionData, revised: r.EditionData) -> None:
     def by_key(data: r.EditionData) -> dict[str, r.SourceRow]:
-        return {drug_key(x.name_published, x.dosage_form): x for x in data.rows
-                if x.section not in (r.PIECES, r.PIECES_EXCLUDED)}
+        return {
+            drug_key(x.name_published, x.dosage_form): x
+            for x in data.rows
+            if x.section not in (r.PIECES, r.PIECES_EXCLUDED)
+        }
 
     a, b = by_key(first), by_key(revised)
     assert set(a) == set(b)
@@ -164,8 +176,13 @@ def test_diff_between_variants(first: r.EditionData, revised: r.EditionData) -> 
         assert (b[k].payment_standard, b[k].agreement_text) == ("*", "2024年1月1日至2025年12月31日")
         assert (a[k].drug_class, a[k].remark) == (b[k].drug_class, b[k].remark)
 
-    differences = {(a[k].name_published, f): (getattr(a[k], f), getattr(b[k], f))
-                   for k in a if k not in moved for f in FIELDS if getattr(a[k], f) != getattr(b[k], f)}
+    differences = {
+        (a[k].name_published, f): (getattr(a[k], f), getattr(b[k], f))
+        for k in a
+        if k not in moved
+        for f in FIELDS
+        if getattr(a[k], f) != getattr(b[k], f)
+    }
     # What remains are differences of the sources themselves, not of conversion artefacts:
     # - 3428: "乙 ★(126) 肿节风注射液 限二级及以上医疗机构" — the PDF has no full stop, the NHSA dump adds one;
     # - yao.xlsx writes three characters half-width where the PDF (and the dump) has them full-width:

@@ -38,10 +38,19 @@ def revised(json_path: Path, xlsx_path: Path) -> r.EditionData:
     return nhsa_api.read(json_path, xlsx_path)
 
 
-def _find(data: r.EditionData, section: str, *, number: int | None = None, name: str | None = None,
-          star_of: int | None = None, subsection: str | None = None, form: str | None = None) -> r.SourceRow:
+def _find(
+    data: r.EditionData,
+    section: str,
+    *,
+    number: int | None = None,
+    name: str | None = None,
+    star_of: int | None = None,
+    subsection: str | None = None,
+    form: str | None = None,
+) -> r.SourceRow:
     rows = [
-        x for x in data.rows
+        x
+        for x in data.rows
         if x.section == section
         and (number is None or x.number == number)
         and (star_of is None or x.star_of == star_of)
@@ -78,17 +87,30 @@ def test_counts_match_the_fanli(revised: r.EditionData) -> None:
     assert counted[fanli.M_TCM_STAR] == 108
     assert sum(1 for x in revised.rows if x.number is not None and x.section in r.NUMBERED_SECTIONS) == 3159
     assert len(revised.rows) == 4750
-    for section, expected in ((r.WEST, 1396), (r.TCM, 1336), (r.NEGOTIATED, 406), (r.BIDDING, 21),
-                              (r.PIECES, 892), (r.PIECES_EXCLUDED, 32)):
+    for section, expected in (
+        (r.WEST, 1396),
+        (r.TCM, 1336),
+        (r.NEGOTIATED, 406),
+        (r.BIDDING, 21),
+        (r.PIECES, 892),
+        (r.PIECES_EXCLUDED, 32),
+    ):
         assert revised.sections[section] == r.SectionInfo(section, complete=True, expected=expected)
 
 
 def test_numbering_sequences(revised: r.EditionData) -> None:
     """Each numbering sequence of the PDF runs 1..n without gaps (谈判西药, 谈判中成药, 竞价 separately)."""
-    for section, sub, n in ((r.WEST, None, 1396), (r.TCM, None, 1336), (r.NEGOTIATED, r.WEST, 348),
-                            (r.NEGOTIATED, r.TCM, 58), (r.BIDDING, None, 21), (r.PIECES, None, 892)):
-        numbers = [x.number for x in revised.rows if x.section == section and x.subsection == sub
-                   and x.number is not None]
+    for section, sub, n in (
+        (r.WEST, None, 1396),
+        (r.TCM, None, 1336),
+        (r.NEGOTIATED, r.WEST, 348),
+        (r.NEGOTIATED, r.TCM, 58),
+        (r.BIDDING, None, 21),
+        (r.PIECES, None, 892),
+    ):
+        numbers = [
+            x.number for x in revised.rows if x.section == section and x.subsection == sub and x.number is not None
+        ]
         assert sorted(numbers) == list(range(1, n + 1)), section
     assert all(x.number is None for x in revised.rows if x.section == r.PIECES_EXCLUDED)
     assert [x.seq for x in revised.rows] == list(range(1, 4751))
@@ -127,8 +149,19 @@ ROWS = [
     # 628-630: "缓解消化道不适症状的复方OTC / 乙 197 ◇ / 制剂"
     (r.WEST, None, 197, None, "缓解消化道不适症状的复方OTC制剂", None, "乙", "XA16", "◇", None, None),
     # 799-803: "XB05BA 胃肠外营养液 / 复方氨基酸(18AA) … / 甲 279 复方氨基酸(18AA-Ⅱ) 注射剂 …"
-    (r.WEST, None, 279, None, "复方氨基酸(18AA)、复方氨基酸(18AA-Ⅰ)、复方氨基酸(18AA-Ⅱ)、复方氨基酸(18AA-Ⅲ)、"
-     "复方氨基酸(18AA-Ⅴ)", "注射剂", "甲", "XB05BA", None, None, None),
+    (
+        r.WEST,
+        None,
+        279,
+        None,
+        "复方氨基酸(18AA)、复方氨基酸(18AA-Ⅰ)、复方氨基酸(18AA-Ⅱ)、复方氨基酸(18AA-Ⅲ)、复方氨基酸(18AA-Ⅴ)",
+        "注射剂",
+        "甲",
+        "XB05BA",
+        None,
+        None,
+        None,
+    ),
     # 814: "乙 ★(279) 复方氨基酸(18AA-Ⅶ)         注射剂"
     (r.WEST, None, None, 279, "复方氨基酸(18AA-Ⅶ)", "注射剂", "乙", "XB05BA", None, None, None),
     # 812: "乙    281复方氨基酸注射液(14AA-SF)"
@@ -138,15 +171,37 @@ ROWS = [
     # 2962: "乙  1256   缓解感冒症状的复方OTC制剂               ◇"  (1255 in the revision)
     (r.WEST, None, 1255, None, "缓解感冒症状的复方OTC制剂", None, "乙", None, "◇", None, None),
     # 3152-3154: "多种微量元素 / 乙 1333 多种微量元素Ⅰ 注射剂 限配合肠外营养用。 / 多种微量元素Ⅱ" (1332 revised)
-    (r.WEST, None, 1332, None, "多种微量元素、多种微量元素Ⅰ、多种微量元素Ⅱ", "注射剂", "乙", "XV02",
-     "限配合肠外营养用。", None, None),
+    (
+        r.WEST,
+        None,
+        1332,
+        None,
+        "多种微量元素、多种微量元素Ⅰ、多种微量元素Ⅱ",
+        "注射剂",
+        "乙",
+        "XV02",
+        "限配合肠外营养用。",
+        None,
+        None,
+    ),
     # 3247: "乙  1398   氯化锶[89Sr]             注射剂"  (1396 revised)
     (r.WEST, None, 1396, None, "氯化锶[89Sr]", "注射剂", "乙", "XV09", None, None, None),
     # 3270: "乙   ★(2)    正柴胡饮胶囊(合剂)"
     (r.TCM, None, None, 2, "正柴胡饮胶囊(合剂)", None, "乙", "ZA01A", None, None, None),
     # 3291-3293: "双黄连注射液 / 乙 ★(14) 限二级及以上医疗机构。 / 注射用双黄连(冻干)"
-    (r.TCM, None, None, 14, "双黄连注射液、注射用双黄连(冻干)", None, "乙", "ZA01B", "限二级及以上医疗机构。",
-     None, None),
+    (
+        r.TCM,
+        None,
+        None,
+        14,
+        "双黄连注射液、注射用双黄连(冻干)",
+        None,
+        "乙",
+        "ZA01B",
+        "限二级及以上医疗机构。",
+        None,
+        None,
+    ),
     # 3428: "乙 ★(126) 肿节风注射液 限二级及以上医疗机构" — the PDF has no full stop, the dump adds one
     (r.TCM, None, None, 126, "肿节风注射液", None, "乙", None, "限二级及以上医疗机构。", None, None),
     # 4600: "乙   ★(986)   益母草注射液                限生育保险。"
@@ -156,34 +211,132 @@ ROWS = [
     # 5039: "乙   1336   消白软膏"
     (r.TCM, None, 1336, None, "消白软膏", None, "乙", "ZI03", None, None, None),
     # 5059: "乙   3    安奈拉唑钠肠溶片       *                       限十二指肠溃疡。"
-    (r.NEGOTIATED, r.WEST, 3, None, "安奈拉唑钠肠溶片", None, "乙", "XA02BC", "限十二指肠溃疡。", "*",
-     "2024年1月1日至2025年12月31日"),
+    (
+        r.NEGOTIATED,
+        r.WEST,
+        3,
+        None,
+        "安奈拉唑钠肠溶片",
+        None,
+        "乙",
+        "XA02BC",
+        "限十二指肠溃疡。",
+        "*",
+        "2024年1月1日至2025年12月31日",
+    ),
     # 5068-5070: "13.60元(1ml:12.5mg/支)； / 乙 6 甲磺酸多拉司琼注射液 / 66.82元(5ml:100mg/支)"
-    (r.NEGOTIATED, r.WEST, 6, None, "甲磺酸多拉司琼注射液", None, "乙", "XA04", None,
-     "13.60元(1ml:12.5mg/支)；66.82元(5ml:100mg/支)", "2025年1月1日至2026年12月31日"),
+    (
+        r.NEGOTIATED,
+        r.WEST,
+        6,
+        None,
+        "甲磺酸多拉司琼注射液",
+        None,
+        "乙",
+        "XA04",
+        None,
+        "13.60元(1ml:12.5mg/支)；66.82元(5ml:100mg/支)",
+        "2025年1月1日至2026年12月31日",
+    ),
     # Moved from 西药 881 (2088: "乙 881 阿伐替尼片 限携带…"): price confidential, agreement 2024-2025.
-    (r.NEGOTIATED, r.WEST, 181, None, "阿伐替尼片", None, "乙", "XL01EX",
-     "限携带血小板衍生生长因子受体α(PDGFRA)外显子18突变(包括PDGFRA D842V突变)"
-     "的不可切除或转移性胃肠道间质瘤(GIST)成人患者。",
-     "*", "2024年1月1日至2025年12月31日"),
+    (
+        r.NEGOTIATED,
+        r.WEST,
+        181,
+        None,
+        "阿伐替尼片",
+        None,
+        "乙",
+        "XL01EX",
+        "限携带血小板衍生生长因子受体α(PDGFRA)外显子18突变(包括PDGFRA D842V突变)"
+        "的不可切除或转移性胃肠道间质瘤(GIST)成人患者。",
+        "*",
+        "2024年1月1日至2025年12月31日",
+    ),
     # 6960-6962: 乙 266 酮洛芬凝胶贴膏 (267 revised)
-    (r.NEGOTIATED, r.WEST, 267, None, "酮洛芬凝胶贴膏", None, "乙", "XM01AE", "限骨关节炎。",
-     "8.68元(每贴(14cm*10cm)含膏体13g,含酮洛芬30mg)", "2024年1月1日至2025年12月31日"),
+    (
+        r.NEGOTIATED,
+        r.WEST,
+        267,
+        None,
+        "酮洛芬凝胶贴膏",
+        None,
+        "乙",
+        "XM01AE",
+        "限骨关节炎。",
+        "8.68元(每贴(14cm*10cm)含膏体13g,含酮洛芬30mg)",
+        "2024年1月1日至2025年12月31日",
+    ),
     # Moved from 西药 1334 (3155: "乙 1334 多种微量元素注射液(Ⅲ) 限与肠外营养药物配合使用时支付，单独使用不予支付。")
-    (r.NEGOTIATED, r.WEST, 338, None, "多种微量元素注射液(Ⅲ)", None, "乙", None,
-     "限与肠外营养药物配合使用时支付，单独使用不予支付。", "*", "2024年1月1日至2025年12月31日"),
+    (
+        r.NEGOTIATED,
+        r.WEST,
+        338,
+        None,
+        "多种微量元素注射液(Ⅲ)",
+        None,
+        "乙",
+        None,
+        "限与肠外营养药物配合使用时支付，单独使用不予支付。",
+        "*",
+        "2024年1月1日至2025年12月31日",
+    ),
     # 7470-7472: "乙 346 治疗用碘[131I]化钠胶囊" (348 revised)
-    (r.NEGOTIATED, r.WEST, 348, None, "治疗用碘[131I]化钠胶囊", None, "乙", "XV09", None,
-     "见备注2(每粒胶囊含碘[131I]的放射性活度为37-3700MBq)", "2024年1月1日至2025年12月31日"),
+    (
+        r.NEGOTIATED,
+        r.WEST,
+        348,
+        None,
+        "治疗用碘[131I]化钠胶囊",
+        None,
+        "乙",
+        "XV09",
+        None,
+        "见备注2(每粒胶囊含碘[131I]的放射性活度为37-3700MBq)",
+        "2024年1月1日至2025年12月31日",
+    ),
     # 7818-7820: "ZI01 藏药 / 乙 58 如意珍宝片 1.79元(0.5g/片)"
-    (r.NEGOTIATED, r.TCM, 58, None, "如意珍宝片", None, "乙", "ZI01", None, "1.79元(0.5g/片)",
-     "2025年1月1日至2026年12月31日"),
+    (
+        r.NEGOTIATED,
+        r.TCM,
+        58,
+        None,
+        "如意珍宝片",
+        None,
+        "乙",
+        "ZI01",
+        None,
+        "1.79元(0.5g/片)",
+        "2025年1月1日至2026年12月31日",
+    ),
     # 7847: "乙   2   二甲双胍恩格列净片（Ⅲ）                         限2型糖尿病患者。"
-    (r.BIDDING, None, 2, None, "二甲双胍恩格列净片(Ⅲ)", None, "乙", "XA10BD", "限2型糖尿病患者。",
-     "1.05元(每片含盐酸二甲双胍850mg和恩格列净5mg)", "2025年1月1日至2026年12月31日"),
+    (
+        r.BIDDING,
+        None,
+        2,
+        None,
+        "二甲双胍恩格列净片(Ⅲ)",
+        None,
+        "乙",
+        "XA10BD",
+        "限2型糖尿病患者。",
+        "1.05元(每片含盐酸二甲双胍850mg和恩格列净5mg)",
+        "2025年1月1日至2026年12月31日",
+    ),
     # 8002: "乙     21   吸入用盐酸氨溴索溶液     8.50元(2ml:15mg/支)"
-    (r.BIDDING, None, 21, None, "吸入用盐酸氨溴索溶液", None, "乙", None, None, "8.50元(2ml:15mg/支)",
-     "2024年1月1日至2025年12月31日"),
+    (
+        r.BIDDING,
+        None,
+        21,
+        None,
+        "吸入用盐酸氨溴索溶液",
+        None,
+        "乙",
+        None,
+        None,
+        "8.50元(2ml:15mg/支)",
+        "2024年1月1日至2025年12月31日",
+    ),
 ]
 
 
@@ -238,8 +391,11 @@ def test_excluded_pieces(revised: r.EditionData) -> None:
 def test_nutrition_ranges(revised: r.EditionData) -> None:
     spec = fanli.SPEC_2024_REVISED
     for code, numbers in (("XB05BA", spec.inpatient_nutrition), ("XV01", spec.nutrition_screening)):
-        found = sorted(x.number for x in revised.rows if x.number and x.section == r.WEST
-                       and (x.category_code or "").startswith(code))
+        found = sorted(
+            x.number
+            for x in revised.rows
+            if x.number and x.section == r.WEST and (x.category_code or "").startswith(code)
+        )
         assert found == list(numbers)
 
 
@@ -257,18 +413,26 @@ def test_without_workbook_stars_cannot_be_resolved(json_path: Path) -> None:
     assert "213 个★重复行" in str(err.value) and "yao.xlsx" in str(err.value)
 
 
-def test_workbook_beside_the_json_is_used(json_path: Path, xlsx_path: Path, tmp_path: Path,
-                                          revised: r.EditionData) -> None:
+def test_workbook_beside_the_json_is_used(
+    json_path: Path, xlsx_path: Path, tmp_path: Path, revised: r.EditionData
+) -> None:
     shutil.copy(json_path, tmp_path / json_path.name)
     shutil.copy(xlsx_path, tmp_path / "yao.xlsx")
     assert nhsa_api.read(tmp_path / json_path.name).rows == revised.rows
 
 
 def test_corrupted_value_without_workbook_is_inverted_with_a_warning(tmp_path: Path) -> None:
-    row = {"name": "酮洛芬凝胶贴膏", "drugTypeName": "西药", "flag": 0, "kindName": "医保乙类",
-           "paymentStandards": "8.68元(每贴(14cm企业申请价格保密10cm)含膏体13g,含酮洛芬30mg)",
-           "agreementPeriod": "2024年1月1日至2025年12月31日", "remark": "限骨关节炎。",
-           "category": {"code": "XM01AE", "name": "丙酸衍生物"}, "categoryName": "a > b"}
+    row = {
+        "name": "酮洛芬凝胶贴膏",
+        "drugTypeName": "西药",
+        "flag": 0,
+        "kindName": "医保乙类",
+        "paymentStandards": "8.68元(每贴(14cm企业申请价格保密10cm)含膏体13g,含酮洛芬30mg)",
+        "agreementPeriod": "2024年1月1日至2025年12月31日",
+        "remark": "限骨关节炎。",
+        "category": {"code": "XM01AE", "name": "丙酸衍生物"},
+        "categoryName": "a > b",
+    }
     path = tmp_path / "dump.json"
     path.write_text(json.dumps({"data": {"list": [row]}}, ensure_ascii=False), encoding="utf-8")
     data = nhsa_api.read(path)

@@ -135,8 +135,13 @@ def test_sections_and_seq(data: r.EditionData) -> None:
     assert set(data.sections) == set(r.SECTIONS)
     assert all(info.complete for info in data.sections.values())
     assert {s: info.expected for s, info in data.sections.items()} == {
-        r.WEST: 1446, r.TCM: 1335, r.NEGOTIATED: 460, r.BIDDING: 12,
-        r.PIECES: 892, r.PIECES_EXCLUDED: 32, r.COMMERCIAL: 19,
+        r.WEST: 1446,
+        r.TCM: 1335,
+        r.NEGOTIATED: 460,
+        r.BIDDING: 12,
+        r.PIECES: 892,
+        r.PIECES_EXCLUDED: 32,
+        r.COMMERCIAL: 19,
     }
     assert [row.seq for row in data.rows] == list(range(1, len(data.rows) + 1))
     order = []
@@ -145,8 +150,14 @@ def test_sections_and_seq(data: r.EditionData) -> None:
         if not order or order[-1] != part:
             order.append(part)
     assert order == [
-        (r.WEST, None), (r.TCM, None), (r.NEGOTIATED, r.WEST), (r.NEGOTIATED, r.TCM), (r.BIDDING, r.WEST),
-        (r.PIECES, None), (r.PIECES_EXCLUDED, None), (r.COMMERCIAL, None),
+        (r.WEST, None),
+        (r.TCM, None),
+        (r.NEGOTIATED, r.WEST),
+        (r.NEGOTIATED, r.TCM),
+        (r.BIDDING, r.WEST),
+        (r.PIECES, None),
+        (r.PIECES_EXCLUDED, None),
+        (r.COMMERCIAL, None),
     ]
     assert len(data.rows) == 2000 + 1443 + 399 + 61 + 12 + 892 + 32 + 19
     assert "备注2" in (data.sections[r.NEGOTIATED].note or "")
@@ -305,7 +316,9 @@ def test_west_rows(data: r.EditionData) -> None:
     # 1298-1299: “乙 605 米非司酮” / “米非司酮Ⅱ 口服常释剂型 限子宫肌瘤患者或生育保险。”
     row = find(data, r.WEST, 605)
     assert (row.name_published, row.dosage_form, row.remark) == (
-        "米非司酮、米非司酮Ⅱ", "口服常释剂型", "限子宫肌瘤患者或生育保险。"
+        "米非司酮、米非司酮Ⅱ",
+        "口服常释剂型",
+        "限子宫肌瘤患者或生育保险。",
     )
 
 
@@ -485,7 +498,9 @@ def test_negotiated_tcm_rows(data: r.EditionData) -> None:
     assert row.name_published == "复方比那甫西颗粒"
     assert row.payment_standard == "11.33元(每袋装5.5g(相当于饮片2.67g,含甘草浸膏649mg))"
     assert (row.agreement_text, row.category_path, row.ethnic) == (
-        "2026年1月1日至2027年12月31日", "民族药 > 维药", True,
+        "2026年1月1日至2027年12月31日",
+        "民族药 > 维药",
+        True,
     )
 
 
@@ -514,7 +529,15 @@ def test_excluded_pieces(data: r.EditionData) -> None:
     names = [row.name_published for row in data.rows if row.section == r.PIECES_EXCLUDED]
     # 8621-8622: “阿胶、白糖参、朝鲜红参、穿山甲(醋山甲、炮山甲)、玳瑁、冬虫夏草、蜂蜜、狗宝、龟” / “鹿二仙胶、…”
     assert names[:9] == [
-        "阿胶", "白糖参", "朝鲜红参", "穿山甲(醋山甲、炮山甲)", "玳瑁", "冬虫夏草", "蜂蜜", "狗宝", "龟鹿二仙胶",
+        "阿胶",
+        "白糖参",
+        "朝鲜红参",
+        "穿山甲(醋山甲、炮山甲)",
+        "玳瑁",
+        "冬虫夏草",
+        "蜂蜜",
+        "狗宝",
+        "龟鹿二仙胶",
     ]
     assert "羚羊角尖粉(羚羊角镑片、羚羊角粉)" in names and "鹿茸(鹿茸粉、鹿茸片)" in names
     # 8624-8625: “…、珍珠、紫河车” / “    各种动物脏器(鸡内金除外)和胎、鞭、尾、筋、骨”

@@ -28,10 +28,19 @@ def first(xlsx_path: Path) -> r.EditionData:
     return yao_xlsx.read(xlsx_path)
 
 
-def _find(data: r.EditionData, section: str, *, number: int | None = None, name: str | None = None,
-          star_of: int | None = None, subsection: str | None = None, form: str | None = None) -> r.SourceRow:
+def _find(
+    data: r.EditionData,
+    section: str,
+    *,
+    number: int | None = None,
+    name: str | None = None,
+    star_of: int | None = None,
+    subsection: str | None = None,
+    form: str | None = None,
+) -> r.SourceRow:
     rows = [
-        x for x in data.rows
+        x
+        for x in data.rows
         if x.section == section
         and (number is None or x.number == number)
         and (star_of is None or x.star_of == star_of)
@@ -73,8 +82,11 @@ def test_counts_match_the_fanli(first: r.EditionData) -> None:
 
 def test_fanli_item_counts(first: r.EditionData) -> None:
     """凡例 (二)/(四) count items that have the property on any row, ★ rows included."""
-    a_items = {(x.section, x.number if x.number is not None else x.star_of)
-               for x in first.rows if x.drug_class == r.CLASS_A and x.section in (r.WEST, r.TCM)}
+    a_items = {
+        (x.section, x.number if x.number is not None else x.star_of)
+        for x in first.rows
+        if x.drug_class == r.CLASS_A and x.section in (r.WEST, r.TCM)
+    }
     assert sum(1 for s, _ in a_items if s == r.WEST) == 393
     assert sum(1 for s, _ in a_items if s == r.TCM) == 246
     maternity = {(x.section, x.number or x.star_of) for x in first.rows if "生育保险" in (x.remark or "")}
@@ -112,16 +124,49 @@ ROWS = [
     # 242: "甲  ★(8) 枸橼酸铋钾              颗粒剂"
     (r.WEST, None, None, 8, "枸橼酸铋钾", "颗粒剂", "甲", "XA02A", None, None, None),
     # 264: "乙   17   艾普拉唑  口服常释剂型 限有十二指肠溃疡、反流性食管炎诊断患者的二线用药。"
-    (r.WEST, None, 17, None, "艾普拉唑", "口服常释剂型", "乙", "XA02BC",
-     "限有十二指肠溃疡、反流性食管炎诊断患者的二线用药。", None, None),
+    (
+        r.WEST,
+        None,
+        17,
+        None,
+        "艾普拉唑",
+        "口服常释剂型",
+        "乙",
+        "XA02BC",
+        "限有十二指肠溃疡、反流性食管炎诊断患者的二线用药。",
+        None,
+        None,
+    ),
     # 310: "乙   ★(38)   消旋山莨菪碱             注射剂"  (★ row of 38 山莨菪碱, another name)
     (r.WEST, None, None, 38, "消旋山莨菪碱", "注射剂", "乙", "XA03B", None, None, None),
     # 349-351: "甘草酸单铵半胱氨酸氯化钠注射 / 乙 68 限AST或ALT大于120U/L的患者。 / 液"
-    (r.WEST, None, 68, None, "甘草酸单铵半胱氨酸氯化钠注射液", None, "乙", "XA05B",
-     "限AST或ALT大于120U/L的患者。", None, None),
+    (
+        r.WEST,
+        None,
+        68,
+        None,
+        "甘草酸单铵半胱氨酸氯化钠注射液",
+        None,
+        "乙",
+        "XA05B",
+        "限AST或ALT大于120U/L的患者。",
+        None,
+        None,
+    ),
     # 356-360: four stacked names in one cell, "乙 75 口服散剂"
-    (r.WEST, None, 75, None, "复方聚乙二醇电解质Ⅰ、复方聚乙二醇电解质Ⅱ、复方聚乙二醇电解质Ⅲ、复方聚乙二醇电解质Ⅳ",
-     "口服散剂", "乙", "XA06", None, None, None),
+    (
+        r.WEST,
+        None,
+        75,
+        None,
+        "复方聚乙二醇电解质Ⅰ、复方聚乙二醇电解质Ⅱ、复方聚乙二醇电解质Ⅲ、复方聚乙二醇电解质Ⅳ",
+        "口服散剂",
+        "乙",
+        "XA06",
+        None,
+        None,
+        None,
+    ),
     # 628-630: "缓解消化道不适症状的复方OTC / 乙 197 ◇ / 制剂"
     (r.WEST, None, 197, None, "缓解消化道不适症状的复方OTC制剂", None, "乙", "XA16", "◇", None, None),
     # 1296: "乙     535     氢醌                 软膏剂      限工伤保险。"
@@ -129,18 +174,50 @@ ROWS = [
     # 1852: "甲   777  抗艾滋病用药                       ◇"
     (r.WEST, None, 777, None, "抗艾滋病用药", None, "甲", "XJ05AR", "◇", None, None),
     # 2088-2090: "乙 881 阿伐替尼片  限携带血小板衍生生长因子受体α(PDGFRA)外显子18突变(包 / 括PDGFRA D842V突变)…"
-    (r.WEST, None, 881, None, "阿伐替尼片", None, "乙", "XL01EX",
-     "限携带血小板衍生生长因子受体α(PDGFRA)外显子18突变(包括PDGFRA D842V突变)"
-     "的不可切除或转移性胃肠道间质瘤(GIST)成人患者。",
-     None, None),
+    (
+        r.WEST,
+        None,
+        881,
+        None,
+        "阿伐替尼片",
+        None,
+        "乙",
+        "XL01EX",
+        "限携带血小板衍生生长因子受体α(PDGFRA)外显子18突变(包括PDGFRA D842V突变)"
+        "的不可切除或转移性胃肠道间质瘤(GIST)成人患者。",
+        None,
+        None,
+    ),
     # 1898: "乙   ★(803)   人用狂犬病疫苗(地鼠肾细胞)       注射剂   限工伤保险。"
     (r.WEST, None, None, 803, "人用狂犬病疫苗(地鼠肾细胞)", "注射剂", "乙", None, "限工伤保险。", None, None),
     # 3152-3154: "多种微量元素 / 乙 1333 多种微量元素Ⅰ 注射剂 限配合肠外营养用。 / 多种微量元素Ⅱ"
-    (r.WEST, None, 1333, None, "多种微量元素、多种微量元素Ⅰ、多种微量元素Ⅱ", "注射剂", "乙", "XV02",
-     "限配合肠外营养用。", None, None),
+    (
+        r.WEST,
+        None,
+        1333,
+        None,
+        "多种微量元素、多种微量元素Ⅰ、多种微量元素Ⅱ",
+        "注射剂",
+        "乙",
+        "XV02",
+        "限配合肠外营养用。",
+        None,
+        None,
+    ),
     # 3155: "乙 1334 多种微量元素注射液(Ⅲ)  限与肠外营养药物配合使用时支付，单独使用不予支付。"
-    (r.WEST, None, 1334, None, "多种微量元素注射液(Ⅲ)", None, "乙", None,
-     "限与肠外营养药物配合使用时支付，单独使用不予支付。", None, None),
+    (
+        r.WEST,
+        None,
+        1334,
+        None,
+        "多种微量元素注射液(Ⅲ)",
+        None,
+        "乙",
+        None,
+        "限与肠外营养药物配合使用时支付，单独使用不予支付。",
+        None,
+        None,
+    ),
     # 3247: "乙  1398   氯化锶[89Sr]             注射剂"
     (r.WEST, None, 1398, None, "氯化锶[89Sr]", "注射剂", "乙", "XV09", None, None, None),
     # 3259: "甲     1     九味羌活丸(颗粒)"
@@ -148,8 +225,19 @@ ROWS = [
     # 3267: "乙   ★(1)    九味羌活片(口服液)"
     (r.TCM, None, None, 1, "九味羌活片(口服液)", None, "乙", "ZA01A", None, None, None),
     # 3291-3293: "双黄连注射液 / 乙 ★(14) 限二级及以上医疗机构。 / 注射用双黄连(冻干)"
-    (r.TCM, None, None, 14, "双黄连注射液、注射用双黄连(冻干)", None, "乙", "ZA01B", "限二级及以上医疗机构。",
-     None, None),
+    (
+        r.TCM,
+        None,
+        None,
+        14,
+        "双黄连注射液、注射用双黄连(冻干)",
+        None,
+        "乙",
+        "ZA01B",
+        "限二级及以上医疗机构。",
+        None,
+        None,
+    ),
     # 3428: "乙   ★(126)   肿节风注射液              限二级及以上医疗机构"  (no full stop in the PDF)
     (r.TCM, None, None, 126, "肿节风注射液", None, "乙", None, "限二级及以上医疗机构", None, None),
     # 4600: "乙   ★(986)   益母草注射液                限生育保险。"
@@ -159,39 +247,160 @@ ROWS = [
     # 5039: "乙   1336   消白软膏"  (under 5017: "ZI03   维药")
     (r.TCM, None, 1336, None, "消白软膏", None, "乙", "ZI03", None, None, None),
     # 5053-5054: "限：1.预防重症患者应激性溃疡出 / 乙 1 注射用艾普拉唑钠 63.00元(10mg/支) 血；2.消化性溃疡出血。"
-    (r.NEGOTIATED, r.WEST, 1, None, "注射用艾普拉唑钠", None, "乙", "XA02BC",
-     "限：1.预防重症患者应激性溃疡出血；2.消化性溃疡出血。", "63.00元(10mg/支)", "2024年1月1日至2025年12月31日"),
+    (
+        r.NEGOTIATED,
+        r.WEST,
+        1,
+        None,
+        "注射用艾普拉唑钠",
+        None,
+        "乙",
+        "XA02BC",
+        "限：1.预防重症患者应激性溃疡出血；2.消化性溃疡出血。",
+        "63.00元(10mg/支)",
+        "2024年1月1日至2025年12月31日",
+    ),
     # 5055-5056: "奥美拉唑碳酸氢钠干混悬剂 4.15元(奥美拉唑40mg和碳酸氢 / 乙 2 … (Ⅱ) 钠1680mg/袋)"
-    (r.NEGOTIATED, r.WEST, 2, None, "奥美拉唑碳酸氢钠干混悬剂(Ⅱ)", None, "乙", "XA02BC", "限活动性良性胃溃疡。",
-     "4.15元(奥美拉唑40mg和碳酸氢钠1680mg/袋)", "2025年1月1日至2026年12月31日"),
+    (
+        r.NEGOTIATED,
+        r.WEST,
+        2,
+        None,
+        "奥美拉唑碳酸氢钠干混悬剂(Ⅱ)",
+        None,
+        "乙",
+        "XA02BC",
+        "限活动性良性胃溃疡。",
+        "4.15元(奥美拉唑40mg和碳酸氢钠1680mg/袋)",
+        "2025年1月1日至2026年12月31日",
+    ),
     # 5059: "乙   3    安奈拉唑钠肠溶片       *                       限十二指肠溃疡。"
-    (r.NEGOTIATED, r.WEST, 3, None, "安奈拉唑钠肠溶片", None, "乙", "XA02BC", "限十二指肠溃疡。", "*",
-     "2024年1月1日至2025年12月31日"),
+    (
+        r.NEGOTIATED,
+        r.WEST,
+        3,
+        None,
+        "安奈拉唑钠肠溶片",
+        None,
+        "乙",
+        "XA02BC",
+        "限十二指肠溃疡。",
+        "*",
+        "2024年1月1日至2025年12月31日",
+    ),
     # 5068-5070: "13.60元(1ml:12.5mg/支)； / 乙 6 甲磺酸多拉司琼注射液 / 66.82元(5ml:100mg/支)"
-    (r.NEGOTIATED, r.WEST, 6, None, "甲磺酸多拉司琼注射液", None, "乙", "XA04", None,
-     "13.60元(1ml:12.5mg/支)；66.82元(5ml:100mg/支)", "2025年1月1日至2026年12月31日"),
+    (
+        r.NEGOTIATED,
+        r.WEST,
+        6,
+        None,
+        "甲磺酸多拉司琼注射液",
+        None,
+        "乙",
+        "XA04",
+        None,
+        "13.60元(1ml:12.5mg/支)；66.82元(5ml:100mg/支)",
+        "2025年1月1日至2026年12月31日",
+    ),
     # 6960-6962: "8.68元(每贴(14cm*10cm)含膏体 / 乙 266 酮洛芬凝胶贴膏 限骨关节炎。 / 13g,含酮洛芬30mg)"
-    (r.NEGOTIATED, r.WEST, 266, None, "酮洛芬凝胶贴膏", None, "乙", "XM01AE", "限骨关节炎。",
-     "8.68元(每贴(14cm*10cm)含膏体13g,含酮洛芬30mg)", "2024年1月1日至2025年12月31日"),
+    (
+        r.NEGOTIATED,
+        r.WEST,
+        266,
+        None,
+        "酮洛芬凝胶贴膏",
+        None,
+        "乙",
+        "XM01AE",
+        "限骨关节炎。",
+        "8.68元(每贴(14cm*10cm)含膏体13g,含酮洛芬30mg)",
+        "2024年1月1日至2025年12月31日",
+    ),
     # 7470-7472: "见备注2(每粒胶囊含碘[131I]的 / 乙 346 治疗用碘[131I]化钠胶囊 / 放射性活度为37-3700MBq)"
-    (r.NEGOTIATED, r.WEST, 346, None, "治疗用碘[131I]化钠胶囊", None, "乙", "XV09", None,
-     "见备注2(每粒胶囊含碘[131I]的放射性活度为37-3700MBq)", "2024年1月1日至2025年12月31日"),
+    (
+        r.NEGOTIATED,
+        r.WEST,
+        346,
+        None,
+        "治疗用碘[131I]化钠胶囊",
+        None,
+        "乙",
+        "XV09",
+        None,
+        "见备注2(每粒胶囊含碘[131I]的放射性活度为37-3700MBq)",
+        "2024年1月1日至2025年12月31日",
+    ),
     # 7498-7499: "乙   1    牛黄清感胶囊      0.63元(0.3g/粒)"
-    (r.NEGOTIATED, r.TCM, 1, None, "牛黄清感胶囊", None, "乙", "ZA01B", None, "0.63元(0.3g/粒)",
-     "2025年1月1日至2026年12月31日"),
+    (
+        r.NEGOTIATED,
+        r.TCM,
+        1,
+        None,
+        "牛黄清感胶囊",
+        None,
+        "乙",
+        "ZA01B",
+        None,
+        "0.63元(0.3g/粒)",
+        "2025年1月1日至2026年12月31日",
+    ),
     # 7818-7820: "ZI01 藏药 / 乙 58 如意珍宝片 1.79元(0.5g/片)"
-    (r.NEGOTIATED, r.TCM, 58, None, "如意珍宝片", None, "乙", "ZI01", None, "1.79元(0.5g/片)",
-     "2025年1月1日至2026年12月31日"),
+    (
+        r.NEGOTIATED,
+        r.TCM,
+        58,
+        None,
+        "如意珍宝片",
+        None,
+        "乙",
+        "ZI01",
+        None,
+        "1.79元(0.5g/片)",
+        "2025年1月1日至2026年12月31日",
+    ),
     # 7839-7845: "乙 1 西格列汀二甲双胍缓释片" two standards
-    (r.BIDDING, None, 1, None, "西格列汀二甲双胍缓释片", None, "乙", "XA10BD", None,
-     "3.49元(磷酸西格列汀50mg(以C16H15F6N5O计)和盐酸二甲双胍500mg/片)；"
-     "5.93元(磷酸西格列汀100mg(以C16H15F6N5O计)和盐酸二甲双胍1000mg/片)", "2024年1月1日至2025年12月31日"),
+    (
+        r.BIDDING,
+        None,
+        1,
+        None,
+        "西格列汀二甲双胍缓释片",
+        None,
+        "乙",
+        "XA10BD",
+        None,
+        "3.49元(磷酸西格列汀50mg(以C16H15F6N5O计)和盐酸二甲双胍500mg/片)；"
+        "5.93元(磷酸西格列汀100mg(以C16H15F6N5O计)和盐酸二甲双胍1000mg/片)",
+        "2024年1月1日至2025年12月31日",
+    ),
     # 7847: "乙   2   二甲双胍恩格列净片（Ⅲ）                         限2型糖尿病患者。"
-    (r.BIDDING, None, 2, None, "二甲双胍恩格列净片(Ⅲ)", None, "乙", "XA10BD", "限2型糖尿病患者。",
-     "1.05元(每片含盐酸二甲双胍850mg和恩格列净5mg)", "2025年1月1日至2026年12月31日"),
+    (
+        r.BIDDING,
+        None,
+        2,
+        None,
+        "二甲双胍恩格列净片(Ⅲ)",
+        None,
+        "乙",
+        "XA10BD",
+        "限2型糖尿病患者。",
+        "1.05元(每片含盐酸二甲双胍850mg和恩格列净5mg)",
+        "2025年1月1日至2026年12月31日",
+    ),
     # 7869-7872: "XB05BB 影响电解质平衡的 / 溶液 复方电解质醋酸钠葡萄糖注射 30.75元(250ml/袋)； / 乙 7 / 液 52.28元…"
-    (r.BIDDING, None, 7, None, "复方电解质醋酸钠葡萄糖注射液", None, "乙", "XB05BB", None,
-     "30.75元(250ml/袋)；52.28元(500ml/袋)", "2024年1月1日至2025年12月31日"),
+    (
+        r.BIDDING,
+        None,
+        7,
+        None,
+        "复方电解质醋酸钠葡萄糖注射液",
+        None,
+        "乙",
+        "XB05BB",
+        None,
+        "30.75元(250ml/袋)；52.28元(500ml/袋)",
+        "2024年1月1日至2025年12月31日",
+    ),
 ]
 
 
@@ -222,7 +431,8 @@ def test_category_paths(first: r.EditionData) -> None:
     assert row.category_path == "心血管系统 > β-受体阻滞剂 > 其他β-受体阻滞剂复方制剂"
     # 7867-7869: the wrapped "影响电解质平衡的 / 溶液" of 竞价药品 is completed
     assert _find(first, r.BIDDING, number=7).category_path == (
-        "血液和造血器官药 > 血液代用品和灌注液 > 静脉注射液 > 影响电解质平衡的溶液")
+        "血液和造血器官药 > 血液代用品和灌注液 > 静脉注射液 > 影响电解质平衡的溶液"
+    )
 
 
 def test_star_with_fullwidth_brackets(first: r.EditionData) -> None:
@@ -233,10 +443,14 @@ def test_star_with_fullwidth_brackets(first: r.EditionData) -> None:
 
 def test_nutrition_ranges(first: r.EditionData) -> None:
     spec = fanli.SPEC_2024_FIRST
-    parenteral = sorted(x.number for x in first.rows if x.number and x.section == r.WEST
-                        and (x.category_code or "").startswith("XB05BA"))
-    enteral = sorted(x.number for x in first.rows if x.number and x.section == r.WEST
-                     and (x.category_code or "").startswith("XV01"))
+    parenteral = sorted(
+        x.number
+        for x in first.rows
+        if x.number and x.section == r.WEST and (x.category_code or "").startswith("XB05BA")
+    )
+    enteral = sorted(
+        x.number for x in first.rows if x.number and x.section == r.WEST and (x.category_code or "").startswith("XV01")
+    )
     assert parenteral == list(spec.inpatient_nutrition)
     assert enteral == list(spec.nutrition_screening)
 
