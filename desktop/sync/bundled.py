@@ -55,6 +55,10 @@ def install_bundled(
     db = store.open_db(db_path)
     try:
         todo = [v for v in pkgs if not _skip(db, v)]
+        # One back-up before the batch, not one per package; a first start has nothing to back up.
+        path = apply.db_file(db)
+        if todo and path and store.editions(db, details=False):
+            store.backup(db, path, reason="sync", keep=apply.KEEP_BACKUPS)
         sizes = [sum(f.rows for f in v.manifest.files) or 1 for v in todo]
         grand = sum(sizes)
         reports = []
@@ -65,7 +69,7 @@ def install_bundled(
                 if on_progress:
                     on_progress(offset + (size * done // total if total else size), grand)
 
-            reports.append(apply.apply_package(db, v.path, on_progress=step, trust=trust))
+            reports.append(apply.apply_package(db, v.path, on_progress=step, trust=trust, backup=False))
             offset += size
         if on_progress and grand:
             on_progress(grand, grand)

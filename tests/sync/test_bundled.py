@@ -94,4 +94,5 @@ def test_install_bundled_first_start(tmp_path: Path) -> None:
     (transition,) = ov.facts_for(db, "jilin", "环孢素滴眼液(Ⅲ)")
     assert str(transition.item.end) == "2025-06-30"
     assert bundled.install_bundled(db_path) == []  # the second start applies nothing
+    assert not list(tmp_path.glob("*.bak"))  # a first start has nothing to back up
     print(f"install_bundled: {elapsed:.2f} s")
