@@ -547,40 +547,8 @@ _SOURCE_COLUMNS = (
 def source_rows(db: Database, edition_id: int) -> list[r.SourceRow]:
     """An installed edition's rows as published, in publication order (what a package carries)."""
     cur = db.execute(f"select {', '.join(_SOURCE_COLUMNS)} from entry where edition_id = ? order by seq", [edition_id])
-    return [
-        r.SourceRow(
-            section,
-            name,
-            seq,
-            subsection,
-            number,
-            star_of,
-            form,
-            cls,
-            code,
-            path,
-            remark,
-            standard,
-            agreement,
-            bool(ethnic),
-        )
-        for (
-            section,
-            name,
-            seq,
-            subsection,
-            number,
-            star_of,
-            form,
-            cls,
-            code,
-            path,
-            remark,
-            standard,
-            agreement,
-            ethnic,
-        ) in cur
-    ]
+    # Columns in SourceRow's field order; ethnic is stored as 0/1.
+    return [r.SourceRow(*row[:-1], ethnic=bool(row[-1])) for row in cur]
 
 
 def entries_by_key(db: Database, key: str) -> list[r.Entry]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from types import ModuleType
 
+from desktop.rules import labels
+
 
 def optional(name: str, *attrs: str) -> ModuleType | None:
     """Import ``name`` if it exists (and has ``attrs``); ``None`` when that capability has not landed yet."""
@@ -43,28 +45,9 @@ def sync() -> ModuleType | None:
 
 
 #: Insurance types, patient groups and benefit channels of desktop.rules (codes -> staff labels).
-INSURANCE = {
-    "employee": "职工医保",
-    "retiree": "职工医保（退休）",
-    "resident": "居民医保",
-    "work_injury": "工伤保险",
-    "maternity": "生育保险",
-    "uninsured": "未参保（自费）",
-}
-GROUPS = {
-    "general": "普通人员",
-    "tekun": "特困人员",
-    "dibao": "低保对象",
-    "orphan": "孤儿",
-    "de_facto_orphan": "事实无人抚养儿童",
-    "poverty_relapse": "返贫致贫人口",
-}
-CHANNELS = {
-    "outpatient": "普通门诊统筹",
-    "chronic": "门诊慢特病",
-    "two_diseases": "两病门诊",
-    "dual_channel": "双通道",
-}
+INSURANCE = labels.INSURANCES
+GROUPS = labels.GROUPS
+CHANNELS = labels.CHANNELS
 #: Conditions staff confirm (codes of desktop.rules eligibility).
 CONDITIONS = {
     "restriction": "符合限定支付范围",

@@ -1,0 +1,1 @@
+"""Eligibility and copay estimates: policy as data, answered as of a date."""
