@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bundle smoke clean
+.PHONY: run test lint bench bundle smoke clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,10 +13,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,build]'
 	touch $(STAMP)
 
-run: $(STAMP)
+system-deps:
+	bash .ci/system-deps
+
+run: $(STAMP) system-deps
 	$(BIN)/yaomu
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q desktop tests
 
 lint: $(STAMP)
