@@ -58,12 +58,12 @@ _FORM_SUFFIXES = (
 )
 
 
-def _overlay_names(name: str, form: str | None, section: str | None) -> list[tuple[str, str | None]]:
+def overlay_names(name: str, form: str | None, section: str | None) -> list[tuple[str, str | None]]:
     """The names (and forms) under which a notice may list this drug.
 
-    >>> _overlay_names("依沃西单抗注射液", None, "协议期内谈判药品")
+    >>> overlay_names("依沃西单抗注射液", None, "协议期内谈判药品")
     [('依沃西单抗注射液', None), ('依沃西单抗', '注射剂')]
-    >>> _overlay_names("注射用艾普拉唑钠", None, "协议期内谈判药品")
+    >>> overlay_names("注射用艾普拉唑钠", None, "协议期内谈判药品")
     [('注射用艾普拉唑钠', None), ('艾普拉唑钠', '注射剂')]
     """
     out: list[tuple[str, str | None]] = [(name, form)]
@@ -84,7 +84,7 @@ def _overlay_names(name: str, form: str | None, section: str | None) -> list[tup
     return out
 
 
-def _form_matches(item_form: str | None, form: str | None) -> bool:
+def form_matches(item_form: str | None, form: str | None) -> bool:
     """A notice's form ("口服常释") matches the catalogue's ("口服常释剂型"); no form matches all."""
     if not item_form or not form:
         return True
@@ -107,12 +107,12 @@ def _facts(
 ) -> list[ov.OverlayFact]:
     out: list[ov.OverlayFact] = []
     seen: set[tuple] = set()
-    for alias, alias_form in _overlay_names(name, form, section):
+    for alias, alias_form in overlay_names(name, form, section):
         if keys is not None and match_key(alias) not in keys:
             continue
         for fact in ov.facts_for(db, region, alias):
             key = (fact.overlay.overlay_id, fact.item.name, fact.item.dosage_form, fact.item.action, fact.item.start)
-            if key in seen or not _form_matches(fact.item.dosage_form, alias_form):
+            if key in seen or not form_matches(fact.item.dosage_form, alias_form):
                 continue
             seen.add(key)
             out.append(fact)

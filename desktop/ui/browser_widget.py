@@ -27,7 +27,6 @@ from sqlite_utils import Database
 from desktop.catalogue import overlays, store
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import match_key
-from desktop.ui import services
 from desktop.ui.entry_table_model import COL_NAME, EntryRole, EntryTableModel, SortRole
 
 #: Role of a tree item: the (section, category path prefix) it stands for.
@@ -112,13 +111,13 @@ def dual_channel_ids(db: Database, rows: list[r.Entry]) -> frozenset[str]:
         items.setdefault(row["match_key"], []).append((row["dosage_form"], row["action"]))
     if not items:
         return frozenset()
-    rules = services.optional("desktop.rules.service", "_overlay_names", "_form_matches")
+    from desktop.rules.service import form_matches, overlay_names
 
     def names(e: r.Entry) -> list[tuple[str, str | None]]:
-        return rules._overlay_names(e.name, e.dosage_form, e.section) if rules else [(e.name, e.dosage_form)]
+        return overlay_names(e.name, e.dosage_form, e.section)
 
     def form_ok(item_form: str | None, form: str | None) -> bool:
-        return rules._form_matches(item_form, form) if rules else (not item_form or not form or item_form == form)
+        return form_matches(item_form, form)
 
     out = set()
     for e in rows:
