@@ -358,9 +358,6 @@ class CounterWidget(QWidget):
             self.detail.show_entry(None)
             return
         rules = services.rules()
-        if rules is None:
-            self.detail.show_entry(entry, None, "医保待遇判断模块尚未安装：仅显示目录信息。")
-            return
         patient = self.patient()
         confirmed = self.confirmed.get(entry.id, frozenset())
         try:
@@ -400,8 +397,6 @@ class CounterWidget(QWidget):
         self._profile = "national"
         self.settings = None
         module = services.settings()
-        if module is None:
-            return
         try:
             self.settings = module.get(self.db)
         except UserFacingError as err:
@@ -513,11 +508,6 @@ class CounterWidget(QWidget):
             self._show_estimate(
                 None, "请输入单价：" + "、".join(missing) + "（在清单中选中单价一栏直接输入，Enter 确认）。"
             )
-            return
-        if rules is None:
-            self._show_estimate(None, "费用预估模块尚未安装：只能显示总金额。")
-            total = sum((line.amount or Decimal(0) for line in lines), Decimal(0))
-            self.breakdown_labels["total"].setText(f"{total:.2f}")
             return
         try:
             result = rules.estimate(self.db, self.request(), self.settings)

@@ -85,9 +85,7 @@ class MainWindow(QMainWindow):
         def warm(_job: object) -> None:
             services.rules()
             services.settings()
-            policy = services.optional("desktop.rules.policy", "load")
-            if policy is not None:
-                policy.load(profile)  # cached: the first check then costs what every check costs
+            services.policy().load(profile)  # cached: the first check then costs what every check costs
 
         run_in_background(warm, lambda _r: None, lambda err: log.warning("warm-up failed: %s", err))
 

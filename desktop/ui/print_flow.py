@@ -35,12 +35,9 @@ POINT_MM = 25.4 / 72
 
 
 def _modules() -> tuple[Any, Any, Any]:
-    issue = services.optional("desktop.receipts.issue", "issue")
-    layout = services.optional("desktop.receipts.layout", "Issuer")
-    settings = services.settings()
-    if issue is None or layout is None or settings is None:
-        raise UserFacingError("收据模块尚未安装，暂时无法打印。", hint="费用预估仍可在屏幕上查看。")
-    return issue, layout, settings
+    from desktop.receipts import issue, layout
+
+    return issue, layout, services.settings()
 
 
 class PrintDialog(QDialog):

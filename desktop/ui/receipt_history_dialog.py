@@ -48,8 +48,10 @@ class ReceiptHistoryDialog(QDialog):
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
-        self.history = services.optional("desktop.receipts.history", "search")
-        self.issue = services.optional("desktop.receipts.issue", "reprint")
+        from desktop.receipts import history, issue
+
+        self.history = history
+        self.issue = issue
         self.records: list[Any] = []
         self.last_reprint: Any = None
         self.setWindowTitle("收据记录（F6）")
@@ -100,17 +102,10 @@ class ReceiptHistoryDialog(QDialog):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
-        if self.history is None or self.issue is None:
-            self.note.setText("收据模块尚未安装：暂无收据记录。")
-            self.reprint_pdf.setEnabled(False)
-            self.reprint_print.setEnabled(False)
-            return
         self.reload()
         self.number.setFocus()
 
     def reload(self) -> None:
-        if self.history is None:
-            return
         day = None
         if self.use_day.isChecked():
             d = self.day.date()
@@ -131,8 +126,7 @@ class ReceiptHistoryDialog(QDialog):
         return self.records[row] if 0 <= row < len(self.records) else None
 
     def _staff(self) -> str | None:
-        module = services.settings()
-        return getattr(module.get(self.db), "staff", None) if module is not None else None
+        return services.settings().get(self.db).staff or None
 
     def _fail(self, err: UserFacingError) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, "无法补打", str(err), QMessageBox.StandardButton.Ok, self)
@@ -148,9 +142,7 @@ class ReceiptHistoryDialog(QDialog):
         if not name:
             return
         try:
-            self.last_reprint = self.issue.reprint(  # type: ignore[union-attr]
-                self.db, rec.number, Path(name), staff=self._staff()
-            )
+            self.last_reprint = self.issue.reprint(self.db, rec.number, Path(name), staff=self._staff())
         except UserFacingError as err:
             self._fail(err)
             return
@@ -165,7 +157,7 @@ class ReceiptHistoryDialog(QDialog):
         folder = paths.data_dir() / "receipts"
         folder.mkdir(parents=True, exist_ok=True)
         try:
-            self.last_reprint = self.issue.reprint(  # type: ignore[union-attr]
+            self.last_reprint = self.issue.reprint(
                 self.db, rec.number, folder / f"{rec.number}-reprint.pdf", staff=self._staff()
             )
         except UserFacingError as err:
@@ -173,7 +165,6 @@ class ReceiptHistoryDialog(QDialog):
             return
         from desktop.ui.print_flow import preview_and_print
 
-        module = services.settings()
-        printer = getattr(module.get(self.db), "printer", "") if module is not None else ""
+        printer = services.settings().get(self.db).printer
         preview_and_print(self, self.last_reprint.receipt, printer or "")
         self.reload()

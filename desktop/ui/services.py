@@ -1,7 +1,6 @@
-"""The window's view of the core capabilities that land one by one (rules, settings, receipts, sync).
-
-Each accessor returns the core module, or ``None`` while it is not installed, so a screen can
-say plainly what is missing instead of failing. Nothing here holds state or touches Qt.
+"""The window's view of the core: the rules and settings modules, imported on first use (the
+rules and their policy files cost ~100 ms, kept off start-up), and the labels the screens show.
+Nothing here holds state or touches Qt.
 """
 
 from __future__ import annotations
@@ -14,34 +13,16 @@ from types import ModuleType
 from desktop.rules import labels
 
 
-def optional(name: str, *attrs: str) -> ModuleType | None:
-    """Import ``name`` if it exists (and has ``attrs``); ``None`` when that capability has not landed yet."""
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as err:
-        if err.name and (name == err.name or name.startswith(err.name + ".")):
-            return None
-        raise
-    if any(not hasattr(module, a) for a in attrs):
-        return None
-    return module
+def rules() -> ModuleType:
+    return importlib.import_module("desktop.rules.service")
 
 
-def rules() -> ModuleType | None:
-    return optional("desktop.rules.service", "check", "estimate")
+def policy() -> ModuleType:
+    return importlib.import_module("desktop.rules.policy")
 
 
-def settings() -> ModuleType | None:
-    return optional("desktop.settings", "get", "save")
-
-
-def receipts() -> ModuleType | None:
-    """The receipts package (layout, pdf, history), when it has landed."""
-    return optional("desktop.receipts")
-
-
-def sync() -> ModuleType | None:
-    return optional("desktop.sync")
+def settings() -> ModuleType:
+    return importlib.import_module("desktop.settings")
 
 
 #: Insurance types, patient groups and benefit channels of desktop.rules (codes -> staff labels).

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 )
 from sqlite_utils import Database
 
-from desktop import paths
 from desktop.errors import UserFacingError
 from desktop.ui import services
 
@@ -62,11 +61,7 @@ SECRET_FIELDS = ("confidential_standards",)
 
 def profiles() -> list[str]:
     """Policy profiles shipped in resources/policies/ (national first)."""
-    policy = services.optional("desktop.rules.policy", "available")
-    if policy is not None:
-        return sorted(policy.available(), key=lambda n: (n != "national", n))
-    names = sorted(p.stem for p in paths.resource_path("policies").glob("*.json") if p.stem != "schema")
-    return sorted(names, key=lambda n: (n != "national", n)) or ["national"]
+    return sorted(services.policy().available(), key=lambda n: (n != "national", n))
 
 
 class SettingsDialog(QDialog):
@@ -84,14 +79,6 @@ class SettingsDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
-        if self.module is None:
-            note = QLabel("设置模块尚未安装：药店信息、地区政策和收据纸张暂时无法修改。")
-            note.setObjectName("missing")
-            note.setWordWrap(True)
-            layout.addWidget(note)
-            buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(False)
-            layout.addWidget(buttons)
-            return
         self.current = self.module.get(db)
         form = QFormLayout()
         for f in dataclasses.fields(self.current):
@@ -172,7 +159,6 @@ class SettingsDialog(QDialog):
         return out
 
     def save(self) -> None:
-        assert self.module is not None
         try:
             new = dataclasses.replace(self.current, **self.values())
             self.module.save(self.db, new)

@@ -28,7 +28,6 @@ from sqlite_utils import Database
 
 from desktop.catalogue import store
 from desktop.errors import UserFacingError
-from desktop.ui import services
 from desktop.ui.workers import Job, Pool, run_in_background
 
 HISTORY_HEADERS = ("时间", "操作", "更新包", "内容", "对象", "摘要", "操作人", "状态")
@@ -46,10 +45,10 @@ COUNT_LABELS = {
 
 
 def _sync_api() -> Any:
-    module = services.optional("desktop.sync.apply", "verify_package", "diff_package", "apply_package", "history")
-    if module is None:
-        raise UserFacingError("目录更新模块尚未安装，暂时无法导入更新包。", hint="请联系技术支持获取新版药目。")
-    return module
+    """desktop.sync.apply, imported when the dialog first needs it (it is not needed at start-up)."""
+    import desktop.sync.apply
+
+    return desktop.sync.apply
 
 
 class UpdatesDialog(QDialog):
@@ -267,16 +266,11 @@ class UpdatesDialog(QDialog):
 
     # --- history, rollback ---
     def reload_history(self) -> None:
-        module = services.optional("desktop.sync.apply", "history")
         rows: list[Any] = []
-        if module is not None:
-            try:
-                rows = module.history(self.db)
-            except UserFacingError as err:
-                self.verify_label.setText(str(err))
-            except Exception:  # no history table before the sync migration: an empty history
-                if "sync_history" in self.db.table_names():
-                    raise
+        try:
+            rows = _sync_api().history(self.db)
+        except UserFacingError as err:
+            self.verify_label.setText(str(err))
         self.history_table.setRowCount(len(rows))
         for i, h in enumerate(rows):
             counts = (h.summary or {}).get("counts") or {}
@@ -298,9 +292,9 @@ class UpdatesDialog(QDialog):
         self.rollback_button.setEnabled(bool(rows))
 
     def rollback(self) -> None:
-        module = services.optional("desktop.sync.apply", "rollback")
-        if module is None or self.db_path is None:
-            self._error("目录更新模块尚未安装，无法撤销。")
+        module = _sync_api()
+        if self.db_path is None:
+            self._error("内存数据库无法撤销更新。")
             return
         answer = QMessageBox.question(
             self,
