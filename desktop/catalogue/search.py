@@ -41,10 +41,13 @@ class SearchResult:
     query: str
     choice: EditionChoice
     entries: tuple[r.Entry, ...]
+    #: Set when the edition of the day has no match and the entries come from another edition.
+    elsewhere: str | None = None
 
     @property
     def note(self) -> str | None:
-        return self.choice.note
+        notes = [n for n in (self.choice.note, self.elsewhere) if n]
+        return "\n".join(notes) or None
 
 
 def _range_end(prefix: str) -> str:
@@ -71,8 +74,35 @@ class Searcher:
             last_tier = tier
             for row in rows:
                 found.setdefault(row["id"], (tier, row))
+        if not found:
+            return self._elsewhere(query, text, choice, limit)
+        return SearchResult(query, choice, self._ranked(found, limit))
+
+    @staticmethod
+    def _ranked(found: dict[str, tuple[int, dict]], limit: int) -> tuple[r.Entry, ...]:
         ranked = sorted(found.values(), key=lambda t: (t[0], len(t[1]["name"]), t[1]["seq"]))
-        return SearchResult(query, choice, tuple(row_to_entry(row) for _, row in ranked[:limit]))
+        return tuple(row_to_entry(row) for _, row in ranked[:limit])
+
+    def _elsewhere(self, query: str, text: str, choice: EditionChoice, limit: int) -> SearchResult:
+        """Nothing in the edition of the day: look in the other installed editions, nearest first,
+        so staff see that a drug was listed (e.g. dropped from the 2025 edition) rather than a blank."""
+        assert choice.edition is not None
+        others = sorted(
+            (e for e in store.editions(self.db, details=False) if e.id != choice.edition.id),
+            key=lambda e: abs((e.effective_start - choice.edition.effective_start).days),  # type: ignore[union-attr]
+        )
+        for other in others:
+            found: dict[str, tuple[int, dict]] = {}
+            for tier, rows in self._candidates(text, other.id, limit):
+                for row in rows:
+                    found.setdefault(row["id"], (tier, row))
+            if found:
+                note = (
+                    f"{choice.day.isoformat()} 适用的{choice.edition.label}未收录与“{query}”匹配的药品；"
+                    f"以下为{other.label}的条目，该日期不适用，仅供核对。"
+                )
+                return SearchResult(query, choice, self._ranked(found, limit), elsewhere=note)
+        return SearchResult(query, choice, ())
 
     def _q(self, where: str, params: list[object], limit: int, order: str = "e.rowid") -> list[dict]:
         # WORKAROUND: a unary "+" keeps the planner from walking an index in ORDER BY order

@@ -139,3 +139,14 @@ def test_cli_show_and_editions(real_db_path, capsys) -> None:  # type: ignore[no
     assert [(e["name"], e["variant"]) for e in eds] == [("2024", "revised"), ("2025", "official")]
     assert main(["--db", str(real_db_path), "show", "2025-000000000000"]) == 2
     assert "没有" in capsys.readouterr().err
+
+
+def test_a_drug_dropped_from_the_edition_of_the_day_is_shown_from_its_edition(real_db) -> None:  # type: ignore[no-untyped-def]
+    # 贝那鲁肽注射液: 2024 edition (谈判 27), not in the 2025 edition.
+    for query in ("贝那鲁肽", "bnlt"):
+        result = search.search(real_db, query, day=IN_2026)
+        assert [(e.name, e.edition) for e in result.entries] == [("贝那鲁肽注射液", "2024")]
+        assert "2025年版" in (result.note or "") and "未收录" in (result.note or "")
+    # In force that day: no note.
+    in_2025 = search.search(real_db, "贝那鲁肽", day=IN_2025)
+    assert in_2025.entries[0].edition == "2024" and in_2025.note is None
