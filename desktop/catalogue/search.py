@@ -11,7 +11,7 @@ is rank order and every query stops after ``limit`` rows.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlite_utils import Database
@@ -43,10 +43,12 @@ class SearchResult:
     entries: tuple[r.Entry, ...]
     #: Set when the edition of the day has no match and the entries come from another edition.
     elsewhere: str | None = None
+    #: Drugs out of the catalogue but still paid in a transition period that match the query.
+    transitions: tuple[str, ...] = ()
 
     @property
     def note(self) -> str | None:
-        notes = [n for n in (self.choice.note, self.elsewhere) if n]
+        notes = [n for n in (self.choice.note, self.elsewhere, *self.transitions) if n]
         return "\n".join(notes) or None
 
 
@@ -74,9 +76,27 @@ class Searcher:
             last_tier = tier
             for row in rows:
                 found.setdefault(row["id"], (tier, row))
+        transitions = self._transitions(text, choice.day)
         if not found:
-            return self._elsewhere(query, text, choice, limit)
-        return SearchResult(query, choice, self._ranked(found, limit))
+            return replace(self._elsewhere(query, text, choice, limit), transitions=transitions)
+        return SearchResult(query, choice, self._ranked(found, limit), transitions=transitions)
+
+    def _transitions(self, text: str, day: date) -> tuple[str, ...]:
+        """Transition-period drugs (dropped from the list, still paid for a while) named like the query.
+
+        They are no catalogue entries, so only a note can show them; the overlay list is tiny.
+        """
+        if len(text) < 2 or text.isascii():
+            return ()
+        return tuple(
+            f"过渡期药品：{row['name']} 已调出目录，{row['end']} 前仍按原支付标准支付（{row['title']}）。"
+            for row in self.db.query(
+                "select i.name, i.end, o.title from overlay_item i join overlay o on o.id = i.overlay_id "
+                "where o.kind = 'transition' and i.action = 'add' and instr(i.name, ?) > 0 "
+                "and (i.start is null or i.start <= ?) and (i.end is null or i.end >= ?)",
+                [text, day.isoformat(), day.isoformat()],
+            )
+        )
 
     @staticmethod
     def _ranked(found: dict[str, tuple[int, dict]], limit: int) -> tuple[r.Entry, ...]:

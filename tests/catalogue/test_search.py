@@ -150,3 +150,11 @@ def test_a_drug_dropped_from_the_edition_of_the_day_is_shown_from_its_edition(re
     # In force that day: no note.
     in_2025 = search.search(real_db, "贝那鲁肽", day=IN_2025)
     assert in_2025.entries[0].edition == "2024" and in_2025.note is None
+
+
+def test_transition_drugs_are_named_while_their_transition_lasts(real_db) -> None:  # type: ignore[no-untyped-def]
+    # Seed 001: 环孢素滴眼液(Ⅲ) and 头孢托仑匹酯颗粒 left the list, paid at the original standard to 2025-06-30.
+    during = search.search(real_db, "头孢托仑", day=date(2025, 3, 1))
+    assert during.entries == () and "头孢托仑匹酯颗粒" in (during.note or "") and "2025-06-30" in (during.note or "")
+    assert "环孢素滴眼液(Ⅲ)" in (search.search(real_db, "环孢素滴眼液", day=date(2025, 3, 1)).note or "")
+    assert search.search(real_db, "头孢托仑", day=date(2025, 7, 1)).note is None
