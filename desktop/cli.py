@@ -14,6 +14,7 @@ import argparse
 import importlib
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -30,10 +31,28 @@ COMMAND_MODULES = (
 )
 
 
+#: argparse's own messages, said in Chinese (pattern -> template).
+_ARGPARSE_ZH = (
+    (re.compile(r"the following arguments are required: (.+)"), "缺少必需的参数：{0}"),
+    (re.compile(r"unrecognized arguments: (.+)"), "无法识别的参数：{0}"),
+    (re.compile(r"argument (\S+): invalid choice: (\S+) \(choose from (.+)\)"), "参数 {0} 的值 {1} 无效，可选：{2}"),
+    (re.compile(r"argument (\S+): invalid int value: (\S+)"), "参数 {0} 的值 {1} 无效（应为整数）"),
+    (re.compile(r"argument (\S+): expected one argument"), "参数 {0} 后面需要一个值"),
+)
+
+
+def _chinese(message: str) -> str:
+    for pattern, template in _ARGPARSE_ZH:
+        m = pattern.fullmatch(message)
+        if m:
+            return template.format(*m.groups())
+    return message
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse would print English usage and exit 2
         self.print_usage(sys.stderr)
-        print(f"命令参数有误：{message}", file=sys.stderr)
+        print(f"命令参数有误：{_chinese(message)}（yaomu -h 查看用法）", file=sys.stderr)
         raise SystemExit(2)
 
 
