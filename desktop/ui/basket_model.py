@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 
 from desktop.catalogue import records as r
 from desktop.ui.format import class_text
-
-Index = QModelIndex | QPersistentModelIndex
+from desktop.ui.table_model import Index, ListTableModel
 
 #: Role returning native, comparable values for sorting via a proxy model.
 SortRole = Qt.ItemDataRole.UserRole
@@ -80,7 +79,7 @@ def parse_quantity(text: str) -> int:
     return int(text)
 
 
-class BasketModel(QAbstractTableModel):
+class BasketModel(ListTableModel):
     """Editable lines of the current sale; price and quantity are edited in place.
 
     Signals:
@@ -91,17 +90,19 @@ class BasketModel(QAbstractTableModel):
     lines_changed = Signal()
     input_rejected = Signal(str)
 
+    HEADERS = HEADERS
+
     def __init__(self, parent: object = None) -> None:
         super().__init__(parent)  # type: ignore[arg-type]
-        self._lines: list[BasketLine] = []
+        self._rows: list[BasketLine] = []
         self._results: list[dict[str, object] | None] = []
 
     # --- the sale ---
     def lines(self) -> list[BasketLine]:
-        return list(self._lines)
+        return list(self._rows)
 
     def line(self, row: int) -> BasketLine | None:
-        return self._lines[row] if 0 <= row < len(self._lines) else None
+        return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def add(
         self,
@@ -111,69 +112,54 @@ class BasketModel(QAbstractTableModel):
         confirmed: frozenset[str] = frozenset(),
     ) -> int:
         """Append a line (or add to the quantity of the same entry) and return its row."""
-        for row, line in enumerate(self._lines):
+        for row, line in enumerate(self._rows):
             if line.entry.id == entry.id:
                 self.replace_line(
                     row, replace(line, quantity=line.quantity + quantity, confirmed=line.confirmed | confirmed)
                 )
                 return row
-        row = len(self._lines)
+        row = len(self._rows)
         self.beginInsertRows(QModelIndex(), row, row)
-        self._lines.append(BasketLine(entry, unit_price, quantity, confirmed))
+        self._rows.append(BasketLine(entry, unit_price, quantity, confirmed))
         self._results.append(None)
         self.endInsertRows()
         self.lines_changed.emit()
         return row
 
     def replace_line(self, row: int, line: BasketLine) -> None:
-        self._lines[row] = line
+        self._rows[row] = line
         self._results[row] = None
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
         self.lines_changed.emit()
 
     def remove(self, row: int) -> None:
-        if not 0 <= row < len(self._lines):
+        if not 0 <= row < len(self._rows):
             return
         self.beginRemoveRows(QModelIndex(), row, row)
-        del self._lines[row]
+        del self._rows[row]
         del self._results[row]
         self.endRemoveRows()
         self.lines_changed.emit()
 
     def clear(self) -> None:
         self.beginResetModel()
-        self._lines = []
+        self._rows = []
         self._results = []
         self.endResetModel()
         self.lines_changed.emit()
 
     def set_results(self, lines: list[dict[str, object]] | None) -> None:
         """Show the estimate's per-line amounts (``None`` clears them)."""
-        if lines is not None and len(lines) != len(self._lines):
+        if lines is not None and len(lines) != len(self._rows):
             lines = None
-        self._results = list(lines) if lines is not None else [None] * len(self._lines)
-        if self._lines:
-            self.dataChanged.emit(self.index(0, COL_TOTAL), self.index(len(self._lines) - 1, len(HEADERS) - 1))
+        self._results = list(lines) if lines is not None else [None] * len(self._rows)
+        if self._rows:
+            self.dataChanged.emit(self.index(0, COL_TOTAL), self.index(len(self._rows) - 1, len(HEADERS) - 1))
 
     def request_items(self) -> list[dict[str, object]]:
-        return [line.to_request_item() for line in self._lines]
+        return [line.to_request_item() for line in self._rows]
 
     # --- Qt model ---
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._lines)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(HEADERS)
-        ):
-            return HEADERS[section]
-        return None
-
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
@@ -183,9 +169,9 @@ class BasketModel(QAbstractTableModel):
         return base
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._lines):
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        line = self._lines[index.row()]
+        line = self._rows[index.row()]
         result = self._results[index.row()]
         col = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
@@ -224,9 +210,9 @@ class BasketModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.EditRole or not index.isValid() or index.column() not in EDITABLE:
             return False
         row = index.row()
-        if not 0 <= row < len(self._lines):
+        if not 0 <= row < len(self._rows):
             return False
-        line = self._lines[row]
+        line = self._rows[row]
         try:
             if index.column() == COL_PRICE:
                 new = replace(line, unit_price=parse_price(str(value)))

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
 from desktop.catalogue import records as r
 from desktop.ui.format import class_text, payment_standard_text, section_text
-
-Index = QModelIndex | QPersistentModelIndex
+from desktop.ui.table_model import Index, ListTableModel
 
 #: Role returning native, comparable values for sorting via a proxy model.
 SortRole = Qt.ItemDataRole.UserRole
@@ -20,12 +19,11 @@ COL_NUMBER, COL_NAME, COL_FORM, COL_CLASS, COL_SECTION, COL_STANDARD, COL_REMARK
 HEADERS = ("编号", "药品名称", "剂型", "甲/乙", "目录部分", "支付标准", "备注（限定支付范围）")
 
 
-class EntryTableModel(QAbstractTableModel):
+class EntryTableModel(ListTableModel):
     """A read-only table over a list of ``Entry`` records."""
 
-    def __init__(self, parent: object = None) -> None:
-        super().__init__(parent)  # type: ignore[arg-type]
-        self._rows: list[r.Entry] = []
+    HEADERS = HEADERS
+    _rows: list[r.Entry]
 
     def set_rows(self, rows: Sequence[r.Entry]) -> None:
         self.beginResetModel()
@@ -37,21 +35,6 @@ class EntryTableModel(QAbstractTableModel):
 
     def entries(self) -> list[r.Entry]:
         return list(self._rows)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(HEADERS)
-        ):
-            return HEADERS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
