@@ -117,6 +117,7 @@ class Edition:
     source: str
     checksum: str
     loaded_at: str
+    package_id: str | None = None  # the catalogue package it was installed from
     sections: tuple[SectionInfo, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
 

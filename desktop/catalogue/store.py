@@ -426,6 +426,7 @@ def _edition(db: Database, row: dict, *, details: bool = True) -> r.Edition:
         source=row["source"],
         checksum=row["checksum"],
         loaded_at=row["loaded_at"],
+        package_id=row["package_id"],
         sections=sections,
         counts=counts,
     )
@@ -547,8 +548,8 @@ _SOURCE_COLUMNS = (
 def source_rows(db: Database, edition_id: int) -> list[r.SourceRow]:
     """An installed edition's rows as published, in publication order (what a package carries)."""
     cur = db.execute(f"select {', '.join(_SOURCE_COLUMNS)} from entry where edition_id = ? order by seq", [edition_id])
-    # Columns in SourceRow's field order; ethnic is stored as 0/1.
-    return [r.SourceRow(*row[:-1], ethnic=bool(row[-1])) for row in cur]
+    fields = [c if c != "class" else "drug_class" for c in _SOURCE_COLUMNS]
+    return [r.SourceRow(**{**dict(zip(fields, row, strict=True)), "ethnic": bool(row[-1])}) for row in cur]
 
 
 def entries_by_key(db: Database, key: str) -> list[r.Entry]:

@@ -162,6 +162,7 @@ def cmd_editions(args: argparse.Namespace) -> int:
                     "source": e.source,
                     "checksum": e.checksum,
                     "loaded_at": e.loaded_at,
+                    "package_id": e.package_id,
                     "counts": e.counts,
                     "sections": [s.__dict__ for s in e.sections],
                 }
