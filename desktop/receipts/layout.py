@@ -122,7 +122,7 @@ FORMATS: dict[str, PageFormat] = {
     # A 58 mm roll prints about 48-52 mm wide; 7.5 pt keeps ~19 Chinese characters a line.
     "58mm": PageFormat("58mm", 58, None, 3.5, 7.5, 24),
     "80mm": PageFormat("80mm", 80, None, 4.0, 8.5, 28),
-    "a5": PageFormat("a5", 148, 210, 10.0, 9.0, 24, leading=1.35, qr_beside_header=True),
+    "a5": PageFormat("a5", 148, 210, 10.0, 8.5, 24, leading=1.3, qr_beside_header=True),
 }
 
 #: Size of the title relative to the body font.
