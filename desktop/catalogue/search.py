@@ -45,10 +45,12 @@ class SearchResult:
     elsewhere: str | None = None
     #: Drugs out of the catalogue but still paid in a transition period that match the query.
     transitions: tuple[str, ...] = ()
+    #: Set when nothing was found and the edition of the day lacks sections: absence is not "not listed".
+    incomplete: str | None = None
 
     @property
     def note(self) -> str | None:
-        notes = [n for n in (self.choice.note, self.elsewhere, *self.transitions) if n]
+        notes = [n for n in (self.choice.note, self.elsewhere, *self.transitions, self.incomplete) if n]
         return "\n".join(notes) or None
 
 
@@ -122,7 +124,16 @@ class Searcher:
                     f"以下为{other.label}的条目，该日期不适用，仅供核对。"
                 )
                 return SearchResult(query, choice, self._ranked(found, limit), elsewhere=note)
-        return SearchResult(query, choice, ())
+        missing = [s for s in store.section_info(self.db, choice.edition.id).values() if not s.complete]
+        if not missing:
+            return SearchResult(query, choice, ())
+        parts = "、".join(f"{s.section}（{s.note}）" if s.note else s.section for s in missing)
+        return SearchResult(
+            query,
+            choice,
+            (),
+            incomplete=f"注意：{choice.edition.label}未完整导入以下部分：{parts}。未找到不代表未收录，请以完整目录核对。",
+        )
 
     def _q(self, where: str, params: list[object], limit: int, order: str = "e.rowid") -> list[dict]:
         # WORKAROUND: a unary "+" keeps the planner from walking an index in ORDER BY order

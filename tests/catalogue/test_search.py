@@ -158,3 +158,17 @@ def test_transition_drugs_are_named_while_their_transition_lasts(real_db) -> Non
     assert during.entries == () and "头孢托仑匹酯颗粒" in (during.note or "") and "2025-06-30" in (during.note or "")
     assert "环孢素滴眼液(Ⅲ)" in (search.search(real_db, "环孢素滴眼液", day=date(2025, 3, 1)).note or "")
     assert search.search(real_db, "头孢托仑", day=date(2025, 7, 1)).note is None
+
+
+def test_nothing_found_in_an_incomplete_edition_is_not_not_listed() -> None:
+    """yao.xlsx has no 中药饮片: a piece searched in that variant is 'unknown', not 'not listed' (#2)."""
+    from desktop.catalogue import bundled, store
+
+    db = store.open_db(":memory:")
+    bundled.load(db, bundled.read_2024_first())
+    result = search.search(db, "红参", day=IN_2025)
+    assert result.entries == ()
+    assert "未完整导入" in (result.note or "") and "中药饮片" in (result.note or "")
+    assert "未找到不代表未收录" in (result.note or "")
+    complete = search.search(db, "阿莫西林", day=IN_2025)
+    assert complete.entries and complete.note is None
