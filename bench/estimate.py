@@ -28,9 +28,6 @@ def main() -> int:
         path = Path(tempfile.mkdtemp()) / "bench.sqlite3"
         bundled.install(str(path))
         db = store.open_db(path)
-        if not store.editions(db):
-            for reader in bundled.BUNDLED_READERS:
-                bundled.load(db, reader())
     # 20 real 2024 rows: class A and B Western drugs, Chinese patent medicines and negotiated drugs.
     rows = db.execute(
         "select e.id from entry e join edition d on d.id = e.edition_id where d.name = '2024' and e.section in "

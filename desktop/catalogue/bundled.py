@@ -2,7 +2,7 @@
 
 The bundled editions are the 2024 edition (revised variant, in force 2025) and the 2025
 edition (in force since 2026-01-01). The first-publication variant of 2024 stays
-available as a source for comparison and update tests (``load_first_publication``).
+available as a source (``read_2024_first``) for comparison and update tests.
 """
 
 from __future__ import annotations
@@ -45,12 +45,12 @@ def read_2025() -> EditionData:
     return nrdl2025.read(source("china_nrdl_2025_west.json"), source("medins-2025.txt"))
 
 
-#: What a first start installs, in order.
-BUNDLED_READERS = (read_2024_revised, read_2025)
-
-
 def load(db: Database, data: EditionData, on_progress: ProgressFn = _ignore) -> int:
-    """Check an edition against its 凡例 and store it (one transaction)."""
+    """Check an edition read from its sources against its 凡例 and store it (one transaction).
+
+    The direct path from the official files, for tests and benchmarks; the application installs
+    the same rows from signed packages (``install``).
+    """
     spec = fanli.SPECS.get((data.info.name, data.info.variant))
     if spec is not None:
         fanli.check_totals(data, spec)
@@ -58,26 +58,15 @@ def load(db: Database, data: EditionData, on_progress: ProgressFn = _ignore) -> 
 
 
 def install(db_path: Path | str | None = None, on_progress: ProgressFn = _ignore) -> list[int]:
-    """Install every bundled edition into the database at ``db_path`` (default location).
+    """Install every bundled edition (and the seed overlays) into the database at ``db_path``.
 
-    Goes through signed packages when the sync package is present (the bundled catalogue
-    is applied like any update); otherwise reads the official sources directly.
+    The bundled catalogue ships as signed packages (resources/packages/) and is applied like
+    any update: verified, checked against its 凡例, written in one transaction, with history.
     """
-    try:
-        from desktop.sync import bundled as sync_bundled
-    except ImportError:
-        sync_bundled = None
-    if sync_bundled is not None and hasattr(sync_bundled, "install_bundled"):
-        sync_bundled.install_bundled(db_path, on_progress=on_progress)
-        db = store.open_db(db_path)
-        return [e.id for e in store.editions(db)]
-    db = store.open_db(db_path)
-    steps = len(BUNDLED_READERS)
-    ids = []
-    for i, reader in enumerate(BUNDLED_READERS):
-        data = reader()
-        ids.append(load(db, data, lambda done, total, i=i: on_progress(i * total + done, steps * total)))
-    return ids
+    from desktop.sync.bundled import install_bundled
+
+    install_bundled(db_path, on_progress=on_progress)
+    return [e.id for e in store.editions(store.open_db(db_path), details=False)]
 
 
 def needs_install(db: Database) -> bool:

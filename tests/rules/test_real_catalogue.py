@@ -61,9 +61,6 @@ def real_db_path(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("real") / "yaomu.sqlite3"
     bundled.install(str(path))
     db = store.open_db(path)
-    if not store.editions(db):  # the signed-package path installed nothing (yet): read the sources
-        for reader in bundled.BUNDLED_READERS:
-            bundled.load(db, reader())
     _install_seed_overlays(db)
     db.close()
     return path

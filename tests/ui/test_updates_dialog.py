@@ -11,7 +11,6 @@ import pytest
 from desktop.catalogue import store
 from desktop.sync import build, keys
 from desktop.ui.updates_dialog import UpdatesDialog
-from tests.ui.conftest import _bundled_available, small_2024
 
 
 @pytest.fixture(scope="module")
@@ -20,13 +19,11 @@ def key() -> keys.PrivateKey:
 
 
 @pytest.fixture(scope="module")
-def edition_2024(shared_data: Path):  # type: ignore[no-untyped-def]
-    """The 2024 revised edition as the session catalogue holds it (bundled sources, or the real-row subset)."""
-    if _bundled_available():
-        from desktop.catalogue import bundled
+def edition_2024():  # type: ignore[no-untyped-def]
+    """The 2024 revised edition as the session catalogue holds it."""
+    from desktop.catalogue import bundled
 
-        return bundled.read_2024_revised()
-    return small_2024(shared_data)
+    return bundled.read_2024_revised()
 
 
 @pytest.fixture()
