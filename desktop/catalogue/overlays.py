@@ -67,10 +67,15 @@ class OverlayItem:
 
 @dataclass(frozen=True)
 class OverlayFact:
-    """One overlay item that concerns an entry, with the overlay it comes from."""
+    """One overlay item that concerns an entry, with the overlay it comes from.
+
+    ``match_note`` says how the notice's name was matched when it is not plain (the notice's
+    dosage form differs from the catalogue's, 凡例 七/八); None for an exact match.
+    """
 
     overlay: OverlayInfo
     item: OverlayItem
+    match_note: str | None = None
 
 
 def _iso(d: date | None) -> str | None:
@@ -176,3 +181,37 @@ def facts_for(db: Database, region: str, name: str, dosage_form: str | None = No
         )
         out.append(OverlayFact(_info(row), item))
     return out
+
+
+def region_facts(db: Database, region: str) -> list[OverlayFact]:
+    """Every overlay item of the region and the national overlays (a few dozen rows), in install order."""
+    out = []
+    for row in db.query(
+        "select o.*, i.name as item_name, i.dosage_form as item_form, i.action, i.attrs, i.start, i.end, "
+        "i.source as item_source from overlay_item i join overlay o on o.id = i.overlay_id "
+        "where o.region in ('national', ?) order by o.id, i.id",
+        [region],
+    ):
+        item = OverlayItem(
+            name=row["item_name"],
+            action=row["action"],
+            dosage_form=row["item_form"],
+            attrs=json.loads(row["attrs"]),
+            start=_date(row["start"]),
+            end=_date(row["end"]),
+            source=row["item_source"],
+        )
+        out.append(OverlayFact(_info(row), item))
+    return out
+
+
+def entries_named_like(db: Database, edition_id: int, fragment: str) -> list[tuple[str, str, str | None, str]]:
+    """(id, name, dosage form, section) of the edition's entries whose name contains ``fragment``."""
+    escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return [
+        (row[0], row[1], row[2], row[3])
+        for row in db.execute(
+            "select id, name, dosage_form, section from entry where edition_id = ? and name like ? escape '\\'",
+            [edition_id, f"%{escaped}%"],
+        ).fetchall()
+    ]

@@ -81,6 +81,7 @@ REASON_CODES = {
     "two_diseases_unknown": "“两病”用药清单不完整或未导入，无法判断",
     "high_value": "高值药品，实行“三定”管理",
     "critical_illness": "大病保险药品",
+    "overlay_form_differs": "通知所列剂型与目录剂型不同，按同一药品适用（凡例七、八）",
     "requirement": "本地区对该渠道的要求，需确认",
     "confirmed": "工作人员已确认的条件",
 }
@@ -358,6 +359,13 @@ def _attrs(item: ov.OverlayItem) -> dict:
     return attrs if isinstance(attrs, dict) else {}
 
 
+def _match_notes(c: _Collector, facts: list[ov.OverlayFact], day: date) -> None:
+    """Say when a notice's item was applied although its dosage form differs from the catalogue's."""
+    for fact in facts:
+        if fact.match_note and fact.item.active_on(day) and _overlay_active(fact.overlay, day):
+            c.info("overlay_form_differs", f"{fact.overlay.title}：{fact.match_note}", _overlay_source(fact.overlay))
+
+
 def _natural_musk(drug: Drug) -> bool:
     return drug.section in (r.TCM, r.NEGOTIATED) and ("麝香" in drug.name or "牛黄" in drug.name)
 
@@ -571,6 +579,8 @@ def _finish(
     if ov.CRITICAL_ILLNESS in listed_in:
         f = _active(facts, (ov.CRITICAL_ILLNESS,), day)[-1]
         c.info("critical_illness", "大病保险药品。", _overlay_source(f.overlay))
+
+    _match_notes(c, facts, day)
 
     # The region's requirements for this channel / list (filing, e-prescription, 三定 ...).
     requirements: list[str] = []

@@ -14,9 +14,9 @@ from decimal import Decimal, InvalidOperation
 
 from sqlite_utils import Database
 
+from desktop.catalogue import matching, store
 from desktop.catalogue import overlays as ov
 from desktop.catalogue import records as r
-from desktop.catalogue import store
 from desktop.catalogue.normalise import match_key
 from desktop.errors import RequestError
 from desktop.rules import copay, eligibility, policy
@@ -92,31 +92,25 @@ def form_matches(item_form: str | None, form: str | None) -> bool:
     return a == b or a.startswith(b) or b.startswith(a)
 
 
-def _overlay_keys(db: Database, region: str) -> frozenset[str]:
-    """The names (match keys) the region's and the national overlays mention: most drugs need no lookup."""
-    rows = db.execute(
-        "select distinct i.match_key from overlay_item i join overlay o on o.id = i.overlay_id "
-        "where o.region in ('national', ?)",
-        [region],
-    ).fetchall()
-    return frozenset(row[0] for row in rows)
-
-
 def _facts(
-    db: Database, region: str, name: str, form: str | None, section: str | None, keys: frozenset[str] | None = None
+    db: Database,
+    region: str,
+    name: str,
+    form: str | None,
+    section: str | None,
+    index: matching.FactIndex | None = None,
+    edition_id: int | None = None,
 ) -> list[ov.OverlayFact]:
-    out: list[ov.OverlayFact] = []
-    seen: set[tuple] = set()
-    for alias, alias_form in overlay_names(name, form, section):
-        if keys is not None and match_key(alias) not in keys:
-            continue
-        for fact in ov.facts_for(db, region, alias):
-            key = (fact.overlay.overlay_id, fact.item.name, fact.item.dosage_form, fact.item.action, fact.item.start)
-            if key in seen or not form_matches(fact.item.dosage_form, alias_form):
-                continue
-            seen.add(key)
-            out.append(fact)
-    return out
+    """The overlay items naming this drug (凡例 七/八 matching, ``desktop.catalogue.matching``)."""
+    index = index or matching.FactIndex(ov.region_facts(db, region))
+
+    def siblings() -> list[matching.Reading]:
+        if edition_id is None:
+            return []
+        fragment = matching.core(matching.read_entry(name, form, section))
+        return matching.sibling_readings(ov.entries_named_like(db, edition_id, fragment))
+
+    return index.facts(name, form, section, siblings)
 
 
 def _edition_context(choice: store.EditionChoice) -> EditionContext:
@@ -175,7 +169,7 @@ def check(
     choice = store.edition_on(db, day)
     current = _in_force(db, entry, choice)
     query = Query(day, insurance, group, channel, frozenset(confirmed))
-    facts = _facts(db, prof.region, entry.name, entry.dosage_form, entry.section)
+    facts = _facts(db, prof.region, entry.name, entry.dosage_form, entry.section, edition_id=entry.edition_id)
     installed = ov.overlays(db, prof.region)
     drug = Drug.from_entry(current) if current else None
     return eligibility.assess(drug, query, prof, _edition_context(choice), facts, installed)
@@ -378,7 +372,7 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
     choice = store.edition_on(db, day)
     edition_ctx = _edition_context(choice)
     installed = ov.overlays(db, prof.region)
-    keys = _overlay_keys(db, prof.region)
+    index = matching.FactIndex(ov.region_facts(db, prof.region))
     warnings: list[str] = []
     assumptions: list[str] = []
     if choice.note:
@@ -392,7 +386,7 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
             name = str(line.item.get("name")).strip()
             form = line.item.get("dosage_form")
             line.drug = Drug(name=name, dosage_form=form, section=None, drug_class=line.item.get("class"))
-            facts = _facts(db, prof.region, name, form, None, keys)
+            facts = _facts(db, prof.region, name, form, None, index)
             line.eligibility = eligibility.assess(line.drug, query, prof, edition_ctx, facts, installed, what_if=True)
             continue
         assert line.entry is not None
@@ -402,7 +396,9 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
                 f"第 {line.index} 项：条目 {line.entry.id} 属于{line.entry.edition}年版，已按当日生效目录中的同一药品 "
                 f"{current.id} 计算。"
             )
-        facts = _facts(db, prof.region, line.entry.name, line.entry.dosage_form, line.entry.section, keys)
+        facts = _facts(
+            db, prof.region, line.entry.name, line.entry.dosage_form, line.entry.section, index, line.entry.edition_id
+        )
         line.drug = Drug.from_entry(current) if current else None
         line.entry = current or line.entry
         line.eligibility = eligibility.assess(line.drug, query, prof, edition_ctx, facts, installed)

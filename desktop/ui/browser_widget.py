@@ -26,7 +26,6 @@ from sqlite_utils import Database
 
 from desktop.catalogue import overlays, store
 from desktop.catalogue import records as r
-from desktop.catalogue.normalise import match_key
 from desktop.ui.entry_table_model import COL_NAME, EntryRole, EntryTableModel, SortRole
 
 #: Role of a tree item: the (section, category path prefix) it stands for.
@@ -97,36 +96,22 @@ class EntryFilterProxy(QSortFilterProxyModel):
 
 
 def dual_channel_ids(db: Database, rows: list[r.Entry]) -> frozenset[str]:
-    """Entries named by an installed dual-channel list (added or set, not removed), as its notice names them.
+    """Entries named by an installed dual-channel list (added or set, not removed), as its notice names them
+    (generic name without radicals, merged dosage form: ``desktop.catalogue.matching``)."""
+    from desktop.catalogue import matching
 
-    Notices name drugs without the dosage form in the name ("依沃西单抗（剂型：注射剂）"); the rules
-    service knows those spellings, so its name variants are used when it is installed.
-    """
-    items: dict[str, list[tuple[str | None, str]]] = {}
-    for row in db.query(
-        "select i.match_key, i.dosage_form, i.action from overlay_item i join overlay o on o.id = i.overlay_id "
-        "where o.kind = ?",
-        [overlays.DUAL_CHANNEL],
-    ):
-        items.setdefault(row["match_key"], []).append((row["dosage_form"], row["action"]))
-    if not items:
+    facts = [
+        f
+        for region in {row[0] for row in db.execute("select distinct region from overlay").fetchall()}
+        for f in overlays.region_facts(db, region)
+        if f.overlay.kind == overlays.DUAL_CHANNEL
+    ]
+    if not facts:
         return frozenset()
-    from desktop.rules.service import form_matches, overlay_names
-
-    def names(e: r.Entry) -> list[tuple[str, str | None]]:
-        return overlay_names(e.name, e.dosage_form, e.section)
-
-    def form_ok(item_form: str | None, form: str | None) -> bool:
-        return form_matches(item_form, form)
-
+    index = matching.FactIndex(facts)
     out = set()
     for e in rows:
-        actions = [
-            action
-            for name, form in names(e)
-            for item_form, action in items.get(match_key(name), ())
-            if form_ok(item_form, form)
-        ]
+        actions = [f.item.action for f in index.facts(e.name, e.dosage_form, e.section)]
         if actions and "remove" not in actions:
             out.add(e.id)
     return frozenset(out)
