@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
 from desktop.catalogue import overlays as ov
 from desktop.catalogue import records as r
+from desktop.rules import lists
 from desktop.rules.policy import CONDITIONS, INSURANCES, Profile
 
 COVERED = "covered"
@@ -81,6 +82,8 @@ REASON_CODES = {
     "two_diseases_unknown": "“两病”用药清单不完整或未导入，无法判断",
     "high_value": "高值药品，实行“三定”管理",
     "critical_illness": "大病保险药品",
+    "list_answered_by": "答复所依据的地区清单及其执行时长",
+    "list_outdated": "地区清单按规定每年调整，所依据的清单已逾调整周期，结果可能已过时",
     "overlay_form_differs": "通知所列剂型与目录剂型不同，按同一药品适用（凡例七、八）",
     "requirement": "本地区对该渠道的要求，需确认",
     "confirmed": "工作人员已确认的条件",
@@ -190,9 +193,15 @@ class ListStatus:
     note: str | None = None
     until: date | None = None
     requirements: tuple[str, ...] = ()
+    #: Which list answered and how old it is on the day ("吉林省…（2025-01-01起执行，至所查日期已 1 年 2 个月）").
+    answered_by: str | None = None
+    #: A newer list may exist (the region revises the list yearly): said with the answer.
+    caveat: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
+            "answered_by": self.answered_by,
+            "caveat": self.caveat,
             "status": self.status,
             "label": self.label,
             "listed": self.status == "listed",
@@ -304,47 +313,57 @@ def list_status(
     facts: list[ov.OverlayFact],
     installed: list[ov.OverlayInfo],
     what: str,
+    revision: lists.Revision | None = None,
 ) -> ListStatus:
-    """The drug's status on the region's lists of ``kinds`` on ``day``.
+    """The drug's status on the region's lists of ``kinds`` on ``day`` (``desktop.rules.lists``).
 
-    A partial list that does not name the drug answers ``unknown`` with its note, never
-    "not listed"; only a complete list can say "not listed".
+    The newest list in force decides; a partial list that does not name the drug answers
+    ``unknown`` with its note, never "not listed"; only a complete list can say "not listed".
     """
-    mine = [f for f in facts if f.overlay.kind in kinds]
-    active = [f for f in mine if f.item.active_on(day) and _overlay_active(f.overlay, day)]
-    removed = [f for f in active if f.item.action == "remove"]
-    added = [f for f in active if f.item.action in ("add", "set")]
-    if removed:
-        f = removed[-1]
-        return ListStatus("removed", f"已调出{what}", _overlay_source(f.overlay), f.overlay.complete, f.overlay.note)
-    if added:
-        f = added[-1]
-        until = f.item.end or f.overlay.effective_end
+    a = lists.answer(kinds, day, facts, installed, revision)
+    info = a.overlay
+    src = _overlay_source(info) if info else None
+    by = lists.age_text(info, day) if info else None
+    if a.status == "removed":
+        assert info is not None
+        return ListStatus("removed", f"已调出{what}", src, info.complete, info.note, answered_by=by, caveat=a.caveat)
+    if a.status == "listed":
+        assert info is not None and a.fact is not None
+        until = a.fact.item.end or info.effective_end
         if drug.negotiated and drug.agreement_end and day > drug.agreement_end:
-            return ListStatus("lapsed", f"协议到期，{what}属性失效", _overlay_source(f.overlay), f.overlay.complete)
+            return ListStatus("lapsed", f"协议到期，{what}属性失效", src, info.complete, answered_by=by)
         return ListStatus(
-            "listed", f"已列入{what}", _overlay_source(f.overlay), f.overlay.complete, f.overlay.note, until
+            "listed", f"已列入{what}", src, info.complete, info.note, until, answered_by=by, caveat=a.caveat
         )
-    ended = [f for f in mine if f.item.end and f.item.end < day and f.item.action != "remove"]
-    if ended:
-        f = ended[-1]
+    if a.status == "expired":
+        assert info is not None and a.fact is not None
+        end = a.fact.item.end if a.fact.item.end and a.fact.item.end < day else info.effective_end
+        assert end is not None
         return ListStatus(
             "expired",
-            f"{what}执行期/过渡期已于{f.item.end.isoformat()}结束",
-            _overlay_source(f.overlay),
-            f.overlay.complete,
-            f.overlay.note,
-            f.item.end,
+            f"{what}执行期/过渡期已于{end.isoformat()}结束",
+            src,
+            info.complete,
+            info.note,
+            end,
+            answered_by=by,
         )
-    lists = [i for i in installed if i.kind in kinds and _overlay_active(i, day)]
-    complete = [i for i in lists if i.complete]
-    if complete:
-        i = complete[-1]
-        return ListStatus("not_listed", f"不在{what}", _overlay_source(i), True, i.note)
-    if lists:
-        i = lists[-1]
-        note = i.note or "该清单只包含通知中点名的药品，不是完整清单。"
-        return ListStatus("unknown", f"{what}清单不完整，未列出该药，无法判断", _overlay_source(i), False, note)
+    if a.status == "not_listed":
+        assert info is not None
+        return ListStatus("not_listed", f"不在{what}", src, True, info.note, answered_by=by, caveat=a.caveat)
+    if a.status == "unknown":
+        assert info is not None
+        note = info.note or "该清单只包含通知中点名的药品，不是完整清单。"
+        return ListStatus("unknown", f"{what}清单不完整，未列出该药，无法判断", src, False, note, answered_by=by)
+    if a.ended is not None:
+        assert a.ended.effective_end is not None
+        return ListStatus(
+            "unknown",
+            f"本地区{what}清单（{a.ended.title}）已于{a.ended.effective_end.isoformat()}到期，未导入新的清单，无法判断",
+            _overlay_source(a.ended),
+            None,
+            "请导入本地区最新清单（更新包）。",
+        )
     return ListStatus("unknown", f"未导入本地区{what}清单，无法判断", None, None, "请导入本地区清单（更新包）。")
 
 
@@ -357,6 +376,14 @@ def _attrs(item: ov.OverlayItem) -> dict:
         except ValueError:
             return {}
     return attrs if isinstance(attrs, dict) else {}
+
+
+def _list_caveat(c: _Collector, status: ListStatus, revision: lists.Revision | None) -> None:
+    """Say which list answered and, when the region revises it yearly and it is older, that it may be outdated."""
+    if status.answered_by:
+        c.info("list_answered_by", f"依据：{status.answered_by}。", status.overlay)
+    if status.caveat:
+        c.info("list_outdated", status.caveat, revision.source if revision else status.overlay)
 
 
 def _match_notes(c: _Collector, facts: list[ov.OverlayFact], day: date) -> None:
@@ -529,8 +556,10 @@ def _finish(
     probe = drug or Drug(name="", dosage_form=None, section=None, drug_class=None)
     listed_in: set[str] = set()
     for kind in (ov.DUAL_CHANNEL, ov.SINGLE_PAYMENT, ov.TWO_DISEASES, ov.HIGH_VALUE, ov.CRITICAL_ILLNESS):
-        if any(f.item.action in ("add", "set") for f in _active(facts, (kind,), day)) and not any(
-            f.item.action == "remove" for f in _active(facts, (kind,), day)
+        # The newest list in force decides (a later 调入 beats an earlier 调出 and the other way round).
+        if (
+            any(f.overlay.kind == kind for f in facts)
+            and lists.answer((kind,), day, facts, installed).status == "listed"
         ):
             listed_in.add(kind)
     if transition_active:
@@ -539,7 +568,15 @@ def _finish(
     # Dual-channel status: asked for on the dual-channel channel, or shown for negotiated drugs.
     dual: ListStatus | None = None
     if query.channel == "dual_channel" or probe.negotiated or listed_in & set(profile.dual_channel_lists):
-        dual = list_status(profile.dual_channel_lists, probe, day, facts, installed, "“双通道”药品范围")
+        dual = list_status(
+            profile.dual_channel_lists,
+            probe,
+            day,
+            facts,
+            installed,
+            "“双通道”药品范围",
+            profile.revision(profile.dual_channel_lists),
+        )
     ctx = {
         "insurance": query.insurance,
         "group": query.group,
@@ -550,6 +587,7 @@ def _finish(
     }
     if query.channel == "dual_channel" and dual is not None:
         src = dual.overlay
+        _list_caveat(c, dual, profile.revision(profile.dual_channel_lists))
         if dual.status == "listed":
             c.info("dual_channel_listed", dual.label + (f"（至{dual.until}）" if dual.until else ""), src)
             if ov.SINGLE_PAYMENT in listed_in:
@@ -565,7 +603,10 @@ def _finish(
         else:
             c.unknown("dual_channel_unknown", f"{dual.label}。{dual.note or ''}".strip(), src)
     elif query.channel == "two_diseases":
-        two = list_status((ov.TWO_DISEASES,), probe, day, facts, installed, "“两病”门诊用药范围")
+        two = list_status(
+            (ov.TWO_DISEASES,), probe, day, facts, installed, "“两病”门诊用药范围", profile.revision((ov.TWO_DISEASES,))
+        )
+        _list_caveat(c, two, profile.revision((ov.TWO_DISEASES,)))
         code = {"listed": "two_diseases_listed", "unknown": "two_diseases_unknown"}.get(two.status)
         if code == "two_diseases_listed":
             c.info(code, two.label + "。", two.overlay)
@@ -590,9 +631,7 @@ def _finish(
             c.info("requirement", req.text or CONDITIONS[req.name], req.source.label)
             c.need(req.name, req.text or CONDITIONS[req.name], req.source.label)
     if dual is not None and requirements and query.channel == "dual_channel":
-        dual = ListStatus(
-            dual.status, dual.label, dual.overlay, dual.complete, dual.note, dual.until, tuple(requirements)
-        )
+        dual = replace(dual, requirements=tuple(requirements))
     for cond in c.confirmed:
         c.info("confirmed", f"已确认：{cond.text}", cond.source)
 

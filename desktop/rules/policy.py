@@ -30,6 +30,7 @@ import jsonschema
 from desktop import paths
 from desktop.errors import UserFacingError
 from desktop.rules.labels import CHANNELS, CONDITIONS, GROUPS, INSURANCES, PARAMETERS  # noqa: F401 (re-exported)
+from desktop.rules.lists import Revision
 
 SELECTORS = ("insurance", "group", "channel", "class", "section", "listed_in")
 
@@ -99,6 +100,12 @@ class Profile:
     notes: tuple[Rule, ...] = ()
     dual_channel_lists: tuple[str, ...] = ("dual_channel",)
     chain: tuple[str, ...] = field(default=())  # this profile first, then what it extends
+    #: How often the region revises its lists, per overlay kind (a notice says so).
+    revisions: tuple[tuple[str, Revision], ...] = ()
+
+    def revision(self, kinds: tuple[str, ...]) -> Revision | None:
+        """The revision interval of the region's lists of these kinds, None when no notice states one."""
+        return next((rev for kind, rev in self.revisions if kind in kinds), None)
 
     def lookup(self, name: str, day: date, ctx: dict[str, object], *, fixed_only: bool = False) -> Rule | None:
         """The parameter ``name`` that applies on ``day`` in ``ctx``, or None when no source states it.
@@ -158,7 +165,7 @@ def validate(data: dict, name: str = "profile") -> None:
             f"政策配置文件 {name} 不符合格式要求：位置 {where}：{err.message}",
             hint="请恢复随程序发布的政策文件，或联系维护人员。",
         )
-    for key in ("parameters", "requirements", "notes"):
+    for key in ("parameters", "requirements", "notes", "list_revisions"):
         for i, item in enumerate(data.get(key, [])):
             notice = item["source"]["notice"]
             if notice not in data["sources"]:
@@ -242,4 +249,20 @@ def load(profile_id: str) -> Profile:
         notes=tuple(r for d in chain for r in _rules(d, "notes")),
         dual_channel_lists=tuple(own.get("dual_channel_lists", ["dual_channel"])),
         chain=tuple(d["id"] for d in chain),
+        revisions=tuple(_revisions(own)),
     )
+
+
+def _revisions(data: dict) -> list[tuple[str, Revision]]:
+    out = []
+    for item in data.get("list_revisions", []):
+        notice = data["sources"][item["source"]["notice"]]
+        source = Source(
+            notice["file"],
+            notice.get("document"),
+            notice["title"],
+            item["source"]["quote"],
+            item["source"].get("clause"),
+        )
+        out.append((item["kind"], Revision(int(item["months"]), item["text"], source.label)))
+    return out

@@ -70,3 +70,106 @@ def test_upadacitinib_removal_applies_and_says_the_forms_differ(real_db):
         real_db, eid(real_db, "玛巴洛沙韦干混悬剂"), MAR_2025, "jilin", "employee", channel="dual_channel"
     )
     assert "dual_channel_removed" not in codes(susp) and "overlay_form_differs" not in codes(susp)
+
+
+# --- item 1: lists over time — the newest list in force decides (002 二(一)) ----------------------
+
+
+def _later_jilin_list(db, items, *, complete=False):
+    """A later Jilin dual-channel adjustment (effective 2026-01-01), built for the test from 002 二(一)'s rule
+    that the scope is revised yearly and a renewed drug returns; not a published list."""
+    from desktop.catalogue import overlays as ov
+
+    info = ov.OverlayInfo(
+        "test-jilin-dual-channel-2025",
+        ov.DUAL_CHANNEL,
+        "jilin",
+        "吉林省“双通道药品”管理范围 2025年调整（测试）",
+        complete=complete,
+        published=date(2025, 12, 20),
+        effective_start=date(2026, 1, 1),
+    )
+    ov.store_overlay(db, info, [ov.OverlayItem(n, a, f, start=date(2026, 1, 1)) for n, a, f in items])
+
+
+def test_a_later_addition_beats_an_earlier_removal(real_db_copy):
+    from desktop.catalogue import store
+
+    db = store.open_db(real_db_copy)
+    upa = eid(db, "乌帕替尼缓释片", "2025")
+    before = service.check(db, upa, MAR_2025, "jilin", "employee", channel="dual_channel")
+    assert before.dual_channel.status == "removed"
+    _later_jilin_list(db, [("乌帕替尼", "add", "缓释控释剂型")])
+    # 2026-02-01: the 2025 adjustment (in force from 2026-01-01) is the newest and names it: listed.
+    after = service.check(db, upa, date(2026, 2, 1), "jilin", "employee", channel="dual_channel")
+    assert after.dual_channel.status == "listed" and "dual_channel_listed" in codes(after)
+    assert "2025年调整（测试）" in after.dual_channel.answered_by and "1 个月" in after.dual_channel.answered_by
+    # 2025-03-01 the later list is not in force yet: the 2024 removal still answers.
+    assert service.check(db, upa, MAR_2025, "jilin", "employee", channel="dual_channel").dual_channel.status == (
+        "removed"
+    )
+    # A later removal beats the earlier addition the same way.
+    _later_jilin_list(db, [("依沃西单抗", "remove", "注射剂")])
+    ivo = service.check(
+        db, eid(db, "依沃西单抗注射液", "2025"), date(2026, 2, 1), "jilin", "employee", channel="dual_channel"
+    )
+    assert ivo.dual_channel.status == "removed"
+    db.close()
+
+
+def test_a_complete_later_list_supersedes_the_partial_one(real_db_copy):
+    from desktop.catalogue import store
+
+    db = store.open_db(real_db_copy)
+    _later_jilin_list(db, [("恩朗苏拜单抗", "add", "注射剂")], complete=True)
+    ivo = service.check(
+        db, eid(db, "依沃西单抗注射液", "2025"), date(2026, 2, 1), "jilin", "employee", channel="dual_channel"
+    )
+    assert ivo.dual_channel.status == "not_listed" and "dual_channel_not_listed" in codes(ivo)
+    db.close()
+
+
+def test_the_2024_jilin_list_applied_in_2026_carries_a_caveat(real_db):
+    # 002 二(一): the scope is adjusted yearly; the shipped 2024 adjustment took effect 2025-01-01.
+    ivo = eid(real_db, "依沃西单抗注射液", "2025")
+    in_2026 = service.check(real_db, ivo, date(2026, 2, 1), "jilin", "employee", channel="dual_channel")
+    assert in_2026.dual_channel.status == "listed"
+    assert "1 年 1 个月" in in_2026.dual_channel.answered_by  # 2025-01-01 -> 2026-02-01
+    outdated = [x for x in in_2026.reasons if x.code == "list_outdated"]
+    assert len(outdated) == 1 and outdated[0].source == "吉医保联〔2021〕26号 二（一）"
+    ivo24 = eid(real_db, "依沃西单抗注射液", "2024")
+    in_2025 = service.check(real_db, ivo24, MAR_2025, "jilin", "employee", channel="dual_channel")
+    assert "list_outdated" not in codes(in_2025) and "2 个月" in in_2025.dual_channel.answered_by
+
+
+def test_renewed_drug_priced_by_the_later_list(real_db_copy):
+    from desktop.catalogue import store
+
+    db = store.open_db(real_db_copy)
+    _later_jilin_list(db, [("多格列艾汀", "add", "口服常释")])
+    request = {
+        "date": "2026-02-01",
+        "profile": "jilin",
+        "insurance": "employee",
+        "channel": "dual_channel",
+        "items": [
+            {
+                "entry": eid(db, "多格列艾汀片", "2025"),
+                "unit_price": "5.00",
+                "quantity": 28,
+                "spec": "75mg/片",
+                "confirmed": ["restriction", "filing", "responsible_physician"],  # 限2型糖尿病患者
+            }
+        ],
+        "policy": {"fund_ratio": "0.70"},
+    }
+    # 002 二(三): employee dual-channel first self-pay 20 %. 5.00 × 28 = 140.00 (under 5.39):
+    # first self-pay 28.00, policy scope 112.00, fund 70 % = 78.40, coinsurance 33.60, patient 61.60.
+    out = service.estimate(db, request)
+    got = (out["total"], out["first_self_pay"], out["policy_scope"], out["fund"], out["patient_total"])
+    assert got == ("140.00", "28.00", "112.00", "78.40", "61.60")
+    # On 2025-03-01 only the partial 2024 list is in force, and it does not name the drug: unknown, self-paid.
+    request["date"] = "2025-03-01"
+    request["items"][0]["entry"] = eid(db, "多格列艾汀片", "2024")
+    assert service.estimate(db, request)["patient_total"] == "140.00"
+    db.close()
