@@ -22,7 +22,7 @@ from desktop.catalogue import derive, pinyin
 from desktop.catalogue import records as r
 from desktop.catalogue.fanli import EditionSpec
 from desktop.catalogue.normalise import drug_key, normalise_name
-from desktop.errors import DatabaseError, NotFound
+from desktop.errors import DatabaseError, NotFound, SourceFormatError
 
 #: How many back-ups of the database file made before a migration are kept.
 KEEP_MIGRATION_BACKUPS = 3
@@ -160,7 +160,7 @@ def _entry_rows(
         name = normalise_name(src.name_published)
         key = drug_key(name, src.dosage_form)
         start, end = derive.parse_period(src.agreement_text)
-        standards = derive.parse_standards(src.payment_standard)
+        standards = _standards(src)
         full, initials = known.get(name) or pinyin.keys(name)
         flags = derive.flags(
             src,
@@ -197,6 +197,18 @@ def _entry_rows(
     # Shortest names first: FTS results come back in rowid order, i.e. already ranked.
     rows.sort(key=lambda row: (len(str(row["name"])), row["seq"]))
     return rows
+
+
+def _standards(src: r.SourceRow) -> tuple[r.PaymentStandard, ...]:
+    """The row's standards read whole; an unreadable one stops the import naming the row."""
+    try:
+        derive.check_standards(src.payment_standard, src.name_published)
+    except derive.StandardError as err:
+        raise SourceFormatError(
+            f"{src.section}第 {src.seq} 行“{src.name_published}”：{err}。",
+            hint="导入已停止，数据库未改动。请核对官方文件中该行的医保支付标准。",
+        ) from None
+    return derive.parse_standards(src.payment_standard, src.name_published)
 
 
 #: Entry primary keys encode the search order (see 0001_catalogue.sql).

@@ -607,10 +607,10 @@ def _standard(
     if line.spec:
         for s in amounts:
             if s.spec and match_key(s.spec) == match_key(line.spec):
-                return Decimal(s.amount or "0"), f"{s.amount}元({s.spec})", False
+                return Decimal(s.amount or "0"), s.text, False
     if len(amounts) == 1:
         s = amounts[0]
-        return Decimal(s.amount or "0"), f"{s.amount}元" + (f"({s.spec})" if s.spec else ""), False
+        return Decimal(s.amount or "0"), s.text, False
     lowest = min(amounts, key=lambda s: Decimal(s.amount or "0"))
     notes.append(
         _note("standard_lowest", f"该药有多个规格的支付标准，未指明规格（spec），按最低的 {lowest.amount} 元估算。")

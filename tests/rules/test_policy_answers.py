@@ -173,3 +173,30 @@ def test_renewed_drug_priced_by_the_later_list(real_db_copy):
     request["items"][0]["entry"] = eid(db, "多格列艾汀片", "2024")
     assert service.estimate(db, request)["patient_total"] == "140.00"
     db.close()
+
+
+# --- item 5: standards read whole ------------------------------------------------------------------
+
+
+def test_standard_per_box_is_applied(real_db):
+    # "479.00元/盒(…)" used to be dropped, so the whole 500.00 was in scope. 001 一: over the standard the
+    # patient pays. 500.00 × 1: over 21.00; base 479.00; first self-pay 10 % 47.90; scope 431.10;
+    # fund 80 % 344.88; coinsurance 86.22; patient 21.00 + 47.90 + 86.22 = 155.12.
+    request = {
+        "date": "2025-03-01",
+        "profile": "jilin",
+        "insurance": "employee",
+        "items": [
+            {
+                "entry": eid(real_db, "先诺特韦片/利托那韦片组合包装"),
+                "unit_price": "500.00",
+                "quantity": 1,
+                "confirmed": ["restriction"],
+            }
+        ],
+        "policy": {"first_self_pay": "0.10", "fund_ratio": "0.80"},
+    }
+    out = service.estimate(real_db, request)
+    got = (out["over_standard"], out["first_self_pay"], out["policy_scope"], out["fund"], out["patient_total"])
+    assert got == ("21.00", "47.90", "431.10", "344.88", "155.12")
+    assert out["lines"][0]["payment_standard_shown"].startswith("479.00元/盒(")
