@@ -22,10 +22,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from desktop.catalogue import store
 from desktop.errors import DatabaseError, UserFacingError
-from desktop.receipts import check, history, layout, numbering
+from desktop.receipts import check, layout, numbering
 from desktop.receipts.layout import Issuer, Receipt, ReceiptMeta
+from desktop.storage import catalogue as store
+from desktop.storage import receipts as history
 
 #: Longest patient name printed.
 MAX_NAME = 40

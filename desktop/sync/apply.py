@@ -23,10 +23,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from desktop.catalogue import fanli, store
-from desktop.catalogue import overlays as ov
+from desktop.catalogue import fanli
 from desktop.catalogue import records as r
 from desktop.errors import DatabaseError, UserFacingError
+from desktop.storage import catalogue as store
+from desktop.storage import overlays as ov
 from desktop.sync import diff as d
 from desktop.sync import keys as k
 from desktop.sync import package as p

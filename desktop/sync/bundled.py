@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
 from desktop.sync import apply, keys
 from desktop.sync import package as p
 
