@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Any
 
-from desktop.catalogue import overlays as ov
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import match_key
 
@@ -285,10 +285,14 @@ def core(reading: Reading) -> str:
 
 
 class FactIndex:
-    """The overlay items of a region indexed by generic name: most entries need no comparison at all."""
+    """The overlay items of a region indexed by generic name: most entries need no comparison at all.
 
-    def __init__(self, facts: Iterable[ov.OverlayFact]) -> None:
-        self._by_key: dict[str, list[ov.OverlayFact]] = {}
+    Works on the overlay facts of ``desktop.storage.overlays`` (anything with ``item.name``,
+    ``item.dosage_form`` and a ``match_note`` field) without importing storage.
+    """
+
+    def __init__(self, facts: Iterable[Any]) -> None:
+        self._by_key: dict[str, list[Any]] = {}
         for fact in facts:
             for key in read_item(fact.item.name, fact.item.dosage_form).generics:
                 self._by_key.setdefault(key, []).append(fact)
@@ -299,10 +303,10 @@ class FactIndex:
         dosage_form: str | None,
         section: str | None,
         siblings: Callable[[], Iterable[Reading]] = tuple,
-    ) -> list[ov.OverlayFact]:
+    ) -> list[Any]:
         """The items naming this drug (any date), each with how it matched (``match_note``)."""
         reading = read_entry(name, dosage_form, section)
-        out: list[ov.OverlayFact] = []
+        out: list[Any] = []
         seen: set[int] = set()
         for key in reading.generics:
             for fact in self._by_key.get(key, ()):
@@ -311,7 +315,7 @@ class FactIndex:
                 seen.add(id(fact))
                 m = match(fact.item.name, fact.item.dosage_form, reading, siblings)
                 if m is not None:
-                    out.append(ov.OverlayFact(fact.overlay, fact.item, m.note) if m.note else fact)
+                    out.append(replace(fact, match_note=m.note) if m.note else fact)
         return out
 
 

@@ -30,8 +30,9 @@ def shipped_overlays(directory: Path | None = None) -> list[dict]:
 
 def check_overlays(db, definitions: list[dict]) -> list[dict]:  # noqa: ANN001 - sqlite_utils.Database
     """For each overlay: each item resolved in every installed edition its period overlaps."""
-    from desktop.catalogue import matching, store
-    from desktop.catalogue import overlays as ov
+    from desktop.catalogue import matching
+    from desktop.storage import catalogue as store
+    from desktop.storage import overlays as ov
 
     editions = store.editions(db, details=False)
     out = []
@@ -97,8 +98,8 @@ _MATCH = {"exact": "剂型相同", "name": "按名称", "family": "剂型不同"
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from desktop.catalogue import store
     from desktop.cli import print_json
+    from desktop.storage import catalogue as store
 
     db = store.open_db(args.db)
     try:

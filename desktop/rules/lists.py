@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from desktop.catalogue import overlays as ov
+from desktop.storage import overlays as ov
 
 
 @dataclass(frozen=True)

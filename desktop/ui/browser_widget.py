@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
 )
 from sqlite_utils import Database
 
-from desktop.catalogue import overlays, store
 from desktop.catalogue import records as r
+from desktop.storage import catalogue as store
+from desktop.storage import overlays
 from desktop.ui.entry_table_model import COL_NAME, EntryRole, EntryTableModel, SortRole
 
 #: Role of a tree item: the (section, category path prefix) it stands for.
@@ -100,12 +101,7 @@ def dual_channel_ids(db: Database, rows: list[r.Entry]) -> frozenset[str]:
     (generic name without radicals, merged dosage form: ``desktop.catalogue.matching``)."""
     from desktop.catalogue import matching
 
-    facts = [
-        f
-        for region in {row[0] for row in db.execute("select distinct region from overlay").fetchall()}
-        for f in overlays.region_facts(db, region)
-        if f.overlay.kind == overlays.DUAL_CHANNEL
-    ]
+    facts = [f for f in overlays.region_facts(db, None) if f.overlay.kind == overlays.DUAL_CHANNEL]
     if not facts:
         return frozenset()
     index = matching.FactIndex(facts)

@@ -8,9 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from desktop.catalogue import bundled, derive, store
+from desktop.catalogue import bundled, derive
 from desktop.catalogue import records as r
 from desktop.errors import SourceFormatError
+from desktop.storage import catalogue as store
 
 EDITIONS = {
     "2024 first": bundled.read_2024_first,

@@ -78,7 +78,7 @@ def test_upadacitinib_removal_applies_and_says_the_forms_differ(real_db):
 def _later_jilin_list(db, items, *, complete=False):
     """A later Jilin dual-channel adjustment (effective 2026-01-01), built for the test from 002 二(一)'s rule
     that the scope is revised yearly and a renewed drug returns; not a published list."""
-    from desktop.catalogue import overlays as ov
+    from desktop.storage import overlays as ov
 
     info = ov.OverlayInfo(
         "test-jilin-dual-channel-2025",
@@ -93,7 +93,7 @@ def _later_jilin_list(db, items, *, complete=False):
 
 
 def test_a_later_addition_beats_an_earlier_removal(real_db_copy):
-    from desktop.catalogue import store
+    from desktop.storage import catalogue as store
 
     db = store.open_db(real_db_copy)
     upa = eid(db, "乌帕替尼缓释片", "2025")
@@ -118,7 +118,7 @@ def test_a_later_addition_beats_an_earlier_removal(real_db_copy):
 
 
 def test_a_complete_later_list_supersedes_the_partial_one(real_db_copy):
-    from desktop.catalogue import store
+    from desktop.storage import catalogue as store
 
     db = store.open_db(real_db_copy)
     _later_jilin_list(db, [("恩朗苏拜单抗", "add", "注射剂")], complete=True)
@@ -143,7 +143,7 @@ def test_the_2024_jilin_list_applied_in_2026_carries_a_caveat(real_db):
 
 
 def test_renewed_drug_priced_by_the_later_list(real_db_copy):
-    from desktop.catalogue import store
+    from desktop.storage import catalogue as store
 
     db = store.open_db(real_db_copy)
     _later_jilin_list(db, [("多格列艾汀", "add", "口服常释")])
