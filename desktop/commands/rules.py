@@ -112,12 +112,17 @@ def run_estimate(args: argparse.Namespace) -> int:
             f"{i}. {line['name']} {line['dosage_form'] or ''} {line['unit_price']} × {line['quantity']}"
             f"  [{line['class'] or '-'}]{standard}  {line['verdict_label']}"
         )
-        # A confidential line is not itemised (its over-standard part would reveal the standard).
-        over = "" if line["confidential"] else f"  超标准 {line['over_standard']}"
-        print(
-            f"   合计 {line['total']}  全自费 {line['full_self_pay']}{over}  先行自付 {line['first_self_pay']}"
-            f"  统筹 {line['fund']}  个人负担 {line['patient_total']}"
-        )
+        # A confidential line is not itemised (its components would reveal the standard by subtraction).
+        if line["confidential"]:
+            print(
+                f"   合计 {line['total']}  全自费 {line['full_self_pay']}  统筹 {line['fund']}  "
+                f"个人负担 {line['patient_total']}（保密品种，不分项）"
+            )
+        else:
+            print(
+                f"   合计 {line['total']}  全自费 {line['full_self_pay']}  超标准 {line['over_standard']}  "
+                f"先行自付 {line['first_self_pay']}  统筹 {line['fund']}  个人负担 {line['patient_total']}"
+            )
     print(
         f"总费用 {result['total']}  全自费 {result['full_self_pay']}  超支付标准 {result['over_standard']}  "
         f"先行自付 {result['first_self_pay']}"
@@ -126,6 +131,8 @@ def run_estimate(args: argparse.Namespace) -> int:
         f"政策范围内 {result['policy_scope']}  起付线 {result['deductible']}  统筹支付 {result['fund']}  "
         f"个人自付 {result['coinsurance']}"
     )
+    if result.get("confidential_patient") not in (None, "0.00"):
+        print(f"保密品种个人负担（不分项，以上各项不含保密品种） {result['confidential_patient']}")
     print(f"个人负担合计 {result['patient_total']}")
     for text in result["warnings"]:
         print(f"注意：{text}")

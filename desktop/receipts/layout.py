@@ -411,12 +411,22 @@ def _item_lines(i: int, item: Mapping[str, Any]) -> list[Line]:
     return out
 
 
+#: Amounts the estimate gives without the "*" lines (their part is ``confidential_patient``).
+_FOLDED = ("over_standard", "first_self_pay", "policy_scope", "deductible", "coinsurance")
+
+
 def _breakdown(result: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], any_confidential: bool) -> list[Line]:
     out: list[Line] = []
     for key, label in BREAKDOWN:
         if key not in result:
             raise ValueError(f"estimate result lacks {key!r}")
-        if key == "over_standard" and any_confidential:
+        if key == "patient_total" and "confidential_patient" in result and any_confidential:
+            # The engine folded the "*" lines' components into one figure (desktop.rules.confidential).
+            out.append(Line("保密品种个人负担（不分项）", right=money(result["confidential_patient"])))
+        elif key in _FOLDED and any_confidential and "confidential_patient" in result:
+            out.append(Line(f"{label}（不含保密品种）", right=money(result[key], key)))
+            continue
+        if key == "over_standard" and any_confidential and "confidential_patient" not in result:
             hidden = [item.get("over_standard") for item in lines if item.get("confidential")]
             if any(v is None for v in hidden):
                 # The engine did not split it per line: show none of it.
@@ -428,7 +438,9 @@ def _breakdown(result: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], an
         style = "strong" if key == "patient_total" else "text"
         out.append(Line(label, right=money(result[key], key), style=style))
     if any_confidential:
-        out.append(Line("注：保密支付标准药品超出支付标准的部分已计入个人负担合计，不单列。", style="note"))
+        out.append(
+            Line("注：保密支付标准药品的超支付标准、先行自付、个人自付等不分项列出，合计计入个人负担。", style="note")
+        )
     return out
 
 

@@ -18,6 +18,7 @@ from desktop.catalogue import matching
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import match_key
 from desktop.errors import RequestError
+from desktop.rules import confidential as conf
 from desktop.rules import copay, eligibility, policy
 from desktop.rules.eligibility import Drug, EditionContext, Eligibility, Query
 from desktop.settings import Settings
@@ -28,7 +29,7 @@ from desktop.storage import overlays as ov
 ESTIMATE_CODES = {
     "not_confirmed": "有需确认的条件尚未确认，本行按全自费估算",
     "unknown_self_pay": "无法判断是否可报销，本行按全自费估算",
-    "confidential_standard_missing": "保密支付标准未提供，本行按全自费保守估算",
+    "confidential_assumed_within": "保密支付标准未录入，按挂网价格不高于支付标准估算（吉医保联〔2023〕45号 四（一））",
     "standard_lowest": "该药有多个规格的支付标准且未指明规格，按最低标准估算",
     "pieces_alone_basket": "本次所购中药饮片全部为□饮片，不予支付",
     "resolved_in_force": "条目已换为当日生效目录中的同一药品",
@@ -412,7 +413,7 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
     line_notes: list[list[dict]] = []
     used_params: dict[str, str] = {}
     missing: list[str] = []
-    confidential_used = False
+    confidential_used = assumed_within = False
     for line in lines:
         el = line.eligibility
         assert el is not None
@@ -441,20 +442,11 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
             payable = False
             notes.append(_note("pieces_alone_basket", "本次所购中药饮片全部为□饮片，单独使用不予支付（凡例十六）。"))
 
-        standard, shown, confidential = _standard(line, el, settings, notes, warnings)
+        standard, shown, confidential = _standard(db, line, el, settings, notes, warnings)
         if payable and confidential and standard is None:
-            payable = False
-            notes.append(
-                _note(
-                    "confidential_standard_missing",
-                    "该药支付标准保密，未提供本省下发的实际支付标准，本行按全自费保守估算。",
-                )
-            )
-            warnings.append(
-                f"第 {line.index} 项“{_name(line)}”的支付标准保密且未录入：请在设置中录入本省下发的支付标准"
-                "（或在请求中给出 payment_standard）后重新估算。"
-            )
-        if payable and confidential:
+            assumed_within = True  # 000 四(一): the listed price is not above the standard
+            notes.append(_note("confidential_assumed_within", conf.ASSUMED_TEXT, conf.ASSUMED_SOURCE))
+        elif payable and confidential:
             confidential_used = True
 
         r_value = ratio = Decimal(0)
@@ -518,10 +510,8 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
     assumptions.extend(used_params.values())
     if confidential_used:
         assumptions.append("保密支付标准已按本省下发的实际值参与计算，按规定不予显示。")
-    if any(n["code"] == "confidential_standard_missing" for notes in line_notes for n in notes):
-        assumptions.append(
-            "支付标准保密且未录入的药品，统筹支付按 0 计、全额计入个人负担（保守估计，实际报销可能更多）。"
-        )
+    if assumed_within:
+        assumptions.append(f"{conf.ASSUMED_TEXT}（{conf.ASSUMED_SOURCE}）")
     assumptions.append("本结果为预估，实际以医保结算为准。")
 
     amounts, total = copay.settle(inputs, deductible_remaining, cap_remaining)
@@ -554,6 +544,8 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
                 **amt.to_json(),
             }
         )
+    totals = total.to_json()
+    conf.redact(out_lines, totals)  # no figure of a "*" line gives its standard by subtraction
     return {
         "date": day.isoformat(),
         "profile": prof.id,
@@ -566,15 +558,15 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
         "channel_label": policy.CHANNELS[channel],
         "edition": edition_ctx.label,
         "edition_note": choice.note,
-        **total.to_json(),
+        **totals,
         "lines": out_lines,
         "assumptions": assumptions,
         "warnings": warnings,
     }
 
 
-def _note(code: str, text: str) -> dict:
-    return {"code": code, "text": text, "source": None}
+def _note(code: str, text: str, source: str | None = None) -> dict:
+    return {"code": code, "text": text, "source": source}
 
 
 def _name(line: _Line) -> str:
@@ -588,7 +580,7 @@ def _percent(d: Decimal) -> str:
 
 
 def _standard(
-    line: _Line, el: Eligibility, settings: Settings, notes: list[dict], warnings: list[str]
+    db: Database, line: _Line, el: Eligibility, settings: Settings, notes: list[dict], warnings: list[str]
 ) -> tuple[Decimal | None, str | None, bool]:
     """The payment standard S for the arithmetic, what may be shown of it, and whether it is confidential."""
     entry = line.entry if not line.what_if else None
@@ -600,8 +592,10 @@ def _standard(
     if entry is None:
         return None, None, False
     if confidential:
-        value = settings.confidential_standards.get(entry.key)
-        return (Decimal(value) if value else None), CONFIDENTIAL_SHOWN, True
+        value, note = conf.standard_for(db, entry, line.spec)
+        if note:
+            warnings.append(f"第 {line.index} 项“{entry.name}”：{note}。")
+        return value, CONFIDENTIAL_SHOWN, True
     amounts = [s for s in entry.payment_standards if s.amount is not None]
     if not amounts:
         return None, entry.payment_standard, False

@@ -62,6 +62,7 @@ BREAKDOWN = (
     ("deductible", "起付线"),
     ("fund", "统筹支付"),
     ("coinsurance", "个人自付"),
+    ("confidential_patient", "保密品种个人负担（不分项）"),
     ("patient_total", "个人负担合计"),
 )
 
