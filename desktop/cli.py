@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "desktop.commands.receipts",
     "desktop.commands.sync",
     "desktop.commands.overlays",
+    "desktop.commands.confidential",
 )
 
 

@@ -102,40 +102,48 @@ def run_estimate(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return 0
-    print(
+    for row in estimate_text(result):
+        print(row)
+    return 0
+
+
+def estimate_text(result: dict) -> list[str]:
+    """The plain-text estimate of ``yaomu estimate`` (without --json), one string per row."""
+    out: list[str] = []
+    out.append(
         f"{result['profile_label']} · {result['insurance_label']} · {result['patient_group_label']} · "
         f"{result['channel_label']} · {result['date']} · {result['edition'] or '无目录'}"
     )
     for i, line in enumerate(result["lines"], 1):
         standard = f" 支付标准 {line['payment_standard_shown']}" if line["payment_standard_shown"] else ""
-        print(
+        out.append(
             f"{i}. {line['name']} {line['dosage_form'] or ''} {line['unit_price']} × {line['quantity']}"
             f"  [{line['class'] or '-'}]{standard}  {line['verdict_label']}"
         )
         # A confidential line is not itemised (its components would reveal the standard by subtraction).
         if line["confidential"]:
-            print(
+            out.append(
                 f"   合计 {line['total']}  全自费 {line['full_self_pay']}  统筹 {line['fund']}  "
                 f"个人负担 {line['patient_total']}（保密品种，不分项）"
             )
         else:
-            print(
+            out.append(
                 f"   合计 {line['total']}  全自费 {line['full_self_pay']}  超标准 {line['over_standard']}  "
                 f"先行自付 {line['first_self_pay']}  统筹 {line['fund']}  个人负担 {line['patient_total']}"
             )
-    print(
+    out.append(
         f"总费用 {result['total']}  全自费 {result['full_self_pay']}  超支付标准 {result['over_standard']}  "
         f"先行自付 {result['first_self_pay']}"
     )
-    print(
+    out.append(
         f"政策范围内 {result['policy_scope']}  起付线 {result['deductible']}  统筹支付 {result['fund']}  "
         f"个人自付 {result['coinsurance']}"
     )
     if result.get("confidential_patient") not in (None, "0.00"):
-        print(f"保密品种个人负担（不分项，以上各项不含保密品种） {result['confidential_patient']}")
-    print(f"个人负担合计 {result['patient_total']}")
+        out.append(f"保密品种个人负担（不分项，以上各项不含保密品种） {result['confidential_patient']}")
+    out.append(f"个人负担合计 {result['patient_total']}")
     for text in result["warnings"]:
-        print(f"注意：{text}")
+        out.append(f"注意：{text}")
     for text in result["assumptions"]:
-        print(f"说明：{text}")
-    return 0
+        out.append(f"说明：{text}")
+    return out

@@ -24,6 +24,7 @@ from sqlite_utils import Database
 from desktop.errors import DatabaseError, UserFacingError
 from desktop.receipts import check, layout, numbering
 from desktop.receipts.layout import Issuer, Receipt, ReceiptMeta
+from desktop.rules.confidential import scrub_request
 from desktop.storage import catalogue as store
 from desktop.storage import receipts as history
 
@@ -159,7 +160,7 @@ def issue(
                 seq=number.seq,
                 issued_at=now,
                 fmt=page.name,
-                request=request,
+                request=scrub_request(request, result),  # what was printed, never a "*" standard
                 result=result,
                 meta=_meta_dict(issuer, meta),
                 check_value=check_value,

@@ -276,3 +276,18 @@ def redact(lines: list[dict], totals: dict[str, str]) -> None:
                 totals[key] = f"{Decimal(totals[key]) - Decimal(line[key]):.2f}"
             line[key] = None
     totals["confidential_patient"] = f"{folded:.2f}"
+
+
+def scrub_request(request: dict, result: dict) -> dict:
+    """The request as kept in the receipt history: without the standard of any "*" line."""
+    lines = result.get("lines") or []
+    items = request.get("items")
+    if not isinstance(items, list):
+        return request
+    scrubbed = [
+        {k: v for k, v in item.items() if k != "payment_standard"}
+        if isinstance(item, dict) and i < len(lines) and lines[i].get("confidential")
+        else item
+        for i, item in enumerate(items)
+    ]
+    return {**request, "items": scrubbed}
