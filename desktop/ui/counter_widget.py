@@ -128,6 +128,7 @@ class CounterWidget(QWidget):
 
         self.detail = DetailPanel()
         self.detail.setObjectName("detail")
+        self.detail.confidential_requested.connect(self.enter_confidential)
         detail_scroll = QScrollArea()  # long restrictions wrap inside the pane instead of widening it
         detail_scroll.setWidget(self.detail)
         detail_scroll.setWidgetResizable(True)
@@ -523,6 +524,13 @@ class CounterWidget(QWidget):
         notes += [f"· {a}" for a in result.get("assumptions") or []]
         notes.append("本单为费用预估，以医保结算为准。")
         self._show_estimate(result, "\n".join(notes))
+
+    def enter_confidential(self, entry_id: str) -> None:
+        """The entry form of "*" standards, on the drug picked in the detail panel; the estimate is redone."""
+        from desktop.ui.confidential_dialog import ConfidentialDialog
+
+        ConfidentialDialog(self.db, self, entry_id=entry_id).exec()
+        self.recompute()
 
     def _show_estimate(self, result: dict | None, note: str) -> None:
         for key, label in self.breakdown_labels.items():
