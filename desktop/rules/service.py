@@ -19,7 +19,7 @@ from desktop.catalogue import records as r
 from desktop.catalogue.normalise import match_key
 from desktop.errors import RequestError
 from desktop.rules import confidential as conf
-from desktop.rules import copay, eligibility, policy
+from desktop.rules import copay, eligibility, policy, standards
 from desktop.rules.eligibility import Drug, EditionContext, Eligibility, Query
 from desktop.settings import Settings
 from desktop.storage import catalogue as store
@@ -31,6 +31,9 @@ ESTIMATE_CODES = {
     "unknown_self_pay": "无法判断是否可报销，本行按全自费估算",
     "confidential_assumed_within": "保密支付标准未录入，按挂网价格不高于支付标准估算（吉医保联〔2023〕45号 四（一））",
     "standard_lowest": "该药有多个规格的支付标准且未指明规格，按最低标准估算",
+    "spec_not_listed": "所售规格未载明支付标准，须由国家医保局确定后才能支付，本行按全自费估算",
+    "spec_matched": "所售规格按目录中相同含量的规格（或多个相同规格中的一个）确定支付标准",
+    "bidding_above_standard": "竞价药品售价高于支付标准，超出部分由参保人承担",
     "pieces_alone_basket": "本次所购中药饮片全部为□饮片，不予支付",
     "resolved_in_force": "条目已换为当日生效目录中的同一药品",
 }
@@ -293,6 +296,17 @@ def _parse_item(db: Database, i: int, item: object, problems: list[str], found: 
     )
 
 
+def _standard_conflicts(lines: list[_Line]) -> list[str]:
+    """A published standard always wins: a different one in the request is refused, naming both (item 3)."""
+    out = []
+    for line in lines:
+        if line.entry is not None and line.override_standard is not None:
+            why = standards.request_conflict(line.entry, line.spec, line.override_standard)
+            if why:
+                out.append(f"第 {line.index} 项：{why}")
+    return out
+
+
 def _parse_day(value: object, problems: list[str]) -> date:
     if value in (None, ""):
         return date.today()
@@ -367,6 +381,7 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
             line = _parse_item(db, i, item, problems, found)
             if line is not None:
                 lines.append(line)
+    problems.extend(_standard_conflicts(lines))
     if problems:
         raise RequestError(problems)
 
@@ -443,6 +458,9 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
             notes.append(_note("pieces_alone_basket", "本次所购中药饮片全部为□饮片，单独使用不予支付（凡例十六）。"))
 
         standard, shown, confidential = _standard(db, line, el, settings, notes, warnings)
+        if payable and any(n["code"] == "spec_not_listed" for n in notes):
+            payable = False  # 003 二(三): not payable until the NHSA sets the spec's standard
+            line.item = {**line.item, "_verdict": eligibility.CONDITIONAL}
         if payable and confidential and standard is None:
             assumed_within = True  # 000 四(一): the listed price is not above the standard
             notes.append(_note("confidential_assumed_within", conf.ASSUMED_TEXT, conf.ASSUMED_SOURCE))
@@ -533,8 +551,8 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
                 "flags": list(drug.flags) if drug else [],
                 "confidential": bool(line.item["_confidential"]),
                 "payment_standard_shown": line.item["_shown"],
-                "verdict": el.verdict,
-                "verdict_label": el.verdict_label,
+                "verdict": line.item.get("_verdict", el.verdict),
+                "verdict_label": eligibility.VERDICT_LABELS[line.item.get("_verdict", el.verdict)],
                 "reasons": [x.to_json() for x in el.reasons] + notes,
                 "conditions": [c.to_json() for c in el.conditions],
                 "first_self_pay_ratio": str(inputs[line.index - 1].first_self_pay)
@@ -596,22 +614,40 @@ def _standard(
         if note:
             warnings.append(f"第 {line.index} 项“{entry.name}”：{note}。")
         return value, CONFIDENTIAL_SHOWN, True
-    amounts = [s for s in entry.payment_standards if s.amount is not None]
-    if not amounts:
+    return _published(line, entry, notes, warnings)
+
+
+def _published(
+    line: _Line, entry: r.Entry, notes: list[dict], warnings: list[str]
+) -> tuple[Decimal | None, str | None, bool]:
+    """The published standard for the sold spec (``rules.standards``): matched, or not payable when unlisted."""
+    choice = standards.choose(entry, line.spec)
+    if choice.status == "none":
         return None, entry.payment_standard, False
-    if line.spec:
-        for s in amounts:
-            if s.spec and match_key(s.spec) == match_key(line.spec):
-                return Decimal(s.amount or "0"), s.text, False
-    if len(amounts) == 1:
-        s = amounts[0]
-        return Decimal(s.amount or "0"), s.text, False
-    lowest = min(amounts, key=lambda s: Decimal(s.amount or "0"))
-    notes.append(
-        _note("standard_lowest", f"该药有多个规格的支付标准，未指明规格（spec），按最低的 {lowest.amount} 元估算。")
+    if choice.status == "unlisted":
+        notes.append(_note("spec_not_listed", standards.SPEC_TEXT, standards.SPEC_CLAUSE))
+        warnings.append(f"第 {line.index} 项“{entry.name}”规格“{line.spec}”未载明支付标准，本行按全自费估算。")
+        return None, entry.payment_standard, False
+    assert choice.amount is not None and choice.standard is not None
+    if choice.note:
+        notes.append(_note("spec_matched", choice.note + "。"))
+    if choice.status == "lowest":
+        notes.append(
+            _note("standard_lowest", f"该药有多个规格的支付标准，未指明规格（spec），按最低的 {choice.amount} 元估算。")
+        )
+        warnings.append(f"第 {line.index} 项“{entry.name}”未指明规格，支付标准按最低规格估算；请在 spec 中填写规格。")
+        return choice.amount, entry.payment_standard, False
+    if entry.section == r.BIDDING and line.unit_price > choice.amount:
+        notes.append(_note("bidding_above_standard", _bidding_text(line, choice.amount), standards.BIDDING_CLAUSE))
+        warnings.append(f"第 {line.index} 项“{entry.name}”：{_bidding_text(line, choice.amount)}")
+    return choice.amount, choice.standard.text, False
+
+
+def _bidding_text(line: _Line, amount: Decimal) -> str:
+    return (
+        f"竞价药品售价 {line.unit_price} 元高于支付标准 {amount} 元，超出部分由参保人承担；"
+        "应优先配备同通用名下价格不高于支付标准的品种。"
     )
-    warnings.append(f"第 {line.index} 项“{entry.name}”未指明规格，支付标准按最低规格估算；请在 spec 中填写规格。")
-    return Decimal(lowest.amount or "0"), entry.payment_standard, False
 
 
 def _first_self_pay(

@@ -200,3 +200,71 @@ def test_standard_per_box_is_applied(real_db):
     got = (out["over_standard"], out["first_self_pay"], out["policy_scope"], out["fund"], out["patient_total"])
     assert got == ("21.00", "47.90", "431.10", "344.88", "155.12")
     assert out["lines"][0]["payment_standard_shown"].startswith("479.00元/盒(")
+
+
+# --- item 3: a published standard is national ------------------------------------------------------
+
+
+def _basket(entry_id: str, price: str, quantity: int, **item) -> dict:
+    return {
+        "date": "2025-03-01",
+        "profile": "jilin",
+        "insurance": "employee",
+        "items": [{"entry": entry_id, "unit_price": price, "quantity": quantity, "confirmed": ["restriction"], **item}],
+        "policy": {"first_self_pay": "0.10", "fund_ratio": "0.80"},
+    }
+
+
+def test_a_request_cannot_replace_a_published_standard(real_db):
+    import pytest
+
+    from desktop.errors import RequestError
+
+    # 001 一: 不得自行调整…支付标准. 多格列艾汀片 is published at 5.39元(75mg/片); 9.99 in the request is refused.
+    dorz = eid(real_db, "多格列艾汀片")
+    with pytest.raises(RequestError) as err:
+        service.estimate(real_db, _basket(dorz, "9.99", 28, spec="75mg/片", payment_standard="9.99"))
+    assert "5.39元(75mg/片)" in str(err.value) and "9.99" in str(err.value)
+    # The same figure as published is accepted (and changes nothing): 9.99 × 28 = 279.72; base 5.39 × 28 =
+    # 150.92; over 128.80; first 15.09; scope 135.83; fund 108.66; patient 128.80 + 15.09 + 27.17 = 171.06.
+    # (Had 9.99 been taken as the standard: fund 201.40, patient 78.32 — 92.74 too little for the patient.)
+    out = service.estimate(real_db, _basket(dorz, "9.99", 28, spec="75mg/片", payment_standard="5.39"))
+    assert (out["over_standard"], out["fund"], out["patient_total"]) == ("128.80", "108.66", "171.06")
+
+
+# --- item 4: specifications --------------------------------------------------------------------------
+
+
+def test_an_unlisted_spec_is_not_priced_with_another_specs_standard(real_db):
+    # 003 二(三): 多格列艾汀片 150mg/片 has no published standard -> conditional, fully self-paid 9.00 × 14.
+    dorz = eid(real_db, "多格列艾汀片")
+    out = service.estimate(real_db, _basket(dorz, "9.00", 14, spec="150mg/片"))
+    line = out["lines"][0]
+    assert line["verdict"] == "conditional" and (line["full_self_pay"], line["fund"]) == ("126.00", "0.00")
+    note = next(r for r in line["reasons"] if r["code"] == "spec_not_listed")
+    assert note["source"] == "湖南省2024年版目录落地执行通知 二（三）"
+
+
+def test_spec_units_are_normalised(real_db):
+    # 0.075g/片 is 75mg/片: standard 5.39. 6.00 × 28 = 168.00; over 0.61 × 28 = 17.08; base 150.92;
+    # first 10 % 15.09; scope 135.83; fund 80 % = 108.664 -> 108.66; coinsurance 27.17; patient 59.34.
+    dorz = eid(real_db, "多格列艾汀片")
+    out = service.estimate(real_db, _basket(dorz, "6.00", 28, spec="0.075g×14片"))
+    got = (out["over_standard"], out["first_self_pay"], out["fund"], out["coinsurance"], out["patient_total"])
+    assert got == ("17.08", "15.09", "108.66", "27.17", "59.34")
+    # 依普利酮片 has two: 50mg/片 (2.09) is chosen for "0.05g", 1.23 for 25mg.
+    epl = eid(real_db, "依普利酮片")
+    out = service.estimate(real_db, _basket(epl, "2.00", 10, spec="0.05g/片"))
+    assert out["lines"][0]["payment_standard_shown"] == "2.09元(50mg/片)" and out["over_standard"] == "0.00"
+
+
+# --- item 11: bidding price above the standard -------------------------------------------------------
+
+
+def test_bidding_drug_above_its_standard_is_flagged(real_db):
+    # 000 四(二). 氢溴酸替格列汀片 (竞价, 3.50元(20mg/片)) at 3.80 × 10: over 3.00, and a warning.
+    out = service.estimate(real_db, _basket(eid(real_db, "氢溴酸替格列汀片"), "3.80", 10, spec="20mg/片"))
+    line = out["lines"][0]
+    assert out["over_standard"] == "3.00"
+    assert any(r["code"] == "bidding_above_standard" for r in line["reasons"])
+    assert any("高于支付标准" in w for w in out["warnings"])
