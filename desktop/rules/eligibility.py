@@ -79,6 +79,7 @@ REASON_CODES = {
     "single_payment": "列入湖南省“双通道”单行支付药品目录",
     "two_diseases_listed": "列入“两病”门诊用药范围",
     "two_diseases_not_listed": "不在“两病”门诊用药范围",
+    "two_diseases_employee": "“两病”门诊用药保障属城乡居民医保待遇，职工医保不适用（医保发〔2019〕54号）",
     "two_diseases_unknown": "“两病”用药清单不完整或未导入，无法判断",
     "high_value": "高值药品，实行“三定”管理",
     "critical_illness": "大病保险药品",
@@ -90,6 +91,12 @@ REASON_CODES = {
 }
 
 _NEGOTIATED_SECTIONS = (r.NEGOTIATED, r.BIDDING)
+#: The two-disease outpatient benefit is one of 城乡居民医保 (医保发〔2019〕54号); employees are not covered by it.
+_TWO_DISEASES_NOT_FOR = ("employee", "retiree")
+_TWO_DISEASES_SOURCE = "医保发〔2019〕54号"
+_TWO_DISEASES_TEXT = (
+    "“两病”门诊用药保障是城乡居民医保参保人的待遇（医保发〔2019〕54号），职工医保不适用；请改按普通门诊或门诊慢特病。"
+)
 _FANLI = "《药品目录》凡例"
 _F2 = f"{_FANLI}（二）"
 _F3 = f"{_FANLI}（三）"
@@ -602,6 +609,8 @@ def _finish(
             c.block("dual_channel_not_listed", dual.label + "，不能按“双通道”报销。", src)
         else:
             c.unknown("dual_channel_unknown", f"{dual.label}。{dual.note or ''}".strip(), src)
+    elif query.channel == "two_diseases" and query.insurance in _TWO_DISEASES_NOT_FOR:
+        c.block("two_diseases_employee", _TWO_DISEASES_TEXT, _TWO_DISEASES_SOURCE)
     elif query.channel == "two_diseases":
         two = list_status(
             (ov.TWO_DISEASES,), probe, day, facts, installed, "“两病”门诊用药范围", profile.revision((ov.TWO_DISEASES,))

@@ -179,9 +179,10 @@ def test_hunan_dual_channel_needs_e_prescription_from_2025(db):
 
 
 def test_jilin_two_diseases(db):
-    e = check(db, "依普利酮片", profile="jilin", channel="two_diseases")  # named in seed 001
+    # named in seed 001; the benefit is one of residents (医保发〔2019〕54号)
+    e = check(db, "依普利酮片", profile="jilin", insurance="resident", channel="two_diseases")
     assert e.verdict == "covered" and "two_diseases_listed" in codes(e)
-    other = check(db, "阿莫西林", form="口服常释剂型", profile="jilin", channel="two_diseases")
+    other = check(db, "阿莫西林", form="口服常释剂型", profile="jilin", insurance="resident", channel="two_diseases")
     assert other.verdict == "unknown" and "two_diseases_unknown" in codes(other)
 
 

@@ -268,3 +268,18 @@ def test_bidding_drug_above_its_standard_is_flagged(real_db):
     assert out["over_standard"] == "3.00"
     assert any(r["code"] == "bidding_above_standard" for r in line["reasons"])
     assert any("高于支付标准" in w for w in out["warnings"])
+
+
+# --- item 6: the two-disease benefit is one of 城乡居民医保 --------------------------------------------
+
+
+def test_two_diseases_refused_for_employees(real_db):
+    # 医保发〔2019〕54号: the two-disease outpatient benefit is for residents. A resident gets 替格列汀 listed
+    # (seed 000 三(三)); an employee or retiree on the same channel is refused with that reason.
+    teneli = eid(real_db, "氢溴酸替格列汀片")
+    resident = service.check(real_db, teneli, MAR_2025, "jilin", "resident", channel="two_diseases")
+    assert resident.verdict == "covered"
+    for insurance in ("employee", "retiree"):
+        e = service.check(real_db, teneli, MAR_2025, "jilin", insurance, channel="two_diseases")
+        assert e.verdict == "not_covered" and "two_diseases_employee" in codes(e)
+        assert next(x for x in e.reasons if x.code == "two_diseases_employee").source == "医保发〔2019〕54号"
