@@ -36,6 +36,7 @@ ESTIMATE_CODES = {
     "bidding_above_standard": "竞价药品售价高于支付标准，超出部分由参保人承担",
     "pieces_alone_basket": "本次所购中药饮片全部为□饮片，不予支付",
     "resolved_in_force": "条目已换为当日生效目录中的同一药品",
+    "channel_per_line": "“双通道”购药中的普通药品按普通门诊判断和计算（渠道按行）",
 }
 
 CONFIDENTIAL_SHOWN = "保密"
@@ -241,6 +242,8 @@ class _Line:
     spec: str | None
     confirmed: frozenset[str]
     eligibility: Eligibility | None = None
+    channel: str | None = None  # the line's channel (item 9); the basket's when None
+    channel_note: str | None = None
 
 
 def _parse_item(db: Database, i: int, item: object, problems: list[str], found: dict[str, r.Entry]) -> _Line | None:
@@ -281,6 +284,10 @@ def _parse_item(db: Database, i: int, item: object, problems: list[str], found: 
         problems.append(f"{n}的已确认条件（confirmed）应为列表，取值：{'、'.join(policy.CONDITIONS)}。")
         confirmed = [c for c in confirmed if c in policy.CONDITIONS] if isinstance(confirmed, list) else []
     spec = item.get("spec")
+    if item.get("channel") not in (None, "") and item.get("channel") not in policy.CHANNELS:
+        problems.append(
+            f"{n}的待遇渠道（channel）“{item.get('channel')}”无法识别，可选：{'、'.join(policy.CHANNELS)}。"
+        )
     return _Line(
         index=i,
         item=item,
@@ -294,6 +301,25 @@ def _parse_item(db: Database, i: int, item: object, problems: list[str], found: 
         spec=str(spec) if spec not in (None, "") else None,
         confirmed=frozenset(confirmed),
     )
+
+
+def _line_channel(line: _Line, channel: str, facts: list[ov.OverlayFact], prof: policy.Profile) -> str:
+    """The channel of one line (item 9): the item's own ``channel``, else the basket's — except that an
+    ordinary drug in a dual-channel sale (not negotiated, on no dual-channel list) is an ordinary outpatient line."""
+    own = line.item.get("channel")
+    if own:
+        line.channel = str(own)
+    elif (
+        channel == "dual_channel"
+        and line.drug is not None
+        and not line.drug.negotiated
+        and not any(f.overlay.kind in prof.dual_channel_lists for f in facts)
+    ):
+        line.channel = "outpatient"
+        line.channel_note = "本行不是“双通道”药品，按普通门诊判断和计算（“双通道”购药可同时包含普通药品）。"
+    else:
+        line.channel = channel
+    return line.channel
 
 
 def _standard_conflicts(lines: list[_Line]) -> list[str]:
@@ -398,12 +424,12 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
         assumptions.append(f"请求未给出日期，按今天（{day.isoformat()}）计算。")
 
     for line in lines:
-        query = Query(day, insurance, group, channel, line.confirmed)
         if line.what_if:
             name = str(line.item.get("name")).strip()
             form = line.item.get("dosage_form")
             line.drug = Drug(name=name, dosage_form=form, section=None, drug_class=line.item.get("class"))
             facts = _facts(db, prof.region, name, form, None, index)
+            query = Query(day, insurance, group, _line_channel(line, channel, facts, prof), line.confirmed)
             line.eligibility = eligibility.assess(line.drug, query, prof, edition_ctx, facts, installed, what_if=True)
             continue
         assert line.entry is not None
@@ -418,6 +444,7 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
         )
         line.drug = Drug.from_entry(current) if current else None
         line.entry = current or line.entry
+        query = Query(day, insurance, group, _line_channel(line, channel, facts, prof), line.confirmed)
         line.eligibility = eligibility.assess(line.drug, query, prof, edition_ctx, facts, installed)
 
     # □ pieces: not paid when the pieces of the prescription are all □ (凡例 十六).
@@ -453,8 +480,11 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
                     if x.code in ("dual_channel_unknown", "two_diseases_unknown", "edition_outside", "no_edition")
                 )
             )
+        if line.channel_note:
+            notes.append(_note("channel_per_line", line.channel_note))
         if payable and line.drug is not None and line.drug.section == r.PIECES and pieces_alone:
             payable = False
+            line.item = {**line.item, "_verdict": eligibility.NOT_COVERED}  # the verdict says what the amounts do
             notes.append(_note("pieces_alone_basket", "本次所购中药饮片全部为□饮片，单独使用不予支付（凡例十六）。"))
 
         standard, shown, confidential = _standard(db, line, el, settings, notes, warnings)
@@ -473,13 +503,14 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
             ctx = {
                 "insurance": insurance,
                 "group": group,
-                "channel": channel,
+                "channel": line.channel or channel,
                 "class": el.pay_class,
                 "section": line.drug.section if line.drug else None,
                 "listed_in": el.listed_in,
             }
-            r_value, r_src = _first_self_pay(prof, day, ctx, overrides, el, settings, insurance, channel)
-            ratio, f_src = _fund_ratio(prof, day, ctx, overrides, settings, insurance, channel)
+            line_channel = line.channel or channel
+            r_value, r_src = _first_self_pay(prof, day, ctx, overrides, el, settings, insurance, line_channel)
+            ratio, f_src = _fund_ratio(prof, day, ctx, overrides, settings, insurance, line_channel)
             if r_src is None:
                 missing.append(
                     f"第 {line.index} 项“{_name(line)}”缺少{policy.PARAMETERS['first_self_pay']}（first_self_pay）："
@@ -544,6 +575,7 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
                 "name": _name(line),
                 "dosage_form": (drug.dosage_form if drug else None) or line.item.get("dosage_form"),
                 "spec": line.spec,
+                "channel": line.channel or channel,
                 "quantity": line.quantity,
                 "unit_price": str(line.unit_price),
                 "class": el.pay_class if drug is None else (drug.drug_class or el.pay_class),

@@ -283,3 +283,53 @@ def test_two_diseases_refused_for_employees(real_db):
         e = service.check(real_db, teneli, MAR_2025, "jilin", insurance, channel="two_diseases")
         assert e.verdict == "not_covered" and "two_diseases_employee" in codes(e)
         assert next(x for x in e.reasons if x.code == "two_diseases_employee").source == "医保发〔2019〕54号"
+
+
+# --- item 9: channel per line; verdict and amounts agree -----------------------------------------------
+
+
+def test_ordinary_drug_in_a_dual_channel_sale_is_an_outpatient_line(real_db):
+    # 阿莫西林 (甲, 口服常释) beside 依沃西单抗 (dual channel, seed 001 二(一)) in one dual-channel sale:
+    # 12.50 × 2 = 25.00 is class A (first self-pay 0), fund 80 % = 20.00, patient 5.00 — not "不予报销".
+    amox = real_db.execute(
+        "select e.id from entry e join edition d on d.id = e.edition_id where e.name = '阿莫西林' "
+        "and e.dosage_form = '口服常释剂型' and d.name = '2024'"
+    ).fetchone()[0]
+    request = {
+        "date": "2025-03-01",
+        "profile": "jilin",
+        "insurance": "employee",
+        "channel": "dual_channel",
+        "items": [
+            {"entry": amox, "unit_price": "12.50", "quantity": 2},
+            {
+                "entry": eid(real_db, "依沃西单抗注射液"),
+                "unit_price": "2400.00",
+                "quantity": 1,
+                "confirmed": ["restriction", "filing", "responsible_physician"],
+            },
+        ],
+        "policy": {"fund_ratio": "0.80"},
+    }
+    out = service.estimate(real_db, request)
+    amox_line, ivo_line = out["lines"]
+    assert amox_line["channel"] == "outpatient" and amox_line["verdict"] == "covered"
+    assert (amox_line["fund"], amox_line["patient_total"]) == ("20.00", "5.00")
+    assert any(r["code"] == "channel_per_line" for r in amox_line["reasons"])
+    assert ivo_line["channel"] == "dual_channel" and ivo_line["verdict"] == "covered"
+
+
+def test_a_basket_of_only_pieces_is_not_labelled_covered(real_db):
+    # 凡例 十六: □ pieces alone are not paid; the line's verdict says so, as its amounts do.
+    piece = real_db.execute(
+        "select e.id from entry e join edition d on d.id = e.edition_id where e.name = '人参片' and d.name = '2024'"
+    ).fetchone()[0]
+    request = {
+        "date": "2025-03-01",
+        "profile": "jilin",
+        "insurance": "employee",
+        "items": [{"entry": piece, "unit_price": "8.00", "quantity": 3, "confirmed": ["restriction"]}],
+        "policy": {"first_self_pay": "0", "fund_ratio": "0.80"},
+    }
+    line = service.estimate(real_db, request)["lines"][0]
+    assert line["full_self_pay"] == "24.00" and line["verdict"] == "not_covered"
