@@ -56,7 +56,10 @@ def check_overlays(db, definitions: list[dict]) -> list[dict]:  # noqa: ANN001 -
                 res = matching.resolve(item["name"], item.get("dosage_form"), rows)
                 reason = res.reason
                 if not res.entries and o["kind"] == ov.TRANSITION:
-                    reason = "续约失败调出目录，该版目录已不收录；过渡期内按过渡期清单自带的条目支付"
+                    reason = (
+                        "续约失败调出目录，该版目录已不收录；过渡期内按名称作为“假设药品”（乙类）估算，"
+                        "原支付标准未载入，估算时会提示"
+                    )
                 per_edition.append(
                     {
                         "edition": e.label,

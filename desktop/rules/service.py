@@ -36,6 +36,7 @@ ESTIMATE_CODES = {
     "bidding_above_standard": "竞价药品售价高于支付标准，超出部分由参保人承担",
     "pieces_alone_basket": "本次所购中药饮片全部为□饮片，不予支付",
     "resolved_in_force": "条目已换为当日生效目录中的同一药品",
+    "transition_standard_missing": "过渡期药品按原支付标准支付，但原支付标准未载入，本行按售价计算",
     "channel_per_line": "“双通道”购药中的普通药品按普通门诊判断和计算（渠道按行）",
 }
 
@@ -301,6 +302,12 @@ def _parse_item(db: Database, i: int, item: object, problems: list[str], found: 
         spec=str(spec) if spec not in (None, "") else None,
         confirmed=frozenset(confirmed),
     )
+
+
+_TRANSITION_TEXT = (
+    "过渡期内按原支付标准支付，但本机没有该药的原支付标准：本行按售价计算，统筹支付可能偏高；"
+    "请核对原支付标准后在 payment_standard 中给出。"
+)
 
 
 def _line_channel(line: _Line, channel: str, facts: list[ov.OverlayFact], prof: policy.Profile) -> str:
@@ -639,6 +646,9 @@ def _standard(
         return line.override_standard, CONFIDENTIAL_SHOWN if confidential else str(line.override_standard), confidential
     if el.transition_standard:
         return Decimal(el.transition_standard), el.transition_standard, False
+    if ov.TRANSITION in el.listed_in and (entry is None or not entry.payment_standards):
+        notes.append(_note("transition_standard_missing", _TRANSITION_TEXT, "吉林省2024年版目录执行通知 二（三）"))
+        warnings.append(f"第 {line.index} 项“{_name(line)}”：{_TRANSITION_TEXT}")
     if entry is None:
         return None, None, False
     if confidential:

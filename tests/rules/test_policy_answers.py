@@ -333,3 +333,25 @@ def test_a_basket_of_only_pieces_is_not_labelled_covered(real_db):
     }
     line = service.estimate(real_db, request)["lines"][0]
     assert line["full_self_pay"] == "24.00" and line["verdict"] == "not_covered"
+
+
+# --- item 10: transition drugs without their original standard --------------------------------------
+
+
+def test_transition_drug_without_original_standard_warns(real_db):
+    # 001 二(三): 环孢素滴眼液(Ⅲ) is paid at its original standard until 2025-06-30, which no shipped file carries.
+    request = {
+        "date": "2025-03-01",
+        "profile": "jilin",
+        "insurance": "employee",
+        "items": [{"name": "环孢素滴眼液(Ⅲ)", "class": "乙", "unit_price": "30.00", "quantity": 1}],
+        "policy": {"first_self_pay": "0.10", "fund_ratio": "0.80"},
+    }
+    out = service.estimate(real_db, request)
+    line = out["lines"][0]
+    assert any(r["code"] == "transition" for r in line["reasons"])
+    assert any(r["code"] == "transition_standard_missing" for r in line["reasons"])
+    assert any("原支付标准" in w for w in out["warnings"])
+    # After 2025-06-30 the transition is over: not paid.
+    request["date"] = "2025-07-01"
+    assert service.estimate(real_db, request)["lines"][0]["full_self_pay"] == "30.00"
