@@ -109,6 +109,14 @@ def run_estimate(args: argparse.Namespace) -> int:
 
 def estimate_text(result: dict) -> list[str]:
     """The plain-text estimate of ``yaomu estimate`` (without --json), one string per row."""
+    unset = result.get("fund_unset") or "未设置"
+    result = {
+        k: (unset if v is None and k in ("fund", "coinsurance", "patient_total") else v) for k, v in result.items()
+    }
+    result["lines"] = [
+        {k: (unset if v is None and k in ("fund", "coinsurance", "patient_total") else v) for k, v in line.items()}
+        for line in result["lines"]
+    ]
     out: list[str] = []
     out.append(
         f"{result['profile_label']} · {result['insurance_label']} · {result['patient_group_label']} · "
@@ -139,7 +147,7 @@ def estimate_text(result: dict) -> list[str]:
         f"政策范围内 {result['policy_scope']}  起付线 {result['deductible']}  统筹支付 {result['fund']}  "
         f"个人自付 {result['coinsurance']}"
     )
-    if result.get("confidential_patient") not in (None, "0.00"):
+    if result.get("confidential_patient") not in (None, "0.00", unset):
         out.append(f"保密品种个人负担（不分项，以上各项不含保密品种） {result['confidential_patient']}")
     out.append(f"个人负担合计 {result['patient_total']}")
     for text in result["warnings"]:

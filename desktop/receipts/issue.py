@@ -136,6 +136,11 @@ def issue(
         UserFacingError: bad format, patient data or output path (nothing is recorded), or the PDF
             could not be written (the number stays recorded; reprint it).
     """
+    if result.get("fund") is None and result.get("fund_unset"):
+        raise UserFacingError(
+            "未设置统筹支付比例，统筹支付和个人负担无法估算，不能开具预估单。",
+            hint="请在设置中填写本地统筹基金支付比例后重新估算。",
+        )
     page = layout.get_format(fmt)
     name = _check_patient_name(patient_name)
     masked = layout.mask_id(patient_id) if patient_id and patient_id.strip() else ""

@@ -264,18 +264,22 @@ def redact(lines: list[dict], totals: dict[str, str]) -> None:
     In place: a "*" line keeps total, 全自费, fund and patient total; its hidden components go into
     ``confidential_patient`` (also per basket), and the basket's components count only public lines.
     """
-    folded = Decimal(0)
+    folded: Decimal | None = Decimal(0)
     for line in lines:
         if not line.get("confidential"):
             continue
-        part = Decimal(line["patient_total"]) - Decimal(line["full_self_pay"])
-        folded += part
-        line["confidential_patient"] = f"{part:.2f}"
+        if line.get("patient_total") is None:  # the fund ratio is not set: the part is unknown too
+            part = None
+            line["confidential_patient"] = None
+        else:
+            part = Decimal(line["patient_total"]) - Decimal(line["full_self_pay"])
+            line["confidential_patient"] = f"{part:.2f}"
+        folded = None if part is None or folded is None else folded + part
         for key in HIDDEN:
             if key in totals and line.get(key) is not None:
                 totals[key] = f"{Decimal(totals[key]) - Decimal(line[key]):.2f}"
             line[key] = None
-    totals["confidential_patient"] = f"{folded:.2f}"
+    totals["confidential_patient"] = None if folded is None else f"{folded:.2f}"
 
 
 def scrub_request(request: dict, result: dict) -> dict:

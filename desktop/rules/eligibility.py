@@ -82,6 +82,8 @@ REASON_CODES = {
     "two_diseases_employee": "“两病”门诊用药保障属城乡居民医保待遇，职工医保不适用（医保发〔2019〕54号）",
     "two_diseases_unknown": "“两病”用药清单不完整或未导入，无法判断",
     "high_value": "高值药品，实行“三定”管理",
+    "high_value_unknown": "高值药品名单未导入，无法判断谈判药品是否实行“三定”管理",
+    "policy_note": "本地区政策说明（与本次答复有关）",
     "critical_illness": "大病保险药品",
     "list_answered_by": "答复所依据的地区清单及其执行时长",
     "list_outdated": "地区清单按规定每年调整，所依据的清单已逾调整周期，结果可能已过时",
@@ -385,6 +387,52 @@ def _attrs(item: ov.OverlayItem) -> dict:
     return attrs if isinstance(attrs, dict) else {}
 
 
+def _all_negotiated(
+    dual: ListStatus | None, drug: Drug, day: date, profile: Profile, listed_in: set[str]
+) -> ListStatus | None:
+    """Where every negotiated drug in agreement is under dual-channel management (威海 004 一(一)), a list
+    that cannot say is answered by that rule; a complete list that leaves the drug out still wins."""
+    in_agreement = drug.negotiated and not (drug.agreement_end and day > drug.agreement_end)
+    if profile.all_negotiated_dual and in_agreement and (dual is None or dual.status == "unknown"):
+        listed_in.add(ov.DUAL_CHANNEL)
+        return ListStatus(
+            "listed",
+            "已纳入“双通道”管理（协议期内国谈药品全部纳入）",
+            profile.all_negotiated_dual,
+            None,
+            dual.note if dual else None,
+            drug.agreement_end,
+        )
+    return dual
+
+
+def _missing_lists(
+    c: _Collector,
+    drug: Drug,
+    day: date,
+    profile: Profile,
+    facts: list[ov.OverlayFact],
+    installed: list[ov.OverlayInfo],
+    listed_in: set[str],
+) -> None:
+    """A list the region's rules depend on is missing: the verdict drops to unknown, saying which (item 8).
+
+    A negotiated drug may be one of Weihai's high-value drugs under "三定" management (004 一(一)1);
+    without that list nobody can tell, so it is not "可以报销" without a caveat.
+    """
+    needs_high_value = any(ov.HIGH_VALUE in req.when.get("listed_in", ()) for req in profile.requirements)
+    if needs_high_value and drug.negotiated and ov.HIGH_VALUE not in listed_in:
+        a = lists.answer((ov.HIGH_VALUE,), day, facts, installed)
+        if a.status in ("unknown", "none"):
+            src = _overlay_source(a.overlay) if a.overlay else None
+            note = (a.overlay.note if a.overlay else None) or "请导入本地区高值药品名单。"
+            c.unknown(
+                "high_value_unknown",
+                f"高值药品名单未导入，无法判断该谈判药品是否实行“三定”管理（定机构、定医师、定患者）。{note}",
+                src,
+            )
+
+
 def _list_caveat(c: _Collector, status: ListStatus, revision: lists.Revision | None) -> None:
     """Say which list answered and, when the region revises it yearly and it is older, that it may be outdated."""
     if status.answered_by:
@@ -562,7 +610,14 @@ def _finish(
     day = query.day
     probe = drug or Drug(name="", dosage_form=None, section=None, drug_class=None)
     listed_in: set[str] = set()
-    for kind in (ov.DUAL_CHANNEL, ov.SINGLE_PAYMENT, ov.TWO_DISEASES, ov.HIGH_VALUE, ov.CRITICAL_ILLNESS):
+    for kind in (
+        ov.DUAL_CHANNEL,
+        ov.SINGLE_PAYMENT,
+        ov.TWO_DISEASES,
+        ov.HIGH_VALUE,
+        ov.CRITICAL_ILLNESS,
+        ov.CENTRALIZED,
+    ):
         # The newest list in force decides (a later 调入 beats an earlier 调出 and the other way round).
         if (
             any(f.overlay.kind == kind for f in facts)
@@ -584,6 +639,7 @@ def _finish(
             "“双通道”药品范围",
             profile.revision(profile.dual_channel_lists),
         )
+    dual = _all_negotiated(dual, probe, day, profile, listed_in)
     ctx = {
         "insurance": query.insurance,
         "group": query.group,
@@ -631,6 +687,10 @@ def _finish(
         c.info("critical_illness", "大病保险药品。", _overlay_source(f.overlay))
 
     _match_notes(c, facts, day)
+    if drug is not None:
+        _missing_lists(c, drug, day, profile, facts, installed, listed_in)
+        for note in profile.notes_for(day, ctx):
+            c.info("policy_note", note.text or "", note.source.label)
 
     # The region's requirements for this channel / list (filing, e-prescription, 三定 ...).
     requirements: list[str] = []
@@ -647,6 +707,9 @@ def _finish(
     ratio = None
     for f in _active(facts, (ov.SELF_PAY_RATIO,), day):
         value = _attrs(f.item).get("ratio")
+        for_insurance = _attrs(f.item).get("insurance")
+        if for_insurance and query.insurance not in str(for_insurance).replace("，", ",").split(","):
+            continue  # a row for another insurance type (Hunan's list sets ratios per insurance)
         if value is not None:
             ratio = (Decimal(value), _overlay_source(f.overlay))
     standard = next(

@@ -32,7 +32,7 @@ from desktop.errors import UserFacingError
 from desktop.rules.labels import CHANNELS, CONDITIONS, GROUPS, INSURANCES, PARAMETERS  # noqa: F401 (re-exported)
 from desktop.rules.lists import Revision
 
-SELECTORS = ("insurance", "group", "channel", "class", "section", "listed_in")
+SELECTORS = ("insurance", "group", "channel", "class", "section", "listed_in", "not_listed_in")
 
 
 @dataclass(frozen=True)
@@ -74,9 +74,10 @@ class Rule:
         """Every selector matches the context; ``listed_in`` needs one of its lists to name the drug."""
         for key, allowed in self.when.items():
             value = ctx.get(key)
-            if key == "listed_in":
+            if key in ("listed_in", "not_listed_in"):
+                value = ctx.get("listed_in")
                 listed = value if isinstance(value, (set, frozenset, tuple, list)) else ()
-                if not any(kind in listed for kind in allowed):
+                if (key == "listed_in") != any(kind in listed for kind in allowed):
                     return False
             elif value not in allowed:
                 return False
@@ -102,6 +103,10 @@ class Profile:
     chain: tuple[str, ...] = field(default=())  # this profile first, then what it extends
     #: How often the region revises its lists, per overlay kind (a notice says so).
     revisions: tuple[tuple[str, Revision], ...] = ()
+    #: Every negotiated drug in its agreement is a dual-channel drug here (the citation), e.g. Weihai 004 一(一).
+    all_negotiated_dual: str | None = None
+    #: The region's per-drug first self-pay list (title, citation), e.g. Hunan's 自付比例 column.
+    self_pay_list: tuple[str, str] | None = None
 
     def revision(self, kinds: tuple[str, ...]) -> Revision | None:
         """The revision interval of the region's lists of these kinds, None when no notice states one."""
@@ -135,6 +140,10 @@ class Profile:
 
     def notes_on(self, day: date) -> list[Rule]:
         return [n for n in self.notes if n.active_on(day)]
+
+    def notes_for(self, day: date, ctx: dict[str, object]) -> list[Rule]:
+        """The notes that concern an answer in ``ctx`` on ``day`` (those with selectors that match)."""
+        return [n for n in self.notes if n.when and n.active_on(day) and n.matches(ctx)]
 
 
 class PolicyError(UserFacingError):
@@ -250,7 +259,20 @@ def load(profile_id: str) -> Profile:
         dual_channel_lists=tuple(own.get("dual_channel_lists", ["dual_channel"])),
         chain=tuple(d["id"] for d in chain),
         revisions=tuple(_revisions(own)),
+        all_negotiated_dual=_label(own, own.get("dual_channel_all_negotiated")),
+        self_pay_list=(own["self_pay_ratio_list"]["title"], _label(own, own["self_pay_ratio_list"]) or "")
+        if own.get("self_pay_ratio_list")
+        else None,
     )
+
+
+def _label(data: dict, item: dict | None) -> str | None:
+    if not item:
+        return None
+    notice = data["sources"][item["source"]["notice"]]
+    return Source(
+        notice["file"], notice.get("document"), notice["title"], item["source"]["quote"], item["source"].get("clause")
+    ).label
 
 
 def _revisions(data: dict) -> list[tuple[str, Revision]]:

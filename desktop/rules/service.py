@@ -37,6 +37,7 @@ ESTIMATE_CODES = {
     "pieces_alone_basket": "本次所购中药饮片全部为□饮片，不予支付",
     "resolved_in_force": "条目已换为当日生效目录中的同一药品",
     "transition_standard_missing": "过渡期药品按原支付标准支付，但原支付标准未载入，本行按售价计算",
+    "fund_ratio_unset": "未设置统筹支付比例：统筹支付和个人负担暂无法估算，其余各项照常计算",
     "channel_per_line": "“双通道”购药中的普通药品按普通门诊判断和计算（渠道按行）",
 }
 
@@ -310,6 +311,51 @@ _TRANSITION_TEXT = (
 )
 
 
+#: What an estimate shows instead of the fund's share while no fund ratio is set (issue 11).
+FUND_UNSET = "未设置统筹支付比例"
+_UNSET_FIELDS = ("fund", "coinsurance", "patient_total")
+
+
+def _mark_unset_fund(
+    out_lines: list[dict], totals: dict, unset: set[int], warnings: list[str], prof: policy.Profile
+) -> None:
+    for i, line in enumerate(out_lines, 1):
+        if i in unset:
+            for key in _UNSET_FIELDS:
+                line[key] = None
+            line["fund_ratio"] = None
+    for key in _UNSET_FIELDS:
+        totals[key] = None
+    totals["fund_unset"] = FUND_UNSET
+    warnings.append(
+        f"{FUND_UNSET}（fund_ratio）：{prof.label}的政策文件没有规定本地统筹支付比例，统筹支付和个人负担暂无法估算；"
+        "全自费、超支付标准、先行自付、政策范围内费用照常计算。请在设置中填写本地比例，或在请求的 policy 中给出。"
+    )
+
+
+def _missing_first_self_pay(line: _Line, prof: policy.Profile) -> str:
+    head = f"第 {line.index} 项“{_name(line)}”缺少{policy.PARAMETERS['first_self_pay']}（first_self_pay）："
+    if prof.self_pay_list:
+        title, source = prof.self_pay_list
+        return (
+            f"{head}{prof.label}按药品逐一规定乙类自付比例（{title}，{source}），本机未导入该清单；"
+            "请导入本省自付比例清单（更新包），或在设置、请求的 policy 中给出。"
+        )
+    return f"{head}{prof.label}的政策文件没有规定，请在设置中填写，或在请求的 policy 中给出。"
+
+
+def _policy_notes(lines: list[_Line]) -> list[str]:
+    """The region's notes that concern this sale, once each (they go on the receipt too: item 7)."""
+    notes = (
+        f"政策说明：{x.text}（{x.source}）"
+        for ln in lines
+        if ln.eligibility is not None
+        for x in ln.eligibility.reasons
+        if x.code == "policy_note"
+    )
+    return list(dict.fromkeys(notes))
+
+
 def _line_channel(line: _Line, channel: str, facts: list[ov.OverlayFact], prof: policy.Profile) -> str:
     """The channel of one line (item 9): the item's own ``channel``, else the basket's — except that an
     ordinary drug in a dual-channel sale (not negotiated, on no dual-channel list) is an ordinary outpatient line."""
@@ -463,6 +509,7 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
     used_params: dict[str, str] = {}
     missing: list[str] = []
     confidential_used = assumed_within = False
+    unset_fund: set[int] = set()
     for line in lines:
         el = line.eligibility
         assert el is not None
@@ -519,19 +566,15 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
             r_value, r_src = _first_self_pay(prof, day, ctx, overrides, el, settings, insurance, line_channel)
             ratio, f_src = _fund_ratio(prof, day, ctx, overrides, settings, insurance, line_channel)
             if r_src is None:
-                missing.append(
-                    f"第 {line.index} 项“{_name(line)}”缺少{policy.PARAMETERS['first_self_pay']}（first_self_pay）："
-                    f"{prof.label}的政策文件没有规定，请在设置中填写，或在请求的 policy 中给出。"
-                )
+                missing.append(_missing_first_self_pay(line, prof))
             else:
                 used_params.setdefault(
                     f"first_self_pay={r_value}", f"{policy.PARAMETERS['first_self_pay']} {_percent(r_value)}：{r_src}"
                 )
             if f_src is None:
-                missing.append(
-                    f"第 {line.index} 项“{_name(line)}”缺少{policy.PARAMETERS['fund_ratio']}（fund_ratio）："
-                    f"{prof.label}的政策文件没有规定，请在设置中填写，或在请求的 policy 中给出。"
-                )
+                # Issue 11: everything the catalogue decides is still answered; the fund's share is marked unset.
+                unset_fund.add(line.index)
+                notes.append(_note("fund_ratio_unset", FUND_UNSET + "：本行统筹支付和个人负担无法估算。"))
             else:
                 used_params.setdefault(
                     f"fund_ratio={ratio}", f"{policy.PARAMETERS['fund_ratio']} {_percent(ratio)}：{f_src}"
@@ -568,6 +611,7 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
         assumptions.append("保密支付标准已按本省下发的实际值参与计算，按规定不予显示。")
     if assumed_within:
         assumptions.append(f"{conf.ASSUMED_TEXT}（{conf.ASSUMED_SOURCE}）")
+    assumptions.extend(_policy_notes(lines))
     assumptions.append("本结果为预估，实际以医保结算为准。")
 
     amounts, total = copay.settle(inputs, deductible_remaining, cap_remaining)
@@ -602,6 +646,8 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
             }
         )
     totals = total.to_json()
+    if unset_fund:
+        _mark_unset_fund(out_lines, totals, unset_fund, warnings, prof)
     conf.redact(out_lines, totals)  # no figure of a "*" line gives its standard by subtraction
     return {
         "date": day.isoformat(),

@@ -24,7 +24,17 @@ SINGLE_PAYMENT = "single_payment"  # 单行支付药品
 HIGH_VALUE = "high_value"  # 高值药品（"三定"管理）
 CRITICAL_ILLNESS = "critical_illness"  # 大病保险药品
 SELF_PAY_RATIO = "self_pay_ratio"  # 乙类先行自付比例（按药品）
-KINDS = (DUAL_CHANNEL, TWO_DISEASES, TRANSITION, SINGLE_PAYMENT, HIGH_VALUE, CRITICAL_ILLNESS, SELF_PAY_RATIO)
+CENTRALIZED = "centralized_procurement"  # 国家集中带量采购中选药品
+KINDS = (
+    DUAL_CHANNEL,
+    TWO_DISEASES,
+    TRANSITION,
+    SINGLE_PAYMENT,
+    HIGH_VALUE,
+    CRITICAL_ILLNESS,
+    SELF_PAY_RATIO,
+    CENTRALIZED,
+)
 
 KIND_LABELS = {
     DUAL_CHANNEL: "双通道药品",
@@ -34,6 +44,7 @@ KIND_LABELS = {
     HIGH_VALUE: "高值药品",
     CRITICAL_ILLNESS: "大病保险药品",
     SELF_PAY_RATIO: "乙类先行自付比例",
+    CENTRALIZED: "国家集采中选药品",
 }
 
 

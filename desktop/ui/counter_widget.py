@@ -534,7 +534,8 @@ class CounterWidget(QWidget):
 
     def _show_estimate(self, result: dict | None, note: str) -> None:
         for key, label in self.breakdown_labels.items():
-            label.setText(str(result.get(key, "—")) if result else "—")
+            value = result.get(key, "—") if result else "—"
+            label.setText(str(value) if value is not None else str(result.get("fund_unset") or "—"))
         self.basket_model.set_results(list(result.get("lines") or []) if result else None)
         self.estimate_note.setText(note)
         self.estimate_problem = None if result else (note or None)

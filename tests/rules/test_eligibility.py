@@ -175,7 +175,7 @@ def test_hunan_dual_channel_needs_e_prescription_from_2025(db):
     e = check(db, "依沃西单抗注射液", profile="hunan", channel="dual_channel", confirmed=frozenset({"restriction"}))
     # The single-payment list is only a frame (no names): unknown, plus the e-prescription rule.
     assert e.verdict == "unknown" and "dual_channel_unknown" in codes(e)
-    assert [c.code for c in e.conditions] == ["e_prescription"]
+    assert [c.code for c in e.conditions] == ["e_prescription", "treatment_approval", "responsible_physician"]
 
 
 def test_jilin_two_diseases(db):

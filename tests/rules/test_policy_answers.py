@@ -355,3 +355,119 @@ def test_transition_drug_without_original_standard_warns(real_db):
     # After 2025-06-30 the transition is over: not paid.
     request["date"] = "2025-07-01"
     assert service.estimate(real_db, request)["lines"][0]["full_self_pay"] == "30.00"
+
+
+# --- issue 11: an estimate without a fund ratio ----------------------------------------------------
+
+
+def test_without_a_fund_ratio_everything_else_is_answered(real_db):
+    # 多格列艾汀片 6.00 × 28 under Jilin outpatient, first self-pay 10 % given, no fund ratio anywhere:
+    # over 17.08, first 15.09, policy scope 135.83 are the catalogue's; the fund's share is "未设置统筹支付比例".
+    request = _basket(eid(real_db, "多格列艾汀片"), "6.00", 28, spec="75mg/片")
+    request["policy"] = {"first_self_pay": "0.10"}
+    out = service.estimate(real_db, request)
+    assert (out["over_standard"], out["first_self_pay"], out["policy_scope"]) == ("17.08", "15.09", "135.83")
+    assert out["fund"] is None and out["patient_total"] is None and out["fund_unset"] == "未设置统筹支付比例"
+    line = out["lines"][0]
+    assert line["fund"] is None and any(r["code"] == "fund_ratio_unset" for r in line["reasons"])
+    from desktop.commands.rules import estimate_text
+
+    assert any("统筹支付 未设置统筹支付比例" in row for row in estimate_text(out))
+
+
+# --- item 7: notes that apply are shown --------------------------------------------------------------
+
+
+def _dual_list(db, region, items, kind="dual_channel", overlay_id=None):
+    """A list for the test (a drug a notice does not name is put on it to exercise the rule)."""
+    from desktop.storage import overlays as ov
+
+    info = ov.OverlayInfo(
+        overlay_id or f"test-{region}-{kind}",
+        kind,
+        region,
+        f"测试清单（{kind}）",
+        complete=False,
+        effective_start=date(2025, 1, 1),
+    )
+    ov.store_overlay(db, info, [ov.OverlayItem(n, "add", f, start=date(2025, 1, 1)) for n, f in items])
+
+
+def test_jilin_centralized_procurement_keeps_the_current_policy(real_db_copy):
+    from desktop.storage import catalogue as store
+
+    db = store.open_db(real_db_copy)
+    dorz = eid(db, "多格列艾汀片")
+    _dual_list(db, "jilin", [("多格列艾汀", "口服常释")])
+    request = {
+        "date": "2025-03-01",
+        "profile": "jilin",
+        "insurance": "employee",
+        "channel": "dual_channel",
+        "items": [
+            {
+                "entry": dorz,
+                "unit_price": "5.00",
+                "quantity": 20,
+                "spec": "75mg/片",
+                "confirmed": ["restriction", "filing", "responsible_physician"],
+            }
+        ],
+        "policy": {"fund_ratio": "0.80"},
+    }
+    # Without a 集采 list: 002 二(三) dual-channel 20 %: 100.00 -> first 20.00, scope 80.00, fund 64.00,
+    # patient 36.00; the note says 集采 drugs keep the current policy and that the list is not loaded.
+    out = service.estimate(db, request)
+    assert (out["first_self_pay"], out["fund"], out["patient_total"]) == ("20.00", "64.00", "36.00")
+    notes = [r for r in out["lines"][0]["reasons"] if r["code"] == "policy_note"]
+    assert any("集中采购" in r["text"] and r["source"] == "吉医保联〔2021〕26号 二（三）" for r in notes)
+    assert any("集中采购" in a for a in out["assumptions"])  # printed on the receipt
+    # With a 集采 list naming it, 20 % does not apply: the pharmacy's ordinary 5 % (request) is used:
+    # first 5.00, scope 95.00, fund 76.00, patient 24.00.
+    _dual_list(db, "jilin", [("多格列艾汀", "口服常释")], kind="centralized_procurement")
+    request["policy"]["first_self_pay"] = "0.05"
+    out = service.estimate(db, request)
+    assert (out["first_self_pay"], out["fund"], out["patient_total"]) == ("5.00", "76.00", "24.00")
+    db.close()
+
+
+def test_hunan_and_weihai_notes(real_db):
+    dorz = eid(real_db, "多格列艾汀片")
+    hunan = service.check(real_db, dorz, MAR_2025, "hunan", "employee", channel="dual_channel")
+    texts = [x.text for x in hunan.reasons if x.code == "policy_note"]
+    assert any("2025年2月28日" in t for t in texts) and any("3个月" in t for t in texts)
+    weihai = service.check(real_db, dorz, MAR_2025, "weihai", "employee", channel="dual_channel")
+    texts = [x.text for x in weihai.reasons if x.code == "policy_note"]
+    assert any("不少于30种" in t and "不少于20种" in t for t in texts)
+    assert any("门诊慢特病" in t for t in texts)
+
+
+# --- item 8: missing lists lower the verdict ---------------------------------------------------------
+
+
+def test_weihai_missing_high_value_list_lowers_the_verdict(real_db):
+    # 004 一(一)1: 20 high-value drugs under 三定; their list is not shipped -> a negotiated drug is unknown.
+    dorz = eid(real_db, "多格列艾汀片")
+    e = service.check(real_db, dorz, MAR_2025, "weihai", "employee", confirmed=frozenset({"restriction"}))
+    assert e.verdict == "unknown" and "high_value_unknown" in codes(e)
+    # 004 一(一): every negotiated drug is under dual-channel management -> listed, with filing and
+    # e-prescription (004 二(二)(三)) to confirm, never "unknown" for the dual-channel scope itself.
+    dual = service.check(real_db, dorz, MAR_2025, "weihai", "employee", channel="dual_channel")
+    assert dual.dual_channel.status == "listed" and "dual_channel_unknown" not in codes(dual)
+    assert {"filing", "e_prescription"} <= {c.code for c in dual.conditions}
+
+
+def test_hunan_dual_channel_conditions_and_missing_ratio_list(real_db):
+    import pytest
+
+    from desktop.errors import RequestError
+
+    # 003 五(三): 待遇认定 and the responsible physician are conditions of a Hunan dual-channel sale.
+    e = service.check(real_db, eid(real_db, "多格列艾汀片"), MAR_2025, "hunan", "employee", channel="dual_channel")
+    assert {"treatment_approval", "responsible_physician", "e_prescription"} <= {c.code for c in e.conditions}
+    # 003 二(一): Hunan sets class-B ratios per drug; without that list the message says the list is missing.
+    request = _basket(eid(real_db, "多格列艾汀片"), "5.00", 10, spec="75mg/片")
+    request.update(profile="hunan", policy={"fund_ratio": "0.70"})
+    with pytest.raises(RequestError) as err:
+        service.estimate(real_db, request)
+    assert "本机未导入该清单" in str(err.value) and "二（一）" in str(err.value)

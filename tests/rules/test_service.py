@@ -354,7 +354,7 @@ def test_hunan_single_payment(db):
                         "unit_price": "1480.00",
                         "quantity": 1,
                         "payment_standard": "1500.00",
-                        "confirmed": ["restriction", "e_prescription"],
+                        "confirmed": ["restriction", "e_prescription", "treatment_approval", "responsible_physician"],
                     }
                 ],
             ),
@@ -506,14 +506,15 @@ def test_missing_parameter_says_which(db):
             ),
         )
     text = "\n".join(err.value.problems)
-    assert "first_self_pay" in text and "fund_ratio" in text and "设置" in text
-    # A class A drug needs no first self-pay, only the fund ratio.
-    with pytest.raises(RequestError) as err:
-        service.estimate(
-            db,
-            request(items=[{"entry": find(db, "阿莫西林", form="口服常释剂型"), "unit_price": "1.00", "quantity": 1}]),
-        )
-    assert "first_self_pay" not in "\n".join(err.value.problems)
+    assert "first_self_pay" in text and "设置" in text
+    # A class A drug needs no first self-pay; without a fund ratio the estimate still answers and marks
+    # the fund's share unset (issue 11), never a refusal of the whole basket.
+    res = service.estimate(
+        db,
+        request(items=[{"entry": find(db, "阿莫西林", form="口服常释剂型"), "unit_price": "1.00", "quantity": 1}]),
+    )
+    assert res["fund"] is None and res["policy_scope"] == "1.00" and res["fund_unset"] == "未设置统筹支付比例"
+    assert any("fund_ratio" in w for w in res["warnings"])
 
 
 def test_default_deductible_and_cap_are_stated(db):
