@@ -550,6 +550,61 @@ def get_entry(db: Database, entry_id: str) -> r.Entry:
     return row_to_entry(rows[0])
 
 
+def entries_by_ids(db: Database, ids: Iterable[str]) -> dict[str, r.Entry]:
+    """The entries with these ids, in one query (unknown ids are simply absent)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    marks = ",".join("?" * len(wanted))
+    return {row["id"]: row_to_entry(row) for row in db.query(f"{ENTRY_SELECT} where e.id in ({marks})", wanted)}
+
+
+#: Entry columns a search looks up by value, each through its own index.
+LOOKUP_COLUMNS = ("id", "number", "star_of", "category_code", "initials", "pinyin", "name")
+
+
+def find_entries(
+    db: Database,
+    edition_id: int | None,
+    column: str,
+    value: object,
+    limit: int,
+    *,
+    below: object | None = None,
+    by_seq: bool = False,
+) -> list[r.Entry]:
+    """Entries of an edition (any edition when None) whose ``column`` equals ``value``.
+
+    With ``below``, the column lies in ``[value, below)`` instead (a prefix range). Rows come in
+    storage order (shortest name first), or publication order with ``by_seq``.
+    """
+    if column not in LOOKUP_COLUMNS:
+        raise ValueError(f"not a lookup column: {column}")
+    where = [f"e.{column} >= ? and e.{column} < ?" if below is not None else f"e.{column} = ?"]
+    params: list[object] = [value, below] if below is not None else [value]
+    if edition_id is not None:
+        where.insert(0, "e.edition_id = ?")
+        params.insert(0, edition_id)
+    # WORKAROUND: a unary "+" keeps the planner from walking an index in ORDER BY order
+    # (e.g. (edition_id, seq) over 270,000 rows) instead of the selective WHERE index.
+    order = "e.seq" if by_seq else "e.rowid"
+    sql = f"{ENTRY_SELECT} where {' and '.join(where)} order by +{order} limit ?"
+    return [row_to_entry(row) for row in db.query(sql, [*params, limit])]
+
+
+def fts_entries(db: Database, match: str, edition_id: int, limit: int) -> list[r.Entry]:
+    """Full-text matches (an FTS5 ``match`` expression) of one edition in rowid order, i.e. shortest name first."""
+    return [
+        row_to_entry(row)
+        for row in db.query(
+            "select e.*, d.name as edition_name from entry_fts f join entry e on e.rowid = f.rowid "
+            "join edition d on d.id = e.edition_id "
+            "where entry_fts match ? and f.rowid between ? and ? order by f.rowid limit ?",
+            [match, edition_id * PK_EDITION, (edition_id + 1) * PK_EDITION - 1, limit],
+        )
+    ]
+
+
 def entries(db: Database, edition_id: int, section: str | None = None) -> Iterable[r.Entry]:
     """Every row of an edition (optionally one section) in publication order."""
     sql = f"{ENTRY_SELECT} where e.edition_id = ?"

@@ -103,13 +103,10 @@ def dual_channel_ids(db: Database, rows: list[r.Entry]) -> frozenset[str]:
     Notices name drugs without the dosage form in the name ("依沃西单抗（剂型：注射剂）"); the rules
     service knows those spellings, so its name variants are used when it is installed.
     """
-    items: dict[str, list[tuple[str | None, str]]] = {}
-    for row in db.query(
-        "select i.match_key, i.dosage_form, i.action from overlay_item i join overlay o on o.id = i.overlay_id "
-        "where o.kind = ?",
-        [overlays.DUAL_CHANNEL],
-    ):
-        items.setdefault(row["match_key"], []).append((row["dosage_form"], row["action"]))
+    items = {
+        key: [(item.dosage_form, item.action) for item in listed]
+        for key, listed in overlays.items_by_key(db, overlays.DUAL_CHANNEL).items()
+    }
     if not items:
         return frozenset()
     from desktop.rules.service import form_matches, overlay_names
