@@ -1,4 +1,7 @@
-"""The catalogue that ships with Yaomu, installed on first start (or by ``yaomu init``).
+"""The official sources of the catalogue that ships with Yaomu (resources/sources/), read by their adapters.
+
+Yaomu installs the same editions from the signed packages built from these sources
+(``desktop.sync.bundled.install``, on first start or by ``yaomu init``).
 
 The bundled editions are the 2024 edition (revised variant, in force 2025) and the 2025
 edition (in force since 2026-01-01). The first-publication variant of 2024 stays
@@ -50,25 +53,9 @@ def load(db: Database, data: EditionData, on_progress: ProgressFn = _ignore) -> 
     """Check an edition read from its sources against its 凡例 and store it (one transaction).
 
     The direct path from the official files, for tests and benchmarks; the application installs
-    the same rows from signed packages (``install``).
+    the same rows from signed packages (``desktop.sync.bundled.install``).
     """
     spec = fanli.SPECS.get((data.info.name, data.info.variant))
     if spec is not None:
         fanli.check_totals(data, spec)
     return store.load_edition(db, data, spec, on_progress=on_progress)
-
-
-def install(db_path: Path | str | None = None, on_progress: ProgressFn = _ignore) -> list[int]:
-    """Install every bundled edition (and the seed overlays) into the database at ``db_path``.
-
-    The bundled catalogue ships as signed packages (resources/packages/) and is applied like
-    any update: verified, checked against its 凡例, written in one transaction, with history.
-    """
-    from desktop.sync.bundled import install_bundled
-
-    install_bundled(db_path, on_progress=on_progress)
-    return [e.id for e in store.editions(store.open_db(db_path), details=False)]
-
-
-def needs_install(db: Database) -> bool:
-    return not store.editions(db)

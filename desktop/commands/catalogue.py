@@ -7,11 +7,12 @@ import sys
 import time
 from datetime import date
 
-from desktop.catalogue import bundled, search
+from desktop.catalogue import search
 from desktop.catalogue.records import Entry
-from desktop.cli import print_json
+from desktop.commands import print_json
 from desktop.errors import RequestError
 from desktop.storage import catalogue as store
+from desktop.sync import bundled
 
 
 def parse_day(text: str | None) -> date:

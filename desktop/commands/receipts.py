@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from desktop.cli import print_json
+from desktop.commands import print_json
 from desktop.errors import RequestError, UserFacingError
 
 #: Exit code of ``receipts verify`` when the receipt does not match the history.

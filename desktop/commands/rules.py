@@ -50,7 +50,7 @@ def _day(text: str | None) -> date:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from desktop.cli import print_json
+    from desktop.commands import print_json
     from desktop.rules import service
 
     day = _day(args.date)
@@ -93,7 +93,7 @@ def _read_request(name: str) -> dict:
 
 
 def run_estimate(args: argparse.Namespace) -> int:
-    from desktop.cli import print_json
+    from desktop.commands import print_json
     from desktop.rules import service
 
     request = _read_request(args.request)

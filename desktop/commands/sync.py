@@ -79,7 +79,7 @@ def _wrap(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Names
             return func(args)
         except UserFacingError as err:
             if getattr(args, "json", False):
-                from desktop.cli import print_json
+                from desktop.commands import print_json
 
                 print_json(
                     {
@@ -112,7 +112,7 @@ def _private(path: Path | None):  # type: ignore[no-untyped-def]
 
 
 def _out(args: argparse.Namespace, data: object, text: str) -> None:
-    from desktop.cli import print_json
+    from desktop.commands import print_json
 
     if args.json:
         print_json(data)
