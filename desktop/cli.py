@@ -16,6 +16,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from desktop import __version__
 from desktop.errors import UserFacingError
@@ -48,7 +49,7 @@ def _chinese(message: str) -> str:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse would print English usage and exit 2
+    def error(self, message: str) -> NoReturn:  # argparse would print English usage and exit 2
         self.print_usage(sys.stderr)
         print(f"命令参数有误：{_chinese(message)}（yaomu -h 查看用法）", file=sys.stderr)
         raise SystemExit(2)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 from sqlite_utils import Database
@@ -24,6 +25,7 @@ from desktop.catalogue import records as r
 from desktop.catalogue.fanli import EditionSpec
 from desktop.catalogue.normalise import drug_key, normalise_name
 from desktop.errors import DatabaseError, NotFound
+from desktop.storage import last_pk
 
 #: How many back-ups of the database file made before a migration are kept.
 KEEP_MIGRATION_BACKUPS = 3
@@ -93,7 +95,7 @@ def open_db(path: Path | str | None = None, *, readonly: bool = False, migrate: 
 
 
 def _refuse_newer(db: Database) -> None:
-    if not db["_sqlite_migrations"].exists():
+    if not db.table("_sqlite_migrations").exists():
         return
     applied = {row["name"] for row in db.query("select name from _sqlite_migrations")}
     unknown = sorted(applied - set(known_migrations()))
@@ -343,7 +345,7 @@ def load_edition(
     rows = _entry_rows(data, spec)
     with db.atomic():
         delete_edition(db, data.info.name)
-        edition_id = int(db["edition"].insert(_edition_fields(data.info, package_id, loaded_at)).last_pk)
+        edition_id = last_pk(db.table("edition").insert(_edition_fields(data.info, package_id, loaded_at)))
         _insert_sections(db, edition_id, data)
         _assign_pks(rows, edition_id)
         _insert_entries(db, rows, edition_id, on_progress)
@@ -353,7 +355,7 @@ def load_edition(
 
 def _insert_sections(db: Database, edition_id: int, data: r.EditionData) -> None:
     db.execute("delete from edition_section where edition_id = ?", [edition_id])
-    db["edition_section"].insert_all(
+    db.table("edition_section").insert_all(
         {
             "edition_id": edition_id,
             "section": s.section,
@@ -403,7 +405,7 @@ def update_edition(
                 changed.append(({**row, "pk": prev["pk"]}, columns))
     gone += [prev["pk"] for prev in old.values()]
     with db.atomic():
-        db["edition"].update(edition_id, _edition_fields(data.info, package_id))
+        db.table("edition").update(edition_id, _edition_fields(data.info, package_id))
         _insert_sections(db, edition_id, data)
         db.conn.executemany("delete from entry_fts where rowid = ?", [(pk,) for pk in gone])
         db.conn.executemany("delete from entry where pk = ?", [(pk,) for pk in gone])
@@ -431,7 +433,7 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _edition(db: Database, row: dict, *, details: bool = True) -> r.Edition:
+def _edition(db: Database, row: dict[str, Any], *, details: bool = True) -> r.Edition:
     sections: tuple[r.SectionInfo, ...] = ()
     counts: dict[str, int] = {}
     if details:
@@ -510,7 +512,7 @@ def edition_on(db: Database, day: date) -> EditionChoice:
     )
 
 
-def row_to_entry(row: dict) -> r.Entry:
+def row_to_entry(row: dict[str, Any]) -> r.Entry:
     return r.Entry(
         id=row["id"],
         edition=row["edition_name"],

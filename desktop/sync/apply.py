@@ -30,7 +30,7 @@ from desktop.sync import diff as d
 from desktop.sync import keys as k
 from desktop.sync import package as p
 from desktop.sync import snapshot as snap
-from desktop.sync.package import Cancelled
+from desktop.sync.package import Cancelled as Cancelled  # raised here too; callers catch apply.Cancelled
 
 #: A full edition that would drop more than this share of the rows of the variant it replaces is refused.
 MAX_DROP_SHARE = 0.20

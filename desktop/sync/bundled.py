@@ -103,7 +103,7 @@ def needs_install(db: Database) -> bool:
     return not store.editions(db, details=False)
 
 
-def _skip(db, v: p.VerifiedPackage) -> bool:  # noqa: ANN001 - sqlite_utils.Database
+def _skip(db: Database, v: p.VerifiedPackage) -> bool:
     if h.ever_seen(db, v.package_id, v.sha256):
         return True
     current = h.current(db, v.manifest.target)

@@ -825,9 +825,13 @@ def _read_rows(pkg: VerifiedPackage, entry: FileEntry, text: str) -> None:
         pkg.items = _overlay_items(text, entry.format, entry.path)
         count = len(pkg.items)
     else:
-        target: list[Any] = {"rows": pkg.rows, "added": pkg.added, "changed": pkg.changed, "removed": pkg.removed}[
-            entry.role
-        ]
+        targets: dict[str, list[Any]] = {
+            "rows": pkg.rows,
+            "added": pkg.added,
+            "changed": pkg.changed,
+            "removed": pkg.removed,
+        }
+        target = targets[entry.role]
         for n, obj in _jsonl(text, entry.path):
             count += 1
             if count > MAX_ROWS:

@@ -138,7 +138,7 @@ class UpdatesDialog(QDialog):
         layout.addWidget(QLabel("更新记录："))
         layout.addWidget(self.history_table, 1)
         layout.addLayout(bottom)
-        QShortcut(QKeySequence("Ctrl+O"), self, activated=self.browse)
+        QShortcut(QKeySequence("Ctrl+O"), self).activated.connect(self.browse)
         self.reload_history()
 
     # --- choosing a package ---
