@@ -260,19 +260,29 @@ def verify_package(pkg_path: Path | str, trust: dict[str, k.PublicKey] | None = 
     return p.verify_package(pkg_path, trust)
 
 
-def diff_package(db: Database, pkg_path: Path | str, trust: dict[str, k.PublicKey] | None = None) -> d.Diff:
-    """What applying the package would change, without changing anything.
+def _verified(
+    pkg: Path | str | p.VerifiedPackage, trust: dict[str, k.PublicKey] | None, cancel: CancelFn | None = None
+) -> p.VerifiedPackage:
+    """The package verified: a ``VerifiedPackage`` is taken as it is (its content is what was verified)."""
+    if isinstance(pkg, p.VerifiedPackage):
+        return pkg
+    return p.verify_package(pkg, trust, should_cancel=cancel)
+
+
+def diff_package(
+    db: Database, pkg_path: Path | str | p.VerifiedPackage, trust: dict[str, k.PublicKey] | None = None
+) -> d.Diff:
+    """What applying the package (a file, or one verified already) would change, without changing anything.
 
     Raises:
         PackageError: the package would be refused (the diff of a refused package is meaningless).
     """
-    pkg = p.verify_package(pkg_path, trust)
-    return _stage(db, pkg).diff
+    return _stage(db, _verified(pkg_path, trust)).diff
 
 
 def apply_package(
     db_or_path: Database | Path | str,
-    pkg_path: Path | str,
+    pkg_path: Path | str | p.VerifiedPackage,
     *,
     on_progress: ProgressFn | None = None,
     should_cancel: CancelFn | None = None,
@@ -285,7 +295,8 @@ def apply_package(
 
     Args:
         db_or_path: an open writable database, or a database file path (opened and closed here).
-        pkg_path: the package file.
+        pkg_path: the package file, or the ``VerifiedPackage`` a caller verified already (verified once:
+            its in-memory content is what gets applied, whatever happens to the file since).
         on_progress: called as ``on_progress(done, total)`` while rows are written.
         should_cancel: polled between steps and row batches; True rolls back and raises ``Cancelled``.
         yes: apply without asking; with False, ``confirm(diff)`` decides (refusal raises ``Cancelled``).
@@ -299,7 +310,7 @@ def apply_package(
     started = time.perf_counter()
     progress = on_progress or _ignore
     cancel = should_cancel or (lambda: False)
-    pkg = p.verify_package(pkg_path, trust, should_cancel=cancel)
+    pkg = _verified(pkg_path, trust, cancel)
     db, owned = _open(db_or_path)
     try:
         if cancel():

@@ -72,7 +72,7 @@ def install_bundled(
                 if on_progress:
                     on_progress(offset + (size * done // total if total else size), grand)
 
-            reports.append(apply.apply_package(db, v.path, on_progress=step, trust=trust, backup=False))
+            reports.append(apply.apply_package(db, v, on_progress=step, trust=trust, backup=False))
             offset += size
         if on_progress and grand:
             on_progress(grand, grand)
