@@ -142,6 +142,8 @@ def install_catalogue(db_path: Path, *, smoke_test: bool) -> UserFacingError | N
     raise err
 
 
+# Longer than 60 lines: start-up in the order it must happen (Qt, fonts, database, first start,
+# window); each step is a few lines.
 def run_gui(db_path: str | None, smoke_test: bool) -> int:
     """Start the window (or, with ``smoke_test``, build it and exit 0).
 

@@ -307,6 +307,7 @@ def _qty(value: Any) -> str:
 # --- stage 1: what is printed --------------------------------------------------------------------
 
 
+# Longer than 60 lines: the receipt top to bottom, one block per printed section, in the order staff read it.
 def logical_lines(result: Mapping[str, Any], issuer: Issuer, meta: ReceiptMeta) -> list[Line]:
     """Every line of the receipt body, unwrapped, in print order (no reprint mark, no QR footer).
 

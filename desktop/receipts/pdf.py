@@ -68,6 +68,7 @@ def _qr_matrix(payload: str) -> list[list[bool]]:
     return code.get_matrix()
 
 
+# Longer than 60 lines: page set-up and the drawing loop share the page state (cursor, page breaks, fonts).
 def render(receipt: Receipt) -> bytes:
     """The PDF of ``receipt`` as bytes."""
     from reportlab.pdfgen.canvas import Canvas
