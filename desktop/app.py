@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 import traceback
@@ -142,6 +143,27 @@ def install_catalogue(db_path: Path, *, smoke_test: bool) -> UserFacingError | N
     raise err
 
 
+#: Said instead of Qt's "could not load the Qt platform plugin xcb" hint, which points at libraries.
+NO_DISPLAY = (
+    "没有可用的图形显示（未设置 DISPLAY 或 WAYLAND_DISPLAY），无法打开药目窗口。\n"
+    "请在桌面会话中启动，或远程登录时使用 ssh -X；命令行功能（yaomu -h）不需要显示。\n"
+    "No display: neither DISPLAY nor WAYLAND_DISPLAY is set, so the window cannot open. "
+    "Start Yaomu from a desktop session (or ssh -X); the command line (yaomu -h) needs no display."
+)
+
+
+def display_problem(environ: dict[str, str] | os._Environ[str] = os.environ, platform: str = sys.platform) -> str | None:
+    """Why the window cannot open here (a Linux/BSD session without X11 or Wayland), or None."""
+    if not platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return None  # Windows and macOS always have a display server
+    qpa = environ.get("QT_QPA_PLATFORM", "")
+    if qpa and not qpa.startswith(("xcb", "wayland")):
+        return None  # offscreen, vnc, eglfs, linuxfb...: Qt needs no X server
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    return NO_DISPLAY
+
+
 def run_gui(db_path: str | None, smoke_test: bool) -> int:
     """Start the window (or, with ``smoke_test``, build it and exit 0).
 
@@ -154,6 +176,10 @@ def run_gui(db_path: str | None, smoke_test: bool) -> int:
         The process exit code: 0, 2 when the database cannot be used (the message says why).
     """
     started = time.perf_counter()
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     setup_logging()
     install_excepthook(smoke_test)
     from PySide6.QtCore import QCoreApplication, QThreadPool
