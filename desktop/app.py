@@ -152,7 +152,9 @@ NO_DISPLAY = (
 )
 
 
-def display_problem(environ: dict[str, str] | os._Environ[str] = os.environ, platform: str = sys.platform) -> str | None:
+def display_problem(
+    environ: dict[str, str] | os._Environ[str] = os.environ, platform: str = sys.platform
+) -> str | None:
     """Why the window cannot open here (a Linux/BSD session without X11 or Wayland), or None."""
     if not platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
         return None  # Windows and macOS always have a display server

@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from desktop.catalogue import records as r
 from desktop.catalogue import store
@@ -28,6 +27,9 @@ from desktop.catalogue.store import (
     fts_folded,
     row_to_entry,
 )
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 #: Category codes: X/Z, an anatomical or functional group letter, then digits and letters (XA01, ZA01C).
 _CATEGORY = re.compile(r"^[XZxz][A-Za-z](\d{2}[A-Za-z0-9]*)?$")
@@ -62,7 +64,7 @@ def _range_end(prefix: str) -> str:
 class Searcher:
     """Runs queries against one database; cheap to create, holds no state between queries."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database | store.Reader) -> None:
         self.db = db
 
     def search(self, query: str, *, day: date | None = None, limit: int = 50) -> SearchResult:
@@ -195,5 +197,5 @@ class Searcher:
         )
 
 
-def search(db: Database, query: str, *, day: date | None = None, limit: int = 50) -> SearchResult:
+def search(db: Database | store.Reader, query: str, *, day: date | None = None, limit: int = 50) -> SearchResult:
     return Searcher(db).search(query, day=day, limit=limit)
