@@ -8,9 +8,9 @@ import time
 from datetime import date
 from typing import TYPE_CHECKING
 
-from desktop.catalogue import store
 from desktop.cli import print_json
 from desktop.errors import RequestError
+from desktop.storage import catalogue as store
 
 if TYPE_CHECKING:
     from desktop.catalogue.records import Entry
