@@ -285,7 +285,8 @@ def render(receipt: Receipt) -> bytes:
     font = register_font()
     fmt = receipt.format
     size = fmt.font_size
-    margin = fmt.margin_mm * MM
+    margin = fmt.margin_mm * MM  # top and bottom
+    side = fmt.side_mm * MM  # left and right: nothing is drawn where the print head does not reach
     width = fmt.width_mm * MM
     qr_side = fmt.qr_mm * MM
     beside = fmt.qr_beside_header
@@ -330,10 +331,10 @@ def render(receipt: Receipt) -> bytes:
             h = _height(line, fmt)
             if beside and n == 1 and line.style not in ("title", "center", "mark") and matrix:
                 # the first row under the title: the QR sits at its right (layout narrowed these rows)
-                _draw_qr(canvas, matrix, width - margin - qr_side, y - qr_side, qr_side)
+                _draw_qr(canvas, matrix, width - side - qr_side, y - qr_side, qr_side)
                 matrix = []
-            right = margin + line.width * size if line.width else width - margin
-            writer.line(line, margin, right, y - h)
+            right = side + line.width * size if line.width else width - side
+            writer.line(line, side, right, y - h)
             y -= h
         if len(pages) > 1:
             writer.centred(f"第 {n} / {len(pages)} 页", size * 0.8, width / 2, margin / 2)
@@ -346,7 +347,7 @@ def render(receipt: Receipt) -> bytes:
         y -= qr_side
     for line in receipt.footer:
         h = _height(line, fmt)
-        writer.line(line, margin, width - margin, y - h)
+        writer.line(line, side, width - side, y - h)
         y -= h
     writer.flush()
     canvas.showPage()
