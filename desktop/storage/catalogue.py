@@ -164,6 +164,13 @@ def _migrate(db: Database, path: Path | None) -> None:
     if path is not None and db.table_names() and path.exists():
         _backup(db, path, reason="migrate")
     migrations.apply(db)
+    if SEARCH_MIGRATION in {m.name for m in pending} and db["entry"].exists():
+        with db.atomic():
+            reindex(db)  # the migration recreated the search index empty
+
+
+#: The migration that (re)creates the search index; applying it rebuilds the index of installed editions.
+SEARCH_MIGRATION = "0013_search.sql"
 
 
 def _backup(db: Database, path: Path, *, reason: str, keep: int = KEEP_MIGRATION_BACKUPS) -> Path:
@@ -356,26 +363,73 @@ def fts_prefixes(name: str) -> str:
     return " ".join(folded[:i] for i in range(1, min(len(folded), PREFIX_TOKENS) + 1))
 
 
+def fts_grams(folded: str, n: int) -> str:
+    """The ``n``-grams of a folded name, in order, as space-separated tokens (the name itself when shorter)."""
+    if len(folded) <= n:
+        return folded
+    return " ".join(folded[i : i + n] for i in range(len(folded) - n + 1))
+
+
+def category_keys(code: str | None) -> list[str]:
+    """Search keys of a category code: ``=XJ01CA`` for the code, ``XJ``, ``XJ0`` … ``XJ01CA`` for its prefixes."""
+    if not code:
+        return []
+    code = code.upper()
+    return ["=" + code, *(code[:i] for i in range(2, len(code) + 1))]
+
+
+IndexRow = tuple[int, str, str, str, "str | None"]  # pk, name, initials, pinyin, category code
+
+
 def index_entries(db: Database, edition_id: int) -> None:
     """Add an edition's entries to the search index (inside the caller's transaction)."""
-    cur = db.execute("select pk, name, initials, pinyin from entry where edition_id = ?", [edition_id])
-    _index(db, cur.fetchall())
+    cur = db.execute("select pk, name, initials, pinyin, category_code from entry where edition_id = ?", [edition_id])
+    _index(db, edition_id, cur.fetchall())
 
 
-def _index(db: Database, rows: list[tuple[int, str, str, str]]) -> None:
-    db.conn.executemany(
-        "insert into entry_fts(rowid, chars, pre, ini, py) values (?, ?, ?, ?, ?)",
-        [(pk, fts_chars(name), fts_prefixes(name), ini, py) for pk, name, ini, py in rows],
-    )
+def reindex(db: Database) -> None:
+    """Rebuild the whole search index from the entries (inside the caller's transaction)."""
+    db.execute("delete from entry_fts")
+    db.execute("delete from entry_category_key")
+    for (edition_id,) in db.execute("select id from edition").fetchall():
+        index_entries(db, edition_id)
+
+
+def _index(db: Database, edition_id: int, rows: list[IndexRow]) -> None:
+    fts = []
+    keys = []
+    for pk, name, ini, py, code in rows:
+        folded = fts_folded(name)
+        fts.append((pk, fts_chars(name), fts_grams(folded, 2), fts_grams(folded, 3), fts_prefixes(name), ini, py))
+        keys.extend((edition_id, key, pk) for key in category_keys(code))
+    db.conn.executemany("insert into entry_fts(rowid, chars, g2, g3, pre, ini, py) values (?, ?, ?, ?, ?, ?, ?)", fts)
+    db.conn.executemany("insert or ignore into entry_category_key(edition_id, key, pk) values (?, ?, ?)", keys)
+
+
+def _unindex(db: Database, edition_id: int, pks: list[int]) -> None:
+    db.conn.executemany("delete from entry_fts where rowid = ?", [(pk,) for pk in pks])
+    _unindex_categories(db, edition_id, pks)
+
+
+def _unindex_categories(db: Database, edition_id: int, pks: list[int]) -> None:
+    for start in range(0, len(pks), 500):
+        chunk = pks[start : start + 500]
+        db.execute(
+            f"delete from entry_category_key where edition_id = ? and pk in ({', '.join('?' * len(chunk))})",
+            [edition_id, *chunk],
+        )
 
 
 def delete_edition(db: Database, name: str) -> None:
     """Remove an edition and its rows (inside the caller's transaction)."""
-    db.execute(
-        "delete from entry_fts where rowid in (select e.pk from entry e join edition d on d.id = e.edition_id "
-        "where d.name = ?)",
-        [name],
-    )
+    row = db.execute("select id from edition where name = ?", [name]).fetchone()
+    if row is not None:
+        edition_id = int(row[0])
+        db.execute(
+            "delete from entry_fts where rowid between ? and ?",
+            [edition_id * PK_EDITION, (edition_id + 1) * PK_EDITION - 1],
+        )
+        db.execute("delete from entry_category_key where edition_id = ?", [edition_id])
     db.execute("delete from edition where name = ?", [name])
 
 
@@ -387,15 +441,17 @@ def load_edition(
     package_id: str | None = None,
     on_progress: ProgressFn = _ignore,
     loaded_at: str | None = None,
+    known_pinyin: dict[str, tuple[str, str]] | None = None,
 ) -> int:
     """Store an edition, replacing any installed variant of the same edition, in one transaction.
 
-    ``loaded_at`` keeps the time an edition was first loaded when a rollback restores it.
+    ``loaded_at`` keeps the time an edition was first loaded when a rollback restores it;
+    ``known_pinyin`` gives ``(full, initials)`` already worked out per normalised name (benchmarks).
 
     Returns:
         The new edition's id.
     """
-    rows = _entry_rows(data, spec)
+    rows = _entry_rows(data, spec, known_pinyin)
     with db.atomic():
         delete_edition(db, data.info.name)
         edition_id = int(db["edition"].insert(_edition_fields(data.info, package_id, loaded_at)).last_pk)
@@ -460,7 +516,9 @@ def update_edition(
     with db.atomic():
         db["edition"].update(edition_id, _edition_fields(data.info, package_id))
         _insert_sections(db, edition_id, data)
-        db.conn.executemany("delete from entry_fts where rowid = ?", [(pk,) for pk in gone])
+        recoded = [row for row, columns in changed if "category_code" in columns]
+        _unindex(db, edition_id, gone)
+        _unindex_categories(db, edition_id, [int(row["pk"]) for row in recoded])  # type: ignore[call-overload]
         db.conn.executemany("delete from entry where pk = ?", [(pk,) for pk in gone])
         # SQLite maintains every index whose column is SET, changed or not: set only what changed.
         by_columns: dict[tuple[str, ...], list[list[object]]] = {}
@@ -475,7 +533,15 @@ def update_edition(
             used[length] = max(used.get(length, -1), n)
         _assign_pks(new, edition_id, used)
         _insert_entries(db, new, edition_id, lambda done, total: on_progress(len(changed) + done, len(changed) + total))
-        _index(db, [(row["pk"], row["name"], row["initials"], row["pinyin"]) for row in new])  # type: ignore[misc]
+        _index(
+            db,
+            edition_id,
+            [(row["pk"], row["name"], row["initials"], row["pinyin"], row["category_code"]) for row in new],  # type: ignore[misc]
+        )
+        db.conn.executemany(
+            "insert or ignore into entry_category_key(edition_id, key, pk) values (?, ?, ?)",
+            [(edition_id, key, row["pk"]) for row in recoded for key in category_keys(row["category_code"])],  # type: ignore[arg-type]
+        )
     return edition_id
 
 
