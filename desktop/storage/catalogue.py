@@ -73,13 +73,13 @@ def open_db(path: Path | str | None = None, *, readonly: bool = False, migrate: 
         path = paths.default_db_path()
     try:
         if path == ":memory:":
-            db = Database(memory=True)
+            db = Database(memory=True, execute_plugins=False)
         elif readonly:
             conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, check_same_thread=False)
-            db = Database(conn)
+            db = Database(conn, execute_plugins=False)
         else:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            db = Database(Path(path))
+            db = Database(Path(path), execute_plugins=False)  # no third-party plugins in our connection
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA busy_timeout = 5000")
         if path != ":memory:" and not readonly:
