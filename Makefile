@@ -2,12 +2,14 @@
 # make test: set up .venv when missing and run the whole test suite.
 # Needs Python >= 3.11 and make; the system packages (python3-venv, Qt's X libraries, poppler-utils,
 # zbar-tools, xvfb) are installed first by .ci/system-deps (as root), or named when missing.
+# make check: what CI runs: ruff, ruff format, mypy, lint-imports (the architecture contract), then make test.
+# make soak: the long-running suites at full length (50 SIGKILLs during an apply).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bundle smoke clean system-deps
+.PHONY: run test check soak lint bench bundle smoke clean system-deps
 
 # System packages first (order-only): a missing python3-venv would otherwise leave a .venv without pip.
 $(STAMP): pyproject.toml | system-deps
@@ -29,6 +31,14 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check desktop tests bench
 	$(BIN)/ruff format --check desktop tests bench
+
+check: lint
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(MAKE) test
+
+soak: $(STAMP) system-deps
+	YAOMU_SOAK=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q tests/sync/test_kill.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/search.py

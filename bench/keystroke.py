@@ -120,8 +120,8 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from desktop.app import register_fonts
-    from desktop.catalogue import bundled
     from desktop.storage import catalogue as store
+    from desktop.sync import bundled
     from desktop.ui.main_window import MainWindow
 
     path = args.db or Path(tempfile.mkdtemp(prefix="yaomu-keys-")) / "bench.sqlite3"

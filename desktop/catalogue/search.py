@@ -19,19 +19,17 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING
 
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import normalise_name
 from desktop.storage import catalogue as store
+from desktop.storage import overlays as ov
 from desktop.storage.catalogue import (
-    ENTRY_SELECT,
-    PK_EDITION,
     PREFIX_TOKENS,
     EditionChoice,
     fts_folded,
     fts_grams,
-    row_to_entry,
 )
 
 if TYPE_CHECKING:
@@ -43,49 +41,9 @@ _ENTRY_ID = re.compile(r"^\d{4}-[0-9a-f]{12}$")
 
 EXACT, PREFIX, SUBSTRING = 0, 1, 2
 
-#: A tier of candidates: called only when the earlier tiers left the list short; returns row ids in rank order.
-Tier = tuple[int, Callable[[int], list[int]]]
-
-
-class Entries(Sequence[r.Entry]):
-    """Search results in rank order, each row made an ``Entry`` when first read.
-
-    Equal to a tuple or list of the same entries (``result.entries == ()`` when nothing was found).
-    """
-
-    __slots__ = ("_done", "_rows")
-
-    def __init__(self, rows: list[dict]) -> None:
-        self._rows = rows
-        self._done: list[r.Entry | None] = [None] * len(rows)
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    @overload
-    def __getitem__(self, i: int) -> r.Entry: ...
-    @overload
-    def __getitem__(self, i: slice) -> tuple[r.Entry, ...]: ...
-    def __getitem__(self, i: int | slice) -> r.Entry | tuple[r.Entry, ...]:
-        if isinstance(i, slice):
-            return tuple(self[j] for j in range(*i.indices(len(self._rows))))
-        entry = self._done[i]
-        if entry is None:
-            entry = self._done[i] = row_to_entry(self._rows[i])
-        return entry
-
-    def __iter__(self) -> Iterator[r.Entry]:
-        return (self[i] for i in range(len(self._rows)))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Entries | tuple | list):
-            return tuple(self) == tuple(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Entries({len(self._rows)} rows)"
+#: Row ids of a tier's matches in rank order, at most the limit given; called only while the list is short.
+Fetch = Callable[[int], list[int]]
+Tier = tuple[int, Fetch]
 
 
 @dataclass(frozen=True)
@@ -138,10 +96,8 @@ class Searcher:
                 found.setdefault(pk)
         return list(found)[:limit]
 
-    def _rows(self, pks: list[int]) -> Entries:
-        marks = ", ".join("?" * len(pks))
-        by_pk = {row["pk"]: row for row in self.db.query(f"{ENTRY_SELECT} where e.pk in ({marks})", pks)}
-        return Entries([by_pk[pk] for pk in pks if pk in by_pk])
+    def _rows(self, pks: list[int]) -> store.LazyEntries:
+        return store.entries_by_pk(self.db, pks)
 
     def _transitions(self, text: str, day: date) -> tuple[str, ...]:
         """Transition-period drugs (dropped from the list, still paid for a while) named like the query.
@@ -151,13 +107,8 @@ class Searcher:
         if len(text) < 2 or text.isascii():
             return ()
         return tuple(
-            f"过渡期药品：{row['name']} 已调出目录，{row['end']} 前仍按原支付标准支付（{row['title']}）。"
-            for row in self.db.query(
-                "select i.name, i.end, o.title from overlay_item i join overlay o on o.id = i.overlay_id "
-                "where o.kind = 'transition' and i.action = 'add' and instr(i.name, ?) > 0 "
-                "and (i.start is null or i.start <= ?) and (i.end is null or i.end >= ?)",
-                [text, day.isoformat(), day.isoformat()],
-            )
+            f"过渡期药品：{t.name} 已调出目录，{t.end} 前仍按原支付标准支付（{t.title}）。"
+            for t in ov.transitions_naming(self.db, text, day)
         )
 
     def _elsewhere(self, query: str, text: str, choice: EditionChoice, limit: int) -> SearchResult:
@@ -187,25 +138,16 @@ class Searcher:
             incomplete=f"注意：{choice.edition.label}未完整导入以下部分：{parts}。未找到不代表未收录，请以完整目录核对。",
         )
 
-    def _pks(self, where: str, params: list[object], order: str = "pk") -> Callable[[int], list[int]]:
-        """Row ids of ``entry`` rows matching ``where``, in ``order`` (rank order unless said)."""
-
-        def fetch(limit: int) -> list[int]:
-            # WORKAROUND: a unary "+" keeps the planner from walking an index in ORDER BY order
-            # (e.g. the primary key over 270,000 rows) instead of the selective WHERE index.
-            sql = f"select pk from entry where {where} order by +{order} limit ?"
-            return [pk for (pk,) in self.db.execute(sql, [*params, limit])]
-
-        return fetch
+    def _find(self, edition_id: int | None, column: str, value: object, *, by_seq: bool = False) -> Fetch:
+        return lambda limit: store.find_pks(self.db, edition_id, column, value, limit, by_seq=by_seq)
 
     def _candidates(self, text: str, edition_id: int) -> Iterator[Tier]:
-        ed = "edition_id = ? and "
         if _ENTRY_ID.match(text):
-            yield EXACT, self._pks("id = ?", [text])
+            yield EXACT, self._find(None, "id", text)
         if text.isdigit():
             n = int(text)
-            yield EXACT, self._pks(ed + "number = ?", [edition_id, n], "seq")
-            yield EXACT, self._pks(ed + "star_of = ?", [edition_id, n], "seq")
+            yield EXACT, self._find(edition_id, "number", n, by_seq=True)
+            yield EXACT, self._find(edition_id, "star_of", n, by_seq=True)
             return
         if _CATEGORY.match(text):
             code = text.upper()
@@ -215,11 +157,11 @@ class Searcher:
             q = re.sub(r"[^a-z0-9]", "", text.lower())
             if not q:
                 return
-            yield EXACT, self._pks(ed + "initials = ?", [edition_id, q])
-            yield EXACT, self._pks(ed + "pinyin = ?", [edition_id, q])
+            yield EXACT, self._find(edition_id, "initials", q)
+            yield EXACT, self._find(edition_id, "pinyin", q)
             yield PREFIX, self._fts(f"{{ini py}} : {q}*", edition_id)
             return
-        yield EXACT, self._pks(ed + "name = ?", [edition_id, text])
+        yield EXACT, self._find(edition_id, "name", text)
         folded = fts_folded(text)
         if not folded:
             return
@@ -238,7 +180,7 @@ class Searcher:
             return f'g2 : "{folded}"'
         return f'g3 : "{fts_grams(folded, 3)}"'
 
-    def _starting(self, folded: str, edition_id: int) -> Callable[[int], list[int]]:
+    def _starting(self, folded: str, edition_id: int) -> Fetch:
         match = f'pre : "{folded[:PREFIX_TOKENS]}" AND {self._fragment(folded)}'
         candidates = self._fts(match, edition_id)
 
@@ -246,28 +188,17 @@ class Searcher:
             pks = candidates(limit * 4)
             if not pks:
                 return []
-            marks = ", ".join("?" * len(pks))
-            names = dict(self.db.execute(f"select pk, name from entry where pk in ({marks})", pks).fetchall())
+            names = store.names_by_pk(self.db, pks)
             return [pk for pk in pks if fts_folded(names.get(pk, "")).startswith(folded)][:limit]
 
         return fetch
 
-    def _category(self, key: str, edition_id: int) -> Callable[[int], list[int]]:
-        def fetch(limit: int) -> list[int]:
-            sql = "select pk from entry_category_key where edition_id = ? and key = ? order by pk limit ?"
-            return [pk for (pk,) in self.db.execute(sql, [edition_id, key, limit])]
+    def _category(self, key: str, edition_id: int) -> Fetch:
+        return lambda limit: store.category_pks(self.db, edition_id, key, limit)
 
-        return fetch
-
-    def _fts(self, match: str, edition_id: int) -> Callable[[int], list[int]]:
+    def _fts(self, match: str, edition_id: int) -> Fetch:
         """FTS matches of one edition in rowid order, i.e. shortest name first."""
-
-        def fetch(limit: int) -> list[int]:
-            sql = "select rowid from entry_fts where entry_fts match ? and rowid between ? and ? order by rowid limit ?"
-            params = [match, edition_id * PK_EDITION, (edition_id + 1) * PK_EDITION - 1, limit]
-            return [pk for (pk,) in self.db.execute(sql, params)]
-
-        return fetch
+        return lambda limit: store.fts_pks(self.db, match, edition_id, limit)
 
 
 def search(db: Database | store.Reader, query: str, *, day: date | None = None, limit: int = 50) -> SearchResult:

@@ -8,7 +8,7 @@ import time
 from datetime import date
 from typing import TYPE_CHECKING
 
-from desktop.cli import print_json
+from desktop.commands import print_json
 from desktop.errors import RequestError
 from desktop.storage import catalogue as store
 
@@ -26,7 +26,7 @@ def parse_day(text: str | None) -> date:
         raise RequestError([f"日期“{text}”无效，请按 YYYY-MM-DD 填写，例如 2025-06-01。"]) from None
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("init", help="创建数据库并导入随附的目录（2024 年版修订版与 2025 年版）")
     p.add_argument("--force", action="store_true", help="即使已有目录也重新导入")
     p.set_defaults(func=cmd_init)
@@ -56,7 +56,7 @@ def open_catalogue(args: argparse.Namespace, *, reading: bool = False):  # type:
     """
     if reading and (reader := store.open_reader(args.db)) is not None:
         return reader
-    from desktop.catalogue import bundled
+    from desktop.sync import bundled
 
     db = store.open_db(args.db)
     if bundled.needs_install(db):
@@ -66,7 +66,7 @@ def open_catalogue(args: argparse.Namespace, *, reading: bool = False):  # type:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from desktop.catalogue import bundled
+    from desktop.sync import bundled
 
     db = store.open_db(args.db)
     if not bundled.needs_install(db) and not args.force:

@@ -319,7 +319,9 @@ def render(receipt: Receipt) -> bytes:
         pages.append([])
 
     buf = io.BytesIO()
-    canvas = Canvas(buf, pagesize=(width, height), pageCompression=1, initialFontName=font, initialFontSize=size)
+    # types-reportlab 5.0 types initialFontName as a float; reportlab takes the font's name.
+    fonts: dict[str, Any] = {"initialFontName": font, "initialFontSize": size}
+    canvas = Canvas(buf, pagesize=(width, height), pageCompression=1, **fonts)
     _seed(canvas)
     canvas.setTitle(f"医保药品费用预估单 {receipt.number}")
     canvas.setCreator(APP_TITLE)
