@@ -2,6 +2,12 @@
 
 All SQL of receipts lives here and in ``numbering.py``. Rows are never updated except for their print
 status, so a 补打 is drawn from exactly what the original was drawn from.
+
+The ``request`` and ``result`` columns hold JSON with a ``schema_version`` (``SCHEMA_VERSION``): the
+result is ``Estimate.to_json()`` plus the ``edition_id`` that answered, the request is
+``EstimateRequest.to_json()``. Rows written before the field existed (version 1: the bare estimate
+JSON of ``yaomu estimate --json`` and the request as given) load too; ``_load_estimate`` is the one
+place that knows the versions.
 """
 
 from __future__ import annotations
@@ -16,7 +22,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from desktop.errors import NotFound
+from desktop.errors import DatabaseError, NotFound
+from desktop.rules.contract import Estimate, EstimateRequest
+
+#: The version of the JSON this code writes into ``receipt.request`` / ``receipt.result``.
+SCHEMA_VERSION = 2
 
 #: Characters that make a spreadsheet treat a cell as a formula (or strip it into one).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -43,8 +53,8 @@ class Record:
     patient_total: str | None
     patient_name: str | None
     patient_id_masked: str | None
-    request: dict[str, Any]
-    result: dict[str, Any]
+    request: dict[str, Any]  # the request as recorded (JSON, without its schema_version)
+    result: Estimate
     meta: dict[str, Any]
     check_value: str
     status: str
@@ -80,8 +90,8 @@ def insert(
     seq: int,
     issued_at: datetime,
     fmt: str,
-    request: dict[str, Any],
-    result: dict[str, Any],
+    request: EstimateRequest,
+    result: Estimate,
     meta: dict[str, Any],
     check_value: str,
 ) -> int:
@@ -98,16 +108,18 @@ def insert(
                 "staff": meta.get("staff") or None,
                 "counter": meta.get("counter") or None,
                 "format": fmt,
-                "edition": result.get("edition"),
+                "edition": result.edition,
                 "catalogue_version": meta.get("catalogue_version") or None,
-                "profile": result.get("profile"),
-                "total": result.get("total"),
-                "fund": result.get("fund"),
-                "patient_total": result.get("patient_total"),
+                "profile": result.profile,
+                "total": str(result.amounts.total),
+                "fund": str(result.amounts.fund),
+                "patient_total": str(result.amounts.patient_total),
                 "patient_name": meta.get("patient_name") or None,
                 "patient_id_masked": meta.get("patient_id_masked") or None,
-                "request": json.dumps(request, ensure_ascii=False, sort_keys=True),
-                "result": json.dumps(result, ensure_ascii=False, sort_keys=True),
+                "request": _dump({"schema_version": SCHEMA_VERSION, **request.to_json()}),
+                "result": _dump(
+                    {"schema_version": SCHEMA_VERSION, **result.to_json(), "edition_id": result.edition_id}
+                ),
                 "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True),
                 "check_value": check_value,
                 "status": "reserved",
@@ -133,10 +145,40 @@ _SELECT = (
 )
 
 
+def _dump(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+def _version(data: dict[str, Any], number: str) -> int:
+    version = data.pop("schema_version", 1)
+    if not isinstance(version, int) or not 1 <= version <= SCHEMA_VERSION:
+        raise DatabaseError(
+            f"收据 {number} 的历史记录格式（版本 {version}）由更新版本的药目写入，本版本无法读取。",
+            hint="请安装最新版本的药目后再补打或核验。",
+        )
+    return version
+
+
+def _load_estimate(data: dict[str, Any], number: str) -> Estimate:
+    """The estimate of a history row, whatever version wrote it (1: bare estimate JSON; 2: plus edition_id)."""
+    _version(data, number)
+    try:
+        return Estimate.from_json(data)
+    except (KeyError, ValueError, TypeError, ArithmeticError) as err:
+        raise DatabaseError(
+            f"收据 {number} 的历史记录已损坏，无法读取（{type(err).__name__}）。",
+            hint="请从备份恢复数据库，并联系技术支持。",
+        ) from err
+
+
 def _record(row: dict[str, Any]) -> Record:
     data = dict(row)
-    for key in ("request", "result", "meta"):
-        data[key] = json.loads(data[key])
+    number = str(data["number"])
+    request = json.loads(data["request"])
+    _version(request, number)
+    data["request"] = request
+    data["result"] = _load_estimate(json.loads(data["result"]), number)
+    data["meta"] = json.loads(data["meta"])
     return Record(**data)
 
 

@@ -26,6 +26,7 @@ from desktop.catalogue import store
 from desktop.errors import DatabaseError, UserFacingError
 from desktop.receipts import check, history, layout, numbering
 from desktop.receipts.layout import Issuer, Receipt, ReceiptMeta
+from desktop.rules.contract import Estimate, EstimateRequest
 
 #: Longest patient name printed.
 MAX_NAME = 40
@@ -42,14 +43,14 @@ class Issued:
     pdf: bytes
 
 
-def catalogue_version(db: Database, edition_label: str | None) -> str:
-    """Identify the installed catalogue behind an edition label: name, variant, checksum prefix."""
-    if not edition_label:
+def catalogue_version(db: Database, edition_id: int | None) -> str:
+    """Identify the installed edition that answered: name, variant, checksum prefix, package."""
+    if edition_id is None:
         return ""
-    for edition in store.editions(db):
-        if edition.label == edition_label:
+    for edition in store.editions(db, details=False):
+        if edition.id == edition_id:
             version = f"{edition.name}-{edition.variant}-{edition.checksum[:8]}"
-            return f"{version} 包 {edition.package_id}" if getattr(edition, "package_id", None) else version
+            return f"{version} 包 {edition.package_id}" if edition.package_id else version
     return ""
 
 
@@ -125,8 +126,8 @@ def _from_meta(data: Mapping[str, Any]) -> tuple[Issuer, ReceiptMeta]:
 
 def issue(
     db: Database,
-    request: dict[str, Any],
-    result: dict[str, Any],
+    request: EstimateRequest,
+    result: Estimate,
     issuer: Issuer,
     fmt: str,
     out: Path,
@@ -151,9 +152,7 @@ def issue(
     masked = layout.mask_id(patient_id) if patient_id and patient_id.strip() else ""
     out = _check_out(out)
     now = (now or datetime.now()).replace(microsecond=0)
-    version = catalogue_version(db, result.get("edition"))
-    # Catch a malformed result before a number is spent on it.
-    layout.logical_lines(result, issuer, ReceiptMeta("", ""))
+    version = catalogue_version(db, result.edition_id)
     key = check.secret(db)
 
     try:
