@@ -28,7 +28,7 @@ Worked check (class B, price 10.00, r 10 %, deductible paid, ratio 80 %)::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 #: One fen: every amount is quantized to this, half-up.
@@ -83,7 +83,7 @@ class Amounts:
     patient_total: Decimal
 
     def as_tuple(self) -> tuple[Decimal, ...]:
-        return tuple(getattr(self, f.name) for f in fields(self))
+        return tuple(getattr(self, name) for name in AMOUNT_FIELDS)
 
     def to_json(self) -> dict[str, str]:
         return {name: str(getattr(self, name)) for name in AMOUNT_FIELDS}
@@ -132,7 +132,5 @@ def settle(
         coinsurance = scope - fund
         patient = over + first + coinsurance
         out.append(Amounts(total, ZERO, over, first, scope, deductible, fund, coinsurance, patient))
-    grand = EMPTY
-    for amounts in out:
-        grand = grand + amounts
+    grand = Amounts(*(sum(column, ZERO) for column in zip(*(a.as_tuple() for a in out), strict=True))) if out else EMPTY
     return out, grand
