@@ -14,7 +14,6 @@ import re
 import sqlite3
 import tempfile
 from collections.abc import Callable, Mapping
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -22,11 +21,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from desktop.catalogue import store
 from desktop.errors import DatabaseError, UserFacingError
-from desktop.receipts import check, history, layout, numbering
+from desktop.receipts import check, layout, numbering, stored
 from desktop.receipts.layout import Issuer, Receipt, ReceiptMeta
 from desktop.rules.contract import Estimate, EstimateRequest
+from desktop.storage import catalogue as store
+from desktop.storage import receipts as history
 
 #: Longest patient name printed.
 MAX_NAME = 40
@@ -84,17 +84,6 @@ def _write(out: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-@contextmanager
-def _durable(db: Database):  # type: ignore[no-untyped-def]
-    """Commit with ``synchronous=FULL``: in WAL mode NORMAL may lose the last commit on power loss."""
-    previous = db.execute("PRAGMA synchronous").fetchone()[0]
-    db.execute("PRAGMA synchronous = FULL")
-    try:
-        yield
-    finally:
-        db.execute(f"PRAGMA synchronous = {int(previous)}")
 
 
 def _pdf_measure() -> Callable[[str], float]:
@@ -156,7 +145,7 @@ def issue(
     key = check.secret(db)
 
     try:
-        with _durable(db), db.atomic():
+        with store.durable(db), db.atomic():
             number = numbering.next_number(db, issuer.institution_code, now.date())
             meta = ReceiptMeta(str(number), now.isoformat(sep=" "), version, name, masked)
             body = layout.logical_lines(result, issuer, meta)
@@ -169,8 +158,8 @@ def issue(
                 seq=number.seq,
                 issued_at=now,
                 fmt=page.name,
-                request=request,
-                result=result,
+                request=stored.dump_request(request),
+                result=stored.dump_estimate(result),
                 meta=_meta_dict(issuer, meta),
                 check_value=check_value,
             )
@@ -209,7 +198,7 @@ def _save(out: Path, data: bytes, number: str) -> None:
 def _rebuild(db: Database, record: history.Record) -> tuple[list[layout.Line], Issuer, ReceiptMeta]:
     """The original lines from the history, after checking they still match the printed check value."""
     issuer, meta = _from_meta(record.meta)
-    body = layout.logical_lines(record.result, issuer, meta)
+    body = layout.logical_lines(stored.load_estimate(record.result, record.number), issuer, meta)
     if check.compute(check.secret(db), record.number, layout.signed_text(body)) != record.check_value:
         raise DatabaseError(
             f"收据 {record.number} 的历史记录与开具时不一致（校验值不符），不能补打或核验。",

@@ -4,7 +4,7 @@ Frozen records and ``StrEnum`` vocabularies: an ``EstimateRequest`` goes in (bui
 parsed once at the edge by ``desktop.rules.request.parse_request``), an ``Estimate`` or an
 ``Eligibility`` comes out. JSON appears only at the edges: ``to_json`` gives the exact shape of
 ``yaomu estimate --json`` / ``yaomu check --json``; ``Estimate.from_json`` reads it back (receipt
-history, see ``desktop.receipts.history``).
+history, see ``desktop.receipts.stored``).
 
 Amounts are ``Decimal`` yuan, never float; in JSON they are strings with two decimals.
 """

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from desktop.catalogue import overlays as ov
 from desktop.catalogue import records as r
 from desktop.rules.contract import (  # noqa: F401 (re-exported: the verdict types live in the contract)
     VERDICT_LABELS,
@@ -36,6 +35,7 @@ from desktop.rules.contract import (  # noqa: F401 (re-exported: the verdict typ
     Verdict,
 )
 from desktop.rules.policy import CONDITIONS, INSURANCES, Profile, Selectors
+from desktop.storage import overlays as ov
 
 COVERED = Verdict.COVERED
 CONDITIONAL = Verdict.CONDITIONAL

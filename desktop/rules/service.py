@@ -16,9 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from desktop.catalogue import overlays as ov
 from desktop.catalogue import records as r
-from desktop.catalogue import store
 from desktop.catalogue.normalise import match_key
 from desktop.errors import RequestError
 from desktop.rules import copay, eligibility, policy
@@ -26,6 +24,8 @@ from desktop.rules import request as request_mod
 from desktop.rules.contract import Eligibility, Estimate, EstimateLine, EstimateRequest, Reason, RequestItem
 from desktop.rules.eligibility import Drug, EditionContext, Query
 from desktop.settings import Settings
+from desktop.storage import catalogue as store
+from desktop.storage import overlays as ov
 
 #: Codes the estimate adds to a line's reasons (besides eligibility.REASON_CODES); docs/rules.md lists them.
 ESTIMATE_CODES = {

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from desktop.catalogue import store
 from desktop.errors import DatabaseError, NotFound, UserFacingError
-from desktop.receipts import check, history, issue, layout, numbering
+from desktop.receipts import check, issue, layout, numbering, stored
 from desktop.rules import service
+from desktop.storage import catalogue as store
+from desktop.storage import receipts as history
 from tests.receipts.conftest import SETTINGS, pdftotext
 
 ISSUER = layout.Issuer.from_settings(SETTINGS)
@@ -52,7 +53,7 @@ _CRASHER = r"""
 import json, sys, time
 from datetime import datetime
 from pathlib import Path
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
 from desktop.receipts import issue, layout
 from desktop import settings as s
 from desktop.rules import service
@@ -123,8 +124,8 @@ def test_history_keeps_everything_and_searches(db, request_json, tmp_path) -> No
     b = _issue(db, request_json, tmp_path, "b.pdf", now=datetime(2025, 3, 2, 9, 0, 0), patient_name="张三")
     rec = history.get(db, a.number)
     parsed = service.parse_request(db, request_json, SETTINGS)
-    assert rec.request == parsed.to_json()
-    assert rec.result == service.estimate(db, parsed, SETTINGS)
+    assert stored.load_request(rec.request, rec.number) == parsed.to_json()
+    assert stored.load_estimate(rec.result, rec.number) == service.estimate(db, parsed, SETTINGS)
     assert rec.staff == "王芳" and rec.issued_at == "2025-03-01 09:00:00"
     assert rec.catalogue_version.startswith("2024-revised-")
     assert [r.number for r in history.search(db, day=date(2025, 3, 2))] == [b.number]
@@ -181,8 +182,7 @@ def test_verify_accepts_the_original_and_rejects_a_forgery(db, request_json, tmp
 def test_altered_history_is_refused(db, request_json, tmp_path) -> None:  # type: ignore[no-untyped-def]
     done = _issue(db, request_json, tmp_path)
     record = history.get(db, done.number)
-    stored = json.loads(next(db.query("select result from receipt where number = ?", [record.number]))["result"])
-    forged = {**stored, "patient_total": "1.00"}
+    forged = {**record.result, "patient_total": "1.00"}
     db.execute("update receipt set result = ? where number = ?", [json.dumps(forged, ensure_ascii=False), done.number])
     with pytest.raises(DatabaseError, match="不一致"):
         issue.reprint(db, done.number, tmp_path / "x.pdf")
@@ -228,7 +228,7 @@ def test_unwritable_output_keeps_the_number_for_a_reprint(db, request_json, tmp_
 _COUNTER = r"""
 import json, sys
 from pathlib import Path
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
 from desktop.receipts import issue, layout
 from desktop import settings as s
 from desktop.rules import service
@@ -274,7 +274,7 @@ def test_two_counters_sharing_the_database_never_share_a_number(db, real_db_copy
 _TIGHT = r"""
 import sys
 from datetime import date
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
 from desktop.receipts import numbering
 
 db = store.open_db(sys.argv[1])
@@ -337,8 +337,8 @@ def test_a_row_in_the_pre_schema_version_format_still_loads_reprints_and_verifie
     row["check_value"] = check.compute(check.secret(db), row["number"], fixture["signed_text"])
     db["receipt"].insert(row)
     record = history.get(db, row["number"])
-    assert record.result.to_json() == fixture["estimate_json"]  # every field read back, nothing lost
-    assert record.request == json.loads(row["request"])
+    assert stored.load_estimate(record.result, record.number).to_json() == fixture["estimate_json"]  # nothing lost
+    assert stored.load_request(record.request, record.number) == json.loads(row["request"])
     body, _issuer, _meta = issue._rebuild(db, record)
     assert layout.signed_text(body) == fixture["signed_text"]  # the same lines as the original receipt
     assert issue.verify(db, row["number"], row["check_value"]).valid
@@ -348,11 +348,13 @@ def test_a_row_in_the_pre_schema_version_format_still_loads_reprints_and_verifie
 
 def test_history_writes_the_current_schema_version_and_refuses_a_newer_one(db, request_json, tmp_path) -> None:  # type: ignore[no-untyped-def]
     done = _issue(db, request_json, tmp_path)
-    stored = next(db.query("select request, result from receipt where number = ?", [done.number]))
-    result, request = json.loads(stored["result"]), json.loads(stored["request"])
-    assert result["schema_version"] == request["schema_version"] == history.SCHEMA_VERSION == 2
+    record = history.get(db, done.number)
+    result, request = record.result, record.request
+    assert result["schema_version"] == request["schema_version"] == stored.SCHEMA_VERSION == 2
     assert isinstance(result["edition_id"], int)
-    newer = json.dumps({**result, "schema_version": history.SCHEMA_VERSION + 1}, ensure_ascii=False)
+    newer = json.dumps({**result, "schema_version": stored.SCHEMA_VERSION + 1}, ensure_ascii=False)
     db.execute("update receipt set result = ? where number = ?", [newer, done.number])
     with pytest.raises(DatabaseError, match="更新版本"):
-        history.get(db, done.number)
+        issue.reprint(db, done.number, tmp_path / "newer.pdf")
+    with pytest.raises(DatabaseError, match="更新版本"):
+        issue.verify(db, done.number, done.check_value)

@@ -1,13 +1,8 @@
 """The issued-estimate history: every receipt with its request, result, catalogue version, number, time and staff.
 
-All SQL of receipts lives here and in ``numbering.py``. Rows are never updated except for their print
-status, so a 补打 is drawn from exactly what the original was drawn from.
-
-The ``request`` and ``result`` columns hold JSON with a ``schema_version`` (``SCHEMA_VERSION``): the
-result is ``Estimate.to_json()`` plus the ``edition_id`` that answered, the request is
-``EstimateRequest.to_json()``. Rows written before the field existed (version 1: the bare estimate
-JSON of ``yaomu estimate --json`` and the request as given) load too; ``_load_estimate`` is the one
-place that knows the versions.
+All SQL of receipts lives here: the history, the daily number counter and the check-value key. History
+rows are never updated except for their print status, so a 补打 is drawn from exactly what the original
+was drawn from.
 """
 
 from __future__ import annotations
@@ -22,11 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from desktop.errors import DatabaseError, NotFound
-from desktop.rules.contract import Estimate, EstimateRequest
-
-#: The version of the JSON this code writes into ``receipt.request`` / ``receipt.result``.
-SCHEMA_VERSION = 2
+from desktop.errors import NotFound
 
 #: Characters that make a spreadsheet treat a cell as a formula (or strip it into one).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -53,8 +44,8 @@ class Record:
     patient_total: str | None
     patient_name: str | None
     patient_id_masked: str | None
-    request: dict[str, Any]  # the request as recorded (JSON, without its schema_version)
-    result: Estimate
+    request: dict[str, Any]
+    result: dict[str, Any]
     meta: dict[str, Any]
     check_value: str
     status: str
@@ -90,8 +81,8 @@ def insert(
     seq: int,
     issued_at: datetime,
     fmt: str,
-    request: EstimateRequest,
-    result: Estimate,
+    request: dict[str, Any],
+    result: dict[str, Any],
     meta: dict[str, Any],
     check_value: str,
 ) -> int:
@@ -108,18 +99,16 @@ def insert(
                 "staff": meta.get("staff") or None,
                 "counter": meta.get("counter") or None,
                 "format": fmt,
-                "edition": result.edition,
+                "edition": result.get("edition"),
                 "catalogue_version": meta.get("catalogue_version") or None,
-                "profile": result.profile,
-                "total": str(result.amounts.total),
-                "fund": str(result.amounts.fund),
-                "patient_total": str(result.amounts.patient_total),
+                "profile": result.get("profile"),
+                "total": result.get("total"),
+                "fund": result.get("fund"),
+                "patient_total": result.get("patient_total"),
                 "patient_name": meta.get("patient_name") or None,
                 "patient_id_masked": meta.get("patient_id_masked") or None,
-                "request": _dump({"schema_version": SCHEMA_VERSION, **request.to_json()}),
-                "result": _dump(
-                    {"schema_version": SCHEMA_VERSION, **result.to_json(), "edition_id": result.edition_id}
-                ),
+                "request": json.dumps(request, ensure_ascii=False, sort_keys=True),
+                "result": json.dumps(result, ensure_ascii=False, sort_keys=True),
                 "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True),
                 "check_value": check_value,
                 "status": "reserved",
@@ -145,40 +134,10 @@ _SELECT = (
 )
 
 
-def _dump(data: dict[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)
-
-
-def _version(data: dict[str, Any], number: str) -> int:
-    version = data.pop("schema_version", 1)
-    if not isinstance(version, int) or not 1 <= version <= SCHEMA_VERSION:
-        raise DatabaseError(
-            f"收据 {number} 的历史记录格式（版本 {version}）由更新版本的药目写入，本版本无法读取。",
-            hint="请安装最新版本的药目后再补打或核验。",
-        )
-    return version
-
-
-def _load_estimate(data: dict[str, Any], number: str) -> Estimate:
-    """The estimate of a history row, whatever version wrote it (1: bare estimate JSON; 2: plus edition_id)."""
-    _version(data, number)
-    try:
-        return Estimate.from_json(data)
-    except (KeyError, ValueError, TypeError, ArithmeticError) as err:
-        raise DatabaseError(
-            f"收据 {number} 的历史记录已损坏，无法读取（{type(err).__name__}）。",
-            hint="请从备份恢复数据库，并联系技术支持。",
-        ) from err
-
-
 def _record(row: dict[str, Any]) -> Record:
     data = dict(row)
-    number = str(data["number"])
-    request = json.loads(data["request"])
-    _version(request, number)
-    data["request"] = request
-    data["result"] = _load_estimate(json.loads(data["result"]), number)
-    data["meta"] = json.loads(data["meta"])
+    for key in ("request", "result", "meta"):
+        data[key] = json.loads(data[key])
     return Record(**data)
 
 
@@ -214,6 +173,40 @@ def search(
     if limit is not None:
         sql += f" limit {int(limit)}"
     return [_record(row) for row in db.query(sql, params)]
+
+
+def take_number(db: Database, pharmacy_code: str, today: date) -> tuple[date, int]:
+    """The day and sequence of the next receipt number (inside the caller's ``db.atomic()``)."""
+    # One statement that writes first: it takes the write lock (waiting on busy_timeout) before it
+    # reads the counter, so two counters sharing the database can never read the same last number.
+    # In an UPDATE every expression sees the old row, hence last_day in both CASEs is the old day.
+    row = db.execute(
+        """
+        insert into receipt_counter (pharmacy_code, last_day, last_seq) values (?, ?, 1)
+        on conflict (pharmacy_code) do update set
+            last_seq = case when excluded.last_day > last_day then 1 else last_seq + 1 end,
+            last_day = case when excluded.last_day > last_day then excluded.last_day else last_day end
+        returning last_day, last_seq
+        """,
+        [pharmacy_code, today.isoformat()],
+    ).fetchone()
+    return date.fromisoformat(row[0]), int(row[1])
+
+
+def receipt_secret(db: Database) -> str | None:
+    """The stored check-value secret (hex), or None before the first receipt."""
+    row = db.execute("select secret from receipt_key where id = 1").fetchone()
+    return str(row[0]) if row else None
+
+
+def create_receipt_secret(db: Database, secret_hex: str, when: datetime) -> str:
+    """Store ``secret_hex`` unless a secret exists already (committed); returns the one in force."""
+    with db.atomic():
+        db.execute(
+            "insert or ignore into receipt_key (id, secret, created_at) values (1, ?, ?)",
+            [secret_hex, when.isoformat(timespec="seconds")],
+        )
+    return str(db.execute("select secret from receipt_key where id = 1").fetchone()[0])
 
 
 def safe_cell(value: Any) -> str:
