@@ -6,22 +6,28 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop.errors import RequestError, UserFacingError
-from desktop.rules import policy
+from desktop.rules import labels, policy
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from desktop.settings import Settings
 
 _VERDICT_MARK = {"covered": "✔", "conditional": "？", "not_covered": "✘", "unknown": "…"}
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="查询某药当日能否报销、需确认哪些条件")
     p.add_argument("entry", metavar="ID", help="目录条目 id（yaomu search 的结果）")
     p.add_argument("--date", default=None, help="日期 YYYY-MM-DD（默认今天）")
     p.add_argument("--profile", default=None, help=f"地区政策：{'、'.join(policy.available())}（默认取本店设置）")
-    p.add_argument("--insurance", required=True, help=f"险种：{'、'.join(policy.INSURANCES)}")
-    p.add_argument("--group", default="general", help=f"人员类别：{'、'.join(policy.GROUPS)}")
-    p.add_argument("--channel", default="outpatient", help=f"待遇渠道：{'、'.join(policy.CHANNELS)}")
-    p.add_argument("--confirmed", default="", help=f"已确认条件，逗号分隔：{'、'.join(policy.CONDITIONS)}")
+    p.add_argument("--insurance", required=True, help=f"险种：{'、'.join(labels.INSURANCES)}")
+    p.add_argument("--group", default="general", help=f"人员类别：{'、'.join(labels.GROUPS)}")
+    p.add_argument("--channel", default="outpatient", help=f"待遇渠道：{'、'.join(labels.CHANNELS)}")
+    p.add_argument("--confirmed", default="", help=f"已确认条件，逗号分隔：{'、'.join(labels.CONDITIONS)}")
     p.add_argument("--json", action="store_true", help="输出 JSON")
     p.set_defaults(func=run_check)
 
@@ -31,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.set_defaults(func=run_estimate)
 
 
-def _open(args: argparse.Namespace):
+def _open(args: argparse.Namespace) -> tuple[Database, Settings]:
     from desktop import settings as settings_mod
     from desktop.storage import catalogue as store
 

@@ -142,32 +142,7 @@ def issue(
     out = _check_out(out)
     now = (now or datetime.now()).replace(microsecond=0)
     version = catalogue_version(db, result.edition_id)
-    key = check.secret(db)
-
-    try:
-        with store.durable(db), db.atomic():
-            number = numbering.next_number(db, issuer.institution_code, now.date())
-            meta = ReceiptMeta(str(number), now.isoformat(sep=" "), version, name, masked)
-            body = layout.logical_lines(result, issuer, meta)
-            check_value = check.compute(key, meta.number, layout.signed_text(body))
-            receipt_id = history.insert(
-                db,
-                number=meta.number,
-                pharmacy_code=issuer.institution_code,
-                day=number.day,
-                seq=number.seq,
-                issued_at=now,
-                fmt=page.name,
-                request=stored.dump_request(request),
-                result=stored.dump_estimate(result),
-                meta=_meta_dict(issuer, meta),
-                check_value=check_value,
-            )
-    except sqlite3.OperationalError as err:  # locked past busy_timeout, disk full, read-only file
-        raise DatabaseError(
-            f"无法登记收据：数据库暂时无法写入（{err}）。没有开具任何收据，也没有占用单号。",
-            hint="请稍候重试；如反复出现，请检查磁盘空间，并确认没有其他程序长时间占用数据库。",
-        ) from err
+    meta, body, check_value, receipt_id = _record(db, request, result, issuer, page.name, now, version, name, masked)
     if on_reserved is not None:
         on_reserved(meta.number)
 
@@ -183,6 +158,46 @@ def issue(
     _save(out, data, meta.number)
     history.mark_printed(db, receipt_id, kind="original", staff=issuer.staff, when=now)
     return Issued(meta.number, out, check_value, receipt, data)
+
+
+def _record(
+    db: Database,
+    request: EstimateRequest,
+    result: Estimate,
+    issuer: Issuer,
+    fmt: str,
+    now: datetime,
+    version: str,
+    name: str,
+    masked: str,
+) -> tuple[ReceiptMeta, list[layout.Line], str, int]:
+    """Take the number and record the history row in one durable transaction (the step a crash cannot split)."""
+    key = check.secret(db)
+    try:
+        with store.durable(db), db.atomic():
+            number = numbering.next_number(db, issuer.institution_code, now.date())
+            meta = ReceiptMeta(str(number), now.isoformat(sep=" "), version, name, masked)
+            body = layout.logical_lines(result, issuer, meta)
+            check_value = check.compute(key, meta.number, layout.signed_text(body))
+            receipt_id = history.insert(
+                db,
+                number=meta.number,
+                pharmacy_code=issuer.institution_code,
+                day=number.day,
+                seq=number.seq,
+                issued_at=now,
+                fmt=fmt,
+                request=stored.dump_request(request),
+                result=stored.dump_estimate(result),
+                meta=_meta_dict(issuer, meta),
+                check_value=check_value,
+            )
+    except sqlite3.OperationalError as err:  # locked past busy_timeout, disk full, read-only file
+        raise DatabaseError(
+            f"无法登记收据：数据库暂时无法写入（{err}）。没有开具任何收据，也没有占用单号。",
+            hint="请稍候重试；如反复出现，请检查磁盘空间，并确认没有其他程序长时间占用数据库。",
+        ) from err
+    return meta, body, check_value, receipt_id
 
 
 def _save(out: Path, data: bytes, number: str) -> None:

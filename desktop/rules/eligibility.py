@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from desktop.catalogue import records as r
 from desktop.rules.contract import (  # noqa: F401 (re-exported: the verdict types live in the contract)
@@ -34,7 +35,8 @@ from desktop.rules.contract import (  # noqa: F401 (re-exported: the verdict typ
     Reason,
     Verdict,
 )
-from desktop.rules.policy import CONDITIONS, INSURANCES, Profile, Selectors
+from desktop.rules.labels import CONDITIONS, INSURANCES
+from desktop.rules.policy import Profile, Selectors
 from desktop.storage import overlays as ov
 
 COVERED = Verdict.COVERED
@@ -305,16 +307,16 @@ def list_status(
         return ListStatus(
             ListState.LISTED, f"已列入{what}", _overlay_source(f.overlay), f.overlay.complete, f.overlay.note, until
         )
-    ended = [f for f in mine if f.item.end and f.item.end < day and f.item.action != "remove"]
+    ended = [(f, f.item.end) for f in mine if f.item.end and f.item.end < day and f.item.action != "remove"]
     if ended:
-        f = ended[-1]
+        f, end = ended[-1]
         return ListStatus(
             ListState.EXPIRED,
-            f"{what}执行期/过渡期已于{f.item.end.isoformat()}结束",
+            f"{what}执行期/过渡期已于{end.isoformat()}结束",
             _overlay_source(f.overlay),
             f.overlay.complete,
             f.overlay.note,
-            f.item.end,
+            end,
         )
     lists = [i for i in installed if i.kind in kinds and _overlay_active(i, day)]
     complete = [i for i in lists if i.complete]
@@ -330,7 +332,7 @@ def list_status(
     )
 
 
-def _attrs(item: ov.OverlayItem) -> dict:
+def _attrs(item: ov.OverlayItem) -> dict[str, Any]:
     """An item's attributes as a dict (a package may carry them JSON-encoded once more)."""
     attrs = item.attrs
     if isinstance(attrs, str):

@@ -19,7 +19,7 @@ from sqlite_utils import Database
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import match_key
 from desktop.errors import RequestError
-from desktop.rules import copay, eligibility, policy
+from desktop.rules import copay, eligibility, labels, policy
 from desktop.rules import request as request_mod
 from desktop.rules.contract import Eligibility, Estimate, EstimateLine, EstimateRequest, Reason, RequestItem
 from desktop.rules.eligibility import Drug, EditionContext, Query
@@ -110,7 +110,7 @@ def _facts(
     db: Database, region: str, name: str, form: str | None, section: str | None, keys: frozenset[str] | None = None
 ) -> list[ov.OverlayFact]:
     out: list[ov.OverlayFact] = []
-    seen: set[tuple] = set()
+    seen: set[tuple[object, ...]] = set()
     for alias, alias_form in overlay_names(name, form, section):
         if keys is not None and match_key(alias) not in keys:
             continue
@@ -143,15 +143,15 @@ def _validate_query(profile: str, insurance: str, group: str, channel: str, conf
     problems = []
     if profile not in policy.available():
         problems.append(f"地区政策“{profile}”不存在，可选：{'、'.join(policy.available())}。")
-    if insurance not in policy.INSURANCES:
-        problems.append(f"险种“{insurance}”无法识别，可选：{'、'.join(policy.INSURANCES)}。")
-    if group not in policy.GROUPS:
-        problems.append(f"人员类别“{group}”无法识别，可选：{'、'.join(policy.GROUPS)}。")
-    if channel not in policy.CHANNELS:
-        problems.append(f"待遇渠道“{channel}”无法识别，可选：{'、'.join(policy.CHANNELS)}。")
-    unknown = sorted(set(confirmed) - set(policy.CONDITIONS))
+    if insurance not in labels.INSURANCES:
+        problems.append(f"险种“{insurance}”无法识别，可选：{'、'.join(labels.INSURANCES)}。")
+    if group not in labels.GROUPS:
+        problems.append(f"人员类别“{group}”无法识别，可选：{'、'.join(labels.GROUPS)}。")
+    if channel not in labels.CHANNELS:
+        problems.append(f"待遇渠道“{channel}”无法识别，可选：{'、'.join(labels.CHANNELS)}。")
+    unknown = sorted(set(confirmed) - set(labels.CONDITIONS))
     if unknown:
-        problems.append(f"已确认条件“{'、'.join(unknown)}”无法识别，可选：{'、'.join(policy.CONDITIONS)}。")
+        problems.append(f"已确认条件“{'、'.join(unknown)}”无法识别，可选：{'、'.join(labels.CONDITIONS)}。")
     return problems
 
 
@@ -450,7 +450,7 @@ def _parameters(ctx: _EstimateContext, line: _Line, collected: _Collected) -> tu
     r_value, r_src = _first_self_pay(ctx, sel, el)
     ratio, f_src = _fund_ratio(ctx, sel)
     for name, value, src in (("first_self_pay", r_value, r_src), ("fund_ratio", ratio, f_src)):
-        label = policy.PARAMETERS[name]
+        label = labels.PARAMETERS[name]
         if src is None:
             collected.missing.append(
                 f"第 {line.index} 项“{line.name}”缺少{label}（{name}）："
@@ -462,7 +462,7 @@ def _parameters(ctx: _EstimateContext, line: _Line, collected: _Collected) -> tu
     exempt = rule is not None and rule.decimal == 0
     if rule is not None and exempt:
         collected.used_params.setdefault(
-            "deductible_exempt", f"{policy.PARAMETERS['deductible']}：本行不设起付线（{rule.source.label}）"
+            "deductible_exempt", f"{labels.PARAMETERS['deductible']}：本行不设起付线（{rule.source.label}）"
         )
     return r_value, ratio, exempt
 

@@ -127,6 +127,10 @@ class DetailPanel(QWidget):
             self.conditions_box.hide()
             self.note.setText("")
             return
+        self._show_eligibility(eligibility, note, confirmed)
+
+    def _show_eligibility(self, eligibility: Eligibility, note: str | None, confirmed: frozenset[str]) -> None:
+        f = self.fields
         verdict = eligibility.verdict
         colour = services.VERDICT_COLOURS.get(verdict, "#5f6368")
         self.verdict.setText(f"● {html.escape(eligibility.verdict_label)}")
