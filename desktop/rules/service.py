@@ -8,7 +8,7 @@ value (from the request or the settings) goes into the arithmetic only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -196,19 +196,37 @@ def check(
 #   _line_out     the typed ``EstimateLine``
 
 
+class _EntryCache:
+    """The ``known_entries`` check of ``parse_request`` over this catalogue, keeping what it read.
+
+    ``estimate_json`` hands the entries to ``estimate``, so the JSON path reads them once.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.found: dict[str, r.Entry] = {}
+
+    def __call__(self, ids: Sequence[str]) -> Collection[str]:
+        self.found.update(_entries(self.db, list(ids)))
+        return self.found.keys()
+
+
 def known_entries(db: Database) -> Callable[[Sequence[str]], Collection[str]]:
     """The ``known_entries`` check of ``parse_request`` over this catalogue."""
-    return lambda ids: _entries(db, list(ids)).keys()
+    return _EntryCache(db)
 
 
-def parse_request(db: Database, data: object, settings: Settings | None = None) -> EstimateRequest:
+def parse_request(
+    db: Database, data: object, settings: Settings | None = None, *, cache: _EntryCache | None = None
+) -> EstimateRequest:
     """Check a request's JSON against the catalogue and the settings (every problem together).
 
     Raises:
         RequestError: every problem of the request.
     """
     settings = settings or Settings()
-    return request_mod.parse_request(data, default_profile=settings.profile, known_entries=known_entries(db))
+    known = cache if cache is not None else _EntryCache(db)
+    return request_mod.parse_request(data, default_profile=settings.profile, known_entries=known)
 
 
 def estimate_json(db: Database, data: object, settings: Settings | None = None) -> dict[str, Any]:
@@ -217,7 +235,9 @@ def estimate_json(db: Database, data: object, settings: Settings | None = None) 
     Raises:
         RequestError: every problem of the request at once; nothing is written anyway.
     """
-    return estimate(db, parse_request(db, data, settings), settings).to_json()
+    cache = _EntryCache(db)
+    request = parse_request(db, data, settings, cache=cache)
+    return _estimate(db, request, settings, cache.found).to_json()
 
 
 def _entries(db: Database, ids: list[str]) -> dict[str, r.Entry]:
@@ -293,8 +313,14 @@ def estimate(db: Database, request: EstimateRequest, settings: Settings | None =
     Raises:
         RequestError: an entry the catalogue does not have, or a parameter nothing states (all at once).
     """
+    return _estimate(db, request, settings, None)
+
+
+def _estimate(
+    db: Database, request: EstimateRequest, settings: Settings | None, found: Mapping[str, r.Entry] | None
+) -> Estimate:
     settings = settings or Settings()
-    lines = _resolve(db, request)
+    lines = _resolve(db, request, found)
     ctx = _context(db, request, settings)
     collected = _Collected(warnings=[ctx.choice.note] if ctx.choice.note else [])
     for line in lines:
@@ -323,9 +349,11 @@ def estimate(db: Database, request: EstimateRequest, settings: Settings | None =
     )
 
 
-def _resolve(db: Database, request: EstimateRequest) -> list[_Line]:
+def _resolve(db: Database, request: EstimateRequest, found: Mapping[str, r.Entry] | None = None) -> list[_Line]:
     """The lines with their catalogue entries (as requested; ``_assess_line`` moves them to the day's edition)."""
-    found = _entries(db, [item.entry for item in request.items if item.entry is not None])
+    wanted = [item.entry for item in request.items if item.entry is not None]
+    if found is None or any(entry_id not in found for entry_id in wanted):
+        found = _entries(db, wanted)
     unknown = [
         f"第 {i} 项：目录中没有编号为“{item.entry}”的条目，请先用 yaomu search 查找药品并使用结果中的 id。"
         for i, item in enumerate(request.items, 1)
