@@ -19,9 +19,50 @@ from enum import StrEnum
 from typing import Any
 
 from desktop.rules import labels
-from desktop.rules.copay import AMOUNT_FIELDS, Amounts
 
 Json = dict[str, Any]
+
+#: Zero yuan, to the fen.
+ZERO = Decimal("0.00")
+
+AMOUNT_FIELDS = (
+    "total",
+    "full_self_pay",
+    "over_standard",
+    "first_self_pay",
+    "policy_scope",
+    "deductible",
+    "fund",
+    "coinsurance",
+    "patient_total",
+)
+
+
+@dataclass(frozen=True)
+class Amounts:
+    """The nine amounts of DOMAIN.md's steps 1-9, for one line or a basket (``copay.settle``)."""
+
+    total: Decimal
+    full_self_pay: Decimal
+    over_standard: Decimal
+    first_self_pay: Decimal
+    policy_scope: Decimal
+    deductible: Decimal
+    fund: Decimal
+    coinsurance: Decimal
+    patient_total: Decimal
+
+    def as_tuple(self) -> tuple[Decimal, ...]:
+        return tuple(getattr(self, name) for name in AMOUNT_FIELDS)
+
+    def to_json(self) -> dict[str, str]:
+        return {name: str(getattr(self, name)) for name in AMOUNT_FIELDS}
+
+    def __add__(self, other: Amounts) -> Amounts:
+        return Amounts(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
+
+
+EMPTY = Amounts(*(ZERO,) * 9)
 
 
 class Verdict(StrEnum):

@@ -8,7 +8,7 @@ value (from the request or the settings) goes into the arithmetic only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -21,7 +21,7 @@ from desktop.catalogue.normalise import match_key
 from desktop.errors import RequestError
 from desktop.rules import copay, eligibility, labels, policy
 from desktop.rules import request as request_mod
-from desktop.rules.contract import Eligibility, Estimate, EstimateLine, EstimateRequest, Reason, RequestItem
+from desktop.rules.contract import Amounts, Eligibility, Estimate, EstimateLine, EstimateRequest, Reason, RequestItem
 from desktop.rules.eligibility import Drug, EditionContext, Query
 from desktop.settings import Settings
 from desktop.storage import catalogue as store
@@ -209,11 +209,6 @@ class _EntryCache:
     def __call__(self, ids: Sequence[str]) -> Collection[str]:
         self.found.update(_entries(self.db, list(ids)))
         return self.found.keys()
-
-
-def known_entries(db: Database) -> Callable[[Sequence[str]], Collection[str]]:
-    """The ``known_entries`` check of ``parse_request`` over this catalogue."""
-    return _EntryCache(db)
 
 
 def parse_request(
@@ -530,7 +525,7 @@ def _parameter_assumptions(lines: list[_Line], collected: _Collected) -> list[st
     return out
 
 
-def _line_out(line: _Line, inp: copay.LineInput, amt: copay.Amounts) -> EstimateLine:
+def _line_out(line: _Line, inp: copay.LineInput, amt: Amounts) -> EstimateLine:
     el, drug = line.verdict, line.drug
     return EstimateLine(
         entry=line.entry.id if line.entry is not None else None,

@@ -7,8 +7,7 @@ from decimal import Decimal
 from PySide6.QtCore import Qt
 
 from desktop.catalogue import search
-from desktop.rules.contract import EstimateLine
-from desktop.rules.copay import AMOUNT_FIELDS
+from desktop.rules.contract import AMOUNT_FIELDS, EstimateLine
 from desktop.storage import catalogue as store
 from desktop.ui.basket_model import COL_PATIENT, COL_PRICE, COL_QUANTITY, COL_TOTAL, COL_VERDICT, BasketModel
 from desktop.ui.browser_widget import EntryFilterProxy, Filters
