@@ -55,15 +55,18 @@ def main() -> int:
         ("parse + estimate + JSON (yaomu estimate --json)", lambda: service.estimate_json(db, request, settings)),
     )
     for label, run in runs:
-        times = []
+        times, cpu = [], []
         for _ in range(RUNS):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             run()
             times.append((time.perf_counter() - start) * 1000)
+            cpu.append((time.process_time() - start_cpu) * 1000)
         times.sort()
+        # CPU time beside wall time: on a shared machine the wall clock also counts other processes' turns.
         print(
             f"{label}, {len(ids)} lines, {RUNS} runs: median {statistics.median(times):.2f} ms, "
-            f"p99 {times[int(RUNS * 0.99)]:.2f} ms, max {times[-1]:.2f} ms (target: median <= 2 ms)"
+            f"p99 {times[int(RUNS * 0.99)]:.2f} ms, max {times[-1]:.2f} ms; "
+            f"CPU median {statistics.median(cpu):.2f} ms (target: median <= 2 ms)"
         )
     t = result.amounts
     print(f"total {t.total}, fund {t.fund}, patient {t.patient_total}")

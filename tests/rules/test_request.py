@@ -265,6 +265,9 @@ def _requests(draw: st.DrawFn, entry_ids: list[str]) -> dict[str, object]:
 
 def _estimate_or_refusal(db, data: object) -> None:  # type: ignore[no-untyped-def]
     try:
+        parsed = service.parse_request(db, data, SETTINGS)
+        # The typed request says the same in JSON (what the history stores): it parses back to itself.
+        assert service.parse_request(db, parsed.to_json(), SETTINGS) == parsed
         result = service.estimate_json(db, data, SETTINGS)
     except RequestError as err:
         assert err.problems and all(isinstance(p, str) and p for p in err.problems)
