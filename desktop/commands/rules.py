@@ -55,7 +55,7 @@ def _day(text: str | None) -> date:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from desktop.cli import print_json
+    from desktop.commands import print_json
     from desktop.rules import service
 
     day = _day(args.date)
@@ -103,7 +103,7 @@ def read_request(name: str) -> object:
 
 
 def run_estimate(args: argparse.Namespace) -> int:
-    from desktop.cli import print_json
+    from desktop.commands import print_json
     from desktop.rules import service
 
     data = read_request(args.request)

@@ -125,10 +125,13 @@ def issue(
     patient_id: str | None = None,
     now: datetime | None = None,
     on_reserved: Callable[[str], None] | None = None,
+    printable_width_mm: float | str | None = None,
 ) -> Issued:
     """Number, record, draw and save a receipt for an estimate ``result`` of ``request``.
 
     Args:
+        printable_width_mm: how wide the thermal printer prints (settings ``printable_width_mm``;
+            None: the paper's usual width, 48 mm on 58 mm rolls). Recorded, so a 补打 is laid out alike.
         on_reserved: called with the number once it is committed, before drawing (tests use it to
             simulate a crash at the worst moment).
 
@@ -136,13 +139,13 @@ def issue(
         UserFacingError: bad format, patient data or output path (nothing is recorded), or the PDF
             could not be written (the number stays recorded; reprint it).
     """
-    page = layout.get_format(fmt)
+    page = layout.get_format(fmt, printable_width_mm)
     name = _check_patient_name(patient_name)
     masked = layout.mask_id(patient_id) if patient_id and patient_id.strip() else ""
     out = _check_out(out)
     now = (now or datetime.now()).replace(microsecond=0)
     version = catalogue_version(db, result.edition_id)
-    meta, body, check_value, receipt_id = _record(db, request, result, issuer, page.name, now, version, name, masked)
+    meta, body, check_value, receipt_id = _record(db, request, result, issuer, page, now, version, name, masked)
     if on_reserved is not None:
         on_reserved(meta.number)
 
@@ -165,7 +168,7 @@ def _record(
     request: EstimateRequest,
     result: Estimate,
     issuer: Issuer,
-    fmt: str,
+    page: layout.PageFormat,
     now: datetime,
     version: str,
     name: str,
@@ -186,10 +189,10 @@ def _record(
                 day=number.day,
                 seq=number.seq,
                 issued_at=now,
-                fmt=fmt,
+                fmt=page.name,
                 request=stored.dump_request(request),
                 result=stored.dump_estimate(result),
-                meta=_meta_dict(issuer, meta),
+                meta={**_meta_dict(issuer, meta), "printable_width_mm": page.printable_mm},
                 check_value=check_value,
             )
     except sqlite3.OperationalError as err:  # locked past busy_timeout, disk full, read-only file
@@ -231,7 +234,7 @@ def reprint(db: Database, number: str, out: Path, *, staff: str | None = None, n
     out = _check_out(out)
     record = history.get(db, number)
     body, _issuer, meta = _rebuild(db, record)
-    page = layout.get_format(record.format)
+    page = layout.get_format(record.format, record.meta.get("printable_width_mm"))
     receipt = layout.assemble(
         body,
         page,
