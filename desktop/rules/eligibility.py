@@ -608,6 +608,8 @@ _LIST_KINDS = (ov.DUAL_CHANNEL, ov.SINGLE_PAYMENT, ov.TWO_DISEASES, ov.HIGH_VALU
 
 def _listed_in(ctx: AssessContext) -> frozenset[str]:
     """The overlay kinds that list the drug on the day (added or set, and not removed)."""
+    if not ctx.facts:  # most drugs: no notice names them
+        return frozenset()
     listed: set[str] = set()
     for kind in _LIST_KINDS:
         active = ctx.active(kind)
@@ -703,6 +705,8 @@ def _requirement_rules(ctx: AssessContext, c: _Collector, listed_in: frozenset[s
 
 def _self_pay_ratio(ctx: AssessContext) -> tuple[Decimal, str] | None:
     """A provincial per-drug first self-pay list (Hunan): the last active item that states a ratio."""
+    if not ctx.facts:
+        return None
     ratio = None
     for f in ctx.active(ov.SELF_PAY_RATIO):
         value = _attrs(f.item).get("ratio")

@@ -468,8 +468,8 @@ def _parameters(ctx: _EstimateContext, line: _Line, collected: _Collected) -> tu
                 f"第 {line.index} 项“{line.name}”缺少{label}（{name}）："
                 f"{prof.label}的政策文件没有规定，请在设置中填写，或在请求的 policy 中给出。"
             )
-        else:
-            collected.used_params.setdefault(f"{name}={value}", f"{label} {_percent(value)}：{src}")
+        elif (key := f"{name}={value}") not in collected.used_params:
+            collected.used_params[key] = f"{label} {_percent(value)}：{src}"
     rule = prof.lookup("deductible", day, sel)
     exempt = rule is not None and rule.decimal == 0
     if rule is not None and exempt:
