@@ -37,7 +37,7 @@ def _day(text: str | None) -> date:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from desktop.cli import print_json
+    from desktop.commands import print_json
     from desktop.rules import confidential
     from desktop.storage import catalogue as store
 
@@ -86,7 +86,7 @@ def run_set(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from desktop.cli import print_json
+    from desktop.commands import print_json
     from desktop.rules import confidential
     from desktop.storage import catalogue as store
 

@@ -101,7 +101,7 @@ _MATCH = {"exact": "剂型相同", "name": "按名称", "family": "剂型不同"
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from desktop.cli import print_json
+    from desktop.commands import print_json
     from desktop.storage import catalogue as store
 
     db = store.open_db(args.db)

@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop.errors import RequestError, UserFacingError
-from desktop.rules import policy
+from desktop.rules import labels, policy
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from desktop.rules.contract import Estimate
+    from desktop.settings import Settings
 
 _VERDICT_MARK = {"covered": "✔", "conditional": "？", "not_covered": "✘", "unknown": "…"}
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="查询某药当日能否报销、需确认哪些条件")
     p.add_argument("entry", metavar="ID", help="目录条目 id（yaomu search 的结果）")
     p.add_argument("--date", default=None, help="日期 YYYY-MM-DD（默认今天）")
     p.add_argument("--profile", default=None, help=f"地区政策：{'、'.join(policy.available())}（默认取本店设置）")
-    p.add_argument("--insurance", required=True, help=f"险种：{'、'.join(policy.INSURANCES)}")
-    p.add_argument("--group", default="general", help=f"人员类别：{'、'.join(policy.GROUPS)}")
-    p.add_argument("--channel", default="outpatient", help=f"待遇渠道：{'、'.join(policy.CHANNELS)}")
-    p.add_argument("--confirmed", default="", help=f"已确认条件，逗号分隔：{'、'.join(policy.CONDITIONS)}")
+    p.add_argument("--insurance", required=True, help=f"险种：{'、'.join(labels.INSURANCES)}")
+    p.add_argument("--group", default="general", help=f"人员类别：{'、'.join(labels.GROUPS)}")
+    p.add_argument("--channel", default="outpatient", help=f"待遇渠道：{'、'.join(labels.CHANNELS)}")
+    p.add_argument("--confirmed", default="", help=f"已确认条件，逗号分隔：{'、'.join(labels.CONDITIONS)}")
     p.add_argument("--json", action="store_true", help="输出 JSON")
     p.set_defaults(func=run_check)
 
@@ -32,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.set_defaults(func=run_estimate)
 
 
-def _open(args: argparse.Namespace):
+def _open(args: argparse.Namespace) -> tuple[Database, Settings]:
     from desktop import settings as settings_mod
     from desktop.storage import catalogue as store
 
@@ -50,7 +56,7 @@ def _day(text: str | None) -> date:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from desktop.cli import print_json
+    from desktop.commands import print_json
     from desktop.rules import service
 
     day = _day(args.date)
@@ -78,80 +84,80 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_request(name: str) -> dict:
+def read_request(name: str) -> object:
+    """The JSON value of a request file ("-" = stdin); every way it can be unreadable is a refusal.
+
+    Raises:
+        UserFacingError: the file cannot be read. RequestError: not UTF-8, not JSON, too large or too deep.
+    """
+    from desktop.rules.request import MAX_BYTES, parse_json_bytes
+
     try:
-        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        if name == "-":
+            data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        else:
+            with Path(name).open("rb") as fh:
+                data = fh.read(MAX_BYTES + 1)
     except OSError as err:
-        raise UserFacingError(f"无法读取请求文件 {name}：{err.strerror}", hint="请检查文件路径。") from err
-    try:
-        data = json.loads(text)
-    except ValueError as err:
-        raise RequestError([f"请求不是有效的 JSON（第 {err.lineno} 行第 {err.colno} 列）：{err.msg}。"]) from err
-    if not isinstance(data, dict):
-        raise RequestError(["请求应为 JSON 对象（含 date、profile、insurance、items 等字段）。"])
-    return data
+        raise UserFacingError(f"无法读取请求文件 {name}：{err.strerror or err}", hint="请检查文件路径。") from err
+    return parse_json_bytes(data, "请求" if name == "-" else f"请求文件 {name} ")
 
 
 def run_estimate(args: argparse.Namespace) -> int:
-    from desktop.cli import print_json
+    from desktop.commands import print_json
     from desktop.rules import service
 
-    request = _read_request(args.request)
+    data = read_request(args.request)
     db, settings = _open(args)
-    result = service.estimate(db, request, settings)
+    result = service.estimate(db, service.parse_request(db, data, settings), settings)
     if args.json:
-        print_json(result)
+        print_json(result.to_json())
         return 0
     for row in estimate_text(result):
         print(row)
     return 0
 
 
-def estimate_text(result: dict) -> list[str]:
+def estimate_text(result: Estimate) -> list[str]:
     """The plain-text estimate of ``yaomu estimate`` (without --json), one string per row."""
-    unset = result.get("fund_unset") or "未设置"
-    result = {
-        k: (unset if v is None and k in ("fund", "coinsurance", "patient_total") else v) for k, v in result.items()
-    }
-    result["lines"] = [
-        {k: (unset if v is None and k in ("fund", "coinsurance", "patient_total") else v) for k, v in line.items()}
-        for line in result["lines"]
-    ]
     out: list[str] = []
+
+    def unset(line_unset: bool, value: object) -> str:
+        return "未设置统筹支付比例" if line_unset else str(value)
+
     out.append(
-        f"{result['profile_label']} · {result['insurance_label']} · {result['patient_group_label']} · "
-        f"{result['channel_label']} · {result['date']} · {result['edition'] or '无目录'}"
+        f"{result.profile_label} · {result.insurance.label} · {result.patient_group.label} · "
+        f"{result.channel.label} · {result.day.isoformat()} · {result.edition or '无目录'}"
     )
-    for i, line in enumerate(result["lines"], 1):
-        standard = f" 支付标准 {line['payment_standard_shown']}" if line["payment_standard_shown"] else ""
+    for i, line in enumerate(result.lines, 1):
+        standard = f" 支付标准 {line.payment_standard_shown}" if line.payment_standard_shown else ""
         out.append(
-            f"{i}. {line['name']} {line['dosage_form'] or ''} {line['unit_price']} × {line['quantity']}"
-            f"  [{line['class'] or '-'}]{standard}  {line['verdict_label']}"
+            f"{i}. {line.name} {line.dosage_form or ''} {line.unit_price} × {line.quantity}"
+            f"  [{line.drug_class or '-'}]{standard}  {line.verdict_label}"
         )
+        a, u = line.amounts, line.fund_unset
         # A confidential line is not itemised (its components would reveal the standard by subtraction).
-        if line["confidential"]:
+        if line.confidential:
             out.append(
-                f"   合计 {line['total']}  全自费 {line['full_self_pay']}  统筹 {line['fund']}  "
-                f"个人负担 {line['patient_total']}（保密品种，不分项）"
+                f"   合计 {a.total}  全自费 {a.full_self_pay}  统筹 {unset(u, a.fund)}  "
+                f"个人负担 {unset(u, a.patient_total)}（保密品种，不分项）"
             )
         else:
             out.append(
-                f"   合计 {line['total']}  全自费 {line['full_self_pay']}  超标准 {line['over_standard']}  "
-                f"先行自付 {line['first_self_pay']}  统筹 {line['fund']}  个人负担 {line['patient_total']}"
+                f"   合计 {a.total}  全自费 {a.full_self_pay}  超标准 {a.over_standard}  先行自付 {a.first_self_pay}"
+                f"  统筹 {unset(u, a.fund)}  个人负担 {unset(u, a.patient_total)}"
             )
+    t, u = result.amounts, result.fund_unset
+    out.append(f"总费用 {t.total}  全自费 {t.full_self_pay}  超支付标准 {t.over_standard}  先行自付 {t.first_self_pay}")
     out.append(
-        f"总费用 {result['total']}  全自费 {result['full_self_pay']}  超支付标准 {result['over_standard']}  "
-        f"先行自付 {result['first_self_pay']}"
+        f"政策范围内 {t.policy_scope}  起付线 {t.deductible}  统筹支付 {unset(u, t.fund)}  "
+        f"个人自付 {unset(u, t.coinsurance)}"
     )
-    out.append(
-        f"政策范围内 {result['policy_scope']}  起付线 {result['deductible']}  统筹支付 {result['fund']}  "
-        f"个人自付 {result['coinsurance']}"
-    )
-    if result.get("confidential_patient") not in (None, "0.00", unset):
-        out.append(f"保密品种个人负担（不分项，以上各项不含保密品种） {result['confidential_patient']}")
-    out.append(f"个人负担合计 {result['patient_total']}")
-    for text in result["warnings"]:
+    if result.folded:
+        out.append(f"保密品种个人负担（不分项，以上各项不含保密品种） {result.confidential_patient}")
+    out.append(f"个人负担合计 {unset(u, t.patient_total)}")
+    for text in result.warnings:
         out.append(f"注意：{text}")
-    for text in result["assumptions"]:
+    for text in result.assumptions:
         out.append(f"说明：{text}")
     return out

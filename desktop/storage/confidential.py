@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
+if TYPE_CHECKING:  # importing storage must not import sqlite-utils (yaomu search starts without it)
+    from sqlite_utils import Database
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import pytest
 
 from desktop.receipts import layout
 from desktop.rules import confidential, service
+from desktop.rules.contract import Estimate
 from desktop.storage import catalogue as store
 from desktop.storage import confidential as cs
 
@@ -46,12 +47,12 @@ def test_a_value_belongs_to_its_agreement_period(db):
     confidential.enter(db, old, "", "3.00")
     # 2025-03-01, price 4.00 above the entered 3.00: base 3.00; first 10 % 0.30; scope 2.70; fund 70 % 1.89;
     # patient 4.00 - 1.89 = 2.11 (over 1.00 + 0.30 + 0.81, folded).
-    out = service.estimate(db, _request(old.id, "4.00", confirmed=["restriction"]))
+    out = service.estimate_json(db, _request(old.id, "4.00", confirmed=["restriction"]))
     assert (out["fund"], out["patient_total"]) == ("1.89", "2.11")
     # 2026: a new agreement period; the old value never answers. Assumed within (000 四(一)):
     # base 4.00; first 0.40; scope 3.60; fund 2.52; patient 1.48.
     new_id = eid(db, "安奈拉唑钠肠溶片", "2025")
-    out26 = service.estimate(db, _request(new_id, "4.00", day="2026-02-01", confirmed=["restriction"]))
+    out26 = service.estimate_json(db, _request(new_id, "4.00", day="2026-02-01", confirmed=["restriction"]))
     assert (out26["fund"], out26["patient_total"]) == ("2.52", "1.48")
     assert any(r["code"] == "confidential_assumed_within" for r in out26["lines"][0]["reasons"])
     status = confidential.statuses(db, [old, store.get_entry(db, new_id)])
@@ -143,15 +144,16 @@ def test_no_output_reveals_a_standard_by_subtraction_property(db):
         request = _request(entry_id, f"{price:.2f}", day=day, quantity=qty)
         request["items"][0]["confirmed"] = ["restriction", "second_line"]
         request["items"].append({"entry": amox, "unit_price": "12.50", "quantity": 2})
-        out = service.estimate(db, request)
+        out = service.estimate_json(db, request)
         line = out["lines"][0]
         if line["verdict"] != "covered":
             continue  # a line the fund does not pay shows its price only
         checked += 1
         over = (price - s) * qty
         secrets = {s, over, s * qty}
-        receipt = "\n".join(ln.plain for ln in layout.logical_lines(out, issuer, meta))
-        text = json.dumps(out, ensure_ascii=False) + receipt + "\n".join(cli_rules.estimate_text(out))
+        typed = Estimate.from_json(out)
+        receipt = "\n".join(ln.plain for ln in layout.logical_lines(typed, issuer, meta))
+        text = json.dumps(out, ensure_ascii=False) + receipt + "\n".join(cli_rules.estimate_text(typed))
         shown = _numbers(text)
         assert not secrets & shown, (entry.name, secrets & shown)
         diffs = {abs(a - b) for a, b in itertools.combinations(shown, 2)}

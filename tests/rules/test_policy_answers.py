@@ -49,7 +49,7 @@ def test_two_disease_estimate_to_the_fen(real_db):
         "items": [{"entry": eid(real_db, "氢溴酸替格列汀片"), "unit_price": "3.20", "quantity": 30, "spec": "20mg/片"}],
         "policy": {"first_self_pay": "0.10", "fund_ratio": "0.60"},
     }
-    out = service.estimate(real_db, request)
+    out = service.estimate_json(real_db, request)
     assert (out["total"], out["first_self_pay"], out["policy_scope"], out["fund"]) == (
         "96.00",
         "9.60",
@@ -165,13 +165,13 @@ def test_renewed_drug_priced_by_the_later_list(real_db_copy):
     }
     # 002 二(三): employee dual-channel first self-pay 20 %. 5.00 × 28 = 140.00 (under 5.39):
     # first self-pay 28.00, policy scope 112.00, fund 70 % = 78.40, coinsurance 33.60, patient 61.60.
-    out = service.estimate(db, request)
+    out = service.estimate_json(db, request)
     got = (out["total"], out["first_self_pay"], out["policy_scope"], out["fund"], out["patient_total"])
     assert got == ("140.00", "28.00", "112.00", "78.40", "61.60")
     # On 2025-03-01 only the partial 2024 list is in force, and it does not name the drug: unknown, self-paid.
     request["date"] = "2025-03-01"
     request["items"][0]["entry"] = eid(db, "多格列艾汀片", "2024")
-    assert service.estimate(db, request)["patient_total"] == "140.00"
+    assert service.estimate_json(db, request)["patient_total"] == "140.00"
     db.close()
 
 
@@ -196,7 +196,7 @@ def test_standard_per_box_is_applied(real_db):
         ],
         "policy": {"first_self_pay": "0.10", "fund_ratio": "0.80"},
     }
-    out = service.estimate(real_db, request)
+    out = service.estimate_json(real_db, request)
     got = (out["over_standard"], out["first_self_pay"], out["policy_scope"], out["fund"], out["patient_total"])
     assert got == ("21.00", "47.90", "431.10", "344.88", "155.12")
     assert out["lines"][0]["payment_standard_shown"].startswith("479.00元/盒(")
@@ -223,12 +223,12 @@ def test_a_request_cannot_replace_a_published_standard(real_db):
     # 001 一: 不得自行调整…支付标准. 多格列艾汀片 is published at 5.39元(75mg/片); 9.99 in the request is refused.
     dorz = eid(real_db, "多格列艾汀片")
     with pytest.raises(RequestError) as err:
-        service.estimate(real_db, _basket(dorz, "9.99", 28, spec="75mg/片", payment_standard="9.99"))
+        service.estimate_json(real_db, _basket(dorz, "9.99", 28, spec="75mg/片", payment_standard="9.99"))
     assert "5.39元(75mg/片)" in str(err.value) and "9.99" in str(err.value)
     # The same figure as published is accepted (and changes nothing): 9.99 × 28 = 279.72; base 5.39 × 28 =
     # 150.92; over 128.80; first 15.09; scope 135.83; fund 108.66; patient 128.80 + 15.09 + 27.17 = 171.06.
     # (Had 9.99 been taken as the standard: fund 201.40, patient 78.32 — 92.74 too little for the patient.)
-    out = service.estimate(real_db, _basket(dorz, "9.99", 28, spec="75mg/片", payment_standard="5.39"))
+    out = service.estimate_json(real_db, _basket(dorz, "9.99", 28, spec="75mg/片", payment_standard="5.39"))
     assert (out["over_standard"], out["fund"], out["patient_total"]) == ("128.80", "108.66", "171.06")
 
 
@@ -238,7 +238,7 @@ def test_a_request_cannot_replace_a_published_standard(real_db):
 def test_an_unlisted_spec_is_not_priced_with_another_specs_standard(real_db):
     # 003 二(三): 多格列艾汀片 150mg/片 has no published standard -> conditional, fully self-paid 9.00 × 14.
     dorz = eid(real_db, "多格列艾汀片")
-    out = service.estimate(real_db, _basket(dorz, "9.00", 14, spec="150mg/片"))
+    out = service.estimate_json(real_db, _basket(dorz, "9.00", 14, spec="150mg/片"))
     line = out["lines"][0]
     assert line["verdict"] == "conditional" and (line["full_self_pay"], line["fund"]) == ("126.00", "0.00")
     note = next(r for r in line["reasons"] if r["code"] == "spec_not_listed")
@@ -249,12 +249,12 @@ def test_spec_units_are_normalised(real_db):
     # 0.075g/片 is 75mg/片: standard 5.39. 6.00 × 28 = 168.00; over 0.61 × 28 = 17.08; base 150.92;
     # first 10 % 15.09; scope 135.83; fund 80 % = 108.664 -> 108.66; coinsurance 27.17; patient 59.34.
     dorz = eid(real_db, "多格列艾汀片")
-    out = service.estimate(real_db, _basket(dorz, "6.00", 28, spec="0.075g×14片"))
+    out = service.estimate_json(real_db, _basket(dorz, "6.00", 28, spec="0.075g×14片"))
     got = (out["over_standard"], out["first_self_pay"], out["fund"], out["coinsurance"], out["patient_total"])
     assert got == ("17.08", "15.09", "108.66", "27.17", "59.34")
     # 依普利酮片 has two: 50mg/片 (2.09) is chosen for "0.05g", 1.23 for 25mg.
     epl = eid(real_db, "依普利酮片")
-    out = service.estimate(real_db, _basket(epl, "2.00", 10, spec="0.05g/片"))
+    out = service.estimate_json(real_db, _basket(epl, "2.00", 10, spec="0.05g/片"))
     assert out["lines"][0]["payment_standard_shown"] == "2.09元(50mg/片)" and out["over_standard"] == "0.00"
 
 
@@ -263,7 +263,7 @@ def test_spec_units_are_normalised(real_db):
 
 def test_bidding_drug_above_its_standard_is_flagged(real_db):
     # 000 四(二). 氢溴酸替格列汀片 (竞价, 3.50元(20mg/片)) at 3.80 × 10: over 3.00, and a warning.
-    out = service.estimate(real_db, _basket(eid(real_db, "氢溴酸替格列汀片"), "3.80", 10, spec="20mg/片"))
+    out = service.estimate_json(real_db, _basket(eid(real_db, "氢溴酸替格列汀片"), "3.80", 10, spec="20mg/片"))
     line = out["lines"][0]
     assert out["over_standard"] == "3.00"
     assert any(r["code"] == "bidding_above_standard" for r in line["reasons"])
@@ -311,7 +311,7 @@ def test_ordinary_drug_in_a_dual_channel_sale_is_an_outpatient_line(real_db):
         ],
         "policy": {"fund_ratio": "0.80"},
     }
-    out = service.estimate(real_db, request)
+    out = service.estimate_json(real_db, request)
     amox_line, ivo_line = out["lines"]
     assert amox_line["channel"] == "outpatient" and amox_line["verdict"] == "covered"
     assert (amox_line["fund"], amox_line["patient_total"]) == ("20.00", "5.00")
@@ -331,7 +331,7 @@ def test_a_basket_of_only_pieces_is_not_labelled_covered(real_db):
         "items": [{"entry": piece, "unit_price": "8.00", "quantity": 3, "confirmed": ["restriction"]}],
         "policy": {"first_self_pay": "0", "fund_ratio": "0.80"},
     }
-    line = service.estimate(real_db, request)["lines"][0]
+    line = service.estimate_json(real_db, request)["lines"][0]
     assert line["full_self_pay"] == "24.00" and line["verdict"] == "not_covered"
 
 
@@ -347,14 +347,14 @@ def test_transition_drug_without_original_standard_warns(real_db):
         "items": [{"name": "环孢素滴眼液(Ⅲ)", "class": "乙", "unit_price": "30.00", "quantity": 1}],
         "policy": {"first_self_pay": "0.10", "fund_ratio": "0.80"},
     }
-    out = service.estimate(real_db, request)
+    out = service.estimate_json(real_db, request)
     line = out["lines"][0]
     assert any(r["code"] == "transition" for r in line["reasons"])
     assert any(r["code"] == "transition_standard_missing" for r in line["reasons"])
     assert any("原支付标准" in w for w in out["warnings"])
     # After 2025-06-30 the transition is over: not paid.
     request["date"] = "2025-07-01"
-    assert service.estimate(real_db, request)["lines"][0]["full_self_pay"] == "30.00"
+    assert service.estimate_json(real_db, request)["lines"][0]["full_self_pay"] == "30.00"
 
 
 # --- issue 11: an estimate without a fund ratio ----------------------------------------------------
@@ -365,14 +365,15 @@ def test_without_a_fund_ratio_everything_else_is_answered(real_db):
     # over 17.08, first 15.09, policy scope 135.83 are the catalogue's; the fund's share is "未设置统筹支付比例".
     request = _basket(eid(real_db, "多格列艾汀片"), "6.00", 28, spec="75mg/片")
     request["policy"] = {"first_self_pay": "0.10"}
-    out = service.estimate(real_db, request)
+    out = service.estimate_json(real_db, request)
     assert (out["over_standard"], out["first_self_pay"], out["policy_scope"]) == ("17.08", "15.09", "135.83")
     assert out["fund"] is None and out["patient_total"] is None and out["fund_unset"] == "未设置统筹支付比例"
     line = out["lines"][0]
     assert line["fund"] is None and any(r["code"] == "fund_ratio_unset" for r in line["reasons"])
     from desktop.commands.rules import estimate_text
+    from desktop.rules.contract import Estimate
 
-    assert any("统筹支付 未设置统筹支付比例" in row for row in estimate_text(out))
+    assert any("统筹支付 未设置统筹支付比例" in row for row in estimate_text(Estimate.from_json(out)))
 
 
 # --- item 7: notes that apply are shown --------------------------------------------------------------
@@ -417,7 +418,7 @@ def test_jilin_centralized_procurement_keeps_the_current_policy(real_db_copy):
     }
     # Without a 集采 list: 002 二(三) dual-channel 20 %: 100.00 -> first 20.00, scope 80.00, fund 64.00,
     # patient 36.00; the note says 集采 drugs keep the current policy and that the list is not loaded.
-    out = service.estimate(db, request)
+    out = service.estimate_json(db, request)
     assert (out["first_self_pay"], out["fund"], out["patient_total"]) == ("20.00", "64.00", "36.00")
     notes = [r for r in out["lines"][0]["reasons"] if r["code"] == "policy_note"]
     assert any("集中采购" in r["text"] and r["source"] == "吉医保联〔2021〕26号 二（三）" for r in notes)
@@ -426,7 +427,7 @@ def test_jilin_centralized_procurement_keeps_the_current_policy(real_db_copy):
     # first 5.00, scope 95.00, fund 76.00, patient 24.00.
     _dual_list(db, "jilin", [("多格列艾汀", "口服常释")], kind="centralized_procurement")
     request["policy"]["first_self_pay"] = "0.05"
-    out = service.estimate(db, request)
+    out = service.estimate_json(db, request)
     assert (out["first_self_pay"], out["fund"], out["patient_total"]) == ("5.00", "76.00", "24.00")
     db.close()
 
@@ -469,5 +470,5 @@ def test_hunan_dual_channel_conditions_and_missing_ratio_list(real_db):
     request = _basket(eid(real_db, "多格列艾汀片"), "5.00", 10, spec="75mg/片")
     request.update(profile="hunan", policy={"fund_ratio": "0.70"})
     with pytest.raises(RequestError) as err:
-        service.estimate(real_db, request)
+        service.estimate_json(real_db, request)
     assert "本机未导入该清单" in str(err.value) and "二（一）" in str(err.value)
