@@ -74,6 +74,35 @@ def _amount_ok(value: str) -> bool:
     return d.is_finite() and d >= 0 and (d.as_tuple().exponent >= -2)
 
 
+#: Thermal rolls: paper width and the width most printers for it print (mm); ``printable_width_mm``
+#: may be set from PRINTABLE_MIN_MM up to the paper width. The receipt layout uses these.
+THERMAL_WIDTHS = {"58mm": (58, 48), "80mm": (80, 72)}
+PRINTABLE_MIN_MM = 30
+
+
+def parse_mm(value: object) -> Decimal:
+    """A width as staff type it: ``48``, ``48.5``, ``48mm``, ``48 毫米`` (NaN when it is none)."""
+    text = str(value).strip().lower().removesuffix("mm").removesuffix("毫米").strip()
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return Decimal("NaN")
+
+
+def printable_width_problem(paper: str, value: object) -> str | None:
+    """What is wrong with a printable width for ``paper`` (None when it is fine, not set, or not a roll)."""
+    widths = THERMAL_WIDTHS.get(str(paper).lower())
+    if value in (None, "") or widths is None:
+        return None
+    mm = parse_mm(value)
+    if not mm.is_finite() or not PRINTABLE_MIN_MM <= mm <= widths[0]:
+        return (
+            f"可打印宽度“{value}”无效：{widths[0]} 毫米纸应在 {PRINTABLE_MIN_MM} 到 {widths[0]} 毫米之间"
+            f"（多数打印机为 {widths[1]} 毫米）。"
+        )
+    return None
+
+
 def problems(settings: Settings) -> list[str]:
     """Everything wrong with ``settings``, in Chinese (empty when valid)."""
     from desktop.rules import policy  # lazy: policy reads resource files
@@ -85,8 +114,6 @@ def problems(settings: Settings) -> list[str]:
         out.append(f"定点医药机构编码“{settings.institution_code}”只能包含字母和数字（最多 32 位），请按医保协议填写。")
     if settings.paper not in PAPERS:
         out.append(f"纸张“{settings.paper}”不支持，可选：{'、'.join(PAPERS)}。")
-    from desktop.receipts.layout import printable_width_problem  # lazy, like policy above
-
     if problem := printable_width_problem(settings.paper, settings.printable_width_mm):
         out.append(problem)
     if settings.profile not in policy.available():

@@ -127,9 +127,6 @@ class PageFormat:
         return (self.width_mm - 2 * self.side_mm) * 72 / 25.4 / self.font_size
 
 
-#: Printable widths a thermal printer may be set to (the settings' ``printable_width_mm``).
-PRINTABLE_MIN_MM = 30.0
-
 FORMATS: dict[str, PageFormat] = {
     # Most 58 mm printers print 48 mm wide (a few 52 mm: configurable); 7.5 pt keeps 18 Chinese characters a line.
     "58mm": PageFormat("58mm", 58, None, 3.5, 7.5, 24, printable_mm=48),
@@ -602,30 +599,9 @@ def get_format(name: str, printable_width_mm: float | str | None = None) -> Page
         raise UserFacingError(f"纸张格式“{name}”无效。", hint=f"请选择 {'、'.join(FORMATS)} 之一。") from None
     if printable_width_mm in (None, "") or fmt.height_mm is not None:
         return fmt
+    from desktop.settings import parse_mm, printable_width_problem
+
     problem = printable_width_problem(fmt.name, printable_width_mm)
     if problem:
         raise UserFacingError(problem, hint="请在设置中按打印机说明书填写可打印宽度（58 毫米纸多为 48 毫米）。")
-    return replace(fmt, printable_mm=float(_mm(printable_width_mm)))
-
-
-def _mm(value: object) -> Decimal:
-    """A width as staff type it: ``48``, ``48.5``, ``48mm``, ``48 毫米`` (NaN when it is none)."""
-    text = str(value).strip().lower().removesuffix("mm").removesuffix("毫米").strip()
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        return Decimal("NaN")
-
-
-def printable_width_problem(paper: str, value: float | str | None) -> str | None:
-    """What is wrong with a printable width for ``paper`` (None when it is fine or not set)."""
-    fmt = FORMATS.get(str(paper).lower())
-    if value in (None, "") or fmt is None or fmt.height_mm is not None:
-        return None
-    mm = _mm(value)
-    if not mm.is_finite() or not PRINTABLE_MIN_MM <= mm <= fmt.width_mm:
-        return (
-            f"可打印宽度“{value}”无效：{fmt.width_mm:g} 毫米纸应在 {PRINTABLE_MIN_MM:g} 到 {fmt.width_mm:g} 毫米之间"
-            f"（多数打印机为 {fmt.printable_mm:g} 毫米）。"
-        )
-    return None
+    return replace(fmt, printable_mm=float(parse_mm(printable_width_mm)))

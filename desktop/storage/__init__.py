@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlite_utils.db import Table
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the CLI's lookups read through plain sqlite3 and never import sqlite-utils
+    from sqlite_utils.db import Table
 
 
 def last_pk(table: Table) -> int:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from desktop.catalogue.normalise import match_key
 from desktop.storage import last_pk
+
+if TYPE_CHECKING:  # the CLI's lookups read through plain sqlite3 and never import sqlite-utils
+    from sqlite_utils import Database
 
 # Overlay kinds.
 DUAL_CHANNEL = "dual_channel"  # 双通道药品
