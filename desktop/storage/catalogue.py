@@ -225,7 +225,7 @@ def content_hash(db: Database) -> str:
 
     h = hashlib.sha256()
     for table in sorted(db.table_names()):
-        if table.startswith(("sqlite_", "entry_fts_")):
+        if table.startswith(("sqlite_", "entry_fts_")) or table == "entry_category_key":  # derived from entry
             continue
         h.update(table.encode())
         for row in db.execute(f"select * from {sqlite_utils.db.quote_identifier(table)} order by rowid"):
