@@ -166,6 +166,8 @@ def display_problem(
     return NO_DISPLAY
 
 
+# Longer than 60 lines: start-up in the order it must happen (Qt, fonts, database, first start,
+# window); each step is a few lines.
 def run_gui(db_path: str | None, smoke_test: bool) -> int:
     """Start the window (or, with ``smoke_test``, build it and exit 0).
 
@@ -210,9 +212,9 @@ def run_gui(db_path: str | None, smoke_test: bool) -> int:
     except UserFacingError as err:
         return refuse(err)
     if not store.editions(db, details=False):  # bundled.needs_install, without importing the installer
-        problem = install_catalogue(path, smoke_test=smoke_test)
-        if problem is not None:
-            return refuse(problem)
+        failure = install_catalogue(path, smoke_test=smoke_test)
+        if failure is not None:
+            return refuse(failure)
 
     from PySide6.QtCore import QTimer
 

@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from sqlite_utils import Database
 
 from desktop.errors import RequestError
+from desktop.paper import printable_width_problem
 from desktop.storage import settings as storage
 
 PAPERS = {"58mm": "58 毫米热敏纸", "80mm": "80 毫米热敏纸", "a5": "A5 纸"}
@@ -72,35 +73,6 @@ def _amount_ok(value: str) -> bool:
     except (InvalidOperation, TypeError):
         return False
     return d.is_finite() and d >= 0 and (d.as_tuple().exponent >= -2)
-
-
-#: Thermal rolls: paper width and the width most printers for it print (mm); ``printable_width_mm``
-#: may be set from PRINTABLE_MIN_MM up to the paper width. The receipt layout uses these.
-THERMAL_WIDTHS = {"58mm": (58, 48), "80mm": (80, 72)}
-PRINTABLE_MIN_MM = 30
-
-
-def parse_mm(value: object) -> Decimal:
-    """A width as staff type it: ``48``, ``48.5``, ``48mm``, ``48 毫米`` (NaN when it is none)."""
-    text = str(value).strip().lower().removesuffix("mm").removesuffix("毫米").strip()
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        return Decimal("NaN")
-
-
-def printable_width_problem(paper: str, value: object) -> str | None:
-    """What is wrong with a printable width for ``paper`` (None when it is fine, not set, or not a roll)."""
-    widths = THERMAL_WIDTHS.get(str(paper).lower())
-    if value in (None, "") or widths is None:
-        return None
-    mm = parse_mm(value)
-    if not mm.is_finite() or not PRINTABLE_MIN_MM <= mm <= widths[0]:
-        return (
-            f"可打印宽度“{value}”无效：{widths[0]} 毫米纸应在 {PRINTABLE_MIN_MM} 到 {widths[0]} 毫米之间"
-            f"（多数打印机为 {widths[1]} 毫米）。"
-        )
-    return None
 
 
 def problems(settings: Settings) -> list[str]:

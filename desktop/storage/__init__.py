@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the CLI's lookups read through plain sqlite3 and never import sqlite-utils
+if TYPE_CHECKING:  # importing this package must not import sqlite-utils (yaomu search starts without it)
     from sqlite_utils.db import Table
 
 

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 from desktop.catalogue.normalise import match_key
 from desktop.storage import last_pk
 
-if TYPE_CHECKING:  # the CLI's lookups read through plain sqlite3 and never import sqlite-utils
+if TYPE_CHECKING:  # importing storage must not import sqlite-utils (yaomu search starts without it)
     from sqlite_utils import Database
+
+    from desktop.storage.catalogue import Connection
 
 # Overlay kinds.
 DUAL_CHANNEL = "dual_channel"  # 双通道药品
@@ -210,7 +212,7 @@ class Transition:
     title: str
 
 
-def transitions_naming(db: Database, text: str, day: date) -> list[Transition]:
+def transitions_naming(db: Connection, text: str, day: date) -> list[Transition]:
     """Transition-period items in force on ``day`` whose name contains ``text``."""
     return [
         Transition(row["name"], _date(row["end"]), row["title"])
