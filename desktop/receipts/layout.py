@@ -387,6 +387,8 @@ def _item_lines(i: int, item: Mapping[str, Any]) -> list[Line]:
     out.append(Line(f"结论：{verdict}", indent=1, pack=True))
     price, qty = money(item.get("unit_price"), "unit_price"), _qty(item.get("quantity"))
     out.append(Line(f"{price} × {qty}", right=money(item.get("total"), "line total"), indent=1))
+    for code in item.get("trace_codes") or []:  # 药品追溯码, one per pack sold (packed two a row when wide)
+        out.append(Line(f"追溯码 {code}", style="note", indent=1, pack=True))
     if item.get("confidential"):
         # Never the standard, never a per-line figure derived from it (see the module docstring).
         out.append(Line("支付标准：保密；超出支付标准部分（如有）已计入个人负担合计，不单列", style="note", indent=1))

@@ -323,6 +323,11 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
     Raises:
         RequestError: every problem of the request at once; nothing is written anyway.
     """
+    from desktop.products import request as by_product  # "item"/"product" lines and trace codes (issue 13)
+
+    if by_product.mentions_products(request):
+        resolved, notes = by_product.resolve(db, request)
+        return by_product.annotate(estimate(db, resolved, settings), resolved, notes)
     settings = settings or Settings()
     problems: list[str] = []
     if not isinstance(request, dict):

@@ -1,0 +1,362 @@
+"""The product database: atomic import with history, a drug-by-drug diff, and rollback.
+
+An import reads a whole file first (bad rows are reported, never imported), then in one
+transaction compares it with what is installed, code by code (a digest per row): new codes
+are added, codes whose fields differ are changed, codes absent from the file are removed —
+or *replaced* when a new row names them in its 曾用码. Each change keeps the old row, so the
+latest import can be rolled back exactly. Products are then linked to catalogue entries and
+every store mapping is re-checked (``items.recheck``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from desktop.errors import NotFound, UserFacingError
+from desktop.products import adapters
+from desktop.products.adapters import FIELDS, Problem
+
+ProgressFn = Callable[[str, int, int], None]
+#: Columns of ``product`` that come from the file (``star`` stored as 0/1).
+COLUMNS = FIELDS
+
+
+def _ignore(step: str, done: int, total: int) -> None:
+    pass
+
+
+class Cancelled(UserFacingError):
+    """The user cancelled a long import; nothing was changed."""
+
+
+def digest(row: dict[str, str | None]) -> str:
+    return hashlib.blake2b("\x1f".join(row[f] or "" for f in FIELDS).encode(), digest_size=12).hexdigest()
+
+
+@dataclass
+class ImportReport:
+    import_id: int | None
+    source: str
+    format: str
+    rows_read: int
+    rows_good: int
+    problems: list[Problem]
+    repairs: list[Problem]
+    added: list[str] = field(default_factory=list)
+    changed: dict[str, list[str]] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+    #: old code -> the new code whose 曾用码 names it
+    replaced: dict[str, str] = field(default_factory=dict)
+    unlinked: int = 0
+    disagreeing: int = 0
+    stale_items: int = 0
+
+    def to_json(self, *, details: bool = True) -> dict[str, object]:
+        out: dict[str, object] = {
+            "import_id": self.import_id,
+            "source": self.source,
+            "format": self.format,
+            "rows_read": self.rows_read,
+            "rows_good": self.rows_good,
+            "rows_bad": len(self.problems),
+            "added": len(self.added),
+            "changed": len(self.changed),
+            "removed": len(self.removed),
+            "replaced": len(self.replaced),
+            "unlinked": self.unlinked,
+            "disagreeing": self.disagreeing,
+            "stale_items": self.stale_items,
+        }
+        if details:
+            out["problems"] = [p.to_json() for p in self.problems]
+            out["repairs"] = [p.to_json() for p in self.repairs]
+            out["diff"] = {
+                "added": self.added,
+                "changed": self.changed,
+                "removed": self.removed,
+                "replaced": self.replaced,
+            }
+        return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _db_row(row: dict[str, str | None], import_id: int) -> tuple[object, ...]:
+    values: list[object] = [row[f] for f in FIELDS]
+    values[FIELDS.index("number")] = int(row["number"]) if row["number"] else None
+    values[FIELDS.index("star")] = 1 if row["star"] else 0
+    return (*values, digest(row), import_id)
+
+
+_INSERT = f"insert into product ({', '.join(FIELDS)}, digest, import_id) values ({', '.join('?' * (len(FIELDS) + 2))})"
+_UPSERT = _INSERT.replace("insert into", "insert or replace into")
+
+
+def _as_row(db_row: dict) -> dict[str, str | None]:
+    """A stored product back as an adapter row (strings), for digests and rollback."""
+    out: dict[str, str | None] = {f: db_row[f] for f in FIELDS}
+    out["number"] = str(db_row["number"]) if db_row["number"] is not None else None
+    out["star"] = "1" if db_row["star"] else None
+    return out
+
+
+def import_file(
+    db: Database,
+    path: Path | str,
+    *,
+    on_progress: ProgressFn = _ignore,
+    cancelled: Callable[[], bool] = lambda: False,
+    link: bool = True,
+) -> ImportReport:
+    """Import a product file (format detected). Raises SourceFormatError when it is no product file."""
+    path = Path(path)
+    on_progress("read", 0, 1)
+    read = adapters.read(path)
+    on_progress("read", 1, 1)
+    if cancelled():
+        raise Cancelled("已取消导入，数据库未改变。")
+    return apply_rows(
+        db, read, source=path.name, checksum=_sha256(path), on_progress=on_progress, cancelled=cancelled, link=link
+    )
+
+
+def apply_rows(
+    db: Database,
+    read: adapters.Read,
+    *,
+    source: str,
+    checksum: str,
+    on_progress: ProgressFn = _ignore,
+    cancelled: Callable[[], bool] = lambda: False,
+    link: bool = True,
+) -> ImportReport:
+    """Make the installed products equal to ``read.rows``, in one transaction, recording the diff."""
+    report = ImportReport(None, source, read.format, read.rows_read, len(read.rows), read.problems, read.repairs)
+    if not read.rows:
+        raise UserFacingError(
+            f"文件“{source}”中没有可导入的药品行（{len(read.problems)} 行有误），数据库未改变。",
+            hint="请检查是否选错了文件；有误的行可用 --json 查看行号和原因。",
+        )
+    conn = db.conn
+    installed = {code: (pid, dig) for pid, code, dig in conn.execute("select id, code, digest from product")}
+    new_codes = {row["code"] for _, row in read.rows}
+    added_rows: list[dict[str, str | None]] = []
+    changed_rows: list[dict[str, str | None]] = []
+    for _, row in read.rows:
+        have = installed.get(row["code"])  # type: ignore[arg-type]
+        if have is None:
+            added_rows.append(row)
+        elif have[1] != digest(row):
+            changed_rows.append(row)
+    removed = [code for code in installed if code not in new_codes]
+    successor: dict[str, str] = {}
+    for _, row in read.rows:
+        for old in (row["former_codes"] or "").split(";"):
+            if old and old not in new_codes:
+                successor.setdefault(old, row["code"])  # type: ignore[arg-type]
+    now = datetime.now().isoformat(timespec="seconds")
+    total = len(added_rows) + len(changed_rows) + len(removed)
+    try:
+        conn.execute("begin immediate")
+        cur = conn.execute(
+            "insert into product_import (source, format, checksum, imported_at, rows_read, rows_bad, added, changed,"
+            " removed, replaced, problems) values (?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                source,
+                read.format,
+                checksum,
+                now,
+                read.rows_read,
+                len(read.problems),
+                len(added_rows),
+                len(changed_rows),
+                len(removed),
+                sum(1 for c in removed if c in successor),
+                json.dumps([p.to_json() for p in read.problems], ensure_ascii=False),
+            ],
+        )
+        import_id = int(cur.lastrowid or 0)
+        report.import_id = import_id
+        touched_ids: list[int] = []
+        changes: list[tuple[object, ...]] = []
+        if removed or changed_rows:
+            old_rows = _rows_by_code(conn, [*removed, *(r["code"] for r in changed_rows)])
+        else:
+            old_rows = {}
+        for code in removed:
+            action = "replaced" if code in successor else "removed"
+            old = _as_row(old_rows[code])
+            changes.append((import_id, code, action, successor.get(code), None, json.dumps(old, ensure_ascii=False)))
+            if action == "replaced":
+                report.replaced[code] = successor[code]
+            else:
+                report.removed.append(code)
+        if removed:
+            ids = [installed[c][0] for c in removed]
+            _delete(conn, ids)
+        on_progress("write", len(removed), total)
+        for i, row in enumerate(changed_rows):
+            old = _as_row(old_rows[row["code"]])
+            fields = [f for f in FIELDS if (old[f] or None) != (row[f] or None)]
+            report.changed[row["code"]] = fields  # type: ignore[index]
+            changes.append(
+                (import_id, row["code"], "changed", None, json.dumps(fields), json.dumps(old, ensure_ascii=False))
+            )
+            if i % 5000 == 0 and cancelled():
+                raise Cancelled("已取消导入，数据库未改变。")
+        pid_of = {code: pid for code, (pid, _) in installed.items()}
+        conn.executemany(
+            f"update product set {', '.join(f'{f} = ?' for f in FIELDS)}, digest = ?, import_id = ? where id = ?",
+            [(*_db_row(r, import_id), pid_of[r["code"]]) for r in changed_rows],  # type: ignore[index]
+        )
+        touched_ids.extend(pid_of[r["code"]] for r in changed_rows)  # type: ignore[index]
+        on_progress("write", len(removed) + len(changed_rows), total)
+        chunk = 20000
+        for start in range(0, len(added_rows), chunk):
+            if cancelled():
+                raise Cancelled("已取消导入，数据库未改变。")
+            conn.executemany(_INSERT, [_db_row(r, import_id) for r in added_rows[start : start + chunk]])
+            on_progress("write", len(removed) + len(changed_rows) + start + chunk, total)
+        report.added = [r["code"] for r in added_rows]  # type: ignore[misc]
+        conn.executemany("insert into product_change values (?,?,?,?,?,?)", changes)
+        conn.executemany(
+            "insert into product_change (import_id, code, action) values (?,?,'added')",
+            [(import_id, c) for c in report.added],
+        )
+        if added_rows:
+            touched_ids.extend(_ids_of(conn, report.added))
+        on_progress("index", 0, 1)
+        from desktop.products import search as product_search
+
+        product_search.index(conn, touched_ids, fresh=not installed)
+        on_progress("index", 1, 1)
+        _finish(db, report, touched_ids if installed else None, link)
+        conn.execute("commit")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("rollback")
+        raise
+    return report
+
+
+def _finish(db: Database, report: ImportReport, touched: list[int] | None, link: bool) -> None:
+    from desktop.products import items
+    from desktop.products import link as linker
+
+    if link:
+        linker.link(db, touched)
+        report.unlinked, report.disagreeing = linker.counts(db)
+    report.stale_items = items.recheck(db)
+
+
+def _rows_by_code(conn, codes: list[str]) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    out: dict[str, dict] = {}
+    cols = ", ".join(FIELDS)
+    for start in range(0, len(codes), 500):
+        part = codes[start : start + 500]
+        cur = conn.execute(f"select {cols} from product where code in ({','.join('?' * len(part))})", part)
+        names = [d[0] for d in cur.description]
+        for values in cur:
+            row = dict(zip(names, values, strict=True))
+            out[row["code"]] = row
+    return out
+
+
+def _ids_of(conn, codes: Iterable[str]) -> list[int]:  # type: ignore[no-untyped-def]
+    wanted = set(codes)
+    if len(wanted) > 50000:
+        return [pid for pid, code in conn.execute("select id, code from product") if code in wanted]
+    out: list[int] = []
+    lst = list(wanted)
+    for start in range(0, len(lst), 500):
+        part = lst[start : start + 500]
+        out.extend(
+            pid for (pid,) in conn.execute(f"select id from product where code in ({','.join('?' * len(part))})", part)
+        )
+    return out
+
+
+def _delete(conn, ids: list[int]) -> None:  # type: ignore[no-untyped-def]
+    conn.executemany("delete from product_term where product_id = ?", [(i,) for i in ids])
+    conn.executemany("delete from product where id = ?", [(i,) for i in ids])
+
+
+def history(db: Database) -> list[dict]:
+    return [
+        {k: v for k, v in row.items() if k != "problems"}
+        for row in db.query("select * from product_import order by id desc")
+    ]
+
+
+def changes(db: Database, import_id: int) -> list[dict]:
+    return list(db.query("select * from product_change where import_id = ? order by code", [import_id]))
+
+
+def rollback(db: Database) -> dict[str, object]:
+    """Undo the latest import that is not rolled back yet: restore every changed or removed row."""
+    last = db.execute(
+        "select id, source from product_import where rolled_back_at is null order by id desc limit 1"
+    ).fetchone()
+    if last is None:
+        raise NotFound("没有可以撤销的药品库导入。")
+    import_id, source = last
+    conn = db.conn
+    try:
+        conn.execute("begin immediate")
+        rows = list(conn.execute("select code, action, old from product_change where import_id = ?", [import_id]))
+        added = [code for code, action, _ in rows if action == "added"]
+        restore = [json.loads(old) for _, action, old in rows if action != "added"]
+        _delete(conn, _ids_of(conn, added + [r["code"] for r in restore]))
+        previous = conn.execute(
+            "select max(id) from product_import where id < ? and rolled_back_at is null", [import_id]
+        ).fetchone()[0]
+        conn.executemany(_UPSERT, [_db_row(r, previous) for r in restore])
+        touched = _ids_of(conn, [r["code"] for r in restore])
+        from desktop.products import search as product_search
+
+        product_search.index(conn, touched, fresh=False)
+        conn.execute(
+            "update product_import set rolled_back_at = ? where id = ?",
+            [datetime.now().isoformat(timespec="seconds"), import_id],
+        )
+        from desktop.products import items
+        from desktop.products import link as linker
+
+        linker.link(db, touched)
+        stale = items.recheck(db)
+        conn.execute("commit")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("rollback")
+        raise
+    return {
+        "import_id": import_id,
+        "source": source,
+        "removed": len(added),
+        "restored": len(restore),
+        "stale_items": stale,
+    }
+
+
+def get(db: Database, code: str) -> dict:
+    row = next(iter(db.query("select * from product where code = ?", [code.strip().upper()])), None)
+    if row is None:
+        raise NotFound(f"药品库中没有医保药品代码 {code}。请先导入药品库（yaomu products import），或核对代码。")
+    return row
+
+
+def count(db: Database) -> int:
+    return int(db.execute("select count(*) from product").fetchone()[0])
