@@ -255,9 +255,33 @@ def read_nhsa(rows: list[list[str]], name: str) -> Read:
                 Problem(line, row["code"], f"源文件标记此行为“{extra['_flag']}”（PDF 提取错位），未导入。")
             )
             continue
+        shifted = _shifted(row)
+        if shifted:
+            out.problems.append(Problem(line, row["code"], f"列错位（{shifted}），未导入。"))
+            continue
         _repair_nhsa(out, line, row)
         _validate(out, line, row, seen)
     return out
+
+
+_PAGE_MARK = re.compile(r"第\d+页|页，共|\d{3,}10255$")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _shifted(row: dict[str, str | None]) -> str | None:
+    """Why the product cells of an NHSA row are visibly out of their columns (None: they look right)."""
+    for f in ("brand", "form", "spec", "material", "pack_quantity", "pack_unit", "manufacturer"):
+        if row[f] and _PAGE_MARK.search(row[f] or ""):
+            return f"“{row[f]}”含 PDF 页码"
+    if row["material"] and re.fullmatch(r"[\d.]+", row["material"]):
+        return f"包装规格为数字“{row['material']}”"
+    if row["pack_quantity"] and len(row["pack_quantity"]) > 5:
+        return f"最小包装数量“{row['pack_quantity']}”过大"
+    if row["pack_unit"] and (len(row["pack_unit"]) > 2 or row["pack_unit"] == row["form"]):
+        return f"最小包装单位“{row['pack_unit']}”不是单位"
+    if row["manufacturer"] and (not _CJK.search(row["manufacturer"]) or row["manufacturer"] == row["spec"]):
+        return f"生产企业“{row['manufacturer']}”不是企业名称"
+    return None
 
 
 def _repair_nhsa(out: Read, line: int, row: dict[str, str | None]) -> None:

@@ -360,3 +360,36 @@ def get(db: Database, code: str) -> dict:
 
 def count(db: Database) -> int:
     return int(db.execute("select count(*) from product").fetchone()[0])
+
+
+def total_rows(db: Database, edition: str = "2025") -> list[list[str]]:
+    """The installed products as sheet 总表 (header first, 26 columns): for a CSV copy or a package."""
+    by_field = {f: title for title, f in adapters.TOTAL_COLUMNS.items()}
+    header = []
+    fields = []
+    for title, f in adapters.TOTAL_COLUMNS.items():
+        header.append(title)
+        fields.append(f)
+        if f == "insurance_name":
+            header.append(f"{edition}版甲乙类")
+            fields.append("class")
+    assert len(header) == 26 and set(by_field) <= set(fields)
+    out = [header]
+    for row in db.query(f"select {', '.join(FIELDS)} from product order by code"):
+        values = []
+        for f in fields:
+            v = row[f]
+            if f == "number" and v is not None and row["star"]:
+                v = f"★({v})"
+            values.append("" if v is None else str(v))
+        out.append(values)
+    return out
+
+
+def write_total_csv(db: Database, out: Path | str, edition: str = "2025") -> int:
+    import csv
+
+    rows = total_rows(db, edition)
+    with Path(out).open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    return len(rows) - 1
