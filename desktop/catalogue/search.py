@@ -33,7 +33,7 @@ from desktop.catalogue.store import (
 _CATEGORY = re.compile(r"^[XZxz][A-Za-z](\d{2}[A-Za-z0-9]*)?$")
 _ENTRY_ID = re.compile(r"^\d{4}-[0-9a-f]{12}$")
 
-EXACT, PREFIX, SUBSTRING = 0, 1, 2
+EXACT, PREFIX, SUBSTRING, PRODUCT = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,11 @@ class Searcher:
             last_tier = tier
             for row in rows:
                 found.setdefault(row["id"], (tier, row))
+        if len(found) < limit:  # products name entries too: a brand finds its generic (desktop/products)
+            from desktop.products.search import entry_rows
+
+            for row in entry_rows(self.db, text, choice.edition.id, limit - len(found)):
+                found.setdefault(row["id"], (PRODUCT, row))
         transitions = self._transitions(text, choice.day)
         if not found:
             return replace(self._elsewhere(query, text, choice, limit), transitions=transitions)

@@ -169,8 +169,7 @@ def apply_rows(
                 successor.setdefault(old, row["code"])  # type: ignore[arg-type]
     now = datetime.now().isoformat(timespec="seconds")
     total = len(added_rows) + len(changed_rows) + len(removed)
-    try:
-        conn.execute("begin immediate")
+    with db.atomic():
         cur = conn.execute(
             "insert into product_import (source, format, checksum, imported_at, rows_read, rows_bad, added, changed,"
             " removed, replaced, problems) values (?,?,?,?,?,?,?,?,?,?,?)",
@@ -244,11 +243,6 @@ def apply_rows(
         product_search.index(conn, touched_ids, fresh=not installed)
         on_progress("index", 1, 1)
         _finish(db, report, touched_ids if installed else None, link)
-        conn.execute("commit")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("rollback")
-        raise
     return report
 
 
@@ -314,8 +308,7 @@ def rollback(db: Database) -> dict[str, object]:
         raise NotFound("没有可以撤销的药品库导入。")
     import_id, source = last
     conn = db.conn
-    try:
-        conn.execute("begin immediate")
+    with db.atomic():
         rows = list(conn.execute("select code, action, old from product_change where import_id = ?", [import_id]))
         added = [code for code, action, _ in rows if action == "added"]
         restore = [json.loads(old) for _, action, old in rows if action != "added"]
@@ -337,11 +330,6 @@ def rollback(db: Database) -> dict[str, object]:
 
         linker.link(db, touched)
         stale = items.recheck(db)
-        conn.execute("commit")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("rollback")
-        raise
     return {
         "import_id": import_id,
         "source": source,

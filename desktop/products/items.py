@@ -189,7 +189,7 @@ def import_file(db: Database, path: Path | str) -> ItemsReport:
             hint="; ".join(f"第 {p.line} 行：{p.reason}" for p in report.problems[:5]),
         )
     cols = ("id", *(f for f in FIELD_LABELS if f != "id"), "line", "imported_at")
-    with db.conn:
+    with db.atomic():
         db.conn.executemany(
             f"insert into store_item ({', '.join(cols)}) values ({', '.join('?' * len(cols))}) on conflict(id) do "
             f"update set {', '.join(f'{c} = excluded.{c}' for c in cols if c != 'id')}",
@@ -438,7 +438,8 @@ def recheck(db: Database) -> int:
         reason = _stale_reason(db, m, products.get(m["product_code"]), replaced, entries)
         if reason != m["stale"]:
             updates.append((reason, m["item_id"]))
-    db.conn.executemany("update item_match set stale = ? where item_id = ?", updates)
+    with db.atomic():
+        db.conn.executemany("update item_match set stale = ? where item_id = ?", updates)
     return int(db.execute("select count(*) from item_match where stale is not null").fetchone()[0])
 
 
@@ -478,7 +479,7 @@ def confirm(db: Database, item_id: str, code: str) -> dict:
         raise NotFound(f"药品库中没有医保药品代码 {c.value}。请先导入药品库，或核对代码。")
     current = db.execute("select product_code, method from item_match where item_id = ?", [item_id]).fetchone()
     method = current[1] if current and current[0] == c.value else "manual"
-    with db.conn:
+    with db.atomic():
         _save(db, item_id, Match(c.value, method, 100, "人工确认", "confirmed"))
     return next(iter(db.query("select * from item_match where item_id = ?", [item_id])))
 
@@ -489,7 +490,7 @@ def link_prefix(db: Database, item_id: str, digits: str) -> str:
     prefix = re.sub(r"\s", "", digits)[: codes.TRACE_PREFIX_LEN]
     if len(prefix) != codes.TRACE_PREFIX_LEN or not prefix.isdigit():
         raise RequestError([f"“{digits}”不是追溯码的前 7 位（药品标识码）：请给出 7 位数字，或整条 20 位追溯码。"])
-    with db.conn:
+    with db.atomic():
         db.execute(
             "insert into trace_prefix (prefix, item_id, learned_at) values (?,?,?) "
             "on conflict(prefix) do update set item_id = excluded.item_id, learned_at = excluded.learned_at",

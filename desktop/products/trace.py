@@ -111,7 +111,7 @@ def release(db: Database, number: str) -> int:
     """A refund: the codes of receipt ``number`` may be sold again. Returns how many were released."""
     if db.execute("select 1 from receipt where number = ?", [number]).fetchone() is None:
         raise NotFound(f"没有单号为 {number} 的收据。")
-    with db.conn:
+    with db.atomic():
         cur = db.conn.execute(
             "update receipt_trace set released_at = ? where receipt_number = ? and released_at is null",
             [datetime.now().isoformat(timespec="seconds"), number],
