@@ -116,6 +116,15 @@ def resolve(db: Database, request: dict[str, Any]) -> tuple[dict[str, Any], list
     return {**request, "items": out_items}, warnings
 
 
+def entries_only(request: dict[str, Any]) -> dict[str, Any]:
+    """The resolved request without trace codes: what the estimate itself reads."""
+    lines = [
+        {k: v for k, v in i.items() if k != "trace_codes"} if isinstance(i, dict) else i
+        for i in request.get("items") or []
+    ]
+    return {**request, "items": lines}
+
+
 def annotate(result: dict[str, Any], request: dict[str, Any], warnings: list[dict[str, Any]]) -> dict[str, Any]:
     """Copy each line's trace codes onto the result line, and add the warnings."""
     items = request.get("items") or []

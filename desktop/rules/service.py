@@ -327,7 +327,7 @@ def estimate(db: Database, request: dict, settings: Settings | None = None) -> d
 
     if by_product.mentions_products(request):
         resolved, notes = by_product.resolve(db, request)
-        return by_product.annotate(estimate(db, resolved, settings), resolved, notes)
+        return by_product.annotate(estimate(db, by_product.entries_only(resolved), settings), resolved, notes)
     settings = settings or Settings()
     problems: list[str] = []
     if not isinstance(request, dict):
