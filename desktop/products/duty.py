@@ -12,8 +12,8 @@ from datetime import date
 from sqlite_utils import Database
 
 from desktop.catalogue import records as r
-from desktop.catalogue import store
 from desktop.catalogue.normalise import match_key
+from desktop.storage import catalogue as store
 
 #: region -> thresholds and where they are stated.
 THRESHOLDS = {

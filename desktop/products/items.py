@@ -28,10 +28,10 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from desktop.catalogue import store
 from desktop.errors import NotFound, RequestError, SourceFormatError, UserFacingError
 from desktop.products import codes
 from desktop.products.adapters import Problem, _cell, _csv_rows
+from desktop.storage import catalogue as store
 
 #: Header spellings of POS/ERP exports -> field (compared without spaces, case-insensitive).
 HEADERS = {

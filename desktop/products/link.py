@@ -21,8 +21,8 @@ from datetime import date
 from sqlite_utils import Database
 
 from desktop.catalogue import records as r
-from desktop.catalogue import store
 from desktop.catalogue.normalise import normalise_name
+from desktop.storage import catalogue as store
 
 _SECTIONS = {"X": (r.WEST, r.NEGOTIATED, r.BIDDING), "Z": (r.TCM, r.NEGOTIATED)}
 SEGMENT = 10

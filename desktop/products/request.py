@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from desktop.catalogue import store
 from desktop.errors import RequestError
 from desktop.products import codes, trace
+from desktop.storage import catalogue as store
 
 
 def mentions_products(request: object) -> bool:

@@ -14,8 +14,8 @@ from datetime import date
 
 from sqlite_utils import Database
 
-from desktop.catalogue import store
 from desktop.products import codes, items
+from desktop.storage import catalogue as store
 
 
 @dataclass

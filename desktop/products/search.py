@@ -114,7 +114,7 @@ def entry_rows(db: Database, text: str, edition_id: int, limit: int) -> list[dic
     ][:limit]
     if not keys:
         return []
-    from desktop.catalogue.store import ENTRY_SELECT
+    from desktop.storage.catalogue import ENTRY_SELECT
 
     return list(
         db.query(

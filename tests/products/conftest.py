@@ -12,8 +12,8 @@ import pytest
 from stdnum import ean
 
 from desktop import paths
-from desktop.catalogue import store
 from desktop.products import database
+from desktop.storage import catalogue as store
 
 PRODUCTS_CSV = paths.resource_path("products/nhsa-first-batch.csv")
 DAY = "2025-06-01"  # the 2024 edition, which the NHSA export's 目录编号 cite

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop.catalogue import store
 from desktop.errors import NotFound, SourceFormatError, UserFacingError
 from desktop.products import adapters, database
+from desktop.storage import catalogue as store
 from tests.products.conftest import PRODUCTS_CSV
 
 
