@@ -313,8 +313,6 @@ CREATE INDEX product_entry_key ON product(entry_key);
 
 CREATE INDEX product_standard_code ON product(standard_code);
 
-CREATE INDEX product_term_product ON product_term(product_id);
-
 CREATE INDEX receipt_day ON receipt(day);
 
 CREATE INDEX receipt_issued_at ON receipt(issued_at);

@@ -60,15 +60,15 @@ CREATE INDEX product_standard_code ON product(standard_code);
 CREATE INDEX product_approval ON product(approval_no, spec);
 CREATE INDEX product_entry_key ON product(entry_key);
 
--- Search terms of products (brand, registered name, manufacturer, 批准文号, 本位码, code), for prefix
--- lookups by B-tree range: constant work per keystroke whatever the table size.
+-- Search terms of products (brand, registered name, manufacturer, 批准文号 without 国药准字), for prefix
+-- lookups by B-tree range: constant work per keystroke whatever the table size. Codes and 本位码 are
+-- looked up in product's own indexes.
 CREATE TABLE product_term (
     term TEXT NOT NULL,
     product_id INTEGER NOT NULL,
     field TEXT NOT NULL,
     PRIMARY KEY (term, product_id, field)
 ) WITHOUT ROWID;
-CREATE INDEX product_term_product ON product_term(product_id);
 
 -- The drug-by-drug diff of each import: enough to undo it.
 CREATE TABLE product_change (

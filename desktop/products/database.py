@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -94,15 +94,20 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _db_row(row: dict[str, str | None], import_id: int) -> tuple[object, ...]:
+_NUMBER, _STAR = FIELDS.index("number"), FIELDS.index("star")
+
+
+def _db_row(row: dict[str, str | None], import_id: int, dig: str | None = None) -> tuple[object, ...]:
     values: list[object] = [row[f] for f in FIELDS]
-    values[FIELDS.index("number")] = int(row["number"]) if row["number"] else None
-    values[FIELDS.index("star")] = 1 if row["star"] else 0
-    return (*values, digest(row), import_id)
+    values[_NUMBER] = int(row["number"]) if row["number"] else None
+    values[_STAR] = 1 if row["star"] else 0
+    return (*values, dig or digest(row), import_id)
 
 
-_INSERT = f"insert into product ({', '.join(FIELDS)}, digest, import_id) values ({', '.join('?' * (len(FIELDS) + 2))})"
-_UPSERT = _INSERT.replace("insert into", "insert or replace into")
+_INSERT = (
+    f"insert into product ({', '.join(FIELDS)}, digest, import_id, entry_key, link_method, link_problem) "
+    f"values ({', '.join('?' * (len(FIELDS) + 5))})"
+)
 
 
 def _as_row(db_row: dict) -> dict[str, str | None]:
@@ -153,13 +158,15 @@ def apply_rows(
     conn = db.conn
     installed = {code: (pid, dig) for pid, code, dig in conn.execute("select id, code, digest from product")}
     new_codes = {row["code"] for _, row in read.rows}
+    digests: dict[str, str] = {}
     added_rows: list[dict[str, str | None]] = []
     changed_rows: list[dict[str, str | None]] = []
     for _, row in read.rows:
+        dig = digests[row["code"]] = digest(row)  # type: ignore[index]
         have = installed.get(row["code"])  # type: ignore[arg-type]
         if have is None:
             added_rows.append(row)
-        elif have[1] != digest(row):
+        elif have[1] != dig:
             changed_rows.append(row)
     removed = [code for code in installed if code not in new_codes]
     successor: dict[str, str] = {}
@@ -167,6 +174,14 @@ def apply_rows(
         for old in (row["former_codes"] or "").split(";"):
             if old and old not in new_codes:
                 successor.setdefault(old, row["code"])  # type: ignore[arg-type]
+    if cancelled():
+        raise Cancelled("已取消导入，数据库未改变。")
+    from desktop.products import link as linker
+    from desktop.products import search as product_search
+
+    on_progress("link", 0, 1)
+    links = linker.link_rows(db, [*added_rows, *changed_rows]) if link else {}
+    on_progress("link", 1, 1)
     now = datetime.now().isoformat(timespec="seconds")
     total = len(added_rows) + len(changed_rows) + len(removed)
     with db.atomic():
@@ -189,12 +204,8 @@ def apply_rows(
         )
         import_id = int(cur.lastrowid or 0)
         report.import_id = import_id
-        touched_ids: list[int] = []
         changes: list[tuple[object, ...]] = []
-        if removed or changed_rows:
-            old_rows = _rows_by_code(conn, [*removed, *(r["code"] for r in changed_rows)])
-        else:
-            old_rows = {}
+        old_rows = _rows_by_code(conn, [*removed, *(r["code"] for r in changed_rows)]) if installed else {}
         for code in removed:
             action = "replaced" if code in successor else "removed"
             old = _as_row(old_rows[code])
@@ -203,12 +214,13 @@ def apply_rows(
                 report.replaced[code] = successor[code]
             else:
                 report.removed.append(code)
-        if removed:
-            ids = [installed[c][0] for c in removed]
-            _delete(conn, ids)
+        product_search.drop_terms(
+            conn, (_term_row(old_rows[c]) for c in [*removed, *(r["code"] for r in changed_rows)])
+        )  # type: ignore[index]
+        conn.executemany("delete from product where id = ?", [(installed[c][0],) for c in removed])
         on_progress("write", len(removed), total)
         for i, row in enumerate(changed_rows):
-            old = _as_row(old_rows[row["code"]])
+            old = _as_row(old_rows[row["code"]])  # type: ignore[index]
             fields = [f for f in FIELDS if (old[f] or None) != (row[f] or None)]
             report.changed[row["code"]] = fields  # type: ignore[index]
             changes.append(
@@ -216,18 +228,27 @@ def apply_rows(
             )
             if i % 5000 == 0 and cancelled():
                 raise Cancelled("已取消导入，数据库未改变。")
-        pid_of = {code: pid for code, (pid, _) in installed.items()}
         conn.executemany(
-            f"update product set {', '.join(f'{f} = ?' for f in FIELDS)}, digest = ?, import_id = ? where id = ?",
-            [(*_db_row(r, import_id), pid_of[r["code"]]) for r in changed_rows],  # type: ignore[index]
+            f"update product set {', '.join(f'{f} = ?' for f in FIELDS)}, digest = ?, import_id = ?, "
+            "entry_key = ?, link_method = ?, link_problem = ? where id = ?",
+            [
+                (*_db_row(r, import_id, digests[r["code"]]), *links.get(r["code"], _NO_LINK), installed[r["code"]][0])  # type: ignore[index]
+                for r in changed_rows
+            ],
         )
-        touched_ids.extend(pid_of[r["code"]] for r in changed_rows)  # type: ignore[index]
+        product_search.add_terms(conn, ((installed[r["code"]][0], *_term_values(r)) for r in changed_rows))  # type: ignore[index]
         on_progress("write", len(removed) + len(changed_rows), total)
         chunk = 20000
         for start in range(0, len(added_rows), chunk):
             if cancelled():
                 raise Cancelled("已取消导入，数据库未改变。")
-            conn.executemany(_INSERT, [_db_row(r, import_id) for r in added_rows[start : start + chunk]])
+            conn.executemany(
+                _INSERT,
+                [
+                    (*_db_row(r, import_id, digests[r["code"]]), *links.get(r["code"], _NO_LINK))  # type: ignore[index]
+                    for r in added_rows[start : start + chunk]
+                ],
+            )
             on_progress("write", len(removed) + len(changed_rows) + start + chunk, total)
         report.added = [r["code"] for r in added_rows]  # type: ignore[misc]
         conn.executemany("insert into product_change values (?,?,?,?,?,?)", changes)
@@ -235,30 +256,43 @@ def apply_rows(
             "insert into product_change (import_id, code, action) values (?,?,'added')",
             [(import_id, c) for c in report.added],
         )
-        if added_rows:
-            touched_ids.extend(_ids_of(conn, report.added))
         on_progress("index", 0, 1)
-        from desktop.products import search as product_search
-
-        product_search.index(conn, touched_ids, fresh=not installed)
+        if not installed:
+            product_search.index_all(conn)
+        elif added_rows:
+            by_code = {r["code"]: r for r in added_rows}
+            ids = conn.execute("select id, code from product where import_id = ?", [import_id])
+            product_search.add_terms(conn, ((pid, *_term_values(by_code[c])) for pid, c in ids if c in by_code))
         on_progress("index", 1, 1)
-        _finish(db, report, touched_ids if installed else None, link)
+        _finish(db, report, link)
     return report
 
 
-def _finish(db: Database, report: ImportReport, touched: list[int] | None, link: bool) -> None:
+_NO_LINK = (None, None, None)
+
+
+def _term_values(row: dict) -> tuple[object, ...]:
+    from desktop.products.search import TERM_FIELDS
+
+    return tuple(row[f] for f in TERM_FIELDS)
+
+
+def _term_row(row: dict) -> tuple[object, ...]:
+    return (row["id"], *_term_values(row))
+
+
+def _finish(db: Database, report: ImportReport, link: bool) -> None:
     from desktop.products import items
     from desktop.products import link as linker
 
     if link:
-        linker.link(db, touched)
         report.unlinked, report.disagreeing = linker.counts(db)
     report.stale_items = items.recheck(db)
 
 
 def _rows_by_code(conn, codes: list[str]) -> dict[str, dict]:  # type: ignore[no-untyped-def]
     out: dict[str, dict] = {}
-    cols = ", ".join(FIELDS)
+    cols = "id, " + ", ".join(FIELDS)
     for start in range(0, len(codes), 500):
         part = codes[start : start + 500]
         cur = conn.execute(f"select {cols} from product where code in ({','.join('?' * len(part))})", part)
@@ -267,25 +301,6 @@ def _rows_by_code(conn, codes: list[str]) -> dict[str, dict]:  # type: ignore[no
             row = dict(zip(names, values, strict=True))
             out[row["code"]] = row
     return out
-
-
-def _ids_of(conn, codes: Iterable[str]) -> list[int]:  # type: ignore[no-untyped-def]
-    wanted = set(codes)
-    if len(wanted) > 50000:
-        return [pid for pid, code in conn.execute("select id, code from product") if code in wanted]
-    out: list[int] = []
-    lst = list(wanted)
-    for start in range(0, len(lst), 500):
-        part = lst[start : start + 500]
-        out.extend(
-            pid for (pid,) in conn.execute(f"select id from product where code in ({','.join('?' * len(part))})", part)
-        )
-    return out
-
-
-def _delete(conn, ids: list[int]) -> None:  # type: ignore[no-untyped-def]
-    conn.executemany("delete from product_term where product_id = ?", [(i,) for i in ids])
-    conn.executemany("delete from product where id = ?", [(i,) for i in ids])
 
 
 def history(db: Database) -> list[dict]:
@@ -308,27 +323,28 @@ def rollback(db: Database) -> dict[str, object]:
         raise NotFound("没有可以撤销的药品库导入。")
     import_id, source = last
     conn = db.conn
+    from desktop.products import items
+    from desktop.products import link as linker
+    from desktop.products import search as product_search
+
     with db.atomic():
         rows = list(conn.execute("select code, action, old from product_change where import_id = ?", [import_id]))
         added = [code for code, action, _ in rows if action == "added"]
         restore = [json.loads(old) for _, action, old in rows if action != "added"]
-        _delete(conn, _ids_of(conn, added + [r["code"] for r in restore]))
+        current = _rows_by_code(conn, added + [r["code"] for r in restore])
+        product_search.drop_terms(conn, (_term_row(r) for r in current.values()))
+        conn.executemany("delete from product where id = ?", [(r["id"],) for r in current.values()])
         previous = conn.execute(
             "select max(id) from product_import where id < ? and rolled_back_at is null", [import_id]
         ).fetchone()[0]
-        conn.executemany(_UPSERT, [_db_row(r, previous) for r in restore])
-        touched = _ids_of(conn, [r["code"] for r in restore])
-        from desktop.products import search as product_search
-
-        product_search.index(conn, touched, fresh=False)
+        links = linker.link_rows(db, restore)
+        conn.executemany(_INSERT, [(*_db_row(r, previous), *links[r["code"]]) for r in restore])
+        restored = _rows_by_code(conn, [r["code"] for r in restore])
+        product_search.add_terms(conn, (_term_row(r) for r in restored.values()))
         conn.execute(
             "update product_import set rolled_back_at = ? where id = ?",
             [datetime.now().isoformat(timespec="seconds"), import_id],
         )
-        from desktop.products import items
-        from desktop.products import link as linker
-
-        linker.link(db, touched)
         stale = items.recheck(db)
     return {
         "import_id": import_id,

@@ -168,14 +168,58 @@ def _link_one(ed: _Edition, p: dict) -> tuple[str | None, str | None, str | None
     return None, None, problem
 
 
-def link(db: Database, ids: list[int] | None = None) -> None:
-    """Link the given products (all when ``ids`` is None) to catalogue entries."""
+Link = tuple[str | None, str | None, str | None]  # (entry key, method, problem)
+UNLINKED = "未能对应到目录条目（编号、名称和代码段均无匹配）"
+
+
+def link_rows(db: Database, rows: list[dict]) -> dict[str, Link]:
+    """code -> link for product rows (adapter rows or stored rows), before or after they are stored.
+
+    Products of one drug share their link fields, so each distinct combination is decided once.
+    """
     eds = {e.name: e.id for e in store.editions(db, details=False)}
     if not eds:
-        return
+        return {p["code"]: (None, None, "尚未导入医保目录") for p in rows}
     today = store.edition_on(db, date.today()).edition
     default = today.id if today else max(eds.values())
     cache: dict[int, _Edition] = {}
+    memo: dict[tuple, Link] = {}  # type: ignore[type-arg]
+    out: dict[str, Link] = {}
+    pending: list[dict] = []
+    for p in rows:
+        number = p["number"]
+        sig = (p["code"][:6], p["insurance_name"], p["registered_name"], p["insurance_form"], p["form"],
+               p["class"], number, p["edition"])  # fmt: skip
+        found = memo.get(sig)
+        if found is None:
+            eid = eds.get(p["edition"] or "", default)
+            ed = cache.get(eid) or cache.setdefault(eid, _Edition(db, eid))
+            q = p if number is None or isinstance(number, int) else {**p, "number": int(number)}
+            found = memo[sig] = _link_one(ed, q)
+        out[p["code"]] = found
+        if found[0] is None:
+            pending.append(p)
+    if pending:
+        wanted = {p["code"][:SEGMENT] for p in pending}
+        segments: dict[str, str] = {}
+        for code, (key, method, _) in out.items():
+            if key and method in ("number", "name") and code[:SEGMENT] in wanted:
+                segments.setdefault(code[:SEGMENT], key)
+        if any(s not in segments for s in wanted):
+            for code, key in db.execute(
+                "select code, entry_key from product where entry_key is not null and link_method in ('number', 'name')"
+            ):
+                if code[:SEGMENT] in wanted:
+                    segments.setdefault(code[:SEGMENT], key)
+        for p in pending:
+            problem = out[p["code"]][2]
+            key = segments.get(p["code"][:SEGMENT])
+            out[p["code"]] = (key, "segment", problem) if key else (None, None, problem or UNLINKED)
+    return out
+
+
+def link(db: Database, ids: list[int] | None = None) -> None:
+    """(Re)link stored products (all when ``ids`` is None), e.g. after a catalogue update or a rollback."""
     cols = "id, code, insurance_name, registered_name, insurance_form, form, class, number, edition"
     if ids is None:
         rows = list(db.query(f"select {cols} from product"))
@@ -184,43 +228,11 @@ def link(db: Database, ids: list[int] | None = None) -> None:
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             rows += db.query(f"select {cols} from product where id in ({','.join('?' * len(part))})", part)
-    updates: list[tuple[object, ...]] = []
-    pending: list[tuple[dict, str | None]] = []
-    for p in rows:
-        eid = eds.get(p["edition"] or "", default)
-        ed = cache.get(eid) or cache.setdefault(eid, _Edition(db, eid))
-        key, method, problem = _link_one(ed, p)
-        if key is None:
-            pending.append((p, problem))
-        else:
-            updates.append((key, method, problem, p["id"]))
-    if pending:
-        segments = _segments(db, {p["code"][:SEGMENT] for p, _ in pending}, updates, rows)
-        for p, problem in pending:
-            key = segments.get(p["code"][:SEGMENT])
-            if key:
-                updates.append((key, "segment", problem, p["id"]))
-            else:
-                updates.append((None, None, problem or "未能对应到目录条目（编号、名称和代码段均无匹配）", p["id"]))
-    db.conn.executemany("update product set entry_key = ?, link_method = ?, link_problem = ? where id = ?", updates)
-
-
-def _segments(db: Database, wanted: set[str], updates: list[tuple[object, ...]], rows: list[dict]) -> dict[str, str]:
-    """Generic-name segment -> entry key, from products linked in this run or earlier."""
-    out: dict[str, str] = {}
-    by_id = {p["id"]: p["code"] for p in rows}
-    for key, method, _, pid in updates:
-        seg = by_id[pid][:SEGMENT]  # type: ignore[index]
-        if seg in wanted and method in ("number", "name"):
-            out.setdefault(seg, key)  # type: ignore[arg-type]
-    if any(s not in out for s in wanted):
-        for code, key in db.execute(
-            "select code, entry_key from product where entry_key is not null and link_method in ('number', 'name')"
-        ):
-            seg = code[:SEGMENT]
-            if seg in wanted:
-                out.setdefault(seg, key)
-    return out
+    links = link_rows(db, rows)
+    db.conn.executemany(
+        "update product set entry_key = ?, link_method = ?, link_problem = ? where id = ?",
+        [(*links[p["code"]], p["id"]) for p in rows],
+    )
 
 
 def counts(db: Database) -> tuple[int, int]:

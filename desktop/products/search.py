@@ -1,9 +1,9 @@
 """Products in the one search box: 商品名 (brand), 注册名称, manufacturer, 批准文号, 本位码, 医保药品代码.
 
-Terms live in ``product_term`` (a WITHOUT ROWID B-tree); a query is one range scan over the
-terms that start with it, so the cost is the same at 270,000 or 1,000,000 products. The
-catalogue search merges ``entry_rows``: the entries the matching products link to, so a
-brand name finds its generic entry.
+Names, manufacturers and 批准文号 live in ``product_term`` (a WITHOUT ROWID B-tree); codes and
+本位码 in ``product``'s own indexes. A query is one range scan over what starts with it, so the cost
+is the same at 270,000 or 1,000,000 products. The catalogue search merges ``entry_rows``: the
+entries the matching products link to, so a brand name finds its generic entry.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterable
+from functools import lru_cache
 
 from sqlite_utils import Database
 
@@ -22,74 +23,87 @@ TERM_FIELDS = {
     "registered_name": "注册名称",
     "manufacturer": "生产企业",
     "approval_no": "批准文号",
-    "standard_code": "本位码",
-    "code": "医保药品代码",
 }
-#: How many matching terms one keystroke reads at most.
+#: How many matching products one keystroke reads at most.
 SCAN_LIMIT = 400
+_COLS = ", ".join(TERM_FIELDS)
 
 
+@lru_cache(maxsize=100_000)
 def term(text: str) -> str:
-    """The search form of a text: normalised, upper-case ASCII, no spaces.
+    """The search form of a text: normalised, upper-case ASCII, no spaces, no 国药准字.
 
     >>> term(" 国药准字h20000001 ")
-    '国药准字H20000001'
+    'H20000001'
     """
-    return normalise_name(text).replace(" ", "").upper()
+    return normalise_name(text).replace(" ", "").upper().removeprefix("国药准字")
 
 
-def _terms(row: tuple) -> Iterable[tuple[str, int, str]]:  # type: ignore[type-arg]
+def _terms(row: Iterable[object]) -> Iterable[tuple[str, int, str]]:
     pid, *values = row
     for fname, value in zip(TERM_FIELDS, values, strict=True):
-        if not value:
-            continue
-        t = term(value)
-        yield t, pid, fname
-        if fname == "approval_no" and t.startswith("国药准字"):
-            yield t[4:], pid, fname  # staff type "H2000…" without the prefix
+        if value:
+            yield term(value), pid, fname  # type: ignore[arg-type, misc]
 
 
-def index(conn: sqlite3.Connection, ids: list[int], *, fresh: bool) -> None:
-    """(Re)build the terms of the given products; ``fresh``: the table is empty, index everything."""
-    cols = ", ".join(TERM_FIELDS)
-    if fresh:
-        conn.execute("delete from product_term")
-        rows = conn.execute(f"select id, {cols} from product")
-        conn.executemany("insert or ignore into product_term values (?,?,?)", (t for r in rows for t in _terms(r)))
-        return
+def add_terms(conn: sqlite3.Connection, rows: Iterable[Iterable[object]]) -> None:
+    """Index products given as (id, brand, registered_name, manufacturer, approval_no) tuples."""
+    conn.executemany("insert or ignore into product_term values (?,?,?)", (t for r in rows for t in _terms(r)))
+
+
+def drop_terms(conn: sqlite3.Connection, rows: Iterable[Iterable[object]]) -> None:
+    """Remove the terms of products given as their (id, …) tuples before the change."""
+    conn.executemany(
+        "delete from product_term where term = ? and product_id = ? and field = ?",
+        (t for r in rows for t in _terms(r)),
+    )
+
+
+def rows_of(conn: sqlite3.Connection, ids: list[int]) -> list[tuple]:  # type: ignore[type-arg]
+    out: list[tuple] = []  # type: ignore[type-arg]
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
-        marks = ",".join("?" * len(part))
-        conn.execute(f"delete from product_term where product_id in ({marks})", part)
-        rows = list(conn.execute(f"select id, {cols} from product where id in ({marks})", part))
-        conn.executemany("insert or ignore into product_term values (?,?,?)", (t for r in rows for t in _terms(r)))
+        out += conn.execute(f"select id, {_COLS} from product where id in ({','.join('?' * len(part))})", part)
+    return out
+
+
+def index_all(conn: sqlite3.Connection) -> None:
+    conn.execute("delete from product_term")
+    add_terms(conn, conn.execute(f"select id, {_COLS} from product"))
 
 
 def _range_end(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_CODE_START = re.compile(r"^[XZ][A-Z]\d{2}[A-Z]{2}[A-Z0-9]+$")
+
+
 def worth_searching(text: str) -> bool:
     """Short ASCII and digit fragments are catalogue numbers, pinyin or category codes, not products."""
-    if re.search(r"[\u4e00-\u9fff]", text):
+    if _CJK.search(text):
         return len(text) >= 2
     return len(text) >= 6
 
 
 def matching_ids(db: Database, text: str, limit: int = SCAN_LIMIT) -> list[tuple[int, str]]:
-    """(product id, field) of products with a term starting with ``text``, shortest terms first."""
+    """(product id, field) of products with a name, maker, 批准文号, code or 本位码 starting with ``text``."""
     t = term(text)
     if not t or not worth_searching(t):
         return []
-    rows = db.execute(
-        "select product_id, field from product_term where term >= ? and term < ? limit ?",
-        [t, _range_end(t), limit],
-    ).fetchall()
-    return [(pid, f) for pid, f in rows]
+    end = _range_end(t)
+    if t.isdigit():
+        sql = "select id, 'standard_code' from product where standard_code >= ? and standard_code < ? limit ?"
+    elif _CODE_START.match(t):
+        sql = "select id, 'code' from product where code >= ? and code < ? limit ?"
+    else:
+        sql = "select product_id, field from product_term where term >= ? and term < ? limit ?"
+    return [(pid, f) for pid, f in db.execute(sql, [t, end, limit])]
 
 
 def products(db: Database, text: str, limit: int = 50) -> list[dict]:
-    """Product rows matching ``text`` (for the 对码 screen and ``yaomu products search``)."""
+    """Product rows matching ``text`` (for the 对码 screen and the command line)."""
     ids = list(dict.fromkeys(pid for pid, _ in matching_ids(db, text)))[:limit]
     if not ids:
         return []
