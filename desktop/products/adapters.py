@@ -321,12 +321,11 @@ def _validate(out: Read, line: int, row: dict[str, str | None], seen: dict[str, 
     if code in seen:
         return bad(f"药品代码 {code} 与第 {seen[code]} 行重复。")
     std = row["standard_code"]
-    if std is not None:
+    if std is not None and not (len(std) == 14 and std.isdigit() and std[:2] == "86" and codes.gs1_valid(std)):
         recognised = codes.recognise(std)
         if recognised.kind != codes.STANDARD or not recognised.valid:
             why = recognised.problem if recognised.kind == codes.STANDARD else "应为 86 开头的 14 位数字。"
             return bad(f"药品本位码“{std}”无效：{why}")
-        row["standard_code"] = recognised.value
     approval = row["approval_no"]
     if approval is not None and not _APPROVAL.match(approval):
         return bad(f"批准文号“{approval}”格式不对（应如 国药准字H20000000）。")

@@ -161,7 +161,7 @@ def apply_rows(
     digests: dict[str, str] = {}
     added_rows: list[dict[str, str | None]] = []
     changed_rows: list[dict[str, str | None]] = []
-    for _, row in read.rows:
+    for _, row in sorted(read.rows, key=lambda r: r[1]["code"]):  # code order: the unique index appends
         dig = digests[row["code"]] = digest(row)  # type: ignore[index]
         have = installed.get(row["code"])  # type: ignore[arg-type]
         if have is None:
@@ -184,6 +184,7 @@ def apply_rows(
     on_progress("link", 1, 1)
     now = datetime.now().isoformat(timespec="seconds")
     total = len(added_rows) + len(changed_rows) + len(removed)
+    conn.execute("PRAGMA cache_size = -65536")  # 64 MB: a full import rebuilds large indexes
     with db.atomic():
         cur = conn.execute(
             "insert into product_import (source, format, checksum, imported_at, rows_read, rows_bad, added, changed,"
@@ -238,6 +239,8 @@ def apply_rows(
         )
         product_search.add_terms(conn, ((installed[r["code"]][0], *_term_values(r)) for r in changed_rows))  # type: ignore[index]
         on_progress("write", len(removed) + len(changed_rows), total)
+        # A first import fills an empty table: build the secondary indexes once, after the rows.
+        rebuild = _drop_indexes(conn) if not installed else []
         chunk = 20000
         for start in range(0, len(added_rows), chunk):
             if cancelled():
@@ -250,6 +253,8 @@ def apply_rows(
                 ],
             )
             on_progress("write", len(removed) + len(changed_rows) + start + chunk, total)
+        for sql in rebuild:
+            conn.execute(sql)
         report.added = [r["code"] for r in added_rows]  # type: ignore[misc]
         conn.executemany("insert into product_change values (?,?,?,?,?,?)", changes)
         conn.executemany(
@@ -269,6 +274,16 @@ def apply_rows(
 
 
 _NO_LINK = (None, None, None)
+
+
+def _drop_indexes(conn) -> list[str]:  # type: ignore[no-untyped-def]
+    """Drop product's secondary indexes; returns the statements that recreate them exactly."""
+    rows = conn.execute(
+        "select name, sql from sqlite_master where type = 'index' and tbl_name = 'product' and sql is not null"
+    ).fetchall()
+    for name, _ in rows:
+        conn.execute(f'drop index "{name}"')
+    return [sql for _, sql in rows]
 
 
 def _term_values(row: dict) -> tuple[object, ...]:

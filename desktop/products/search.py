@@ -68,8 +68,10 @@ def rows_of(conn: sqlite3.Connection, ids: list[int]) -> list[tuple]:  # type: i
 
 
 def index_all(conn: sqlite3.Connection) -> None:
+    """Index every product; terms are inserted in key order, so the B-tree only ever appends."""
     conn.execute("delete from product_term")
-    add_terms(conn, conn.execute(f"select id, {_COLS} from product"))
+    terms = sorted({t for r in conn.execute(f"select id, {_COLS} from product") for t in _terms(r)})
+    conn.executemany("insert into product_term values (?,?,?)", terms)
 
 
 def _range_end(prefix: str) -> str:

@@ -62,3 +62,13 @@ def test_other_digits_get_a_message_never_an_error(text: str) -> None:
 def test_words_are_no_code() -> None:
     c = codes.recognise("阿莫西林")
     assert c.kind == codes.UNKNOWN and c.problem is None
+
+
+def test_the_bulk_check_digit_agrees_with_stdnum() -> None:
+    import random
+
+    rng = random.Random(1)
+    for _ in range(2000):
+        body = "86" + "".join(rng.choice("0123456789") for _ in range(11))
+        for last in "0123456789":
+            assert codes.gs1_valid(body + last) == ean.is_valid(body + last)
