@@ -443,6 +443,22 @@ def recheck(db: Database) -> int:
     return int(db.execute("select count(*) from item_match where stale is not null").fetchone()[0])
 
 
+def after_catalogue_update(db: Database) -> int:
+    """A catalogue edition or overlay changed: relink every product, re-check every mapping; stale count."""
+    if db.execute("select 1 from product limit 1").fetchone() is None:
+        return recheck(db)
+    from desktop.products import link
+
+    with db.atomic():
+        link.link(db)
+        return recheck(db)
+
+
+def stale_note(stale: int) -> list[str]:
+    """The updates report's line about mappings that need a person (none when all are current)."""
+    return [f"{stale} 个本店商品的对码需复核（对码界面或 yaomu items list --stale）。"] if stale else []
+
+
 # --- review: list, confirm, link, export -------------------------------------------------------
 
 

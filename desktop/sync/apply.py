@@ -381,6 +381,9 @@ def apply_package(
                     summary,
                 )
                 history_id = h.record(db, entry, snapshot=snapshot)
+                from desktop.products import items as store_items  # products relinked, 对码 re-checked
+
+                stale = store_items.after_catalogue_update(db)
         except sqlite3.OperationalError as err:
             raise DatabaseError(
                 f"写入数据库失败：{err}", hint="数据库可能被其他程序占用或磁盘已满；数据库保持不变，请稍后重试。"
@@ -393,7 +396,7 @@ def apply_package(
             staged.diff,
             backup_path,
             time.perf_counter() - started,
-            list(staged.diff.notes),
+            [*staged.diff.notes, *store_items.stale_note(stale)],
         )
     finally:
         if owned:
@@ -439,6 +442,9 @@ def rollback(db_or_path: Database | Path | str, *, backup: bool = True) -> Histo
                 {"undid": row.id},
             )
             h.mark_rolled_back(db, row.id, h.record(db, undo))
+            from desktop.products import items as store_items
+
+            store_items.after_catalogue_update(db)
         return h.get(db, row.id)
     finally:
         if owned:
