@@ -478,6 +478,18 @@ def listing(db: Database, *, unmatched: bool = False, stale: bool = False) -> li
     return list(db.query(sql + " order by i.line, i.id"))
 
 
+def find_items(db: Database, text: str, limit: int = 200) -> list[dict]:
+    """Store items whose name, generic name, code or manufacturer contains ``text`` (the item picker)."""
+    like = f"%{text.strip()}%"
+    return list(
+        db.query(
+            "select id, name, spec, manufacturer from store_item where name like ? or generic_name like ? "
+            "or id like ? or manufacturer like ? order by name limit ?",
+            [like, like, like, like, limit],
+        )
+    )
+
+
 def get_item(db: Database, item_id: str) -> dict:
     row = next(iter(db.query("select * from store_item where id = ?", [item_id])), None)
     if row is None:
