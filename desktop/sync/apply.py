@@ -207,6 +207,12 @@ class Staged:
 def _stage(db: Database, pkg: p.VerifiedPackage) -> Staged:
     """Check the package against the installed state and work out what it installs (no writes)."""
     m = pkg.manifest
+    if m.kind == "products":  # the product database keeps its own history and diff (desktop/products)
+        raise p.PackageConflict(
+            "products_kind",
+            f"更新包 {m.package_id} 是药品库（医保药品分类与代码）更新包，不是目录更新包。",
+            hint="请用 yaomu products import 导入它；数据库保持不变。",
+        )
     _check_conflicts(db, pkg)
     if m.kind == "overlay":
         assert m.overlay is not None
