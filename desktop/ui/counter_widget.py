@@ -32,9 +32,8 @@ from sqlite_utils import Database
 
 from desktop.catalogue import records as r
 from desktop.catalogue.search import Searcher
-from desktop.ui import scan_box
 from desktop.errors import RequestError, UserFacingError
-from desktop.ui import services
+from desktop.ui import scan_box, services
 from desktop.ui.basket_model import COL_PRICE, BasketModel
 from desktop.ui.detail_panel import DetailPanel
 from desktop.ui.entry_table_model import EntryTableModel
