@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -121,6 +122,10 @@ def test_cli_trace_release(shop, products_db_file: Path, tmp_path: Path, capsys)
     assert "已在收据" in capsys.readouterr().err
     assert main([*base, "trace", "show", number]) == 0
     assert CODES[0] in capsys.readouterr().out
+    assert main([*base, "receipts", "export", "--out", str(tmp_path / "h.csv")]) == 0
+    with (tmp_path / "h.csv").open(encoding="utf-8-sig", newline="") as fh:
+        exported = list(csv.DictReader(fh))
+    assert exported[0]["追溯码"] == " ".join(CODES)
     assert main([*base, "trace", "release", number]) == 0
     assert main([*base, "receipt", str(req), "--out", str(tmp_path / "r3.pdf")]) == 0
     assert main([*base, "trace", "release", "NOPE"]) == 2
