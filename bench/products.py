@@ -10,7 +10,7 @@ manufacturer, spec, pack and brand drawn from the real rows, with a new valid �
 Scan: 270,000 products, 20,000 store items (imported through ``items import``, each with a barcode,
 matched by their insurance code) and 5,000 learned 追溯码 prefixes; a mix of EAN-13, 本位码, 医保代码
 and 追溯码 scans, each answered down to the eligibility verdict (``scan.scan``). Also the product
-hook of the search box (``products.search.entry_rows``) per keystroke.
+hook of the search box (``products.search.entry_pks``) per keystroke.
 
     python bench/products.py [--rows 270000] [--items 20000] [--scans 3000] [--json]
 """
@@ -261,7 +261,7 @@ def main() -> int:
     hook = []
     for q in queries:
         t = time.perf_counter()
-        product_search.entry_rows(db, q, edition.id, 100)  # type: ignore[union-attr]
+        product_search.entry_pks(db, q, edition.id, 100)  # type: ignore[union-attr]
         hook.append((time.perf_counter() - t) * 1000)
     figures |= {
         "search_hook_keystrokes": len(hook),

@@ -2,7 +2,7 @@
 
 Names, manufacturers and 批准文号 live in ``product_term`` (a WITHOUT ROWID B-tree); codes and
 本位码 in ``product``'s own indexes. A query is one range scan over what starts with it, so the cost
-is the same at 270,000 or 1,000,000 products. The catalogue search merges ``entry_rows``: the
+is the same at 270,000 or 1,000,000 products. The catalogue search merges ``entry_pks``: the
 entries the matching products link to, so a brand name finds its generic entry.
 """
 
@@ -113,8 +113,8 @@ def products(db: Database, text: str, limit: int = 50) -> list[dict]:
     return [rows[i] for i in ids if i in rows]
 
 
-def entry_rows(db: Database, text: str, edition_id: int, limit: int) -> list[dict]:
-    """Catalogue rows (as the catalogue search selects them) of the edition that matching products link to."""
+def entry_pks(db: Database, text: str, edition_id: int, limit: int) -> list[int]:
+    """Catalogue row ids (``entry.pk``) of the edition that products matching ``text`` link to, in edition order."""
     if limit <= 0:
         return []
     ids = [pid for pid, _ in matching_ids(db, text)]
@@ -130,11 +130,10 @@ def entry_rows(db: Database, text: str, edition_id: int, limit: int) -> list[dic
     ][:limit]
     if not keys:
         return []
-    from desktop.storage.catalogue import ENTRY_SELECT
-
-    return list(
-        db.query(
-            f"{ENTRY_SELECT} where e.edition_id = ? and e.key in ({','.join('?' * len(keys))}) order by e.seq limit ?",
+    return [
+        pk
+        for (pk,) in db.execute(
+            f"select pk from entry where edition_id = ? and key in ({','.join('?' * len(keys))}) order by seq limit ?",
             [edition_id, *keys, limit],
         )
-    )
+    ]
