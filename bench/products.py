@@ -36,7 +36,7 @@ from stdnum import ean  # noqa: E402
 
 from desktop import paths  # noqa: E402
 from desktop.catalogue import bundled  # noqa: E402
-from desktop.products import adapters, database, scan  # noqa: E402
+from desktop.products import adapters, scan  # noqa: E402
 from desktop.products import search as product_search  # noqa: E402
 from desktop.storage import catalogue as store  # noqa: E402
 

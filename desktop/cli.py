@@ -44,6 +44,10 @@ COMMAND_OWNERS = {
     "receipts": "desktop.commands.receipts",
     "package": "desktop.commands.sync",
     "sync": "desktop.commands.sync",
+    "products": "desktop.commands.products",
+    "items": "desktop.commands.products",
+    "scan": "desktop.commands.products",
+    "trace": "desktop.commands.products",
 }
 
 #: Global options that take a value (to find the command word before parsing).

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from desktop.cli import print_json
+from desktop.commands import print_json
 from desktop.errors import RequestError
 
 

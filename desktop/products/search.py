@@ -12,10 +12,12 @@ import re
 import sqlite3
 from collections.abc import Iterable
 from functools import lru_cache
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from desktop.catalogue.normalise import normalise_name
+
+if TYPE_CHECKING:  # the search box reads with plain sqlite3 (``yaomu search`` imports no sqlite_utils)
+    from sqlite_utils import Database
 
 #: Fields whose text is a search term, and the label staff see.
 TERM_FIELDS = {

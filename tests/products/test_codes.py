@@ -10,15 +10,17 @@ from stdnum import ean
 from desktop.products import codes
 
 
-def test_every_real_standard_code_in_the_shared_products_csv_validates(shared_data) -> None:  # type: ignore[no-untyped-def]
-    text = (shared_data / "products" / "export_第一批药品_NHSA风格.csv").read_text(encoding="utf-8-sig")
+def test_every_real_standard_code_in_the_products_csv_validates() -> None:
+    from tests.products.conftest import PRODUCTS_CSV
+
+    text = PRODUCTS_CSV.read_text(encoding="utf-8-sig")
     found = set(re.findall(r"(?<!\d)86\d{12}(?!\d)", text))
     assert len(found) > 3000
     bad = [c for c in found if not codes.is_standard_code(c)]
     assert bad == []
 
 
-def test_the_bundled_products_csv_is_the_shared_one(shared_data) -> None:  # type: ignore[no-untyped-def]
+def test_the_bundled_products_csv_is_the_official_file_cross_check_shared(shared_data) -> None:  # type: ignore[no-untyped-def]
     from tests.products.conftest import PRODUCTS_CSV
 
     assert PRODUCTS_CSV.read_bytes() == (shared_data / "products" / "export_第一批药品_NHSA风格.csv").read_bytes()
