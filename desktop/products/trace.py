@@ -43,16 +43,19 @@ def line_codes(raw: object, n: str, problems: list[str]) -> list[str]:
     return out
 
 
-def check(db: Database, lines: Iterable[tuple[int, list[str], str | None]], problems: list[str]) -> None:
+def check(
+    db: Database, lines: Iterable[tuple[int, list[str], str | None]], problems: list[str], *, repeats: bool = True
+) -> None:
     """Refuse codes repeated within the sale, codes already issued, and codes of another item.
 
-    ``lines``: (line number, codes, the line's store item id or None).
+    ``lines``: (line number, codes, the line's store item id or None). ``repeats``: also refuse a code
+    repeated within one line (the request parser says that itself).
     """
     seen: dict[str, int] = {}
     all_codes: list[str] = []
     for i, line_codes_, item_id in lines:
         for code in line_codes_:
-            if code in seen:
+            if code in seen and (repeats or seen[code] != i):
                 problems.append(
                     f"第 {i} 项：追溯码 {code} 与第 {seen[code]} 项重复；同一盒药不能销售两次，请重新扫描。"
                 )
@@ -79,15 +82,18 @@ def check(db: Database, lines: Iterable[tuple[int, list[str], str | None]], prob
             )
 
 
-def request_codes(request: Mapping[str, Any]) -> list[tuple[int, list[str]]]:
+def request_codes(request: Any) -> list[tuple[int, list[str]]]:
+    """(line number, codes) of a typed request (``EstimateRequest``) or of its JSON."""
+    items = request.get("items") or [] if isinstance(request, Mapping) else request.items
     out = []
-    for i, item in enumerate(request.get("items") or [], start=1):
-        if isinstance(item, Mapping) and isinstance(item.get("trace_codes"), list):
-            out.append((i, [str(c) for c in item["trace_codes"]]))
+    for i, item in enumerate(items, start=1):
+        given = item.get("trace_codes") if isinstance(item, Mapping) else item.trace_codes
+        if given:
+            out.append((i, [str(c) for c in given]))
     return out
 
 
-def record(db: Database, number: str, request: Mapping[str, Any]) -> int:
+def record(db: Database, number: str, request: Any) -> int:
     """Store the request's codes with receipt ``number`` (inside the receipt's transaction).
 
     Raises RequestError when a code is already live on another receipt.
