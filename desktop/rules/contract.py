@@ -11,7 +11,7 @@ Amounts are ``Decimal`` yuan, never float; in JSON they are strings with two dec
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -536,8 +536,3 @@ def _money(value: object, what: str) -> Decimal:
 
 def _amounts(data: Mapping[str, Any]) -> Amounts:
     return Amounts(*(_money(data[name], name) for name in AMOUNT_FIELDS))
-
-
-def codes(values: Sequence[str]) -> list[str]:
-    """The values of a vocabulary as plain strings (for messages: ``'、'.join(codes(Insurance))``)."""
-    return [str(v) for v in values]
