@@ -158,9 +158,8 @@ def main() -> int:
     p99 = worst_per_run[min(len(worst_per_run) - 1, round(0.99 * (len(worst_per_run) - 1)))]
     worst = worst_per_run[-1]
     print(f"  per-run worst: median {statistics.median(worst_per_run):.1f} ms, p99 {p99:.1f} ms")
-    print(
-        f"worst GUI-thread stall: {worst:.1f} ms wall, {worst_cpu:.1f} ms of GUI-thread work (target <= {TARGET_MS:.0f} ms)"
-    )
+    work = f"{worst_cpu:.1f} ms of GUI-thread work"
+    print(f"worst GUI-thread stall: {worst:.1f} ms wall, {work} (target <= {TARGET_MS:.0f} ms)")
     print(f"reference: the browser's read on the GUI thread would stall {synchronous_read(db_path):.0f} ms")
     window.close()
     return 0 if worst <= TARGET_MS else 1
