@@ -229,7 +229,7 @@ def content_hash(db: Database) -> str:
 
     h = hashlib.sha256()
     for table in sorted(db.table_names()):
-        if table.startswith(("sqlite_", "entry_fts_")):
+        if table.startswith(("sqlite_", "entry_fts_")) or table == "entry_category_key":  # derived from entry
             continue
         h.update(table.encode())
         # Rows in a stable order without rowid: WITHOUT ROWID tables (entry_category_key) have none.

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from desktop.catalogue.normalise import match_key
 from desktop.storage import last_pk
 
-if TYPE_CHECKING:  # sqlite-utils is imported by whoever opens the database
+if TYPE_CHECKING:  # importing storage must not import sqlite-utils (yaomu search starts without it)
     from sqlite_utils import Database
 
     from desktop.storage.catalogue import Connection

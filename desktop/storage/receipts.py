@@ -237,6 +237,7 @@ CSV_COLUMNS = (
     ("patient_total", "个人负担合计"),
     ("status", "状态"),
     ("reprints", "补打次数"),
+    ("trace_codes", "追溯码"),
 )
 STATUS_LABELS = {"printed": "已打印", "reserved": "已登记未打印"}
 
@@ -249,5 +250,7 @@ def to_csv(records: Iterable[Record]) -> str:
     for record in records:
         summary = record.summary()
         summary["status"] = STATUS_LABELS.get(record.status, record.status)
+        lines = record.result.get("lines") or [] if isinstance(record.result, dict) else []
+        summary["trace_codes"] = " ".join(c for line in lines for c in (line.get("trace_codes") or []))
         writer.writerow([safe_cell(summary[key]) for key, _ in CSV_COLUMNS])
     return buf.getvalue()
