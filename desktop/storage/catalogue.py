@@ -232,8 +232,15 @@ def content_hash(db: Database) -> str:
         if table.startswith(("sqlite_", "entry_fts_")):
             continue
         h.update(table.encode())
-        # WITHOUT ROWID tables (product_term) have no rowid: their primary key orders them.
-        order = "1, 2, 3" if table == "product_term" else "rowid"
+        # WITHOUT ROWID tables (product_term, entry_category_key) have no rowid: their primary key orders them.
+        sql = db.execute("select sql from sqlite_master where type = 'table' and name = ?", [table]).fetchone()[0]
+        if "WITHOUT ROWID" in (sql or "").upper():
+            keys = [
+                row[1] for row in db.execute(f"pragma table_info({sqlite_utils.db.quote_identifier(table)})") if row[5]
+            ]
+            order = ", ".join(sqlite_utils.db.quote_identifier(k) for k in keys)
+        else:
+            order = "rowid"
         for row in db.execute(f"select * from {sqlite_utils.db.quote_identifier(table)} order by {order}"):
             h.update(repr(row).encode())
     return h.hexdigest()
