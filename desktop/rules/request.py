@@ -283,6 +283,7 @@ def _text_field(item: Mapping[str, Any], key: str, what: str, p: _Problems) -> s
 
 
 def _item(i: int, item: object, p: _Problems, known: set[str]) -> RequestItem | None:
+    """One basket line; a new item field is checked here and carried on ``RequestItem``."""
     n = f"第 {i} 项"
     if not isinstance(item, Mapping):
         p.add(f"{n}格式不对：每一项应为一个对象（含 entry 或 name、unit_price、quantity）。")

@@ -229,20 +229,12 @@ def content_hash(db: Database) -> str:
 
     h = hashlib.sha256()
     for table in sorted(db.table_names()):
-        if table.startswith(("sqlite_", "entry_fts_")):
+        if table.startswith(("sqlite_", "entry_fts_")) or table == "entry_category_key":  # derived from entry
             continue
         h.update(table.encode())
-        # WITHOUT ROWID tables (product_term, entry_category_key) have no rowid: their primary key orders them.
-        sql = db.execute("select sql from sqlite_master where type = 'table' and name = ?", [table]).fetchone()[0]
-        if "WITHOUT ROWID" in (sql or "").upper():
-            keys = [
-                row[1] for row in db.execute(f"pragma table_info({sqlite_utils.db.quote_identifier(table)})") if row[5]
-            ]
-            order = ", ".join(sqlite_utils.db.quote_identifier(k) for k in keys)
-        else:
-            order = "rowid"
-        for row in db.execute(f"select * from {sqlite_utils.db.quote_identifier(table)} order by {order}"):
-            h.update(repr(row).encode())
+        # Rows in a stable order without rowid: WITHOUT ROWID tables (entry_category_key) have none.
+        for row in sorted(repr(row) for row in db.execute(f"select * from {sqlite_utils.db.quote_identifier(table)}")):
+            h.update(row.encode())
     return h.hexdigest()
 
 

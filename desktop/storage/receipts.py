@@ -13,12 +13,13 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from desktop.errors import NotFound
 from desktop.storage import last_pk
+
+if TYPE_CHECKING:  # sqlite-utils is imported by whoever opens the database
+    from sqlite_utils import Database
 
 #: Characters that make a spreadsheet treat a cell as a formula (or strip it into one).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

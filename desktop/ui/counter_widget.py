@@ -333,8 +333,12 @@ class CounterWidget(QWidget):
             notes.append(result.note)
         if text.strip() and not result.entries:
             notes.append(self._not_found(text.strip()))
-        self.search_note.setText("\n".join(notes))
-        self.search_note.setStyleSheet("color:#b3261e" if notes else "")
+        # Set only what changed: a style sheet re-polishes the label and a new text re-lays out the panel.
+        note, style = "\n".join(notes), "color:#b3261e" if notes else ""
+        if self.search_note.text() != note:
+            self.search_note.setText(note)
+        if self.search_note.styleSheet() != style:
+            self.search_note.setStyleSheet(style)
 
     @staticmethod
     def _not_found(text: str) -> str:
