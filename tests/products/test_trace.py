@@ -11,6 +11,7 @@ import pytest
 from desktop import settings as settings_mod
 from desktop.errors import RequestError
 from desktop.products import items, trace
+from desktop.products import request as by_product
 from desktop.receipts import issue, layout
 from desktop.rules import service
 from tests.products.conftest import barcode, linked_products, write_store_csv
@@ -49,13 +50,13 @@ def _request(codes: list[str], quantity: int = 2, **line) -> dict:  # type: igno
 def _estimate(db, request: dict):  # type: ignore[no-untyped-def]
     """The JSON edge, as ``yaomu estimate`` and the counter run it: parse (items resolved), then estimate."""
     settings = settings_mod.get(db)
-    parsed = service.parse_request(db, request, settings)
+    parsed = by_product.parse(db, request, settings)
     return parsed, service.estimate(db, parsed, settings).to_json()
 
 
 def _issue(db, request: dict, out: Path, fmt: str = "58mm"):  # type: ignore[no-untyped-def]
     settings = settings_mod.get(db)
-    parsed = service.parse_request(db, request, settings)
+    parsed = by_product.parse(db, request, settings)
     result = service.estimate(db, parsed, settings)
     return issue.issue(db, parsed, result, layout.Issuer.from_settings(settings), fmt, out), result
 
