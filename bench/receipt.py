@@ -220,8 +220,11 @@ def main() -> int:
         f"p99 {f['p99_ms']:.2f} ms (CPU median {f['cpu_median_ms']:.2f} ms)"  # type: ignore[index]
     )
     worst = max(figures[f"draw_{fmt}"]["median_ms"] for fmt in ("58mm", "80mm", "a5"))  # type: ignore[index]
+    cpu = max(figures[f"draw_{fmt}"]["cpu_median_ms"] for fmt in ("58mm", "80mm", "a5"))  # type: ignore[index]
     print(
-        f"target <= {TARGET_MS} ms median per receipt: {'met' if worst <= TARGET_MS else 'NOT met'} (worst {worst} ms)"
+        f"target <= {TARGET_MS} ms median per receipt: wall {'met' if worst <= TARGET_MS else 'NOT met'} "
+        f"(worst {worst} ms), CPU {'met' if cpu <= TARGET_MS else 'NOT met'} (worst {cpu} ms); "
+        "wall far above CPU means the machine is busy"
     )
     return 0
 
