@@ -34,7 +34,7 @@ from desktop.catalogue import records as r
 from desktop.catalogue.search import Searcher
 from desktop.errors import RequestError, UserFacingError
 from desktop.rules.contract import Estimate, EstimateRequest
-from desktop.ui import services
+from desktop.ui import scan_box, services
 from desktop.ui.basket_model import COL_PRICE, BasketModel
 from desktop.ui.detail_panel import DetailPanel
 from desktop.ui.entry_table_model import EntryTableModel
@@ -322,6 +322,8 @@ class CounterWidget(QWidget):
 
     def run_search(self, text: str) -> None:
         """Results follow the typing (the core search is indexed: a few ms per query on the GUI thread)."""
+        if scan_box.show(self, text):  # a scanned code: item, product, entry (desktop/ui/scan_box.py)
+            return
         result = self.searcher.search(text, day=self.as_of(), limit=100)
         self.results_model.set_rows(result.entries)
         if result.entries:
@@ -349,6 +351,8 @@ class CounterWidget(QWidget):
 
     def pick_current(self) -> None:
         """Enter: pick the highlighted result and show its detail and eligibility."""
+        if scan_box.pick(self):  # an unknown 追溯码 prefix: which item is it?
+            return
         entry = self.results_model.entry(self.results.currentIndex().row())
         if entry is None:
             if self.search.text().strip():
