@@ -46,6 +46,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/estimate.py
 	$(BIN)/python bench/receipt.py
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/cli_start.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/keystroke.py
 	$(BIN)/python bench/parse.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/gui_block.py
 
