@@ -107,6 +107,8 @@ class HistoryEntry:
     key_id: str | None
     summary: dict[str, Any]
     rolled_back_by: int | None
+    feed_url: str | None = None  # the feed whose signed index listed the package (issue 14)
+    package_url: str | None = None  # where its bytes came from
 
     def to_json(self) -> dict[str, Any]:
         return {k_: v for k_, v in self.__dict__.items()}
@@ -426,6 +428,7 @@ def apply_package(
     confirm: Callable[[d.Diff], bool] | None = None,
     trust: dict[str, k.PublicKey] | None = None,
     backup: bool = True,
+    origin: tuple[str, str] | None = None,
 ) -> ApplyReport:
     """Verify, stage, validate and apply a package in one transaction, with a history row.
 
@@ -437,6 +440,7 @@ def apply_package(
         yes: apply without asking; with False, ``confirm(diff)`` decides (refusal raises ``Cancelled``).
         trust: publisher keys (default resources/trust/).
         backup: copy the database file beside itself first (last ``KEEP_BACKUPS`` kept).
+        origin: (feed URL, package URL) recorded in the history when the package came from a feed.
 
     Raises:
         PackageError: the package is refused; the database is unchanged.
@@ -508,6 +512,8 @@ def apply_package(
                             "key_id": pkg.key_id,
                             "summary": json.dumps(summary, ensure_ascii=False),
                             "snapshot": snapshot,
+                            "feed_url": origin[0] if origin else None,
+                            "package_url": origin[1] if origin else None,
                         }
                     )
                     .last_pk
@@ -548,10 +554,12 @@ def history(db: Database) -> list[HistoryEntry]:
             row["key_id"],
             json.loads(row["summary"]),
             row["rolled_back_by"],
+            row["feed_url"],
+            row["package_url"],
         )
         for row in db.query(
             "select id, at, who, action, package_id, sha256, kind, target, sequence, publisher, "
-            "key_id, summary, rolled_back_by from sync_history order by id desc"
+            "key_id, summary, rolled_back_by, feed_url, package_url from sync_history order by id desc"
         )
     ]
 
