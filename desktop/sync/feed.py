@@ -582,7 +582,9 @@ class HttpTransport(Transport):
 
     def open_range(self, url: str, offset: int) -> tuple[int, Iterator[bytes]]:
         full = self.location(url)
-        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        headers = {"Accept-Encoding": "identity"}  # byte ranges of the file itself, never of a compressed form
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
         try:
             cm = self.client.stream("GET", full, headers=headers)
             r = cm.__enter__()
@@ -605,7 +607,7 @@ class HttpTransport(Transport):
 
         def chunks() -> Iterator[bytes]:
             try:
-                for chunk in r.iter_bytes(CHUNK):
+                for chunk in r.iter_bytes():  # as the bytes arrive: a broken connection loses none of them
                     self.bytes += len(chunk)
                     yield chunk
             except self.httpx.HTTPError as err:
@@ -908,6 +910,9 @@ def _receive(
                         hint="已下载的部分已保留，下次同步时会从断点继续；数据库保持不变。",
                     )
         finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # release the connection (or file) at once, also when stopping early
             if not fh.closed:
                 fh.flush()
                 os.fsync(fh.fileno())
