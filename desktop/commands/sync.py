@@ -64,6 +64,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         if name == "apply":
             p.add_argument("--yes", action="store_true", help="不询问，直接应用")
         p.set_defaults(func=_wrap(func))
+    from desktop.commands.feed import register_sync as register_feed
+
+    register_feed(ssub)  # yaomu sync feed URL|DIR (issue 14)
     p = ssub.add_parser("history", help="已应用和已撤销的更新包")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_wrap(cmd_history))

@@ -1027,7 +1027,7 @@ def check(
     own = transport is None
     transport = transport or make_transport(source)
     try:
-        db = store.open_db(db_path, readonly=not record)
+        db = store.open_db(db_path)  # migrated like any open; nothing of the feed is written unless record
         try:
             index, fetched = _read_checked(db, transport, source, trust)
             pending = new_entries(db, index)
