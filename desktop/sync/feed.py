@@ -38,6 +38,8 @@ from urllib.parse import unquote, urlsplit
 from sqlite_utils import Database
 
 from desktop.errors import UserFacingError
+from desktop.storage import feeds as feeds_db
+from desktop.storage import history as history_db
 from desktop.sync import keys as k
 from desktop.sync import package as p
 
@@ -691,65 +693,16 @@ class DirTransport(Transport):
 # --- the counter's memory of a feed ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FeedState:
-    source: str
-    feed_id: str
-    key_id: str
-    sequence: int
-    index_sha256: str
-    index_json: bytes
-    index_sig: bytes
-    etag: str | None
-    last_modified: str | None
-    checked_at: str
+FeedState = feeds_db.FeedState
 
 
 def load_state(db: Database, source: str) -> FeedState | None:
-    if not db["feed_state"].exists():
-        return None
-    rows = list(db.query("select * from feed_state where source = ?", [source]))
-    if not rows:
-        return None
-    row = rows[0]
-    return FeedState(**{f: row[f] for f in FeedState.__dataclass_fields__})
+    return feeds_db.get(db, source)
 
 
 def last_checked(db: Database) -> FeedState | None:
     """The feed polled most recently (for the status bar)."""
-    if not db["feed_state"].exists():
-        return None
-    rows = list(db.query("select source from feed_state order by checked_at desc limit 1"))
-    return load_state(db, rows[0]["source"]) if rows else None
-
-
-def _accepted_sequence(db: Database, feed_id: str, key_id: str) -> int:
-    row = db.execute(
-        "select max(sequence) from feed_state where feed_id = ? and key_id = ?", [feed_id, key_id]
-    ).fetchone()
-    return int(row[0] or 0)
-
-
-def _save_state(db: Database, state: FeedState) -> None:
-    with db.atomic():
-        db["feed_state"].upsert(dict(state.__dict__), pk="source")
-
-
-def _applied(db: Database) -> tuple[set[str], set[str], dict[str, int]]:
-    """Package ids and hashes in the history (rolled back too: staff undid them on purpose) and the
-    sequence in force per target."""
-    ids: set[str] = set()
-    hashes: set[str] = set()
-    current: dict[str, int] = {}
-    for row in db.query(
-        "select package_id, sha256, target, sequence, rolled_back_by from sync_history where action = 'apply' "
-        "order by id"
-    ):
-        ids.add(row["package_id"])
-        hashes.add(row["sha256"])
-        if row["rolled_back_by"] is None:
-            current[row["target"]] = max(current.get(row["target"], 0), row["sequence"])
-    return ids, hashes, current
+    return feeds_db.last_checked(db)
 
 
 # --- reading a feed (no database writes) -----------------------------------------------------
@@ -790,7 +743,7 @@ def read_index(
 
 def new_entries(db: Database, index: FeedIndex) -> list[FeedEntry]:
     """Listed packages this database has not seen, in apply order (older ones of a target are skipped)."""
-    ids, hashes, current = _applied(db)
+    ids, hashes, current = history_db.seen_and_current(db)
     out: list[FeedEntry] = []
     for e in index.in_order():
         if e.package_id in ids or e.sha256 in hashes or current.get(e.target, 0) >= e.sequence:
@@ -1021,7 +974,7 @@ def check(
     bar); with ``download`` the new packages are fetched into the cache and the diff of the first
     new package of each target is worked out (what the window shows under "有目录更新").
     """
-    from desktop.catalogue import store
+    from desktop.storage import catalogue as store
 
     trust = _trust(trust)
     own = transport is None
@@ -1045,7 +998,7 @@ def check(
                         seen.add(e.target)
             report.requests, report.bytes = transport.requests, transport.bytes
             if record:
-                _save_state(db, _new_state(source, index, fetched, report.checked_at))
+                feeds_db.save(db, _new_state(source, index, fetched, report.checked_at))
             return report
         finally:
             db.close()
@@ -1060,7 +1013,7 @@ def _read_checked(
     """``read_index`` against this source's state, then against every source of the same feed (a mirror
     that lags behind what another source already gave is refused as older too)."""
     index, fetched = read_index(transport, load_state(db, source), trust)
-    floor = _accepted_sequence(db, index.feed_id, index.key_id)
+    floor = feeds_db.accepted_sequence(db, index.feed_id, index.key_id)
     if index.sequence < floor:
         raise _older(index, floor)
     return index, fetched
@@ -1127,7 +1080,7 @@ def sync(
         FeedNetworkError, FeedIndexError: the index cannot be read or is refused; nothing changed.
         FeedPackageRefused: a package was refused; ``err.report`` says what was applied before it.
     """
-    from desktop.catalogue import store
+    from desktop.storage import catalogue as store
     from desktop.sync import apply
 
     trust = _trust(trust)
@@ -1173,7 +1126,7 @@ def sync(
         report.requests, report.bytes = transport.requests, transport.bytes
         db = store.open_db(db_path)
         try:
-            _save_state(db, _new_state(source, index, fetched, report.checked_at))
+            feeds_db.save(db, _new_state(source, index, fetched, report.checked_at))
         finally:
             db.close()
         return report
@@ -1183,14 +1136,13 @@ def sync(
 
 
 def _backup(db_path: Path | str) -> None:
-    from desktop.catalogue import store
+    from desktop.storage import catalogue as store
     from desktop.sync import apply
 
     db = store.open_db(db_path)
     try:
         path = apply.db_file(db)
-        has_content = db.execute("select exists(select 1 from edition) or exists(select 1 from overlay)").fetchone()[0]
-        if path and has_content:  # a first start has nothing worth a back-up
+        if path and store.has_content(db):  # a first start has nothing worth a back-up
             store.backup(db, path, reason="sync", keep=apply.KEEP_BACKUPS)
     finally:
         db.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
 from desktop.sync import apply, build, feed, keys
 from desktop.sync import package as p
 from tests.sync.feed_server import FeedServer
