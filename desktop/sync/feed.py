@@ -499,6 +499,15 @@ def make_transport(source: str, *, client: Any = None, timeout: float | None = N
     return DirTransport(Path(source))
 
 
+def _system_tls() -> Any:
+    """An SSL context that trusts what the operating system trusts (Windows / macOS store, Linux CA bundle)."""
+    import ssl
+
+    import truststore
+
+    return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 class HttpTransport(Transport):
     """HTTP(S) with httpx: proxies from the system (environment / registry), fixed timeouts, redirects."""
 
@@ -514,6 +523,7 @@ class HttpTransport(Transport):
         self.own = client is None
         self.client = client or httpx.Client(
             timeout=httpx.Timeout(timeout or READ_TIMEOUT, connect=timeout or CONNECT_TIMEOUT),
+            verify=_system_tls(),  # the operating system's certificate store (a chain's own CA, TLS proxies)
             trust_env=True,  # HTTP(S)_PROXY / NO_PROXY, and the system proxy settings where Python reads them
             follow_redirects=True,
             headers={"User-Agent": "yaomu-feed/1"},
@@ -531,6 +541,11 @@ class HttpTransport(Transport):
             msg = f"连接目录源 {host} 超时（{url}），网络可能中断或服务器无响应。"
         elif isinstance(err, hx.ProxyError):
             msg = f"通过代理服务器连接目录源 {host} 失败：{err}。"
+        elif isinstance(err, hx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(err):
+            msg = (
+                f"目录源 {host} 的 HTTPS 证书无法验证（不受本机信任或已过期），为安全起见未连接。"
+                "如公司网络使用自己的证书，请由管理员将其加入系统的受信任证书。"
+            )
         elif isinstance(err, hx.ConnectError):
             msg = f"无法连接目录源 {host}：网络不通、地址有误或服务器未启动（{err}）。"
         else:

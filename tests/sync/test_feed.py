@@ -420,6 +420,51 @@ def test_a_missing_feed_says_so(server: FeedServer, db: Path, counter_trust: dic
     assert err.value.code == "source"
 
 
+def test_an_https_feed_whose_certificate_is_not_trusted_is_refused(
+    tmp_path: Path, db: Path, counter_trust: dict
+) -> None:
+    """A self-signed certificate (made here) is not in the system's store: a clear message, no connection."""
+    import datetime as dt
+    import http.server
+    import ssl
+    import threading
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "k.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(feed.FeedNetworkError) as err:
+            feed.sync(db, f"https://127.0.0.1:{httpd.server_address[1]}/", trust=counter_trust)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert "HTTPS 证书无法验证" in err.value.message
+
+
 def test_the_system_proxy_setting_is_used(server: FeedServer, db: Path, counter_trust: dict, monkeypatch) -> None:
     """HTTP_PROXY from the environment: the request goes to the proxy (our server), with the absolute URL."""
     monkeypatch.setenv("HTTP_PROXY", server.url)
