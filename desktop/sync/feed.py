@@ -1144,10 +1144,20 @@ def sync(
             feeds_db.save(db, _new_state(source, index, fetched, report.checked_at))
         finally:
             db.close()
+        _prune(cache, {e.sha256 for e in index.packages})
         return report
     finally:
         if own:
             transport.close()
+
+
+def _prune(cache: Path, keep: set[str]) -> None:
+    """Drop downloads the index no longer lists (superseded while waiting, or fetched by a check)."""
+    if not cache.is_dir():
+        return
+    for f in cache.iterdir():
+        if f.name.split(".", 1)[0] not in keep and f.name.endswith((".zip", ".zip.part")):
+            f.unlink(missing_ok=True)
 
 
 def _backup(db_path: Path | str) -> None:

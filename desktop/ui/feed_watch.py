@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -95,6 +95,14 @@ class FeedWatcher(QObject):
         self._deferred = False
         self.status = ""
         self.settings = _settings(db)
+        app = QCoreApplication.instance()
+        if app is not None:  # quitting cancels a download in progress instead of waiting for it
+            app.aboutToQuit.connect(self.stop)
+
+    def stop(self) -> None:
+        self.timer.stop()
+        if self.busy and self.job is not None:
+            self.job.cancel()
 
     # --- configuration ---
     def start(self, first_delay_ms: int = FIRST_POLL_MS) -> None:

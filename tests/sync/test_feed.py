@@ -196,6 +196,19 @@ def test_a_download_cut_in_the_middle_resumes_with_range(
     assert list((db.parent / "feed-cache").iterdir()) == []  # applied: neither the part nor the file is left
 
 
+def test_downloads_the_index_no_longer_lists_are_pruned(
+    tmp_path: Path, server: FeedServer, db: Path, hq: keys.PrivateKey, counter_trust: dict
+) -> None:
+    feed.publish([transition(tmp_path, hq, 1)], server.root, hq)
+    feed.check(db, server.url, trust=counter_trust, download=True)  # the window's check fetched it
+    cache = db.parent / "feed-cache"
+    assert len(list(cache.glob("*.zip"))) == 1
+    feed.publish([transition(tmp_path, hq, 2)], server.root, hq)  # superseded before anyone applied it
+    report = feed.sync(db, server.url, trust=counter_trust)
+    assert [a.package_id for a in report.applied] == ["hq-transition-2"]
+    assert list(cache.iterdir()) == []
+
+
 @pytest.mark.parametrize("kind", ["http", "dir"])
 def test_a_part_left_by_an_earlier_run_is_resumed_not_overwritten(
     kind: str, tmp_path: Path, server: FeedServer, db: Path, hq: keys.PrivateKey, counter_trust: dict
