@@ -1166,7 +1166,7 @@ def _backup(db_path: Path | str) -> None:
 
     db = store.open_db(db_path)
     try:
-        path = apply.db_file(db)
+        path = store.db_file(db)
         if path and store.has_content(db):  # a first start has nothing worth a back-up
             store.backup(db, path, reason="sync", keep=apply.KEEP_BACKUPS)
     finally:
