@@ -178,6 +178,20 @@ def test_an_offline_counter_catches_up_through_every_revision_in_order(
     assert [a.diff.counts()["changed"] for a in report.applied[1:]] == [3, 2]
 
 
+def test_a_host_without_etags_still_costs_one_request_when_unchanged(
+    tmp_path: Path, server: FeedServer, db: Path, hq: keys.PrivateKey, counter_trust: dict
+) -> None:
+    feed.publish([transition(tmp_path, hq, 1)], server.root, hq)
+    feed.sync(db, server.url, trust=counter_trust)
+    with closing(store.open_db(db)) as conn:  # as if the host had sent no ETag / Last-Modified
+        conn.execute("update feed_state set etag = null, last_modified = null")
+        conn.conn.commit()
+    server.log.clear()
+    again = feed.sync(db, server.url, trust=counter_trust)
+    assert [(s.path, s.status) for s in server.log] == [("/feed.json", 200)]
+    assert again.unchanged and again.status == "current"
+
+
 # --- resumable downloads ----------------------------------------------------------------------
 
 
