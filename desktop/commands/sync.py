@@ -263,6 +263,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         f"{h.id:>4} {h.at} {h.who} {'应用' if h.action == 'apply' else '撤销'} {h.package_id}（{h.kind}，{h.target}）"
         + ("【已撤销】" if h.rolled_back_by else "")
         + f" sha256={h.sha256[:12]}…"
+        + (f" 来自目录源 {h.feed_url}" if getattr(h, "feed_url", None) else "")
         for h in rows
     ] or ["还没有应用过任何更新包。"]
     _out(args, [h.to_json() for h in rows], "\n".join(lines))

@@ -67,6 +67,8 @@ def test_publish_then_check_then_sync_over_http(
         assert "索引序号 2" in capsys.readouterr().out
         assert main(["--db", db, "sync", "feed", server.url, "--trust", str(trust), "--json"]) == 0
         assert [a["package_id"] for a in _json(capsys)["applied"]] == ["national-transition-2024"]
+        assert main(["--db", db, "sync", "history"]) == 0
+        assert f"来自目录源 {server.url}" in capsys.readouterr().out
         assert main(["--db", db, "sync", "history", "--json"]) == 0
         history = _json(capsys)
         assert [h["feed_url"] for h in history] == [server.url, server.url]

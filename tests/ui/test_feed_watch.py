@@ -72,6 +72,12 @@ def test_a_background_check_shows_the_update_with_its_diff_and_staff_apply_it(
     (entry,) = feed_history(db)
     assert entry.package_id == "hq-transition-9" and entry.feed_url == str(published)
     assert refreshed == [True] and not w.feed_button.isVisible()
+    from desktop.ui.updates_dialog import HISTORY_HEADERS, UpdatesDialog
+
+    updates = UpdatesDialog(db, window.db_path, window)  # F9's history says where it came from
+    qtbot.addWidget(updates)
+    column = HISTORY_HEADERS.index("来源")
+    assert updates.history_table.item(0, column).text() == str(published)
 
 
 def test_no_check_runs_while_a_receipt_prints_and_the_due_one_runs_after(
