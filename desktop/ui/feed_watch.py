@@ -166,7 +166,10 @@ class FeedWatcher(QObject):
         if not self.pending:
             return
         if self.settings.feed_auto_apply and not self._open_now():
-            self.apply_now()
+            if self._holds:  # the check ended during a print (its dialog runs an event loop): after it
+                self._deferred = True
+            else:
+                self.apply_now()
             return
         self.update_available.emit(report)
 

@@ -109,6 +109,18 @@ def test_automatic_apply_only_outside_opening_hours(
     assert w.feed_button.isVisible() is not applied
 
 
+def test_an_automatic_apply_due_during_a_print_waits_for_its_end(
+    window, db, published: Path, hq: keys.PrivateKey
+) -> None:
+    w = watch(window, db, published, hq, feed_auto_apply=True, opening_hours="08:00-22:00")
+    w.now = lambda: datetime(2026, 3, 2, 23, 30)
+    report = feed.check(window.db_path, str(published), trust=w.trust)
+    with w.paused():
+        w._checked(report)  # a check that was already running finishes while the print dialog is open
+        assert feed_history(db) == []
+    assert [h.package_id for h in feed_history(db)] == ["hq-transition-9"]
+
+
 def test_a_feed_that_cannot_be_read_is_said_in_the_status_bar(window, db, tmp_path: Path, hq: keys.PrivateKey) -> None:
     w = watch(window, db, tmp_path / "no-such-share", hq)
     errors: list[str] = []
