@@ -1,11 +1,13 @@
 # make run: set up .venv when missing and start Yaomu on the bundled catalogue.
 # make test: set up .venv when missing and run the whole test suite.
+# make check: what CI runs: ruff, ruff format, mypy, lint-imports (the architecture contract), then make test.
+# make soak: the long-running suites at full length (50 SIGKILLs during an apply).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bundle smoke clean system-deps
+.PHONY: run test check soak lint bench bundle smoke clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +27,14 @@ test: $(STAMP) system-deps
 lint: $(STAMP)
 	$(BIN)/ruff check desktop tests bench
 	$(BIN)/ruff format --check desktop tests bench
+
+check: lint
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(MAKE) test
+
+soak: $(STAMP) system-deps
+	YAOMU_SOAK=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q tests/sync/test_kill.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/search.py

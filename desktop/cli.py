@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import NoReturn
 
 from desktop import __version__
 from desktop.errors import UserFacingError
@@ -51,7 +50,7 @@ def _chinese(message: str) -> str:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse would print English usage and exit 2
+    def error(self, message: str) -> NoReturn:  # argparse would print English usage and exit 2
         self.print_usage(sys.stderr)
         print(f"命令参数有误：{_chinese(message)}（yaomu -h 查看用法）", file=sys.stderr)
         raise SystemExit(2)
@@ -64,19 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--smoke-test", action="store_true", help="打开数据库、建立主窗口后立即退出（用于检查安装包）")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name != name:
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
-
-
-def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
-    sys.stdout.write("\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

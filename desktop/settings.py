@@ -44,7 +44,7 @@ class Settings:
     confidential_standards: dict[str, str] = field(default_factory=dict)
     printer: str = ""
     paper: str = "80mm"
-    # Catalogue feed (issue 14; desktop/sync/schedule.py checks them)
+    # Catalogue feed (issue 14; desktop/schedule.py checks them)
     feed_url: str = ""
     feed_poll_minutes: int = 60
     feed_auto_apply: bool = False  # apply by itself outside opening hours
@@ -104,7 +104,7 @@ def problems(settings: Settings) -> list[str]:
             out.append(f"参数“{key}”的值“{value}”应为 0 到 1 之间的小数（如 0.80）。")
         if name in _AMOUNT_PARAMS and not _amount_ok(str(value)):
             out.append(f"参数“{key}”的值“{value}”应为不小于 0、最多两位小数的金额。")
-    from desktop.sync.schedule import feed_problems
+    from desktop.schedule import feed_problems
 
     out += feed_problems(settings)
     for key, value in settings.confidential_standards.items():

@@ -10,11 +10,15 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop.errors import UserFacingError
 
+if TYPE_CHECKING:
+    from desktop.sync import keys
 
-def register(sub: argparse._SubParsersAction) -> None:
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     grp = sub.add_parser("feed", help="发布目录源：把更新包和签名索引写入可由任何静态网站或共享文件夹提供的目录")
     fsub = grp.add_subparsers(dest="feed_command", metavar="ACTION", required=True)
     p = fsub.add_parser("publish", help="把更新包加入目录源并重新签名索引（feed.json + feed.sig）")
@@ -27,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_wrap(cmd_publish))
 
 
-def register_sync(ssub: argparse._SubParsersAction) -> None:
+def register_sync(ssub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """``yaomu sync feed`` (called from ``desktop.commands.sync``)."""
     p = ssub.add_parser("feed", help="从目录源（网址或文件夹）下载并依次应用新的更新包")
     p.add_argument("source", metavar="URL|DIR", help="目录源地址（http://、https://）或文件夹")
@@ -43,7 +47,7 @@ def _wrap(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Names
             return func(args)
         except UserFacingError as err:
             if getattr(args, "json", False):
-                from desktop.cli import print_json
+                from desktop.commands import print_json
 
                 report = getattr(err, "report", None)
                 print_json(
@@ -64,19 +68,29 @@ def _wrap(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Names
     return run
 
 
-def _trust(path: Path | None):  # type: ignore[no-untyped-def]
+def _trust(path: Path | None) -> dict[str, keys.PublicKey]:
     from desktop.sync import keys
 
     return keys.trust_store(path) if path else keys.trust_store()
 
 
+def _private(path: Path | None) -> keys.PrivateKey:
+    from desktop.sync import keys
+
+    path = path or keys.default_key_dir() / "publisher.json"
+    if not path.exists():
+        raise keys.KeyError_(
+            f"找不到发布方私钥 {path}。", hint="请先运行 yaomu package keygen，或用 --key 指定私钥文件。"
+        )
+    return keys.load_private(path)
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
-    from desktop.commands.sync import _private
     from desktop.sync import feed
 
     report = feed.publish(args.packages, args.to, _private(args.key), trust=_trust(args.trust), feed_id=args.feed_id)
     if args.json:
-        from desktop.cli import print_json
+        from desktop.commands import print_json
 
         print_json(report.to_json())
     else:
@@ -102,7 +116,7 @@ def cmd_sync_feed(args: argparse.Namespace) -> int:
         if not args.json and sys.stderr.isatty():
             print(file=sys.stderr)
     if args.json:
-        from desktop.cli import print_json
+        from desktop.commands import print_json
 
         print_json(report.to_json())
     else:

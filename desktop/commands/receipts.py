@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from desktop.cli import print_json
+from desktop.commands import print_json
 from desktop.errors import RequestError, UserFacingError
 
 #: Exit code of ``receipts verify`` when the receipt does not match the history.
 EXIT_NOT_VERIFIED = 3
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("receipt", help="按预估请求开具收据（PDF）：编号、登记、打印")
     p.add_argument("request", metavar="REQUEST.json", help="预估请求文件（与 yaomu estimate 相同；- 表示标准输入）")
     p.add_argument("--format", dest="paper", choices=("58mm", "80mm", "a5"), help="纸张（默认：设置中的纸张）")

@@ -26,7 +26,7 @@ _COLUMNS = ", ".join(f.name for f in fields(FeedState))
 
 
 def get(db: Database, source: str) -> FeedState | None:
-    if not db["feed_state"].exists():
+    if not db.table("feed_state").exists():
         return None
     rows = list(db.query(f"select {_COLUMNS} from feed_state where source = ?", [source]))
     return FeedState(**rows[0]) if rows else None
@@ -34,7 +34,7 @@ def get(db: Database, source: str) -> FeedState | None:
 
 def last_checked(db: Database) -> FeedState | None:
     """The feed polled most recently."""
-    if not db["feed_state"].exists():
+    if not db.table("feed_state").exists():
         return None
     rows = list(db.query(f"select {_COLUMNS} from feed_state order by checked_at desc limit 1"))
     return FeedState(**rows[0]) if rows else None
@@ -50,4 +50,4 @@ def accepted_sequence(db: Database, feed_id: str, key_id: str) -> int:
 
 def save(db: Database, state: FeedState) -> None:
     with db.atomic():
-        db["feed_state"].upsert(asdict(state), pk="source")
+        db.table("feed_state").upsert(asdict(state), pk="source")

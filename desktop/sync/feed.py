@@ -459,7 +459,7 @@ class Transport:
     """Reads a feed's files; counts requests and bytes (the benchmark and ``--json`` report them)."""
 
     requests: int = 0
-    bytes: int = 0
+    received: int = 0  # bytes
 
     def get_index(self, state: FeedState | None, *, conditional: bool = True) -> Fetched:
         raise NotImplementedError
@@ -529,7 +529,7 @@ class HttpTransport(Transport):
             headers={"User-Agent": "yaomu-feed/1"},
         )
         self.requests = 0
-        self.bytes = 0
+        self.received = 0
 
     def location(self, url: str) -> str:
         return str(self.base.join(url))
@@ -562,7 +562,8 @@ class HttpTransport(Transport):
             hint="请确认目录源地址正确、总部已发布；本次未应用任何更新，数据库保持不变。",
         )
 
-    def _get(self, url: str, headers: dict[str, str], limit: int) -> Any:
+    def _get(self, url: str, headers: dict[str, str], limit: int) -> tuple[int, Any, bytes]:
+        """(status, headers, body) of a small file; a body over ``limit`` is refused while it streams."""
         try:
             with self.client.stream("GET", url, headers=headers) as r:
                 self.requests += 1
@@ -572,9 +573,8 @@ class HttpTransport(Transport):
                         body += chunk
                         if len(body) > limit:
                             raise _index_error("index_size", f"目录源的 {url} 过大（上限 {limit // 1024} KB）。")
-                self.bytes += len(body)
-                r.body = body  # type: ignore[attr-defined]
-                return r
+                self.received += len(body)
+                return r.status_code, r.headers, body
         except self.httpx.HTTPError as err:
             raise self._network_error(err, url) from err
 
@@ -585,20 +585,20 @@ class HttpTransport(Transport):
             headers["If-None-Match"] = state.etag
         if conditional and state is not None and state.last_modified:
             headers["If-Modified-Since"] = state.last_modified
-        r = self._get(url, headers, MAX_INDEX_BYTES)
-        if r.status_code == 304 and state is not None:
+        status, head, body = self._get(url, headers, MAX_INDEX_BYTES)
+        if status == 304 and state is not None:
             return Fetched(state.index_json, state.index_sig, True, state.etag, state.last_modified)
-        if r.status_code != 200:
-            raise self._status_error(r.status_code, url)
-        etag, modified = r.headers.get("etag"), r.headers.get("last-modified")
-        if conditional and state is not None and hashlib.sha256(r.body).hexdigest() == state.index_sha256:
+        if status != 200:
+            raise self._status_error(status, url)
+        etag, modified = head.get("etag"), head.get("last-modified")
+        if conditional and state is not None and hashlib.sha256(body).hexdigest() == state.index_sha256:
             return Fetched(state.index_json, state.index_sig, True, etag, modified)  # a host without validators
-        s = self._get(self.location(INDEX_SIG), {}, MAX_INDEX_BYTES)
-        if s.status_code == 404:
-            return Fetched(r.body, b"", False, etag, modified)
-        if s.status_code != 200:
-            raise self._status_error(s.status_code, self.location(INDEX_SIG))
-        return Fetched(r.body, s.body, False, etag, modified)
+        sig_status, _head, sig = self._get(self.location(INDEX_SIG), {}, MAX_INDEX_BYTES)
+        if sig_status == 404:
+            return Fetched(body, b"", False, etag, modified)
+        if sig_status != 200:
+            raise self._status_error(sig_status, self.location(INDEX_SIG))
+        return Fetched(body, sig, False, etag, modified)
 
     def open_range(self, url: str, offset: int) -> tuple[int, Iterator[bytes]]:
         full = self.location(url)
@@ -628,7 +628,7 @@ class HttpTransport(Transport):
         def chunks() -> Iterator[bytes]:
             try:
                 for chunk in r.iter_bytes():  # as the bytes arrive: a broken connection loses none of them
-                    self.bytes += len(chunk)
+                    self.received += len(chunk)
                     yield chunk
             except self.httpx.HTTPError as err:
                 raise self._network_error(err, full) from err
@@ -650,7 +650,7 @@ class DirTransport(Transport):
         if self.directory.name == INDEX:
             self.directory = self.directory.parent
         self.requests = 0
-        self.bytes = 0
+        self.received = 0
 
     def location(self, url: str) -> str:
         return str(self.directory.joinpath(*url.split("/")))
@@ -677,7 +677,7 @@ class DirTransport(Transport):
             ) from err
         if len(data) > limit:
             raise _index_error("index_size", f"目录源的 {name} 过大（上限 {limit // 1024} KB）。")
-        self.bytes += len(data)
+        self.received += len(data)
         return data
 
     def get_index(self, state: FeedState | None, *, conditional: bool = True) -> Fetched:
@@ -702,7 +702,7 @@ class DirTransport(Transport):
         def chunks() -> Iterator[bytes]:
             with fh:
                 for block in iter(lambda: fh.read(CHUNK), b""):
-                    self.bytes += len(block)
+                    self.received += len(block)
                     yield block
 
         return offset, chunks()
@@ -918,7 +918,7 @@ class FeedReport:
     applied: list[Any] = field(default_factory=list)  # desktop.sync.apply.ApplyReport
     diffs: dict[str, Any] = field(default_factory=dict)  # package id -> desktop.sync.diff.Diff (check with diff)
     requests: int = 0
-    bytes: int = 0
+    received: int = 0  # bytes
     checked_at: str = ""
     refused: dict[str, str] | None = None
 
@@ -944,7 +944,7 @@ class FeedReport:
             "applied": [a.to_json() for a in self.applied],
             "diffs": {pid: d.to_json() for pid, d in self.diffs.items()},
             "requests": self.requests,
-            "bytes": self.bytes,
+            "bytes": self.received,
             "checked_at": self.checked_at,
             "refused": self.refused,
         }
@@ -967,7 +967,7 @@ class FeedReport:
                     lines.append(self.diffs[e.package_id].text())
         elif not self.applied:
             lines.append("  本机目录已是最新。")
-        lines.append(f"  本次请求 {self.requests} 次，下载 {self.bytes} 字节。")
+        lines.append(f"  本次请求 {self.requests} 次，下载 {self.received} 字节。")
         return "\n".join(lines)
 
 
@@ -1014,7 +1014,7 @@ def check(
                     if e.target not in seen:  # later ones of a target build on the first: no diff before it is in
                         report.diffs[e.package_id] = apply.diff_package(db, path, trust)
                         seen.add(e.target)
-            report.requests, report.bytes = transport.requests, transport.bytes
+            report.requests, report.received = transport.requests, transport.received
             if record:
                 feeds_db.save(db, _new_state(source, index, fetched, report.checked_at))
             return report
@@ -1057,7 +1057,7 @@ def _report(source: str, index: FeedIndex, fetched: Fetched, pending: list[FeedE
         len(index.packages),
         pending,
         requests=t.requests,
-        bytes=t.bytes,
+        received=t.received,
         checked_at=datetime.now().isoformat(timespec="seconds"),
     )
 
@@ -1129,7 +1129,7 @@ def sync(
                     origin=(source, transport.location(e.url)),
                 )
             except (p.PackageError, FeedPackageRefused) as err:
-                report.requests, report.bytes = transport.requests, transport.bytes
+                report.requests, report.received = transport.requests, transport.received
                 before = f"此前已应用 {len(report.applied)} 个，" if report.applied else ""
                 message = f"目录源中的更新包 {e.package_id} 被拒绝：{err.message}"
                 report.refused = {"package_id": e.package_id, "code": err.code, "message": message}
@@ -1141,7 +1141,7 @@ def sync(
                 ) from err
             report.applied.append(result)
             path.unlink(missing_ok=True)  # applied: the database and its back-ups hold it now
-        report.requests, report.bytes = transport.requests, transport.bytes
+        report.requests, report.received = transport.requests, transport.received
         db = store.open_db(db_path)
         try:
             feeds_db.save(db, _new_state(source, index, fetched, report.checked_at))

@@ -174,7 +174,7 @@ class FeedWatcher(QObject):
         self.update_available.emit(report)
 
     def _open_now(self) -> bool:
-        from desktop.sync.schedule import within_hours
+        from desktop.schedule import within_hours
 
         return within_hours(self.now(), self.settings.opening_hours)
 
@@ -243,9 +243,9 @@ class FeedUpdateDialog(QDialog):
         self.text.setReadOnly(True)
         self.progress = QProgressBar()
         self.progress.setValue(0)
-        self.result = QLabel("")
-        self.result.setObjectName("feedResult")
-        self.result.setWordWrap(True)
+        self.outcome = QLabel("")
+        self.outcome.setObjectName("feedResult")
+        self.outcome.setWordWrap(True)
         self.apply_button = QPushButton("立即应用(&A)")
         self.apply_button.setObjectName("feedApply")
         self.apply_button.setEnabled(bool(watcher.pending))
@@ -259,17 +259,17 @@ class FeedUpdateDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.text, 1)
-        layout.addWidget(self.result)
+        layout.addWidget(self.outcome)
         layout.addLayout(buttons)
         self.apply_button.setFocus()
 
     def apply(self) -> None:
         self.apply_button.setEnabled(False)
         self.progress.setRange(0, 0)
-        self.result.setText("正在应用目录更新……")
+        self.outcome.setText("正在应用目录更新……")
         if not self.watcher.apply_now(self._progress, self._done):
             self.progress.setRange(0, 1)
-            self.result.setText("现在不能应用（正在打印或正在检查），请稍后再试。")
+            self.outcome.setText("现在不能应用（正在打印或正在检查），请稍后再试。")
             self.apply_button.setEnabled(True)
 
     def _progress(self, done: int, total: int) -> None:
@@ -280,11 +280,11 @@ class FeedUpdateDialog(QDialog):
         self.progress.setRange(0, 1)
         if isinstance(outcome, BaseException):
             self.progress.setValue(0)
-            self.result.setText(f"✘ {outcome}")
+            self.outcome.setText(f"✘ {outcome}")
             self.apply_button.setEnabled(True)
             return
         self.progress.setValue(1)
-        self.result.setText(
+        self.outcome.setText(
             "✔ " + "\n".join(a.text() for a in outcome.applied) if outcome.applied else "本机目录已是最新。"
         )
 

@@ -56,11 +56,11 @@ class FeedServer:
                 data = file.read_bytes()
                 etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
                 if headers.get("if-none-match") == etag:
+                    server.log.append(Seen(path, 304, headers, 0))
                     self.send_response(304)
                     self.send_header("ETag", etag)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
-                    server.log.append(Seen(path, 304, headers, 0))
                     return
                 m = re.fullmatch(r"bytes=(\d+)-", headers.get("range", ""))
                 start = int(m.group(1)) if m else 0
@@ -69,6 +69,9 @@ class FeedServer:
                     return
                 body = data[start:]
                 status = 206 if m else 200
+                limit = server.cut.pop(path, None)
+                # logged before anything goes out: the client may act on it before this thread runs again
+                server.log.append(Seen(path, status, headers, len(body) if limit is None else limit))
                 self.send_response(status)
                 self.send_header("ETag", etag)
                 self.send_header("Accept-Ranges", "bytes")
@@ -76,23 +79,20 @@ class FeedServer:
                 if m:
                     self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
                 self.end_headers()
-                limit = server.cut.pop(path, None)
                 if limit is not None:
                     self.wfile.write(body[:limit])
                     self.wfile.flush()
-                    server.log.append(Seen(path, status, headers, limit))
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
                 self.wfile.write(body)
-                server.log.append(Seen(path, status, headers, len(body)))
 
             def _send(self, status: int, body: bytes, path: str, headers: dict[str, str]) -> None:
+                server.log.append(Seen(path, status, headers, len(body)))
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
-                server.log.append(Seen(path, status, headers, len(body)))
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

@@ -112,9 +112,18 @@ http {{
         self.proc = None
 
     def hits(self) -> list[Hit]:
-        """Every request logged so far (nginx writes the line when the response is done)."""
+        """Every request logged so far. nginx writes a line once the response is sent, so the client can
+        be done before the line is there: wait until the log stops growing (0.2 s, at most 5 s)."""
         if not self.access_log.exists():
             return []
+        deadline, size, stable_since = time.monotonic() + 5, -1, time.monotonic()
+        while time.monotonic() < deadline:
+            now = self.access_log.stat().st_size
+            if now != size:
+                size, stable_since = now, time.monotonic()
+            elif time.monotonic() - stable_since >= 0.2:
+                break
+            time.sleep(0.02)
         out = []
         for line in self.access_log.read_text(encoding="utf-8").splitlines():
             m = _LINE.match(line)

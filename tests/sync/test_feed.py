@@ -112,7 +112,7 @@ def test_http_feed_catches_up_from_an_empty_database_then_a_poll_is_one_304(
     again = feed.sync(db, server.url, trust=counter_trust)
     assert [(s.path, s.status) for s in server.log] == [("/feed.json", 304)]
     assert again.unchanged and again.applied == [] and again.pending == [] and again.status == "current"
-    assert again.requests == 1 and again.bytes == 0
+    assert again.requests == 1 and again.received == 0
     assert dump(db).split('INSERT INTO "feed_state"')[0] == before.split('INSERT INTO "feed_state"')[0]
 
 
@@ -237,7 +237,7 @@ def test_a_part_left_by_an_earlier_run_is_resumed_not_overwritten(
     transport = feed.make_transport(source_of(kind, server))
     path = feed.fetch_package(transport, entry, cache)
     transport.close()
-    assert path.read_bytes() == data and transport.bytes == entry.size - 1000
+    assert path.read_bytes() == data and transport.received == entry.size - 1000
     if kind == "http":
         assert server.requests("/" + entry.url)[0].headers["range"] == "bytes=1000-"
 

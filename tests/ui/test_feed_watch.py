@@ -68,7 +68,7 @@ def test_a_background_check_shows_the_update_with_its_diff_and_staff_apply_it(
     assert "hq-transition-9" in dialog.text.toPlainText()
     assert "头孢托仑匹酯颗粒" in dialog.text.toPlainText()  # the drug the new list no longer names
     dialog.apply_button.click()
-    assert "已应用更新包 hq-transition-9" in dialog.result.text()
+    assert "已应用更新包 hq-transition-9" in dialog.outcome.text()
     (entry,) = feed_history(db)
     assert entry.package_id == "hq-transition-9" and entry.feed_url == str(published)
     assert refreshed == [True] and not w.feed_button.isVisible()
