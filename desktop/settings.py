@@ -44,6 +44,8 @@ class Settings:
     confidential_standards: dict[str, str] = field(default_factory=dict)
     printer: str = ""
     paper: str = "80mm"
+    #: How wide the receipt printer prints, in mm ("": the paper's usual width, 48 on 58 mm rolls, 72 on 80 mm).
+    printable_width_mm: str = ""
     # Catalogue feed (issue 14; desktop/schedule.py checks them)
     feed_url: str = ""
     feed_poll_minutes: int = 60
@@ -88,6 +90,10 @@ def problems(settings: Settings) -> list[str]:
         out.append(f"定点医药机构编码“{settings.institution_code}”只能包含字母和数字（最多 32 位），请按医保协议填写。")
     if settings.paper not in PAPERS:
         out.append(f"纸张“{settings.paper}”不支持，可选：{'、'.join(PAPERS)}。")
+    from desktop.receipts.layout import printable_width_problem  # lazy, like policy above
+
+    if problem := printable_width_problem(settings.paper, settings.printable_width_mm):
+        out.append(problem)
     if settings.profile not in policy.available():
         out.append(f"地区政策“{settings.profile}”不存在，可选：{'、'.join(policy.available())}。")
     for key, value in settings.parameters.items():

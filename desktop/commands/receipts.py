@@ -95,15 +95,18 @@ def cmd_receipt(args: argparse.Namespace) -> int:
         settings = settings.with_changes(**overrides)
     issuer = layout.Issuer.from_settings(settings)
     result = service.estimate(db, request, settings)
+    paper = args.paper or settings.paper or "80mm"
     done = issue.issue(
         db,
         request,
         result,
         issuer,
-        args.paper or settings.paper or "80mm",
+        paper,
         Path(args.out),
         patient_name=args.patient_name,
         patient_id=args.patient_id,
+        # the printer's printable width applies to the paper it is set up for
+        printable_width_mm=settings.printable_width_mm if paper == settings.paper else None,
     )
     if args.json:
         print_json(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -106,6 +106,15 @@ class PageFormat:
     qr_mm: float
     leading: float = 1.45  # line height in multiples of the font size
     qr_beside_header: bool = False  # QR at the top right, header rows narrowed beside it (A5)
+    #: Thermal rolls: the width the print head reaches, centred on the paper (None: width less margins).
+    printable_mm: float | None = None
+
+    @property
+    def side_mm(self) -> float:
+        """Left and right margin: whatever the print head cannot reach, else ``margin_mm``."""
+        if self.printable_mm is None:
+            return self.margin_mm
+        return (self.width_mm - self.printable_mm) / 2
 
     @property
     def qr_em(self) -> float:
@@ -115,13 +124,17 @@ class PageFormat:
     @property
     def width_em(self) -> float:
         """Usable line width in em of the body font."""
-        return (self.width_mm - 2 * self.margin_mm) * 72 / 25.4 / self.font_size
+        return (self.width_mm - 2 * self.side_mm) * 72 / 25.4 / self.font_size
 
+
+#: Printable widths a thermal printer may be set to (the settings' ``printable_width_mm``).
+PRINTABLE_MIN_MM = 30.0
 
 FORMATS: dict[str, PageFormat] = {
-    # A 58 mm roll prints about 48-52 mm wide; 7.5 pt keeps ~19 Chinese characters a line.
-    "58mm": PageFormat("58mm", 58, None, 3.5, 7.5, 24),
-    "80mm": PageFormat("80mm", 80, None, 4.0, 8.5, 28),
+    # Most 58 mm printers print 48 mm wide (a few 52 mm: configurable); 7.5 pt keeps 18 Chinese characters a line.
+    "58mm": PageFormat("58mm", 58, None, 3.5, 7.5, 24, printable_mm=48),
+    # 80 mm printers print 72 mm wide.
+    "80mm": PageFormat("80mm", 80, None, 4.0, 8.5, 28, printable_mm=72),
     "a5": PageFormat("a5", 148, 210, 10.0, 8.5, 24, leading=1.3, qr_beside_header=True),
 }
 
@@ -307,6 +320,7 @@ def _qty(value: Any) -> str:
 # --- stage 1: what is printed --------------------------------------------------------------------
 
 
+# Longer than 60 lines: the receipt top to bottom, one block per printed section, in the order staff read it.
 def logical_lines(result: Mapping[str, Any], issuer: Issuer, meta: ReceiptMeta) -> list[Line]:
     """Every line of the receipt body, unwrapped, in print order (no reprint mark, no QR footer).
 
@@ -498,7 +512,7 @@ def wrap(lines: Iterable[Line], fmt: PageFormat, measure: Measure = approx_measu
 
     >>> fmt = FORMATS["58mm"]
     >>> [ln.text for ln in wrap([Line("说明：" + "起付线按已付清计算" * 3)], fmt)]
-    ['说明：起付线按已付清计算起付线按已付清', '计算起付线按已付清计算']
+    ['说明：起付线按已付清计算起付线按已付', '清计算起付线按已付清计算']
     """
     out: list[Line] = []
     y = 0.0  # em from the top of the content
@@ -576,13 +590,43 @@ def assemble(
     )
 
 
-def get_format(name: str) -> PageFormat:
-    """The paper format called ``name`` (58mm, 80mm, a5).
+def get_format(name: str, printable_width_mm: float | str | None = None) -> PageFormat:
+    """The paper format called ``name`` (58mm, 80mm, a5), for a thermal printer that prints
+    ``printable_width_mm`` wide when given (the format's usual width otherwise; A5 ignores it).
 
     Raises:
-        UserFacingError: unknown format.
+        UserFacingError: unknown format, or a printable width the paper cannot have.
     """
     try:
-        return FORMATS[name.lower()]
+        fmt = FORMATS[name.lower()]
     except KeyError:
         raise UserFacingError(f"纸张格式“{name}”无效。", hint=f"请选择 {'、'.join(FORMATS)} 之一。") from None
+    if printable_width_mm in (None, "") or fmt.height_mm is not None:
+        return fmt
+    problem = printable_width_problem(fmt.name, printable_width_mm)
+    if problem:
+        raise UserFacingError(problem, hint="请在设置中按打印机说明书填写可打印宽度（58 毫米纸多为 48 毫米）。")
+    return replace(fmt, printable_mm=float(_mm(printable_width_mm)))
+
+
+def _mm(value: object) -> Decimal:
+    """A width as staff type it: ``48``, ``48.5``, ``48mm``, ``48 毫米`` (NaN when it is none)."""
+    text = str(value).strip().lower().removesuffix("mm").removesuffix("毫米").strip()
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return Decimal("NaN")
+
+
+def printable_width_problem(paper: str, value: float | str | None) -> str | None:
+    """What is wrong with a printable width for ``paper`` (None when it is fine or not set)."""
+    fmt = FORMATS.get(str(paper).lower())
+    if value in (None, "") or fmt is None or fmt.height_mm is not None:
+        return None
+    mm = _mm(value)
+    if not mm.is_finite() or not PRINTABLE_MIN_MM <= mm <= fmt.width_mm:
+        return (
+            f"可打印宽度“{value}”无效：{fmt.width_mm:g} 毫米纸应在 {PRINTABLE_MIN_MM:g} 到 {fmt.width_mm:g} 毫米之间"
+            f"（多数打印机为 {fmt.printable_mm:g} 毫米）。"
+        )
+    return None

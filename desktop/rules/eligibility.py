@@ -507,6 +507,7 @@ def assess(
     return _finish(c, drug, query, profile, edition, facts, installed, transition_active)
 
 
+# Longer than 60 lines: part of assess, which issue 9's typed contract (branch issue-9c) splits into named steps.
 def _finish(
     c: _Collector,
     drug: Drug | None,

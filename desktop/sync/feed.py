@@ -890,9 +890,8 @@ def _receive(
     return have
 
 
-def _check_listed(entry: FeedEntry, path: Path) -> None:
+def _check_listed(entry: FeedEntry, m: p.Manifest) -> None:
     """The package's own manifest says what the signed index says about it."""
-    m = _read_manifest(path)
     if (m.package_id, m.kind, m.target, m.sequence) != (entry.package_id, entry.kind, entry.target, entry.sequence):
         raise FeedPackageRefused(
             "index_mismatch",
@@ -1010,10 +1009,13 @@ def check(
                 seen: set[str] = set()
                 for e in pending:
                     path = fetch_package(transport, e, cache, should_cancel=should_cancel)
-                    _check_listed(e, path)
-                    if e.target not in seen:  # later ones of a target build on the first: no diff before it is in
-                        report.diffs[e.package_id] = apply.diff_package(db, path, trust)
-                        seen.add(e.target)
+                    if e.target in seen:  # later ones of a target build on the first: no diff before it is in
+                        _check_listed(e, _read_manifest(path))
+                        continue
+                    verified = p.verify_package(path, trust, should_cancel=should_cancel)
+                    _check_listed(e, verified.manifest)
+                    report.diffs[e.package_id] = apply.diff_package(db, verified, trust)
+                    seen.add(e.target)
             report.requests, report.received = transport.requests, transport.received
             if record:
                 feeds_db.save(db, _new_state(source, index, fetched, report.checked_at))
@@ -1116,12 +1118,13 @@ def sync(
         for e in pending:
             try:
                 path = fetch_package(transport, e, cache, should_cancel=should_cancel)
-                _check_listed(e, path)
+                verified = p.verify_package(path, trust, should_cancel=should_cancel)  # once, then carried to apply
+                _check_listed(e, verified.manifest)
                 if backup and not report.applied:  # one back-up before the batch, not one per package
                     _backup(db_path)
                 result = apply.apply_package(
                     db_path,
-                    path,
+                    verified,
                     trust=trust,
                     on_progress=on_progress,
                     should_cancel=should_cancel,

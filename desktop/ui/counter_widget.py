@@ -95,6 +95,7 @@ class CounterWidget(QWidget):
         self.refresh_settings()
 
     # --- construction ---
+    # Longer than 60 lines: widget construction in layout order; split, it would only scatter one screen's layout.
     def _build(self) -> None:
         self.search = QLineEdit()
         self.search.setObjectName("search")

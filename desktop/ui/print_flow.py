@@ -102,6 +102,11 @@ class PrintDialog(QDialog):
             out,
             patient_name=self.patient_name.text().strip() or None,
             patient_id=self.patient_id.text().strip() or None,
+            printable_width_mm=(
+                getattr(self.settings, "printable_width_mm", None)
+                if self.paper.currentData() == getattr(self.settings, "paper", None)
+                else None
+            ),
         )
 
     def _fail(self, err: UserFacingError) -> None:
@@ -176,7 +181,7 @@ def paint_receipt(printer: Any, receipt: Any) -> None:
         rect = printer.pageLayout().paintRectPixels(printer.resolution())
         painter.scale(rect.width() / fmt.width_mm / 10, rect.width() / fmt.width_mm / 10)
         em = fmt.font_size * POINT_MM * 10  # the body font size, in tenths of a mm
-        left, right = fmt.margin_mm * 10, (fmt.width_mm - fmt.margin_mm) * 10
+        left, right = fmt.side_mm * 10, (fmt.width_mm - fmt.side_mm) * 10  # the printable width only
         line_h = _line_height_mm(receipt) * 10
         y = fmt.margin_mm * 10
         painter.setPen(QColor("black"))

@@ -406,7 +406,7 @@ def test_a_package_whose_manifest_disagrees_with_the_index_is_refused(
     path = feed.fetch_package(transport, entry, cache)
     transport.close()
     with pytest.raises(feed.FeedPackageRefused) as err:
-        feed._check_listed(entry, path)
+        feed._check_listed(entry, p.verify_package(path, counter_trust).manifest)
     assert err.value.code == "index_mismatch"
 
 
