@@ -12,6 +12,7 @@ opening hours. The status bar says when the feed was last checked and from where
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,12 +23,16 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -286,6 +291,54 @@ class FeedUpdateDialog(QDialog):
         self.progress.setValue(1)
         self.outcome.setText(
             "✔ " + "\n".join(a.text() for a in outcome.applied) if outcome.applied else "本机目录已是最新。"
+        )
+
+
+class FeedSettingsPage(QWidget):
+    """The feed's settings as fields (a tab of the settings dialog): address, interval, automatic apply, hours.
+
+    ``collect(settings)`` returns ``settings`` with these fields replaced; ``desktop.settings.save``
+    validates them (``desktop.schedule.feed_problems``) with every other setting.
+    """
+
+    def __init__(self, current: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from desktop.schedule import MAX_POLL_MINUTES, MIN_POLL_MINUTES
+
+        self.url = QLineEdit(current.feed_url)
+        self.url.setObjectName("setting_feed_url")
+        self.url.setPlaceholderText("总部提供的目录源网址（https://…/）或共享文件夹；留空则不检查")
+        self.minutes = QSpinBox()
+        self.minutes.setObjectName("setting_feed_poll_minutes")
+        self.minutes.setRange(MIN_POLL_MINUTES, MAX_POLL_MINUTES)
+        self.minutes.setSuffix(" 分钟")
+        self.minutes.setValue(min(max(int(current.feed_poll_minutes), MIN_POLL_MINUTES), MAX_POLL_MINUTES))
+        self.auto = QCheckBox("营业时间外自动应用目录更新(&Z)")
+        self.auto.setObjectName("setting_feed_auto_apply")
+        self.auto.setChecked(bool(current.feed_auto_apply))
+        self.hours = QLineEdit(current.opening_hours)
+        self.hours.setObjectName("setting_opening_hours")
+        self.hours.setPlaceholderText("如 08:00-22:00；跨午夜可写 20:00-02:00")
+        form = QFormLayout(self)
+        form.addRow("目录源地址(&U)：", self.url)
+        form.addRow("检查更新间隔(&I)：", self.minutes)
+        form.addRow("营业时间(&H)：", self.hours)
+        form.addRow("", self.auto)
+        note = QLabel(
+            "窗口在后台按间隔检查目录源（打印收据时不检查），有更新时状态栏显示“有目录更新”，可随时应用；"
+            "勾选自动应用后，营业时间以外检查到的更新会自动应用。"
+        )
+        note.setWordWrap(True)
+        note.setStyleSheet("color:#5f6368")
+        form.addRow(note)
+
+    def collect(self, settings: Any) -> Any:
+        return dataclasses.replace(
+            settings,
+            feed_url=self.url.text().strip(),
+            feed_poll_minutes=self.minutes.value(),
+            feed_auto_apply=self.auto.isChecked(),
+            opening_hours=self.hours.text().strip(),
         )
 
 

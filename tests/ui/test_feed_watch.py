@@ -138,3 +138,28 @@ def test_settings_refuse_a_bad_feed_url_interval_and_hours(db) -> None:  # type:
     with pytest.raises(RequestError) as err:
         st.save(db, bad)
     assert len([p for p in err.value.problems if "目录源" in p or "间隔" in p or "营业时间" in p]) == 3
+
+
+def test_the_feed_settings_page_round_trips_and_bad_values_are_refused(qtbot, db) -> None:  # type: ignore[no-untyped-def]
+    from desktop.errors import RequestError
+    from desktop.ui.feed_watch import FeedSettingsPage
+
+    page = FeedSettingsPage(st.get(db))
+    qtbot.addWidget(page)
+    page.url.setText(" https://feeds.example.com/hq/ ")
+    page.minutes.setValue(30)
+    page.auto.setChecked(True)
+    page.hours.setText("07:30-23:00")
+    st.save(db, page.collect(st.get(db)))
+    saved = st.get(db)
+    assert (saved.feed_url, saved.feed_poll_minutes, saved.feed_auto_apply, saved.opening_hours) == (
+        "https://feeds.example.com/hq/",
+        30,
+        True,
+        "07:30-23:00",
+    )
+    page.hours.setText("全天")
+    with pytest.raises(RequestError) as err:
+        st.save(db, page.collect(st.get(db)))
+    assert any("营业时间“全天”格式无效" in p for p in err.value.problems)
+    assert st.get(db).opening_hours == "07:30-23:00"
