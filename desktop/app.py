@@ -212,9 +212,9 @@ def run_gui(db_path: str | None, smoke_test: bool) -> int:
     except UserFacingError as err:
         return refuse(err)
     if not store.editions(db, details=False):  # bundled.needs_install, without importing the installer
-        problem = install_catalogue(path, smoke_test=smoke_test)
-        if problem is not None:
-            return refuse(problem)
+        failure = install_catalogue(path, smoke_test=smoke_test)
+        if failure is not None:
+            return refuse(failure)
 
     from PySide6.QtCore import QTimer
 

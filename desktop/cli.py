@@ -44,6 +44,7 @@ COMMAND_OWNERS = {
     "receipts": "desktop.commands.receipts",
     "package": "desktop.commands.sync",
     "sync": "desktop.commands.sync",
+    "feed": "desktop.commands.feed",
 }
 
 #: Global options that take a value (to find the command word before parsing).
@@ -95,7 +96,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="PATH", help="数据库文件（默认：用户数据目录，或环境变量 YAOMU_DB）")
     parser.add_argument("--smoke-test", action="store_true", help="打开数据库、建立主窗口后立即退出（用于检查安装包）")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
-    modules = COMMAND_MODULES
+    modules: tuple[str, ...] = COMMAND_MODULES
     if argv is not None:
         word = command_word(argv)
         wanted = {"-h", "--help"} & set(argv)

@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from sqlite_utils import Database
 
 from desktop.errors import RequestError
+from desktop.paper import printable_width_problem
 from desktop.storage import settings as storage
 
 PAPERS = {"58mm": "58 毫米热敏纸", "80mm": "80 毫米热敏纸", "a5": "A5 纸"}
@@ -90,8 +91,6 @@ def problems(settings: Settings) -> list[str]:
         out.append(f"定点医药机构编码“{settings.institution_code}”只能包含字母和数字（最多 32 位），请按医保协议填写。")
     if settings.paper not in PAPERS:
         out.append(f"纸张“{settings.paper}”不支持，可选：{'、'.join(PAPERS)}。")
-    from desktop.receipts.layout import printable_width_problem  # lazy, like policy above
-
     if problem := printable_width_problem(settings.paper, settings.printable_width_mm):
         out.append(problem)
     if settings.profile not in policy.available():

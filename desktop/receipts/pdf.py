@@ -16,7 +16,8 @@ from functools import cache
 from typing import Any
 
 from desktop import APP_TITLE, paths
-from desktop.receipts.layout import RULE_HEIGHT, TITLE_SCALE, Line, PageFormat, Receipt, row_height
+from desktop.paper import PageFormat
+from desktop.receipts.layout import RULE_HEIGHT, TITLE_SCALE, Line, Receipt, row_height
 
 FONT_NAME = "YaomuWQY"
 FONT_FILE = "fonts/wqy-microhei.ttc"
@@ -171,7 +172,7 @@ def _reuse_font_objects(font: Any) -> None:
         for n, subset in enumerate(state.subsets):
             internal_name = font.getSubsetInternalName(n, doc)[1:]
             base_font_name = b"".join((SUBSETN(n), b"+", font.face.name, font.face.subfontNameX)).decode("pdfdoc")
-            pdf_font = pdfdoc.PDFTrueTypeFont()
+            pdf_font: Any = pdfdoc.PDFTrueTypeFont()  # its PDF keys are set as attributes (untyped)
             pdf_font.__Comment__ = f"Font {font.fontName} subset {n}"
             pdf_font.Name = internal_name
             pdf_font.BaseFont = base_font_name
@@ -198,7 +199,7 @@ def _seed(canvas: Any) -> None:
     """Give the document's first two font subsets exactly the characters of ``SEED_CHARS``."""
     from reportlab.pdfbase import pdfmetrics
 
-    font = pdfmetrics.getFont(FONT_NAME)
+    font: Any = pdfmetrics.getFont(FONT_NAME)  # a TTFont: splitString is not in types-reportlab
     font.splitString(_seed_text(), canvas._doc)
 
 
@@ -207,7 +208,7 @@ def _seed_text() -> str:
     """The prefix of ``SEED_CHARS`` (duplicates and characters the font lacks dropped) that fills two subsets."""
     from reportlab.pdfbase import pdfmetrics
 
-    font = pdfmetrics.getFont(register_font())
+    font: Any = pdfmetrics.getFont(register_font())  # a TTFont's internals, not in types-reportlab
     state = font.State(font._asciiReadable, font)
     wanted = dict.fromkeys(ch for ch in SEED_CHARS if ord(ch) > 126 and ord(ch) in font.face.charToGlyph)
 
@@ -235,7 +236,8 @@ def warm_up() -> None:
 
 def render_sample() -> bytes:
     """A small receipt drawn and thrown away (warms ``warm_up``'s caches)."""
-    from desktop.receipts.layout import FORMATS, Receipt, wrap
+    from desktop.paper import FORMATS
+    from desktop.receipts.layout import Receipt, wrap
 
     fmt = FORMATS["80mm"]
     lines = tuple(wrap([Line(SEED_CHARS[:40]), Line("0123456789", right="0.00")], fmt, measure))

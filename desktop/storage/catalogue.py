@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
 from desktop import paths
 from desktop.catalogue import records as r
@@ -124,7 +124,7 @@ class Reader:
     def execute(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
 
-    def query(self, sql: str, params: Sequence[object] = ()) -> Iterator[dict]:
+    def query(self, sql: str, params: Sequence[object] = ()) -> Iterator[dict[str, Any]]:
         cur = self.conn.execute(sql, params)
         keys = [d[0] for d in cur.description]
         for row in cur:
@@ -132,6 +132,10 @@ class Reader:
 
     def close(self) -> None:
         self.conn.close()
+
+
+#: What the read functions take: a sqlite-utils connection, or the light ``Reader``.
+Connection: TypeAlias = "Database | Reader"
 
 
 def open_reader(path: Path | str | None = None) -> Reader | None:
@@ -398,7 +402,7 @@ def reindex(db: Database) -> None:
 
 def _index(db: Database, edition_id: int, rows: list[IndexRow]) -> None:
     fts = []
-    keys = []
+    keys: list[tuple[object, ...]] = []
     for pk, name, ini, py, code in rows:
         folded = fts_folded(name)
         fts.append((pk, fts_chars(name), fts_grams(folded, 2), fts_grams(folded, 3), fts_prefixes(name), ini, py))
@@ -553,7 +557,7 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _edition(db: Database, row: dict[str, Any], *, details: bool = True) -> r.Edition:
+def _edition(db: Connection, row: dict[str, Any], *, details: bool = True) -> r.Edition:
     sections: tuple[r.SectionInfo, ...] = ()
     counts: dict[str, int] = {}
     if details:
@@ -588,7 +592,7 @@ def edition_named(db: Database, name: str, *, details: bool = False) -> r.Editio
     return next((_edition(db, row, details=details) for row in rows), None)
 
 
-def editions(db: Database, *, details: bool = True) -> list[r.Edition]:
+def editions(db: Connection, *, details: bool = True) -> list[r.Edition]:
     """Installed editions, oldest first; ``details`` adds sections and row counts (a scan)."""
     return [_edition(db, row, details=details) for row in db.query("select * from edition order by effective_start")]
 
@@ -607,7 +611,7 @@ class EditionChoice:
         return self.edition.id if self.edition else None
 
 
-def edition_on(db: Database, day: date) -> EditionChoice:
+def edition_on(db: Connection, day: date) -> EditionChoice:
     """The edition in force on ``day``; else the nearest one, with a note saying so."""
     installed = editions(db, details=False)
     if not installed:
@@ -736,7 +740,7 @@ class LazyEntries(Sequence[r.Entry]):
 
     __slots__ = ("_done", "_rows")
 
-    def __init__(self, rows: list[dict]) -> None:
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
         self._rows = rows
         self._done: list[r.Entry | None] = [None] * len(rows)
 
@@ -858,7 +862,7 @@ def entries_by_key(db: Database, key: str) -> list[r.Entry]:
     ]
 
 
-def section_info(db: Database, edition_id: int) -> dict[str, r.SectionInfo]:
+def section_info(db: Connection, edition_id: int) -> dict[str, r.SectionInfo]:
     return {
         s["section"]: r.SectionInfo(s["section"], bool(s["complete"]), s["expected"], s["note"])
         for s in db.query("select * from edition_section where edition_id = ? order by rowid", [edition_id])

@@ -16,14 +16,15 @@ ISSUER = layout.Issuer.from_settings(SETTINGS)
 
 
 def _issue(db, request, fmt, tmp_path, **kw):  # type: ignore[no-untyped-def]
-    result = service.estimate(db, request, SETTINGS)
-    return result, issue.issue(db, request, result, ISSUER, fmt, tmp_path / f"r-{fmt}.pdf", **kw)
+    parsed = service.parse_request(db, request, SETTINGS)
+    result = service.estimate(db, parsed, SETTINGS)
+    return result, issue.issue(db, parsed, result, ISSUER, fmt, tmp_path / f"r-{fmt}.pdf", **kw)
 
 
 def test_engine_gives_the_totals_the_layout_tests_use(db, request_json) -> None:  # type: ignore[no-untyped-def]
     from tests.receipts.test_layout import RESULT
 
-    result = service.estimate(db, request_json, SETTINGS)
+    result = service.estimate_json(db, request_json, SETTINGS)
     keys = [k for k, _ in layout.BREAKDOWN]
     assert {k: result[k] for k in keys} == {k: RESULT[k] for k in keys}
     assert [ln["over_standard"] for ln in result["lines"]] == [ln["over_standard"] for ln in RESULT["lines"]]
@@ -127,7 +128,7 @@ def _has(tool: str) -> bool:
 @pytest.mark.parametrize("fmt", ["58mm", "80mm", "a5"])
 def test_confidential_standard_never_printed(db, request_json, tmp_path, fmt) -> None:  # type: ignore[no-untyped-def]
     result, done = _issue(db, request_json, fmt, tmp_path)
-    line = result["lines"][0]
+    line = result.to_json()["lines"][0]
     assert line["confidential"] and line["payment_standard_shown"] == "保密"
     over_per_unit = f"{float(PRICE) - float(CONFIDENTIAL):.2f}"  # 1192.55: what would give the standard away
     assert line["over_standard"] == over_per_unit  # the engine did use the supplied standard
@@ -156,9 +157,9 @@ def test_confidential_standard_from_settings_never_printed(db, request_json, tmp
     key = store.get_entry(db, item["entry"]).key
     settings = SETTINGS.with_changes(confidential_standards={key: standard})
     settings_mod.save(db, settings)
-    request = {**request_json, "items": [item]}
+    request = service.parse_request(db, {**request_json, "items": [item]}, settings)
     result = service.estimate(db, request, settings)
-    assert result["over_standard"] == "1192.55"
+    assert str(result.amounts.over_standard) == "1192.55"
     done = issue.issue(db, request, result, ISSUER, "80mm", tmp_path / "s.pdf")
     text = "".join("".join(pdftotext(done.path)).split())
     assert CONFIDENTIAL not in text and "1192.55" not in text
