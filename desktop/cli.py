@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "desktop.commands.rules",
     "desktop.commands.receipts",
     "desktop.commands.sync",
+    "desktop.commands.products",
     "desktop.commands.feed",
 )
 
@@ -44,6 +45,10 @@ COMMAND_OWNERS = {
     "receipts": "desktop.commands.receipts",
     "package": "desktop.commands.sync",
     "sync": "desktop.commands.sync",
+    "products": "desktop.commands.products",
+    "items": "desktop.commands.products",
+    "scan": "desktop.commands.products",
+    "trace": "desktop.commands.products",
     "feed": "desktop.commands.feed",
 }
 

@@ -229,11 +229,12 @@ def content_hash(db: Database) -> str:
 
     h = hashlib.sha256()
     for table in sorted(db.table_names()):
-        if table.startswith(("sqlite_", "entry_fts_")):
+        if table.startswith(("sqlite_", "entry_fts_")) or table == "entry_category_key":  # derived from entry
             continue
         h.update(table.encode())
-        for row in db.execute(f"select * from {sqlite_utils.db.quote_identifier(table)} order by rowid"):
-            h.update(repr(row).encode())
+        # Rows in a stable order without rowid: WITHOUT ROWID tables (entry_category_key) have none.
+        for row in sorted(repr(row) for row in db.execute(f"select * from {sqlite_utils.db.quote_identifier(table)}")):
+            h.update(row.encode())
     return h.hexdigest()
 
 

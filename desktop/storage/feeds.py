@@ -4,8 +4,10 @@ conditional request, the older-index check and the status bar. Written by ``desk
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
+if TYPE_CHECKING:  # sqlite-utils is imported by whoever opens the database
+    from sqlite_utils import Database
 
 
 @dataclass(frozen=True)
