@@ -21,6 +21,17 @@ from desktop.products import codes, trace
 from desktop.storage import catalogue as store
 
 
+def parse(db: Database, data: object, settings: Any = None) -> Any:
+    """The request JSON with item/product lines resolved, parsed by ``rules.service.parse_request``.
+
+    Raises:
+        RequestError: every problem (of the lines here, then of the request).
+    """
+    from desktop.rules import service
+
+    return service.parse_request(db, resolve(db, data), settings)
+
+
 def mentions_products(request: object) -> bool:
     items = request.get("items") if isinstance(request, Mapping) else None
     return isinstance(items, list) and any(

@@ -216,9 +216,6 @@ def parse_request(
     """
     settings = settings or Settings()
     known = cache if cache is not None else _EntryCache(db)
-    from desktop.products import request as by_product  # "item"/"product" lines, 追溯码 (issue 13)
-
-    data = by_product.resolve(db, data)
     return request_mod.parse_request(data, default_profile=settings.profile, known_entries=known)
 
 

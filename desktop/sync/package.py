@@ -66,6 +66,8 @@ MAX_PRODUCT_PARTS = 10
 
 def max_rows(kind: str) -> int:
     return MAX_PRODUCT_ROWS if kind == "products" else MAX_ROWS
+
+
 #: A payment standard above this (yuan) is impossible (the dearest negotiated drugs cost ~1.2 million per dose).
 MAX_AMOUNT = Decimal("10000000")
 
