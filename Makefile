@@ -43,6 +43,7 @@ soak: $(STAMP) system-deps
 bench: $(STAMP)
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/feed.py
 	$(BIN)/python bench/estimate.py
 	$(BIN)/python bench/receipt.py
 	$(BIN)/python bench/startup.py

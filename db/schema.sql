@@ -74,6 +74,19 @@ CREATE VIRTUAL TABLE entry_fts USING fts5(
     chars, g2, g3, pre, ini, py, tokenize='unicode61 remove_diacritics 0', prefix='1 2 3'
 );
 
+CREATE TABLE feed_state (
+    source TEXT PRIMARY KEY,              -- the feed as configured: an http(s) URL or a folder
+    feed_id TEXT NOT NULL,                -- from the signed index
+    key_id TEXT NOT NULL,                 -- the key that signed the index
+    sequence INTEGER NOT NULL,            -- the newest index sequence accepted (an older one is refused)
+    index_sha256 TEXT NOT NULL,           -- of feed.json as accepted
+    index_json BLOB NOT NULL,             -- feed.json as accepted (re-verified before use after a 304)
+    index_sig BLOB NOT NULL,              -- feed.sig as accepted
+    etag TEXT,                            -- validators for the next conditional GET
+    last_modified TEXT,
+    checked_at TEXT NOT NULL              -- ISO time of the last successful poll
+);
+
 CREATE TABLE item_match (
     item_id TEXT PRIMARY KEY REFERENCES store_item(id) ON DELETE CASCADE,
     product_code TEXT NOT NULL,
@@ -281,7 +294,7 @@ CREATE TABLE sync_history (
     summary TEXT NOT NULL DEFAULT '{}',   -- JSON: counts, warnings, label
     snapshot BLOB,                        -- zlib-compressed JSON of the rows this apply replaced
     rolled_back_by INTEGER REFERENCES sync_history(id)
-);
+, feed_url TEXT, package_url TEXT);
 
 CREATE TABLE trace_prefix (
     prefix TEXT PRIMARY KEY CHECK (length(prefix) = 7),
@@ -304,6 +317,8 @@ CREATE INDEX entry_number ON entry(edition_id, number);
 CREATE INDEX entry_pinyin ON entry(edition_id, pinyin);
 
 CREATE INDEX entry_star ON entry(edition_id, star_of);
+
+CREATE INDEX feed_state_feed ON feed_state(feed_id, key_id);
 
 CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
     ON "_sqlite_migrations" ("migration_set", "name");

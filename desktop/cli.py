@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "desktop.commands.receipts",
     "desktop.commands.sync",
     "desktop.commands.products",
+    "desktop.commands.feed",
 )
 
 #: Which module registers a top-level command, so ``yaomu search`` imports only its own group
@@ -48,6 +49,7 @@ COMMAND_OWNERS = {
     "items": "desktop.commands.products",
     "scan": "desktop.commands.products",
     "trace": "desktop.commands.products",
+    "feed": "desktop.commands.feed",
 }
 
 #: Global options that take a value (to find the command word before parsing).
