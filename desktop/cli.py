@@ -29,6 +29,8 @@ COMMAND_MODULES = (
     "desktop.commands.sync",
     "desktop.commands.overlays",
     "desktop.commands.confidential",
+    "desktop.commands.products",
+    "desktop.commands.feed",
 )
 
 #: Which module registers a top-level command, so ``yaomu search`` imports only its own group
@@ -47,6 +49,11 @@ COMMAND_OWNERS = {
     "sync": "desktop.commands.sync",
     "overlays": "desktop.commands.overlays",
     "confidential": "desktop.commands.confidential",
+    "products": "desktop.commands.products",
+    "items": "desktop.commands.products",
+    "scan": "desktop.commands.products",
+    "trace": "desktop.commands.products",
+    "feed": "desktop.commands.feed",
 }
 
 #: Global options that take a value (to find the command word before parsing).

@@ -11,7 +11,7 @@ Amounts are ``Decimal`` yuan, never float; in JSON they are strings with two dec
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -289,6 +289,7 @@ class RequestItem:
     payment_standard: Decimal | None = None  # overrides the catalogue's (or supplies a confidential one)
     spec: str | None = None
     confirmed: frozenset[ConditionCode] = frozenset()
+    trace_codes: tuple[str, ...] = ()  # 药品追溯码 of the packs sold (desktop/products/trace.py)
 
     @property
     def what_if(self) -> bool:
@@ -306,6 +307,8 @@ class RequestItem:
         if self.spec is not None:
             out["spec"] = self.spec
         out["confirmed"] = sorted(self.confirmed)
+        if self.trace_codes:
+            out["trace_codes"] = list(self.trace_codes)
         return out
 
 
@@ -386,6 +389,7 @@ class EstimateLine:
     #: No fund ratio is set: fund, coinsurance and patient total are unknown (issue 11); shown as None.
     fund_unset: bool = False
     channel: str | None = None  # the line's channel when it differs from the basket's (issue 10 item 9)
+    trace_codes: tuple[str, ...] = ()  # 药品追溯码 of the packs sold, printed on the receipt
 
     @property
     def verdict_label(self) -> str:
@@ -417,6 +421,7 @@ class EstimateLine:
                 else {}
             ),
             **({"channel": self.channel} if self.channel else {}),
+            **({"trace_codes": list(self.trace_codes)} if self.trace_codes else {}),
         }
 
     @classmethod
@@ -443,6 +448,7 @@ class EstimateLine:
             confidential_patient=_dec_or_none(data.get("confidential_patient")),
             fund_unset=data.get("fund") is None,
             channel=_opt_str(data.get("channel")),
+            trace_codes=tuple(str(c) for c in data.get("trace_codes") or ()),
         )
 
 
@@ -591,8 +597,3 @@ def _amounts_json(amounts: Amounts, folded: bool, unset: bool) -> dict[str, str 
     for name in UNSET_FIELDS if unset else ():
         out[name] = None
     return out
-
-
-def codes(values: Sequence[str]) -> list[str]:
-    """The values of a vocabulary as plain strings (for messages: ``'、'.join(codes(Insurance))``)."""
-    return [str(v) for v in values]

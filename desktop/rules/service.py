@@ -582,6 +582,7 @@ def _line_out(line: _Line, inp: copay.LineInput, amt: Amounts, folded: Decimal |
         confidential_patient=folded,
         fund_unset=line.fund_unset,
         channel=line.channel,
+        trace_codes=line.item.trace_codes,
     )
 
 

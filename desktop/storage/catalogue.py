@@ -759,6 +759,11 @@ class LazyEntries(Sequence[r.Entry]):
         self._rows = rows
         self._done: list[r.Entry | None] = [None] * len(rows)
 
+    @property
+    def pks(self) -> tuple[int, ...]:
+        """The row ids, in order (equal for the same rows of the same edition)."""
+        return tuple(row["pk"] for row in self._rows)
+
     def __len__(self) -> int:
         return len(self._rows)
 
