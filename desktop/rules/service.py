@@ -125,6 +125,21 @@ def _facts(
     return index.facts(name, form, section, siblings)
 
 
+_INDEXES: dict[tuple[int, str], tuple[tuple[object, ...], matching.FactIndex]] = {}
+
+
+def _fact_index(db: Database, region: str) -> matching.FactIndex:
+    """The region's overlay items by generic name, read again only when the overlays changed."""
+    key, sig = (id(db), region), ov.signature(db)
+    cached = _INDEXES.get(key)
+    if cached is None or cached[0] != sig:
+        cached = (sig, matching.FactIndex(ov.region_facts(db, region)))
+        if len(_INDEXES) > 16:
+            _INDEXES.clear()
+        _INDEXES[key] = cached
+    return cached[1]
+
+
 def _edition_context(choice: store.EditionChoice) -> EditionContext:
     if choice.edition is None:
         return EditionContext(None, False, choice.note)
@@ -331,7 +346,10 @@ def _estimate(
     deductible, cap, assumptions = _totals(request)
     assumptions += _parameter_assumptions(lines, collected)
     amounts, total = copay.settle(inputs, deductible, cap)
-    amounts, total, folded, per_line = _fold(lines, amounts)
+    folded = Decimal(0)
+    per_line: list[Decimal | None] = [None] * len(lines)
+    if any(line.confidential for line in lines):
+        amounts, total, folded, per_line = _fold(lines, amounts)
     unset = any(line.fund_unset for line in lines)
     if unset:
         collected.warnings.append(
@@ -389,7 +407,7 @@ def _context(db: Database, request: EstimateRequest, settings: Settings) -> _Est
         choice=choice,
         edition=_edition_context(choice),
         installed=ov.overlays(db, prof.region),
-        index=matching.FactIndex(ov.region_facts(db, prof.region)),
+        index=_fact_index(db, prof.region),
     )
 
 

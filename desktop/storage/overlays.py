@@ -199,6 +199,16 @@ def installed(db: Database, overlay_id: str) -> InstalledOverlay | None:
     return InstalledOverlay(_info(head), tuple(_item(row) for row in items), head["package_id"], head["loaded_at"])
 
 
+def signature(db: Database) -> tuple[object, ...]:
+    """Changes whenever an overlay is installed, replaced or removed (a cheap cache key)."""
+    return tuple(
+        db.execute(
+            "select (select count(*) from overlay), (select max(id) from overlay), (select count(*) from overlay_item),"
+            " (select max(id) from overlay_item), (select max(loaded_at) from overlay)"
+        ).fetchone()
+    )
+
+
 def match_keys(db: Database, region: str) -> frozenset[str]:
     """The names (match keys) the region's and the national overlays mention."""
     rows = db.execute(
