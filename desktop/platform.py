@@ -51,3 +51,10 @@ def display_problem(
     if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
         return None
     return NO_DISPLAY
+
+
+def read_secret(prompt: str) -> str:
+    """A value typed without echo at a terminal (a confidential payment standard); a piped line otherwise."""
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    return sys.stdin.readline()
