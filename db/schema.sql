@@ -7,6 +7,19 @@ CREATE TABLE "_sqlite_migrations" (
    "applied_at" TEXT
 );
 
+CREATE TABLE confidential_standard (
+    id INTEGER PRIMARY KEY,
+    entry_key TEXT NOT NULL,
+    spec TEXT NOT NULL DEFAULT '',        -- as entered; '' when the drug has a single specification
+    spec_key TEXT NOT NULL DEFAULT '',    -- normalised specification for matching ('0.5g' = '500mg')
+    agreement_start TEXT NOT NULL,        -- YYYY-MM-DD, the agreement period of the catalogue entry
+    agreement_end TEXT NOT NULL,
+    amount TEXT NOT NULL,                 -- decimal yuan, two places
+    source TEXT NOT NULL,                 -- 'form' (typed in the window / CLI) or the imported file name
+    entered_at TEXT NOT NULL,
+    UNIQUE (entry_key, spec_key, agreement_start, agreement_end)
+);
+
 CREATE TABLE edition (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,            -- '2024': one variant of an edition is installed at a time
@@ -301,6 +314,8 @@ CREATE TABLE trace_prefix (
     item_id TEXT NOT NULL REFERENCES store_item(id) ON DELETE CASCADE,
     learned_at TEXT NOT NULL
 );
+
+CREATE INDEX confidential_standard_key ON confidential_standard(entry_key, agreement_start);
 
 CREATE INDEX entry_category ON entry(edition_id, category_code, seq);
 

@@ -27,6 +27,8 @@ COMMAND_MODULES = (
     "desktop.commands.rules",
     "desktop.commands.receipts",
     "desktop.commands.sync",
+    "desktop.commands.overlays",
+    "desktop.commands.confidential",
     "desktop.commands.products",
     "desktop.commands.feed",
 )
@@ -45,6 +47,8 @@ COMMAND_OWNERS = {
     "receipts": "desktop.commands.receipts",
     "package": "desktop.commands.sync",
     "sync": "desktop.commands.sync",
+    "overlays": "desktop.commands.overlays",
+    "confidential": "desktop.commands.confidential",
     "products": "desktop.commands.products",
     "items": "desktop.commands.products",
     "scan": "desktop.commands.products",

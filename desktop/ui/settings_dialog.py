@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
@@ -87,10 +86,7 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         for f in dataclasses.fields(self.current):
             if f.name in SECRET_FIELDS:
-                value = getattr(self.current, f.name)
-                hidden = QLabel(f"已设置 {len(value or {})} 项（数值保密，不在屏幕上显示）")
-                hidden.setObjectName(f"setting_{f.name}")
-                form.addRow("保密支付标准：", hidden)
+                form.addRow("保密支付标准：", self._confidential_button())
                 continue
             editor = self._editor(f, getattr(self.current, f.name))
             editor.setObjectName(f"setting_{f.name}")
@@ -98,6 +94,21 @@ class SettingsDialog(QDialog):
             form.addRow(FIELD_LABELS.get(f.name, f.name) + "：", editor)
         layout.addLayout(form)
         layout.addWidget(buttons)
+
+    def _confidential_button(self) -> QWidget:
+        """Opens the entry form of the "*" standards (desktop.ui.confidential_dialog); values are never shown."""
+        from PySide6.QtWidgets import QPushButton
+
+        button = QPushButton("录入/导入保密支付标准(&K)…")
+        button.setObjectName("setting_confidential_standards")
+
+        def open_form() -> None:
+            from desktop.ui.confidential_dialog import ConfidentialDialog
+
+            ConfidentialDialog(self.db, self).exec()
+
+        button.clicked.connect(open_form)
+        return button
 
     def _editor(self, f: dataclasses.Field, value: Any) -> QWidget:
         name = f.name
