@@ -24,6 +24,7 @@ from sqlite_utils import Database
 from desktop.errors import DatabaseError, UserFacingError
 from desktop.receipts import check, layout, numbering, stored
 from desktop.receipts.layout import Issuer, Receipt, ReceiptMeta
+from desktop.rules.confidential import scrub_request
 from desktop.rules.contract import Estimate, EstimateRequest
 from desktop.storage import catalogue as store
 from desktop.storage import receipts as history
@@ -139,6 +140,11 @@ def issue(
         UserFacingError: bad format, patient data or output path (nothing is recorded), or the PDF
             could not be written (the number stays recorded; reprint it).
     """
+    if result.fund_unset:
+        raise UserFacingError(
+            "未设置统筹支付比例，统筹支付和个人负担无法估算，不能开具预估单。",
+            hint="请在设置中填写本地统筹基金支付比例后重新估算。",
+        )
     page = layout.get_format(fmt, printable_width_mm)
     name = _check_patient_name(patient_name)
     masked = layout.mask_id(patient_id) if patient_id and patient_id.strip() else ""
@@ -190,7 +196,8 @@ def _record(
                 seq=number.seq,
                 issued_at=now,
                 fmt=page.name,
-                request=stored.dump_request(request),
+                # Kept as printed: never the standard a request gave for a "*" line.
+                request=scrub_request(stored.dump_request(request), stored.dump_estimate(result)),
                 result=stored.dump_estimate(result),
                 meta={**_meta_dict(issuer, meta), "printable_width_mm": page.printable_mm},
                 check_value=check_value,

@@ -347,18 +347,35 @@ def _item_lines(i: int, item: EstimateLine) -> list[Line]:
     return out
 
 
+#: Amounts the estimate gives without the "*" lines (their part is confidential_patient).
+_FOLDED = ("over_standard", "first_self_pay", "policy_scope", "deductible", "coinsurance")
+
+
 def _breakdown(result: Estimate) -> list[Line]:
     out: list[Line] = []
     any_confidential = result.any_confidential
+    # Folded by the engine: every "*" line carries its folded part (an older saved result has none).
+    folded = any_confidential and all(ln.confidential_patient is not None for ln in result.lines if ln.confidential)
     for key, label in BREAKDOWN:
         value: Decimal = getattr(result.amounts, key)
-        if key == "over_standard" and any_confidential:
+        if key == "patient_total" and folded:
+            # The engine folded the "*" lines' components into one figure (desktop.rules.confidential).
+            out.append(Line("保密品种个人负担（不分项）", right=money(result.confidential_patient)))
+        elif key == "over_standard" and folded:
+            # One note instead of a longer label per row (a 58 mm roll has no room for it).
+            out.append(Line("以下超支付标准至个人自付各项不含保密品种：", style="note"))
+        elif key == "over_standard" and any_confidential:  # a result saved before the engine folded
             hidden = sum((ln.amounts.over_standard for ln in result.lines if ln.confidential), Decimal(0))
             out.append(Line(f"{label}（不含保密品种）", right=money(value - hidden)))
             continue
+            continue
         style = "strong" if key == "patient_total" else "text"
         out.append(Line(label, right=money(value), style=style))
-    if any_confidential:
+    if folded:
+        out.append(
+            Line("注：保密支付标准药品的超支付标准、先行自付、个人自付等不分项列出，合计计入个人负担。", style="note")
+        )
+    elif any_confidential:  # a result saved before the engine folded: printed as it was then
         out.append(Line("注：保密支付标准药品超出支付标准的部分已计入个人负担合计，不单列。", style="note"))
     return out
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, overload
 from desktop import paths
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import drug_key, normalise_name
-from desktop.errors import DatabaseError, NotFound
+from desktop.errors import DatabaseError, NotFound, SourceFormatError
 from desktop.storage import last_pk
 
 if TYPE_CHECKING:  # sqlite-utils costs ~0.1 s of imports: one-shot lookups (yaomu search) use Reader
@@ -253,7 +253,7 @@ def _entry_rows(
         name = normalise_name(src.name_published)
         key = drug_key(name, src.dosage_form)
         start, end = derive.parse_period(src.agreement_text)
-        standards = derive.parse_standards(src.payment_standard)
+        standards = _standards(src)
         full, initials = known.get(name) or pinyin.keys(name)
         flags = derive.flags(
             src,
@@ -290,6 +290,20 @@ def _entry_rows(
     # Shortest names first: FTS results come back in rowid order, i.e. already ranked.
     rows.sort(key=lambda row: (len(str(row["name"])), row["seq"]))
     return rows
+
+
+def _standards(src: r.SourceRow) -> tuple[r.PaymentStandard, ...]:
+    """The row's standards read whole; an unreadable one stops the import naming the row."""
+    from desktop.catalogue import derive
+
+    try:
+        derive.check_standards(src.payment_standard, src.name_published)
+    except derive.StandardError as err:
+        raise SourceFormatError(
+            f"{src.section}第 {src.seq} 行“{src.name_published}”：{err}。",
+            hint="导入已停止，数据库未改动。请核对官方文件中该行的医保支付标准。",
+        ) from None
+    return derive.parse_standards(src.payment_standard, src.name_published)
 
 
 #: Entry primary keys encode the search order (see 0001_catalogue.sql).
@@ -744,6 +758,11 @@ class LazyEntries(Sequence[r.Entry]):
     def __init__(self, rows: list[dict[str, Any]]) -> None:
         self._rows = rows
         self._done: list[r.Entry | None] = [None] * len(rows)
+
+    @property
+    def pks(self) -> tuple[int, ...]:
+        """The row ids, in order (equal for the same rows of the same edition)."""
+        return tuple(row["pk"] for row in self._rows)
 
     def __len__(self) -> int:
         return len(self._rows)

@@ -16,7 +16,10 @@ from desktop.storage import last_pk
 if TYPE_CHECKING:  # sqlite-utils is imported by whoever opens the database
     from sqlite_utils import Database
 
-_COLUMNS = "id, at, who, action, package_id, sha256, kind, target, sequence, publisher, key_id, summary, rolled_back_by"
+_COLUMNS = (
+    "id, at, who, action, package_id, sha256, kind, target, sequence, publisher, key_id, summary, rolled_back_by, "
+    "feed_url, package_url"
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class HistoryEntry:
     key_id: str | None
     summary: dict[str, Any]
     rolled_back_by: int | None
+    feed_url: str | None = None  # the feed whose signed index listed the package (issue 14)
+    package_url: str | None = None  # where its bytes came from
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -53,6 +58,8 @@ class NewEntry:
     publisher: str | None
     key_id: str | None
     summary: dict[str, Any]
+    feed_url: str | None = None
+    package_url: str | None = None
 
 
 def _entry(row: dict[str, Any]) -> HistoryEntry:
@@ -127,3 +134,19 @@ def record(db: Database, entry: NewEntry, *, snapshot: bytes | None = None) -> i
 
 def mark_rolled_back(db: Database, history_id: int, by: int) -> None:
     db.execute("update sync_history set rolled_back_by = ? where id = ?", [by, history_id])
+
+
+def seen_and_current(db: Database) -> tuple[set[str], set[str], dict[str, int]]:
+    """Package ids and hashes ever applied (rolled back too) and the sequence in force per target (feeds)."""
+    ids: set[str] = set()
+    hashes: set[str] = set()
+    current: dict[str, int] = {}
+    for row in db.query(
+        "select package_id, sha256, target, sequence, rolled_back_by from sync_history where action = 'apply' "
+        "order by id"
+    ):
+        ids.add(row["package_id"])
+        hashes.add(row["sha256"])
+        if row["rolled_back_by"] is None:
+            current[row["target"]] = max(current.get(row["target"], 0), row["sequence"])
+    return ids, hashes, current

@@ -296,6 +296,7 @@ def apply_package(
     confirm: Callable[[d.Diff], bool] | None = None,
     trust: dict[str, k.PublicKey] | None = None,
     backup: bool = True,
+    origin: tuple[str, str] | None = None,
 ) -> ApplyReport:
     """Verify, stage, validate and apply a package in one transaction, with a history row.
 
@@ -308,6 +309,7 @@ def apply_package(
         yes: apply without asking; with False, ``confirm(diff)`` decides (refusal raises ``Cancelled``).
         trust: publisher keys (default resources/trust/).
         backup: copy the database file beside itself first (last ``KEEP_BACKUPS`` kept).
+        origin: (feed URL, package URL) recorded in the history when the package came from a feed.
 
     Raises:
         PackageError: the package is refused; the database is unchanged.
@@ -341,7 +343,7 @@ def apply_package(
                 raise Cancelled()
             progress(done, total)
 
-        staged, history_id = _write(db, pkg, step, cancel)
+        staged, history_id = _write(db, pkg, step, cancel, origin)
         m = pkg.manifest
         seconds = time.perf_counter() - started
         return ApplyReport(
@@ -352,7 +354,9 @@ def apply_package(
             db.close()
 
 
-def _write(db: Database, pkg: p.VerifiedPackage, step: ProgressFn, cancel: CancelFn) -> tuple[Staged, int]:
+def _write(
+    db: Database, pkg: p.VerifiedPackage, step: ProgressFn, cancel: CancelFn, origin: tuple[str, str] | None = None
+) -> tuple[Staged, int]:
     """Stage again, snapshot, write and record the package in one transaction; returns the history id."""
     m = pkg.manifest
     try:
@@ -371,7 +375,7 @@ def _write(db: Database, pkg: p.VerifiedPackage, step: ProgressFn, cancel: Cance
                 store.update_edition(db, staged.data, spec, package_id=m.package_id, on_progress=step)
             if cancel():
                 raise Cancelled()
-            history_id = h.record(db, _history_entry(pkg, staged), snapshot=snapshot)
+            history_id = h.record(db, _history_entry(pkg, staged, origin), snapshot=snapshot)
             from desktop.products import items as store_items  # products relinked, 对码 re-checked
 
             staged.diff.notes.extend(store_items.stale_note(store_items.after_catalogue_update(db)))
@@ -382,7 +386,7 @@ def _write(db: Database, pkg: p.VerifiedPackage, step: ProgressFn, cancel: Cance
         ) from err
 
 
-def _history_entry(pkg: p.VerifiedPackage, staged: Staged) -> h.NewEntry:
+def _history_entry(pkg: p.VerifiedPackage, staged: Staged, origin: tuple[str, str] | None = None) -> h.NewEntry:
     m = pkg.manifest
     summary = {
         "counts": staged.diff.counts(),
@@ -393,7 +397,17 @@ def _history_entry(pkg: p.VerifiedPackage, staged: Staged) -> h.NewEntry:
     publisher = pkg.publisher or m.publisher
     who = platform.who()
     return h.NewEntry(
-        who, "apply", m.package_id, pkg.sha256, m.kind, m.target, m.sequence, publisher, pkg.key_id, summary
+        who,
+        "apply",
+        m.package_id,
+        pkg.sha256,
+        m.kind,
+        m.target,
+        m.sequence,
+        publisher,
+        pkg.key_id,
+        summary,
+        *(origin or (None, None)),  # the feed and the package's URL (issue 14)
     )
 
 

@@ -66,6 +66,8 @@ MAX_PRODUCT_PARTS = 10
 
 def max_rows(kind: str) -> int:
     return MAX_PRODUCT_ROWS if kind == "products" else MAX_ROWS
+
+
 #: A payment standard above this (yuan) is impossible (the dearest negotiated drugs cost ~1.2 million per dose).
 MAX_AMOUNT = Decimal("10000000")
 
@@ -665,13 +667,14 @@ def _check_price(row: r.SourceRow, where: str) -> None:
         return
     if _NEGATIVE.search(text):
         raise PackageDataError("bad_price", f"{where}的支付标准为负数：{text}。")
-    for std in derive.parse_standards(text):
+    try:
+        derive.check_standards(text, row.name_published)
+    except derive.StandardError as err:
+        raise PackageDataError("bad_price", f"{where}：{err}。") from None
+    for std in derive.parse_standards(text, row.name_published):
         if std.amount is None:
             continue
-        try:
-            amount = Decimal(std.amount)
-        except InvalidOperation as err:  # pragma: no cover - parse_standards only yields numbers
-            raise PackageDataError("bad_price", f"{where}的支付标准无法识别：{text}。") from err
+        amount = Decimal(std.amount)
         if amount <= 0 or amount > MAX_AMOUNT:
             raise PackageDataError(
                 "bad_price", f"{where}的支付标准 {std.amount} 元不合理（应大于 0 且不超过 {MAX_AMOUNT} 元）。"

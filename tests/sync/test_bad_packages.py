@@ -299,6 +299,7 @@ CASES: dict[str, tuple[str, Callable[[Ctx], Path]]] = {
     "duplicate keys": ("duplicate_key", _duplicate),
     "negative price": ("bad_price", _row_patch(payment_standard="-5.00元(10mg/片)")),
     "impossible price": ("bad_price", _row_patch(payment_standard="99999999.00元(1支)")),
+    "unreadable price": ("bad_price", _row_patch(payment_standard="12.00元(10mg/片)；约五元(20mg/片)")),
     "impossible agreement date": ("bad_date", _row_patch(agreement_text="2025年2月30日至2026年12月31日")),
     "agreement ends before it starts": ("date_order", _row_patch(agreement_text="2026年1月1日至2025年12月31日")),
     "edition ends before it starts": ("date_order", _manifest_patch(_edition_set(effective_end="2020-01-01"))),
