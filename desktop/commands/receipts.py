@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.cli import print_json
-from desktop.errors import RequestError, UserFacingError
+from desktop.errors import RequestError
 
 #: Exit code of ``receipts verify`` when the receipt does not match the history.
 EXIT_NOT_VERIFIED = 3
@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("request", metavar="REQUEST.json", help="预估请求文件（与 yaomu estimate 相同；- 表示标准输入）")
     p.add_argument("--format", dest="paper", choices=("58mm", "80mm", "a5"), help="纸张（默认：设置中的纸张）")
     p.add_argument("--out", required=True, metavar="FILE.pdf", help="保存 PDF 的位置")
+    p.add_argument("--force", action="store_true", help="覆盖已存在的输出文件（数据库及其备份永不覆盖）")
     p.add_argument("--patient-name", help="患者姓名（可不填）")
     p.add_argument("--patient-id", help="证件号码（只打印前 3 位和后 4 位）")
     p.add_argument("--staff", help="经办人（默认：设置中的经办人）")
@@ -42,11 +43,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = rsub.add_parser("reprint", help="补打：与原收据完全相同，另加“补打”标记")
     p.add_argument("number", metavar="NUMBER")
     p.add_argument("--out", required=True, metavar="FILE.pdf")
+    p.add_argument("--force", action="store_true", help="覆盖已存在的输出文件（数据库及其备份永不覆盖）")
     p.add_argument("--staff", help="补打经办人（记入历史）")
     p.set_defaults(func=cmd_reprint)
 
     p = rsub.add_parser("export", help="导出收据历史为 CSV（可用 Excel 打开）")
     p.add_argument("--out", required=True, metavar="FILE.csv")
+    p.add_argument("--force", action="store_true", help="覆盖已存在的输出文件（数据库及其备份永不覆盖）")
     p.add_argument("--date", help="只导出这一天的（YYYY-MM-DD）")
     p.set_defaults(func=cmd_export)
 
@@ -104,6 +107,7 @@ def cmd_receipt(args: argparse.Namespace) -> int:
         Path(args.out),
         patient_name=args.patient_name,
         patient_id=args.patient_id,
+        force=args.force,
     )
     if args.json:
         print_json(
@@ -148,23 +152,21 @@ def cmd_reprint(args: argparse.Namespace) -> int:
 
     db = _open(args)
     staff = args.staff or settings_mod.get(db).staff
-    done = issue.reprint(db, args.number, Path(args.out), staff=staff)
+    done = issue.reprint(db, args.number, Path(args.out), staff=staff, force=args.force)
     print(f"已补打收据 {done.number}：{done.path}")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from desktop import outfile
     from desktop.receipts import history, issue
 
     day = issue.parse_day(args.date) if args.date else None
-    records = history.search(_open(args), day=day)
-    out = Path(args.out)
-    try:
-        out.write_text(history.to_csv(records), encoding="utf-8-sig", newline="")
-    except OSError as err:
-        raise UserFacingError(
-            f"无法写入 {out}：{err.strerror or err}", hint="请检查文件夹是否存在、文件是否被 Excel 占用。"
-        ) from None
+    db = _open(args)
+    db_path = outfile.db_path_of(db)
+    out = outfile.check(Path(args.out), db_path=db_path, force=args.force, what="导出文件")
+    records = history.search(db, day=day)
+    outfile.write(out, history.to_csv(records).encode("utf-8-sig"), db_path=db_path, force=args.force, what="导出文件")
     print(f"已导出 {len(records)} 张收据：{out}")
     return 0
 

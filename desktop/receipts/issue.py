@@ -9,10 +9,8 @@ drawn later with ``reprint``.
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
-import tempfile
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -22,6 +20,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from desktop import outfile, platform
 from desktop.catalogue import store
 from desktop.errors import DatabaseError, UserFacingError
 from desktop.receipts import check, history, layout, numbering
@@ -62,27 +61,14 @@ def _check_patient_name(name: str | None) -> str:
     return text
 
 
-def _check_out(out: Path) -> Path:
-    out = Path(out)
-    if out.is_dir():
-        raise UserFacingError(f"输出路径 {out} 是一个文件夹。", hint="请给出 PDF 文件名，例如 收据.pdf。")
-    if not out.parent.is_dir():
-        raise UserFacingError(
-            f"无法保存收据：文件夹 {out.parent} 不存在。", hint="请先创建该文件夹，或选择其他保存位置。"
-        )
-    return out
+def _check_out(db: Database, out: Path, force: bool) -> Path:
+    """Never the database, its WAL or a back-up; an existing file only with ``force``."""
+    return outfile.check(out, db_path=outfile.db_path_of(db), force=force, what="收据 PDF")
 
 
 def _write(out: Path, data: bytes) -> None:
     """Write atomically: a half-written PDF never replaces a good one."""
-    fd, tmp = tempfile.mkstemp(prefix=".receipt-", suffix=".pdf", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    platform.atomic_write(out, data)
 
 
 @contextmanager
@@ -135,12 +121,14 @@ def issue(
     patient_id: str | None = None,
     now: datetime | None = None,
     on_reserved: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> Issued:
     """Number, record, draw and save a receipt for an estimate ``result`` of ``request``.
 
     Args:
         on_reserved: called with the number once it is committed, before drawing (tests use it to
             simulate a crash at the worst moment).
+        force: overwrite an existing file at ``out`` (never the database or its back-ups).
 
     Raises:
         UserFacingError: bad format, patient data or output path (nothing is recorded), or the PDF
@@ -149,7 +137,7 @@ def issue(
     page = layout.get_format(fmt)
     name = _check_patient_name(patient_name)
     masked = layout.mask_id(patient_id) if patient_id and patient_id.strip() else ""
-    out = _check_out(out)
+    out = _check_out(db, out, force)
     now = (now or datetime.now()).replace(microsecond=0)
     version = catalogue_version(db, result.get("edition"))
     # Catch a malformed result before a number is spent on it.
@@ -219,13 +207,21 @@ def _rebuild(db: Database, record: history.Record) -> tuple[list[layout.Line], I
     return body, issuer, meta
 
 
-def reprint(db: Database, number: str, out: Path, *, staff: str | None = None, now: datetime | None = None) -> Issued:
+def reprint(
+    db: Database,
+    number: str,
+    out: Path,
+    *,
+    staff: str | None = None,
+    now: datetime | None = None,
+    force: bool = False,
+) -> Issued:
     """Draw a receipt again, identical to the original except for the 补打 mark.
 
     Raises:
         NotFound: no such number. DatabaseError: the stored record no longer matches its check value.
     """
-    out = _check_out(out)
+    out = _check_out(db, out, force)
     record = history.get(db, number)
     body, _issuer, meta = _rebuild(db, record)
     page = layout.get_format(record.format)

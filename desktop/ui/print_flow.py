@@ -102,6 +102,7 @@ class PrintDialog(QDialog):
             out,
             patient_name=self.patient_name.text().strip() or None,
             patient_id=self.patient_id.text().strip() or None,
+            force=True,  # the save dialog asked before overwriting; the print copy is a scratch file
         )
 
     def _fail(self, err: UserFacingError) -> None:

@@ -1,0 +1,64 @@
+"""What differs between operating systems when Yaomu writes files: private modes and atomic replacement.
+
+The database, its back-ups and the receipt key hold confidential standards, patient names and a
+secret: they are created readable by their owner only (0600, the data directory 0700). On Windows
+the user profile's ACLs already keep other users out and ``chmod`` only toggles read-only, so the
+mode calls are skipped there.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+_POSIX = sys.platform != "win32"
+
+
+def private_dir(path: Path | str) -> Path:
+    """Create ``path`` (and parents) if needed; a directory Yaomu creates is 0700."""
+    path = Path(path)
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+        if _POSIX:
+            os.chmod(path, PRIVATE_DIR)  # mkdir's mode is filtered by the umask
+    return path
+
+
+def make_private(path: Path | str) -> None:
+    """Restrict an existing file to its owner (0600); a missing file is ignored."""
+    if _POSIX:
+        try:
+            os.chmod(path, PRIVATE_FILE)
+        except FileNotFoundError:
+            pass
+
+
+def create_private(path: Path | str) -> None:
+    """Make sure ``path`` exists as a 0600 file before SQLite (or anything else) opens it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0), PRIVATE_FILE)
+    os.close(fd)
+    make_private(path)
+
+
+def atomic_write(out: Path | str, data: bytes) -> Path:
+    """Write ``data`` to a temporary file beside ``out``, flush it to disk and rename it into place.
+
+    A reader (or a crash) sees the old file or the whole new one, never half of it. The file is
+    created 0600.
+    """
+    out = Path(out)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
