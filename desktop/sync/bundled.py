@@ -1,6 +1,7 @@
 """First start: apply the signed packages shipped in resources/packages/ like any update.
 
-Order: full editions (oldest edition first), then revisions, then overlays. A package is
+Order: full editions (oldest edition first), then revisions, then overlays, all in one
+transaction (completed, or on a kill not at all and redone on the next start). A package is
 skipped when it already appears in the history (also when it was rolled back on purpose),
 or when something newer for the same edition / overlay is installed.
 """
@@ -63,14 +64,17 @@ def install_bundled(
         grand = sum(sizes)
         reports = []
         offset = 0
-        for v, size in zip(todo, sizes, strict=True):
+        # One transaction for the whole batch: a first start killed half-way leaves no catalogue at
+        # all (and is redone on the next start), never 2024 without 2025 or editions without overlays.
+        with db.atomic():
+            for v, size in zip(todo, sizes, strict=True):
 
-            def step(done: int, total: int, offset: int = offset, size: int = size) -> None:
-                if on_progress:
-                    on_progress(offset + (size * done // total if total else size), grand)
+                def step(done: int, total: int, offset: int = offset, size: int = size) -> None:
+                    if on_progress:
+                        on_progress(offset + (size * done // total if total else size), grand)
 
-            reports.append(apply.apply_package(db, v.path, on_progress=step, trust=trust, backup=False))
-            offset += size
+                reports.append(apply.apply_package(db, v.path, on_progress=step, trust=trust, backup=False))
+                offset += size
         if on_progress and grand:
             on_progress(grand, grand)
         return reports
