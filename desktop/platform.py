@@ -29,11 +29,11 @@ def private_dir(path: Path | str) -> Path:
 
 
 def make_private(path: Path | str) -> None:
-    """Restrict an existing file to its owner (0600); a missing file is ignored."""
+    """Restrict an existing file to its owner (0600); a missing file, or one not ours, is left alone."""
     if _POSIX:
         try:
             os.chmod(path, PRIVATE_FILE)
-        except FileNotFoundError:
+        except OSError:  # missing, or not ours (a read-only copy someone handed us): leave it
             pass
 
 

@@ -436,7 +436,8 @@ def apply_package(
         should_cancel: polled between steps and row batches; True rolls back and raises ``Cancelled``.
         yes: apply without asking; with False, ``confirm(diff)`` decides (refusal raises ``Cancelled``).
         trust: publisher keys (default resources/trust/).
-        backup: copy the database file beside itself first (last ``KEEP_BACKUPS`` kept).
+        backup: copy the database file beside itself first (last ``KEEP_BACKUPS`` verified copies
+            kept); a damaged database is refused. With False the caller has checked the database.
 
     Raises:
         PackageError: the package is refused; the database is unchanged.
@@ -463,6 +464,8 @@ def apply_package(
         backup_path = (
             store.backup(db, path, reason="sync", keep=KEEP_BACKUPS) if (backup and path and has_content) else None
         )
+        if backup and backup_path is None:  # no back-up's integrity check looked at the database: look now
+            store.check_intact(db)  # (with backup=False the caller checks, once for a batch)
 
         def step(done: int, total: int) -> None:
             if cancel():
@@ -585,7 +588,9 @@ def rollback(db_or_path: Database | Path | str, *, backup: bool = True) -> Histo
         assert not later
         path = db_file(db)
         if backup and path:
-            store.backup(db, path, reason="sync", keep=KEEP_BACKUPS)
+            store.backup(db, path, reason="sync", keep=KEEP_BACKUPS)  # verified: refuses a damaged database
+        else:
+            store.check_intact(db)
         with db.atomic():
             _restore(db, row["snapshot"])
             rb = (

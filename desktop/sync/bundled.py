@@ -59,7 +59,9 @@ def install_bundled(
         # One back-up before the batch, not one per package; a first start has nothing to back up.
         path = apply.db_file(db)
         if todo and path and store.editions(db, details=False):
-            store.backup(db, path, reason="sync", keep=apply.KEEP_BACKUPS)
+            store.backup(db, path, reason="sync", keep=apply.KEEP_BACKUPS)  # verified: a damaged file is refused
+        elif todo:
+            store.check_intact(db)
         sizes = [sum(f.rows for f in v.manifest.files) or 1 for v in todo]
         grand = sum(sizes)
         reports = []

@@ -19,7 +19,6 @@ import pytest
 from desktop.catalogue import records as r
 from desktop.catalogue import store
 from desktop.sync import apply, build, keys
-
 from tests.soak import budget
 
 ROOT = Path(__file__).resolve().parents[2]
