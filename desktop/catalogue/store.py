@@ -480,13 +480,16 @@ def update_edition(
     if installed is None:
         return load_edition(db, data, spec, package_id=package_id, on_progress=on_progress)
     edition_id = int(installed[0])
-    old = {row["key"]: row for row in db.query("select * from entry where edition_id = ?", [edition_id])}
+    # A drug may be listed in two sections (the format allows it): rows are identified by (key, section).
+    old = {
+        (row["key"], row["section"]): row for row in db.query("select * from entry where edition_id = ?", [edition_id])
+    }
     rows = _entry_rows(data, spec, {row["name"]: (row["pinyin"], row["initials"]) for row in old.values()})
     gone: list[int] = []
     new: list[dict[str, object]] = []
     changed: list[tuple[dict[str, object], tuple[str, ...]]] = []
     for row in rows:
-        prev = old.pop(str(row["key"]), None)
+        prev = old.pop((str(row["key"]), str(row["section"])), None)
         if prev is None or prev["name"] != row["name"]:  # a new drug, or a respelt one: re-index it
             new.append(row)
             if prev is not None:
