@@ -18,15 +18,14 @@ Two kinds of figure live here because no public notice states them:
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlite_utils import Database
 
 from desktop.errors import RequestError
+from desktop.storage import settings as storage
 
 PAPERS = {"58mm": "58 毫米热敏纸", "80mm": "80 毫米热敏纸", "a5": "A5 纸"}
 _CODE = re.compile(r"^[A-Za-z0-9]{0,32}$")
@@ -110,9 +109,7 @@ def problems(settings: Settings) -> list[str]:
 
 def get(db: Database) -> Settings:
     """The saved settings (defaults for anything never saved)."""
-    if not db["settings"].exists():
-        return Settings()
-    stored = {row["key"]: json.loads(row["value"]) for row in db.query("select key, value from settings")}
+    stored = storage.load(db)
     known = {f.name for f in fields(Settings)}
     return Settings(**{k: v for k, v in stored.items() if k in known})
 
@@ -126,10 +123,4 @@ def save(db: Database, settings: Settings) -> None:
     found = problems(settings)
     if found:
         raise RequestError(found)
-    now = datetime.now().isoformat(timespec="seconds")
-    with db.atomic():
-        for f in fields(Settings):
-            db["settings"].upsert(
-                {"key": f.name, "value": json.dumps(getattr(settings, f.name), ensure_ascii=False), "updated_at": now},
-                pk="key",
-            )
+    storage.save(db, {f.name: getattr(settings, f.name) for f in fields(Settings)})

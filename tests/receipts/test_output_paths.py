@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
 from desktop.cli import main
 
 

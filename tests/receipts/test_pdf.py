@@ -17,6 +17,7 @@ ISSUER = layout.Issuer.from_settings(SETTINGS)
 
 def _issue(db, request, fmt, tmp_path, **kw):  # type: ignore[no-untyped-def]
     result = service.estimate(db, request, SETTINGS)
+    kw.setdefault("force", True)  # some tests draw twice into the same file
     return result, issue.issue(db, request, result, ISSUER, fmt, tmp_path / f"r-{fmt}.pdf", **kw)
 
 
@@ -149,7 +150,7 @@ def test_confidential_standard_never_printed(db, request_json, tmp_path, fmt) ->
 
 def test_confidential_standard_from_settings_never_printed(db, request_json, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from desktop import settings as settings_mod
-    from desktop.catalogue import store
+    from desktop.storage import catalogue as store
 
     item = dict(request_json["items"][0])
     standard = item.pop("payment_standard")

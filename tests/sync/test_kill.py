@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from desktop.catalogue import records as r
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
 from desktop.sync import apply, build, keys
 from tests.soak import budget
 
@@ -148,7 +148,7 @@ def test_sigkill_at_random_moments(tmp_path: Path, yao_2024: r.EditionData, key:
 FIRST_START = r"""
 import sys
 from pathlib import Path
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
 from desktop.sync import bundled
 db_path = sys.argv[1]
 bundled.bundled_packages()  # warm up: imports, verification caches

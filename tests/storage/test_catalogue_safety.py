@@ -1,4 +1,4 @@
-"""Tests for desktop/catalogue/store.py: foreign files refused, private modes, verified back-ups, damage refused."""
+"""Tests for desktop/storage/catalogue.py: foreign files refused, private modes, verified back-ups, damage refused."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
 from desktop.cli import main
 from desktop.errors import DatabaseError
 from desktop.sync import apply, build, keys
@@ -116,7 +116,7 @@ def test_a_damaged_backup_never_counts_among_the_kept(real_db_copy: Path) -> Non
 FULL_DISK = r"""
 import resource, signal, sys
 from pathlib import Path
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
 from desktop.errors import DatabaseError
 from desktop.sync import apply, keys
 db_path, pkg, trust_dir = sys.argv[1:4]
