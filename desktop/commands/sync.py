@@ -242,6 +242,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
+    from desktop import sanitize
     from desktop.sync import apply
 
     def confirm(d) -> bool:  # type: ignore[no-untyped-def]
@@ -261,7 +262,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     )
     if not args.json and sys.stderr.isatty():
         print(file=sys.stderr)
-    _out(args, report.to_json(), report.text())
+    _out(args, report.to_json(), "\n".join([report.text(), *(sanitize.text(w) for w in report.warnings)]))
     return 0
 
 

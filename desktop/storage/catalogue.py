@@ -168,6 +168,7 @@ def _backup(db: Database, path: Path, *, reason: str, keep: int = KEEP_MIGRATION
         try:
             with dest:
                 db.conn.backup(dest)
+            dest.execute("pragma journal_mode = delete")  # a back-up is one self-contained file, never a WAL
             problems = [row[0] for row in dest.execute("pragma integrity_check(5)")]
         finally:
             dest.close()
@@ -197,7 +198,7 @@ def _prune(path: Path, reason: str, keep: int) -> None:
 
 def _readable(path: Path) -> bool:
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)  # reads only: no -wal/-shm beside it
         try:
             return con.execute("pragma quick_check(1)").fetchone()[0] == "ok"
         finally:
@@ -717,6 +718,11 @@ def entries_by_key(db: Database, key: str) -> list[r.Entry]:
         row_to_entry(row)
         for row in db.query(f"{ENTRY_SELECT} where e.key = ? order by d.effective_start desc, e.seq", [key])
     ]
+
+
+def drug_names(db: Database) -> set[str]:
+    """Every distinct normalised drug name of every installed edition."""
+    return {name for (name,) in db.execute("select distinct name from entry")}
 
 
 def section_info(db: Database, edition_id: int) -> dict[str, r.SectionInfo]:

@@ -65,12 +65,20 @@ def get(db: Database, history_id: int) -> HistoryEntry:
     return _entry(next(iter(db.query(f"select {_COLUMNS} from sync_history where id = ?", [history_id]))))
 
 
-def current(db: Database, target: str) -> HistoryEntry | None:
-    """The latest apply of a target that has not been rolled back."""
+def namespace(kind: str) -> str:
+    """Editions and revisions order one sequence per edition name, overlays one per overlay id: apart.
+
+    An overlay whose id is "2024" never blocks (or is blocked by) the 2024 edition.
+    """
+    return "overlay" if kind == "overlay" else "edition"
+
+
+def current(db: Database, target: str, kind: str = "edition") -> HistoryEntry | None:
+    """The latest apply of a target of ``kind``'s namespace that has not been rolled back."""
     rows = db.query(
         f"select {_COLUMNS} from sync_history where target = ? and action = 'apply' and rolled_back_by is null "
-        "order by id desc limit 1",
-        [target],
+        "and (kind = 'overlay') = ? order by id desc limit 1",
+        [target, namespace(kind) == "overlay"],
     )
     return next((_entry(row) for row in rows), None)
 

@@ -88,5 +88,5 @@ def install_bundled(
 def _skip(db, v: p.VerifiedPackage) -> bool:  # noqa: ANN001 - sqlite_utils.Database
     if h.ever_seen(db, v.package_id, v.sha256):
         return True
-    current = h.current(db, v.manifest.target)
+    current = h.current(db, v.manifest.target, v.manifest.kind)
     return bool(current and current.sequence >= v.manifest.sequence)

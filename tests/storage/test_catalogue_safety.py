@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop.storage import catalogue as store
 from desktop.cli import main
 from desktop.errors import DatabaseError
+from desktop.storage import catalogue as store
 from desktop.sync import apply, build, keys
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,3 +158,11 @@ def test_full_disk_during_backup_leaves_no_partial_backup_and_the_database_uncha
     assert store.content_hash(db) == before
     db.close()
     shutil.rmtree(trust_dir)
+
+
+def test_a_backup_is_one_file_with_nothing_beside_it(real_db_copy: Path) -> None:
+    db = store.open_db(real_db_copy)
+    baks = [store.backup(db, real_db_copy, reason="sync") for _ in range(2)]
+    db.close()
+    assert store.latest_backup(real_db_copy) == baks[-1]
+    assert sorted(p.name for p in real_db_copy.parent.iterdir() if ".bak" in p.name) == sorted(b.name for b in baks)
