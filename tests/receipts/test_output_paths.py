@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.storage import catalogue as store
 from desktop.cli import main
+from desktop.storage import catalogue as store
 
 
 @pytest.fixture()
