@@ -144,7 +144,7 @@ class Searcher:
         ed = "e.edition_id = ? and "
         if _ENTRY_ID.match(text):
             yield EXACT, self._q("e.id = ?", [text], limit)
-        if text.isdigit():
+        if text.isascii() and text.isdigit() and len(text) <= 18:  # "²", "①" are digits to str.isdigit
             n = int(text)
             yield EXACT, self._q(ed + "e.number = ?", [edition_id, n], limit, "e.seq")
             yield EXACT, self._q(ed + "e.star_of = ?", [edition_id, n], limit, "e.seq")

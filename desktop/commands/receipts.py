@@ -84,12 +84,39 @@ def _read_request(path: str) -> dict[str, Any]:
     return data
 
 
+#: Longest staff or counter name accepted from the command line.
+MAX_FREE_TEXT = 40
+
+
+def check_free_text(**fields: str | None) -> None:
+    """Staff, counter and the like: printed on receipts, so no control characters and a sane length.
+
+    Raises:
+        RequestError: naming every field that is wrong.
+    """
+    from desktop import sanitize
+
+    labels = {"staff": "--staff 经办人", "counter": "--counter 收款台", "patient_name": "--patient-name 患者姓名"}
+    problems = []
+    for name, value in fields.items():
+        if value is None:
+            continue
+        bad = sanitize.find_control(value)
+        if bad:
+            problems.append(f"{labels.get(name, name)}含有控制字符 {bad}，请重新输入。")
+        elif len(value.strip()) > MAX_FREE_TEXT:
+            problems.append(f"{labels.get(name, name)}过长（最多 {MAX_FREE_TEXT} 个字）。")
+    if problems:
+        raise RequestError(problems)
+
+
 def cmd_receipt(args: argparse.Namespace) -> int:
     from desktop import settings as settings_mod
     from desktop.commands.catalogue import open_catalogue
     from desktop.receipts import issue, layout
     from desktop.rules import service
 
+    check_free_text(staff=args.staff, counter=args.counter, patient_name=args.patient_name)
     request = _read_request(args.request)
     db = open_catalogue(args)
     settings = settings_mod.get(db)
@@ -151,6 +178,7 @@ def cmd_reprint(args: argparse.Namespace) -> int:
     from desktop import settings as settings_mod
     from desktop.receipts import issue
 
+    check_free_text(staff=args.staff)
     db = _open(args)
     staff = args.staff or settings_mod.get(db).staff
     done = issue.reprint(db, args.number, Path(args.out), staff=staff, force=args.force)

@@ -130,12 +130,13 @@ def _private(path: Path | None):  # type: ignore[no-untyped-def]
 
 
 def _out(args: argparse.Namespace, data: object, text: str) -> None:
+    from desktop import sanitize
     from desktop.cli import print_json
 
     if args.json:
         print_json(data)
-    else:
-        print(text)
+    else:  # names and remarks come from packages: control characters are shown escaped, never raw
+        print("\n".join(sanitize.text(line) for line in text.split("\n")))
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
@@ -246,7 +247,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     from desktop.sync import apply
 
     def confirm(d) -> bool:  # type: ignore[no-untyped-def]
-        print(d.text())
+        print("\n".join(sanitize.text(line) for line in d.text().split("\n")))
         if not sys.stdin.isatty():
             raise UserFacingError(
                 "未确认：非交互方式应用更新包需要加 --yes。", hint="请先用 yaomu sync diff 查看变化，再加 --yes 应用。"
@@ -262,7 +263,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     )
     if not args.json and sys.stderr.isatty():
         print(file=sys.stderr)
-    _out(args, report.to_json(), "\n".join([report.text(), *(sanitize.text(w) for w in report.warnings)]))
+    _out(args, report.to_json(), "\n".join([report.text(), *report.warnings]))
     return 0
 
 

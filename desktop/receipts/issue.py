@@ -21,7 +21,7 @@ from sqlite_utils import Database
 
 from desktop import outfile, platform
 from desktop.errors import DatabaseError, UserFacingError
-from desktop.receipts import check, layout, numbering
+from desktop.receipts import check, keystore, layout, numbering
 from desktop.receipts.layout import Issuer, Receipt, ReceiptMeta
 from desktop.storage import catalogue as store
 from desktop.storage import receipts as history
@@ -131,9 +131,9 @@ def issue(
     version = catalogue_version(db, result.get("edition"))
     # Catch a malformed result before a number is spent on it.
     layout.logical_lines(result, issuer, ReceiptMeta("", ""))
-    key = check.secret(db)
 
     try:
+        key = check.secret(db)
         with store.durable(db), db.atomic():
             number = numbering.next_number(db, issuer.institution_code, now.date())
             meta = ReceiptMeta(str(number), now.isoformat(sep=" "), version, name, masked)
@@ -152,6 +152,7 @@ def issue(
                 meta=_meta_dict(issuer, meta),
                 check_value=check_value,
             )
+            check.extend_chain(db, key, receipt_id)
     except sqlite3.OperationalError as err:  # locked past busy_timeout, disk full, read-only file
         raise DatabaseError(
             f"无法登记收据：数据库暂时无法写入（{err}）。没有开具任何收据，也没有占用单号。",
@@ -170,8 +171,18 @@ def issue(
     )
     data = _render(receipt)
     _save(out, data, meta.number)
-    history.mark_printed(db, receipt_id, kind="original", staff=issuer.staff, when=now)
+    _mark_printed(db, receipt_id, meta.number, kind="original", staff=issuer.staff, when=now)
     return Issued(meta.number, out, check_value, receipt, data)
+
+
+def _mark_printed(db: Database, receipt_id: int, number: str, *, kind: str, staff: str | None, when: datetime) -> None:
+    try:
+        history.mark_printed(db, receipt_id, kind=kind, staff=staff, when=when)
+    except sqlite3.OperationalError as err:  # the PDF is saved; only the print log could not be written
+        raise DatabaseError(
+            f"收据 {number} 的 PDF 已保存，但打印记录无法写入数据库（{err}）。",
+            hint="收据已登记且单号不会重复；请检查磁盘空间后在收据记录中核对该单的状态。",
+        ) from err
 
 
 def _save(out: Path, data: bytes, number: str) -> None:
@@ -226,7 +237,7 @@ def reprint(
     data = _render(receipt)
     _save(out, data, record.number)
     when = (now or datetime.now()).replace(microsecond=0)
-    history.mark_printed(db, record.id, kind="reprint", staff=staff, when=when)
+    _mark_printed(db, record.id, record.number, kind="reprint", staff=staff, when=when)
     return Issued(record.number, out, record.check_value, receipt, data)
 
 
@@ -249,8 +260,22 @@ def verify(db: Database, number: str, check_value: str) -> Verification:
     """
     given = check.normalise(check_value)
     record = history.get(db, number)
-    body, _issuer, _meta = _rebuild(db, record)
+    try:
+        body, _issuer, _meta = _rebuild(db, record)
+    except keystore.MissingKey:
+        raise
+    except DatabaseError as err:  # the row no longer matches what was printed: an edit
+        return Verification(False, f"核验不通过：{err.message}", record, ())
     lines = tuple(line.plain for line in body if line.plain)
+    broken = check.chain_problem(db, check.secret(db))
+    if broken:
+        return Verification(
+            False,
+            f"核验不通过：本店的收据历史记录不完整或被改动（{broken}），无法确认收据 {record.number}。"
+            "请从备份恢复数据库，并联系技术支持。",
+            record,
+            lines,
+        )
     if not check.matches(record.check_value, given):
         return Verification(
             False,
