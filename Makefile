@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bundle smoke clean system-deps
+.PHONY: run test lint bench bundle smoke clean system-deps packages soak
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,15 @@ bench: $(STAMP)
 	$(BIN)/python bench/estimate.py
 	$(BIN)/python bench/receipt.py
 	$(BIN)/python bench/startup.py
+
+# Rebuild resources/packages/*.zip and their SHA-256 manifest from resources/sources/ and
+# resources/overlays/ (after an adapter or overlay fix); needs no publisher key.
+packages: $(STAMP)
+	$(BIN)/python -m desktop package bundle
+
+# The fuzz and SIGKILL suites at full strength (minutes to an hour); `make test` runs them bounded.
+soak: $(STAMP) system-deps
+	YAOMU_SOAK=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:randomly tests/fuzz tests/sync/test_kill.py
 
 bundle: $(STAMP)
 	$(BIN)/pyinstaller --noconfirm --clean build.spec

@@ -71,4 +71,9 @@ def install(db_path: Path | str | None = None, on_progress: ProgressFn = _ignore
 
 
 def needs_install(db: Database) -> bool:
-    return not store.editions(db)
+    """No catalogue yet, or a first start that an older version left half done (2024 without 2025...)."""
+    if not store.editions(db):
+        return True
+    from desktop.sync.bundled import unfinished
+
+    return bool(unfinished(db))

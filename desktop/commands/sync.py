@@ -44,6 +44,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_wrap(cmd_build))
 
+    p = psub.add_parser(
+        "bundle", help="重建随附的目录包和 SHA-256 清单（resources/packages/，无需发布方私钥；即 make packages）"
+    )
+    p.add_argument("--sources", type=Path, help="源文件目录（默认 resources/sources/）")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_wrap(cmd_bundle))
+
     p = psub.add_parser("sign", help="用发布方私钥为更新包签名")
     p.add_argument("package", type=Path)
     p.add_argument("--key", type=Path, help="发布方私钥文件（默认 ~/.config/yaomu-publisher/publisher.json）")
@@ -203,6 +210,15 @@ def cmd_build(args: argparse.Namespace) -> int:
         {"package": str(out), "signed": key is not None, "sha256": pk.sha256_file(out)},
         f"已生成更新包 {out}" + ("" if key else "（未签名）"),
     )
+    return 0
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from desktop.sync import bundled
+
+    pins = bundled.rebuild(sources=args.sources)
+    lines = [f"{name}  sha256={sha}" for name, sha in pins.items()]
+    _out(args, {"packages": pins}, "已重建随附的目录包与清单 bundled.json：\n" + "\n".join(lines))
     return 0
 
 

@@ -334,6 +334,7 @@ def apply_package(
     confirm: Callable[[d.Diff], bool] | None = None,
     trust: dict[str, k.PublicKey] | None = None,
     backup: bool = True,
+    pinned_sha256: str | None = None,
 ) -> ApplyReport:
     """Verify, stage, validate and apply a package in one transaction, with a history row.
 
@@ -344,6 +345,7 @@ def apply_package(
         should_cancel: polled between steps and row batches; True rolls back and raises ``Cancelled``.
         yes: apply without asking; with False, ``confirm(diff)`` decides (refusal raises ``Cancelled``).
         trust: publisher keys (default resources/trust/).
+        pinned_sha256: a bundled package, trusted by its hash in the installer's manifest (no signature).
         backup: copy the database file beside itself first (last ``KEEP_BACKUPS`` verified copies
             kept); a damaged database is refused. With False the caller has checked the database.
 
@@ -354,7 +356,7 @@ def apply_package(
     started = time.perf_counter()
     progress = on_progress or _ignore
     cancel = should_cancel or (lambda: False)
-    pkg = p.verify_package(pkg_path, trust, should_cancel=cancel)
+    pkg = p.verify_package(pkg_path, trust, should_cancel=cancel, pinned_sha256=pinned_sha256)
     db, owned = _open(db_or_path)
     try:
         if cancel():

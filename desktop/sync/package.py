@@ -933,19 +933,31 @@ def verify_package(
     trust: dict[str, k.PublicKey] | None = None,
     *,
     should_cancel: Callable[[], bool] | None = None,
+    pinned_sha256: str | None = None,
 ) -> VerifiedPackage:
     """Check everything that can be checked without the database.
 
     Args:
         pkg_path: the package file.
         trust: publisher keys by key id; default: ``resources/trust/``.
+        pinned_sha256: a package shipped inside the installer is trusted because its file hash
+            equals the one in the bundled manifest (``desktop.sync.bundled``), not by a signature:
+            the hash must match, and the signature is then not required.
 
     Raises:
         PackageError: (a subclass) naming the first problem found.
     """
     pkg_path = Path(pkg_path)
-    if trust is None:
+    if trust is None and pinned_sha256 is None:
         trust = k.trust_store()
+    if pinned_sha256 is not None:
+        actual = sha256_file(pkg_path) if pkg_path.is_file() else "(missing)"
+        if actual != pinned_sha256:
+            raise IntegrityError(
+                "bundled_hash",
+                f"随安装包提供的目录包 {pkg_path.name} 与安装包清单中的 SHA-256 不符：文件已损坏或被替换。",
+                hint="请重新安装药目（或在源码目录中运行 make packages 重建随附的目录包）。数据库保持不变。",
+            )
     with _open_zip(pkg_path) as zf:
         members = _check_members(zf)
         if MANIFEST not in members:
@@ -954,7 +966,11 @@ def verify_package(
         sig_bytes = _read_member(zf, members[SIGNATURE], MAX_MANIFEST_BYTES) if SIGNATURE in members else None
         if not manifest_bytes.strip() or manifest_bytes.strip() in (b"{}", b"null", b"[]"):
             raise PackageFormatError("manifest_empty", "更新包清单 manifest.json 为空。")
-        key = _verify_signature(manifest_bytes, sig_bytes, trust)
+        if pinned_sha256 is not None:
+            key = k.PINNED
+        else:
+            assert trust is not None
+            key = _verify_signature(manifest_bytes, sig_bytes, trust)
         manifest = parse_manifest(manifest_bytes)
         listed = {f.path for f in manifest.files}
         extra = sorted(set(members) - listed - {MANIFEST, SIGNATURE})
