@@ -95,7 +95,7 @@ def main() -> int:
             "2025-03-01 10:00:00",
             "2024-revised-x",
             "张三",
-            layout.mask_id("220102199001011234"),
+            layout.mask_id("220102199001011239"),
         )
         key = check.secret(db)
         figures = {}
