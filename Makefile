@@ -40,7 +40,7 @@ packages: $(STAMP)
 
 # The fuzz and SIGKILL suites at full strength (minutes to an hour); `make test` runs them bounded.
 soak: $(STAMP) system-deps
-	YAOMU_SOAK=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:randomly tests/fuzz tests/sync/test_kill.py
+	YAOMU_SOAK=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:randomly tests/fuzz tests/sync/test_kill.py tests/receipts/test_kill.py
 
 bundle: $(STAMP)
 	$(BIN)/pyinstaller --noconfirm --clean build.spec
