@@ -1,11 +1,14 @@
 # make run: set up .venv when missing and start Yaomu on the bundled catalogue.
 # make test: set up .venv when missing and run the whole test suite.
+# make check: what CI runs: ruff, ruff format, mypy, lint-imports (the architecture contract), then make test.
+# make soak: the fuzz and SIGKILL suites at full length (hundreds of kills, thousands of examples).
+# make packages: rebuild the bundled packages and their SHA-256 manifest (no publisher key needed).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bundle smoke clean system-deps packages soak
+.PHONY: run test check soak lint bench bundle smoke clean system-deps packages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +29,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check desktop tests bench
 	$(BIN)/ruff format --check desktop tests bench
 
+check: lint
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(MAKE) test
+
 bench: $(STAMP)
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/sync.py
@@ -40,7 +48,7 @@ packages: $(STAMP)
 
 # The fuzz and SIGKILL suites at full strength (minutes to an hour); `make test` runs them bounded.
 soak: $(STAMP) system-deps
-	YAOMU_SOAK=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:randomly tests/fuzz tests/sync/test_kill.py tests/receipts/test_kill.py
+	YAOMU_SOAK=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q tests/fuzz tests/sync/test_kill.py tests/receipts/test_kill.py
 
 bundle: $(STAMP)
 	$(BIN)/pyinstaller --noconfirm --clean build.spec

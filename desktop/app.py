@@ -105,7 +105,7 @@ def install_catalogue(db_path: Path, *, smoke_test: bool) -> UserFacingError | N
     from PySide6.QtCore import QEventLoop, Qt
     from PySide6.QtWidgets import QProgressDialog
 
-    from desktop.catalogue import bundled
+    from desktop.sync import bundled
     from desktop.ui.workers import run_in_background
 
     dialog = QProgressDialog("正在首次安装医保药品目录（2024年版修订、2025年版），请稍候…", "", 0, 0)
@@ -165,8 +165,8 @@ def run_gui(db_path: str | None, smoke_test: bool) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     family = register_fonts(app)
 
-    from desktop.catalogue import bundled
     from desktop.storage import catalogue as store
+    from desktop.sync import bundled
 
     path = Path(db_path) if db_path else paths.default_db_path()
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import NoReturn
 
 from desktop import __version__
 from desktop.errors import UserFacingError
@@ -50,7 +49,7 @@ def _chinese(message: str) -> str:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse would print English usage and exit 2
+    def error(self, message: str) -> NoReturn:  # argparse would print English usage and exit 2
         self.print_usage(sys.stderr)
         print(f"命令参数有误：{_chinese(message)}（yaomu -h 查看用法）", file=sys.stderr)
         raise SystemExit(2)
@@ -63,38 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--smoke-test", action="store_true", help="打开数据库、建立主窗口后立即退出（用于检查安装包）")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name != name:
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
-
-
-#: Characters JSON may carry raw but a terminal must not receive raw: DEL, C1 controls, bidi controls,
-#: line separators (json escapes C0 controls itself).
-_JSON_ESCAPE = {
-    c: f"\\u{c:04x}"
-    for c in [
-        *range(0x7F, 0xA0),
-        0x061C,
-        0x200E,
-        0x200F,
-        *range(0x202A, 0x202F),
-        *range(0x2066, 0x206A),
-        0x2028,
-        0x2029,
-    ]
-}
-
-
-def print_json(data: Any) -> None:
-    # ensure_ascii=False keeps Chinese readable; C0 controls are escaped by json, the rest here
-    # (they only ever occur inside strings, where \uXXXX is the same character).
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str).translate(_JSON_ESCAPE))
-    sys.stdout.write("\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

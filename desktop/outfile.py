@@ -46,14 +46,6 @@ def _is_backup_name(out: Path, db: Path) -> bool:
     return out.name.startswith(db.name + ".") and out.name.endswith(".bak") and _same(out.parent, db.parent)
 
 
-def db_path_of(db: object) -> Path | None:
-    """The file behind an open ``sqlite_utils.Database`` (None in memory)."""
-    for _seq, name, filename in db.execute("pragma database_list").fetchall():  # type: ignore[attr-defined]
-        if name == "main" and filename:
-            return Path(filename)
-    return None
-
-
 def _is_sqlite(path: Path) -> bool:
     try:
         with path.open("rb") as fh:

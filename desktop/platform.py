@@ -1,21 +1,44 @@
-"""What differs between operating systems when Yaomu writes files: private modes and atomic replacement.
+"""The one module that knows which operating system Yaomu runs on (Windows at the counter, Linux in CI).
 
-The database, its back-ups and the receipt key hold confidential standards, patient names and a
-secret: they are created readable by their owner only (0600, the data directory 0700). On Windows
-the user profile's ACLs already keep other users out and ``chmod`` only toggles read-only, so the
-mode calls are skipped there.
+Everything OS-specific lives here or in ``paths`` (where files go): file modes, locks, signals,
+user names, atomic replacement. An import-linter contract (pyproject.toml) forbids ``fcntl``, ``pwd``, ``msvcrt`` and
+their kind elsewhere, and tests/test_platform.py refuses ``os.chmod``-style calls outside this module.
 """
 
 from __future__ import annotations
 
+import getpass
 import os
+import socket
 import sys
 import tempfile
 from pathlib import Path
 
+#: True on Windows (the pharmacies' PCs); the rest of the code never asks ``sys.platform``.
+WINDOWS = sys.platform == "win32"
+
+
+def who() -> str:
+    """``user@host`` of whoever runs Yaomu, for the update history.
+
+    ``getpass.getuser`` reads the environment first (USERNAME on Windows) and falls back to the
+    password database on POSIX; a service account without a login name still gets a name.
+    """
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name (service account): still record something
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+# --- private files (issue 12) ------------------------------------------------------------------
+# The database, its back-ups and the receipt key hold confidential standards, patient names and a
+# secret: they are created readable by their owner only (0600, the data directory 0700). On Windows
+# the user profile's ACLs already keep other users out and ``chmod`` only toggles read-only, so the
+# mode calls are skipped there.
+
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
-_POSIX = sys.platform != "win32"
 
 
 def private_dir(path: Path | str) -> Path:
@@ -23,14 +46,14 @@ def private_dir(path: Path | str) -> Path:
     path = Path(path)
     if not path.is_dir():
         path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
-        if _POSIX:
+        if not WINDOWS:
             os.chmod(path, PRIVATE_DIR)  # mkdir's mode is filtered by the umask
     return path
 
 
 def make_private(path: Path | str) -> None:
     """Restrict an existing file to its owner (0600); a missing file, or one not ours, is left alone."""
-    if _POSIX:
+    if not WINDOWS:
         try:
             os.chmod(path, PRIVATE_FILE)
         except OSError:  # missing, or not ours (a read-only copy someone handed us): leave it

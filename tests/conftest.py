@@ -34,7 +34,7 @@ def real_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Tests must not write to it: copy it (``real_db_copy``) to change anything.
     """
-    from desktop.catalogue import bundled
+    from desktop.sync import bundled
 
     path = tmp_path_factory.mktemp("real") / "catalogue.sqlite3"
     bundled.install(path)

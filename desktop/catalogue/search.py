@@ -11,6 +11,7 @@ is rank order and every query stops after ``limit`` rows.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -19,14 +20,12 @@ from sqlite_utils import Database
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import normalise_name
 from desktop.storage import catalogue as store
+from desktop.storage import overlays as ov
 from desktop.storage.catalogue import (
-    ENTRY_SELECT,
-    PK_EDITION,
     PREFIX_TOKENS,
     EditionChoice,
     fts_chars,
     fts_folded,
-    row_to_entry,
 )
 
 #: Category codes: X/Z, an anatomical or functional group letter, then digits and letters (XA01, ZA01C).
@@ -70,14 +69,14 @@ class Searcher:
         text = normalise_name(query).strip() if query else ""
         if not text or choice.edition is None:
             return SearchResult(query, choice, ())
-        found: dict[str, tuple[int, dict]] = {}
+        found: dict[str, tuple[int, r.Entry]] = {}
         last_tier = EXACT
         for tier, rows in self._candidates(text, choice.edition.id, limit):
             if tier > last_tier and len(found) >= limit:
                 break  # earlier tiers already fill the list: later ones cannot rank above them
             last_tier = tier
             for row in rows:
-                found.setdefault(row["id"], (tier, row))
+                found.setdefault(row.id, (tier, row))
         transitions = self._transitions(text, choice.day)
         if not found:
             return replace(self._elsewhere(query, text, choice, limit), transitions=transitions)
@@ -91,19 +90,14 @@ class Searcher:
         if len(text) < 2 or text.isascii():
             return ()
         return tuple(
-            f"过渡期药品：{row['name']} 已调出目录，{row['end']} 前仍按原支付标准支付（{row['title']}）。"
-            for row in self.db.query(
-                "select i.name, i.end, o.title from overlay_item i join overlay o on o.id = i.overlay_id "
-                "where o.kind = 'transition' and i.action = 'add' and instr(i.name, ?) > 0 "
-                "and (i.start is null or i.start <= ?) and (i.end is null or i.end >= ?)",
-                [text, day.isoformat(), day.isoformat()],
-            )
+            f"过渡期药品：{t.name} 已调出目录，{t.end} 前仍按原支付标准支付（{t.title}）。"
+            for t in ov.transitions_naming(self.db, text, day)
         )
 
     @staticmethod
-    def _ranked(found: dict[str, tuple[int, dict]], limit: int) -> tuple[r.Entry, ...]:
-        ranked = sorted(found.values(), key=lambda t: (t[0], len(t[1]["name"]), t[1]["seq"]))
-        return tuple(row_to_entry(row) for _, row in ranked[:limit])
+    def _ranked(found: dict[str, tuple[int, r.Entry]], limit: int) -> tuple[r.Entry, ...]:
+        ranked = sorted(found.values(), key=lambda t: (t[0], len(t[1].name), t[1].seq))
+        return tuple(entry for _, entry in ranked[:limit])
 
     def _elsewhere(self, query: str, text: str, choice: EditionChoice, limit: int) -> SearchResult:
         """Nothing in the edition of the day: look in the other installed editions, nearest first,
@@ -114,10 +108,10 @@ class Searcher:
             key=lambda e: abs((e.effective_start - choice.edition.effective_start).days),  # type: ignore[union-attr]
         )
         for other in others:
-            found: dict[str, tuple[int, dict]] = {}
+            found: dict[str, tuple[int, r.Entry]] = {}
             for tier, rows in self._candidates(text, other.id, limit):
                 for row in rows:
-                    found.setdefault(row["id"], (tier, row))
+                    found.setdefault(row.id, (tier, row))
             if found:
                 note = (
                     f"{choice.day.isoformat()} 适用的{choice.edition.label}未收录与“{query}”匹配的药品；"
@@ -135,41 +129,28 @@ class Searcher:
             incomplete=f"注意：{choice.edition.label}未完整导入以下部分：{parts}。未找到不代表未收录，请以完整目录核对。",
         )
 
-    def _q(self, where: str, params: list[object], limit: int, order: str = "e.rowid") -> list[dict]:
-        # WORKAROUND: a unary "+" keeps the planner from walking an index in ORDER BY order
-        # (e.g. (edition_id, seq) over 270,000 rows) instead of the selective WHERE index.
-        return list(self.db.query(f"{ENTRY_SELECT} where {where} order by +{order} limit ?", [*params, limit]))
-
-    def _candidates(self, text: str, edition_id: int, limit: int):  # type: ignore[no-untyped-def]
-        ed = "e.edition_id = ? and "
+    def _candidates(self, text: str, edition_id: int, limit: int) -> Iterator[tuple[int, list[r.Entry]]]:
+        find = store.find_entries
         if _ENTRY_ID.match(text):
-            yield EXACT, self._q("e.id = ?", [text], limit)
+            yield EXACT, find(self.db, None, "id", text, limit)
         if text.isascii() and text.isdigit() and len(text) <= 18:  # "²", "①" are digits to str.isdigit
             n = int(text)
-            yield EXACT, self._q(ed + "e.number = ?", [edition_id, n], limit, "e.seq")
-            yield EXACT, self._q(ed + "e.star_of = ?", [edition_id, n], limit, "e.seq")
+            yield EXACT, find(self.db, edition_id, "number", n, limit, by_seq=True)
+            yield EXACT, find(self.db, edition_id, "star_of", n, limit, by_seq=True)
             return
         if _CATEGORY.match(text):
             code = text.upper()
-            yield EXACT, self._q(ed + "e.category_code = ?", [edition_id, code], limit, "e.seq")
-            yield (
-                PREFIX,
-                self._q(
-                    ed + "e.category_code >= ? and e.category_code < ?",
-                    [edition_id, code, _range_end(code)],
-                    limit,
-                    "e.seq",
-                ),
-            )
+            yield EXACT, find(self.db, edition_id, "category_code", code, limit, by_seq=True)
+            yield PREFIX, find(self.db, edition_id, "category_code", code, limit, below=_range_end(code), by_seq=True)
         if text.isascii():
             q = re.sub(r"[^a-z0-9]", "", text.lower())
             if not q:
                 return
-            yield EXACT, self._q(ed + "e.initials = ?", [edition_id, q], limit)
-            yield EXACT, self._q(ed + "e.pinyin = ?", [edition_id, q], limit)
+            yield EXACT, find(self.db, edition_id, "initials", q, limit)
+            yield EXACT, find(self.db, edition_id, "pinyin", q, limit)
             yield PREFIX, self._fts(f"{{ini py}} : {q}*", edition_id, limit)
             return
-        yield EXACT, self._q(ed + "e.name = ?", [edition_id, text], limit)
+        yield EXACT, find(self.db, edition_id, "name", text, limit)
         tokens = fts_chars(text).split()
         if not tokens:
             return
@@ -183,16 +164,9 @@ class Searcher:
             yield PREFIX, self._fts(f"chars : ^ {phrase}", edition_id, limit)
         yield SUBSTRING, self._fts(f"chars : {phrase}", edition_id, limit)
 
-    def _fts(self, match: str, edition_id: int, limit: int) -> list[dict]:
+    def _fts(self, match: str, edition_id: int, limit: int) -> list[r.Entry]:
         """FTS matches of one edition in rowid order, i.e. shortest name first."""
-        return list(
-            self.db.query(
-                "select e.*, d.name as edition_name from entry_fts f join entry e on e.rowid = f.rowid "
-                "join edition d on d.id = e.edition_id "
-                "where entry_fts match ? and f.rowid between ? and ? order by f.rowid limit ?",
-                [match, edition_id * PK_EDITION, (edition_id + 1) * PK_EDITION - 1, limit],
-            )
-        )
+        return store.fts_entries(self.db, match, edition_id, limit)
 
 
 def search(db: Database, query: str, *, day: date | None = None, limit: int = 50) -> SearchResult:

@@ -8,11 +8,12 @@ import time
 from datetime import date
 
 from desktop import sanitize
-from desktop.catalogue import bundled, search
+from desktop.catalogue import search
 from desktop.catalogue.records import Entry
-from desktop.cli import print_json
+from desktop.commands import print_json
 from desktop.errors import RequestError
 from desktop.storage import catalogue as store
+from desktop.sync import bundled
 
 
 def parse_day(text: str | None) -> date:
@@ -25,7 +26,7 @@ def parse_day(text: str | None) -> date:
         raise RequestError([f"日期“{text}”无效，请按 YYYY-MM-DD 填写，例如 2025-06-01。"]) from None
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("init", help="创建数据库并导入随附的目录（2024 年版修订版与 2025 年版）")
     p.add_argument("--force", action="store_true", help="即使已有目录也重新导入")
     p.set_defaults(func=cmd_init)

@@ -8,21 +8,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from desktop.cli import print_json
+from desktop.commands import print_json
 from desktop.errors import RequestError
 
 #: Exit code of ``receipts verify`` when the receipt does not match the history.
 EXIT_NOT_VERIFIED = 3
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("receipt", help="按预估请求开具收据（PDF）：编号、登记、打印")
     p.add_argument("request", metavar="REQUEST.json", help="预估请求文件（与 yaomu estimate 相同；- 表示标准输入）")
     p.add_argument("--format", dest="paper", choices=("58mm", "80mm", "a5"), help="纸张（默认：设置中的纸张）")
     p.add_argument("--out", required=True, metavar="FILE.pdf", help="保存 PDF 的位置")
     p.add_argument("--force", action="store_true", help="覆盖已存在的输出文件（数据库及其备份永不覆盖）")
     p.add_argument("--patient-name", help="患者姓名（可不填）")
-    p.add_argument("--patient-id", help="证件号码（只打印前 3 位和后 4 位）")
+    p.add_argument("--patient-id", help="证件号码（身份证号核对校验位；打印前 3 位和后 4 位，较短的证件号至多后 4 位）")
     p.add_argument("--staff", help="经办人（默认：设置中的经办人）")
     p.add_argument("--counter", help="收款台（默认：设置中的收款台）")
     p.add_argument("--json", action="store_true", help="以 JSON 输出单号、校验码和文件")
@@ -189,11 +189,12 @@ def cmd_reprint(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from desktop import outfile
     from desktop.receipts import issue
+    from desktop.storage import catalogue as store
     from desktop.storage import receipts as history
 
     day = issue.parse_day(args.date) if args.date else None
     db = _open(args)
-    db_path = outfile.db_path_of(db)
+    db_path = store.db_file(db)
     out = outfile.check(Path(args.out), db_path=db_path, force=args.force, what="导出文件")
     records = history.search(db, day=day)
     outfile.write(out, history.to_csv(records).encode("utf-8-sig"), db_path=db_path, force=args.force, what="导出文件")

@@ -7,14 +7,20 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from desktop.errors import RequestError, UserFacingError
 from desktop.rules import policy
 
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from desktop.settings import Settings
+
 _VERDICT_MARK = {"covered": "✔", "conditional": "？", "not_covered": "✘", "unknown": "…"}
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="查询某药当日能否报销、需确认哪些条件")
     p.add_argument("entry", metavar="ID", help="目录条目 id（yaomu search 的结果）")
     p.add_argument("--date", default=None, help="日期 YYYY-MM-DD（默认今天）")
@@ -32,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.set_defaults(func=run_estimate)
 
 
-def _open(args: argparse.Namespace):
+def _open(args: argparse.Namespace) -> tuple[Database, Settings]:
     from desktop import settings as settings_mod
     from desktop.storage import catalogue as store
 
@@ -50,7 +56,7 @@ def _day(text: str | None) -> date:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from desktop.cli import print_json
+    from desktop.commands import print_json
     from desktop.rules import service
 
     day = _day(args.date)
@@ -78,14 +84,14 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_request(name: str) -> dict:
+def _read_request(name: str) -> dict[str, Any]:
     try:
         text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
     except OSError as err:
         raise UserFacingError(f"无法读取请求文件 {name}：{err.strerror}", hint="请检查文件路径。") from err
     try:
         data = json.loads(text)
-    except ValueError as err:
+    except json.JSONDecodeError as err:
         raise RequestError([f"请求不是有效的 JSON（第 {err.lineno} 行第 {err.colno} 列）：{err.msg}。"]) from err
     if not isinstance(data, dict):
         raise RequestError(["请求应为 JSON 对象（含 date、profile、insurance、items 等字段）。"])
@@ -93,7 +99,7 @@ def _read_request(name: str) -> dict:
 
 
 def run_estimate(args: argparse.Namespace) -> int:
-    from desktop.cli import print_json
+    from desktop.commands import print_json
     from desktop.rules import service
 
     request = _read_request(args.request)

@@ -41,10 +41,10 @@ def secret(db: Database) -> bytes:
     Raises:
         MissingKey: the database names a key this machine does not have (copied without its key file).
     """
-    from desktop import outfile
     from desktop.receipts import keystore
+    from desktop.storage import catalogue as store
 
-    db_path = outfile.db_path_of(db)
+    db_path = store.db_file(db)
     key_id = storage.key_ref(db)
     if key_id is None:
         legacy = storage.receipt_secret(db)

@@ -63,7 +63,7 @@ def _check_patient_name(name: str | None) -> str:
 
 def _check_out(db: Database, out: Path, force: bool) -> Path:
     """Never the database, its WAL or a back-up; an existing file only with ``force``."""
-    return outfile.check(out, db_path=outfile.db_path_of(db), force=force, what="收据 PDF")
+    return outfile.check(out, db_path=store.db_file(db), force=force, what="收据 PDF")
 
 
 def _write(out: Path, data: bytes) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from functools import cache
+from typing import Any
 
 from desktop import APP_TITLE, paths
 from desktop.receipts.layout import RULE_HEIGHT, TITLE_SCALE, Line, PageFormat, Receipt, row_height
@@ -107,7 +108,9 @@ def render(receipt: Receipt) -> bytes:
         pages.append([])
 
     buf = io.BytesIO()
-    canvas = Canvas(buf, pagesize=(width, height), pageCompression=1, initialFontName=font, initialFontSize=size)
+    # types-reportlab 5.0 types initialFontName as a float; reportlab takes the font's name.
+    fonts: dict[str, Any] = {"initialFontName": font, "initialFontSize": size}
+    canvas = Canvas(buf, pagesize=(width, height), pageCompression=1, **fonts)
     canvas.setTitle(f"医保药品费用预估单 {receipt.number}")
     canvas.setCreator(APP_TITLE)
     matrix = _qr_matrix(receipt.qr_payload)

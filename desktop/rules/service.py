@@ -94,12 +94,7 @@ def form_matches(item_form: str | None, form: str | None) -> bool:
 
 def _overlay_keys(db: Database, region: str) -> frozenset[str]:
     """The names (match keys) the region's and the national overlays mention: most drugs need no lookup."""
-    rows = db.execute(
-        "select distinct i.match_key from overlay_item i join overlay o on o.id = i.overlay_id "
-        "where o.region in ('national', ?)",
-        [region],
-    ).fetchall()
-    return frozenset(row[0] for row in rows)
+    return ov.match_keys(db, region)
 
 
 def _facts(
@@ -219,13 +214,7 @@ def _ratio(value: object, what: str, problems: list[str]) -> Decimal | None:
 
 def _entries(db: Database, ids: list[str]) -> dict[str, r.Entry]:
     """The entries with these ids, in one query (unknown ids are simply absent)."""
-    if not ids:
-        return {}
-    marks = ",".join("?" * len(set(ids)))
-    return {
-        row["id"]: store.row_to_entry(row)
-        for row in db.query(f"{store.ENTRY_SELECT} where e.id in ({marks})", sorted(set(ids)))
-    }
+    return store.entries_by_ids(db, ids)
 
 
 @dataclass

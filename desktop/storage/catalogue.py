@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 from sqlite_utils import Database
@@ -25,6 +26,7 @@ from desktop.catalogue import records as r
 from desktop.catalogue.fanli import EditionSpec
 from desktop.catalogue.normalise import drug_key, normalise_name
 from desktop.errors import DatabaseError, NotFound
+from desktop.storage import last_pk
 
 #: How many back-ups of the database file made before a migration are kept.
 KEEP_MIGRATION_BACKUPS = 3
@@ -127,7 +129,7 @@ def _refuse_foreign(db: Database, path: Path | str) -> None:
 
 
 def _refuse_newer(db: Database) -> None:
-    if not db["_sqlite_migrations"].exists():
+    if not db.table("_sqlite_migrations").exists():
         return
     applied = {row["name"] for row in db.query("select name from _sqlite_migrations")}
     unknown = sorted(applied - set(known_migrations()))
@@ -200,7 +202,7 @@ def _readable(path: Path) -> bool:
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)  # reads only: no -wal/-shm beside it
         try:
-            return con.execute("pragma quick_check(1)").fetchone()[0] == "ok"
+            return bool(con.execute("pragma quick_check(1)").fetchone()[0] == "ok")
         finally:
             con.close()
     except sqlite3.Error:
@@ -466,7 +468,7 @@ def load_edition(
     rows = _entry_rows(data, spec)
     with db.atomic():
         delete_edition(db, data.info.name)
-        edition_id = int(db["edition"].insert(_edition_fields(data.info, package_id, loaded_at)).last_pk)
+        edition_id = last_pk(db.table("edition").insert(_edition_fields(data.info, package_id, loaded_at)))
         _insert_sections(db, edition_id, data)
         _assign_pks(rows, edition_id)
         _insert_entries(db, rows, edition_id, on_progress)
@@ -476,7 +478,7 @@ def load_edition(
 
 def _insert_sections(db: Database, edition_id: int, data: r.EditionData) -> None:
     db.execute("delete from edition_section where edition_id = ?", [edition_id])
-    db["edition_section"].insert_all(
+    db.table("edition_section").insert_all(
         {
             "edition_id": edition_id,
             "section": s.section,
@@ -529,7 +531,7 @@ def update_edition(
                 changed.append(({**row, "pk": prev["pk"]}, columns))
     gone += [prev["pk"] for prev in old.values()]
     with db.atomic():
-        db["edition"].update(edition_id, _edition_fields(data.info, package_id))
+        db.table("edition").update(edition_id, _edition_fields(data.info, package_id))
         _insert_sections(db, edition_id, data)
         db.conn.executemany("delete from entry_fts where rowid = ?", [(pk,) for pk in gone])
         db.conn.executemany("delete from entry where pk = ?", [(pk,) for pk in gone])
@@ -557,7 +559,7 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _edition(db: Database, row: dict, *, details: bool = True) -> r.Edition:
+def _edition(db: Database, row: dict[str, Any], *, details: bool = True) -> r.Edition:
     sections: tuple[r.SectionInfo, ...] = ()
     counts: dict[str, int] = {}
     if details:
@@ -636,7 +638,7 @@ def edition_on(db: Database, day: date) -> EditionChoice:
     )
 
 
-def row_to_entry(row: dict) -> r.Entry:
+def row_to_entry(row: dict[str, Any]) -> r.Entry:
     return r.Entry(
         id=row["id"],
         edition=row["edition_name"],
@@ -674,6 +676,61 @@ def get_entry(db: Database, entry_id: str) -> r.Entry:
             f"目录中没有编号为 {entry_id} 的条目。", hint="请先用 yaomu search 查找药品，再使用结果中的 id。"
         )
     return row_to_entry(rows[0])
+
+
+def entries_by_ids(db: Database, ids: Iterable[str]) -> dict[str, r.Entry]:
+    """The entries with these ids, in one query (unknown ids are simply absent)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    marks = ",".join("?" * len(wanted))
+    return {row["id"]: row_to_entry(row) for row in db.query(f"{ENTRY_SELECT} where e.id in ({marks})", wanted)}
+
+
+#: Entry columns a search looks up by value, each through its own index.
+LOOKUP_COLUMNS = ("id", "number", "star_of", "category_code", "initials", "pinyin", "name")
+
+
+def find_entries(
+    db: Database,
+    edition_id: int | None,
+    column: str,
+    value: object,
+    limit: int,
+    *,
+    below: object | None = None,
+    by_seq: bool = False,
+) -> list[r.Entry]:
+    """Entries of an edition (any edition when None) whose ``column`` equals ``value``.
+
+    With ``below``, the column lies in ``[value, below)`` instead (a prefix range). Rows come in
+    storage order (shortest name first), or publication order with ``by_seq``.
+    """
+    if column not in LOOKUP_COLUMNS:
+        raise ValueError(f"not a lookup column: {column}")
+    where = [f"e.{column} >= ? and e.{column} < ?" if below is not None else f"e.{column} = ?"]
+    params: list[object] = [value, below] if below is not None else [value]
+    if edition_id is not None:
+        where.insert(0, "e.edition_id = ?")
+        params.insert(0, edition_id)
+    # WORKAROUND: a unary "+" keeps the planner from walking an index in ORDER BY order
+    # (e.g. (edition_id, seq) over 270,000 rows) instead of the selective WHERE index.
+    order = "e.seq" if by_seq else "e.rowid"
+    sql = f"{ENTRY_SELECT} where {' and '.join(where)} order by +{order} limit ?"
+    return [row_to_entry(row) for row in db.query(sql, [*params, limit])]
+
+
+def fts_entries(db: Database, match: str, edition_id: int, limit: int) -> list[r.Entry]:
+    """Full-text matches (an FTS5 ``match`` expression) of one edition in rowid order, i.e. shortest name first."""
+    return [
+        row_to_entry(row)
+        for row in db.query(
+            "select e.*, d.name as edition_name from entry_fts f join entry e on e.rowid = f.rowid "
+            "join edition d on d.id = e.edition_id "
+            "where entry_fts match ? and f.rowid between ? and ? order by f.rowid limit ?",
+            [match, edition_id * PK_EDITION, (edition_id + 1) * PK_EDITION - 1, limit],
+        )
+    ]
 
 
 def entries(db: Database, edition_id: int, section: str | None = None) -> Iterable[r.Entry]:

@@ -10,9 +10,7 @@ transaction back; a killed process leaves SQLite's journal to undo it on the nex
 from __future__ import annotations
 
 import bisect
-import getpass
 import json
-import socket
 import sqlite3
 import time
 from collections.abc import Callable
@@ -22,6 +20,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from desktop import platform
 from desktop.catalogue import fanli
 from desktop.catalogue import records as r
 from desktop.errors import DatabaseError, UserFacingError
@@ -32,6 +31,7 @@ from desktop.sync import diff as d
 from desktop.sync import keys as k
 from desktop.sync import package as p
 from desktop.sync import snapshot as snap
+from desktop.sync.package import Cancelled as Cancelled  # raised here too; callers catch apply.Cancelled
 
 #: A full edition that would drop more than this share of the rows of the variant it replaces is refused.
 MAX_DROP_SHARE = 0.20
@@ -40,13 +40,6 @@ KEEP_BACKUPS = 3
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
-
-
-class Cancelled(UserFacingError):
-    """The user cancelled an apply; nothing was changed."""
-
-    def __init__(self) -> None:
-        super().__init__("已取消应用更新包，数据库保持不变。")
 
 
 class NothingToRollBack(UserFacingError):
@@ -94,21 +87,7 @@ class ApplyReport:
         )
 
 
-HistoryEntry = h.HistoryEntry
-
-
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _who() -> str:
-    try:
-        user = getpass.getuser()
-    except Exception:  # no login name (service account): still record something
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
-
-
-db_file = store.db_file
 
 
 def _open(db_or_path: Database | Path | str) -> tuple[Database, bool]:
@@ -314,19 +293,32 @@ def verify_package(pkg_path: Path | str, trust: dict[str, k.PublicKey] | None = 
     return p.verify_package(pkg_path, trust)
 
 
-def diff_package(db: Database, pkg_path: Path | str, trust: dict[str, k.PublicKey] | None = None) -> d.Diff:
-    """What applying the package would change, without changing anything.
+def _verified(
+    pkg: Path | str | p.VerifiedPackage,
+    trust: dict[str, k.PublicKey] | None,
+    cancel: CancelFn | None = None,
+    pinned_sha256: str | None = None,
+) -> p.VerifiedPackage:
+    """The package verified: a ``VerifiedPackage`` is taken as it is (its content is what was verified)."""
+    if isinstance(pkg, p.VerifiedPackage):
+        return pkg
+    return p.verify_package(pkg, trust, should_cancel=cancel, pinned_sha256=pinned_sha256)
+
+
+def diff_package(
+    db: Database, pkg_path: Path | str | p.VerifiedPackage, trust: dict[str, k.PublicKey] | None = None
+) -> d.Diff:
+    """What applying the package (a file, or one verified already) would change, without changing anything.
 
     Raises:
         PackageError: the package would be refused (the diff of a refused package is meaningless).
     """
-    pkg = p.verify_package(pkg_path, trust)
-    return _stage(db, pkg).diff
+    return _stage(db, _verified(pkg_path, trust)).diff
 
 
 def apply_package(
     db_or_path: Database | Path | str,
-    pkg_path: Path | str,
+    pkg_path: Path | str | p.VerifiedPackage,
     *,
     on_progress: ProgressFn | None = None,
     should_cancel: CancelFn | None = None,
@@ -340,7 +332,8 @@ def apply_package(
 
     Args:
         db_or_path: an open writable database, or a database file path (opened and closed here).
-        pkg_path: the package file.
+        pkg_path: the package file, or the ``VerifiedPackage`` a caller verified already (verified once:
+            its in-memory content is what gets applied, whatever happens to the file since).
         on_progress: called as ``on_progress(done, total)`` while rows are written.
         should_cancel: polled between steps and row batches; True rolls back and raises ``Cancelled``.
         yes: apply without asking; with False, ``confirm(diff)`` decides (refusal raises ``Cancelled``).
@@ -356,7 +349,7 @@ def apply_package(
     started = time.perf_counter()
     progress = on_progress or _ignore
     cancel = should_cancel or (lambda: False)
-    pkg = p.verify_package(pkg_path, trust, should_cancel=cancel, pinned_sha256=pinned_sha256)
+    pkg = _verified(pkg_path, trust, cancel, pinned_sha256)
     db, owned = _open(db_or_path)
     try:
         if cancel():
@@ -368,7 +361,7 @@ def apply_package(
             _check_conflicts(db, pkg)
             if pkg.kind == "revision":
                 _check_base(db, pkg)
-        path = db_file(db)
+        path = store.db_file(db)
         # A database without any catalogue content (first start) has nothing worth a back-up.
         backup_path = (
             store.backup(db, path, reason="sync", keep=KEEP_BACKUPS)
@@ -407,7 +400,7 @@ def apply_package(
                     "notes": staged.diff.notes,
                 }
                 entry = h.NewEntry(
-                    _who(),
+                    platform.who(),
                     "apply",
                     m.package_id,
                     pkg.sha256,
@@ -438,12 +431,12 @@ def apply_package(
             db.close()
 
 
-def history(db: Database) -> list[HistoryEntry]:
+def history(db: Database) -> list[h.HistoryEntry]:
     """Every apply and rollback, newest first."""
     return h.entries(db)
 
 
-def rollback(db_or_path: Database | Path | str, *, backup: bool = True) -> HistoryEntry:
+def rollback(db_or_path: Database | Path | str, *, backup: bool = True) -> h.HistoryEntry:
     """Undo the latest apply that has not been undone, restoring what it replaced.
 
     Returns:
@@ -457,7 +450,7 @@ def rollback(db_or_path: Database | Path | str, *, backup: bool = True) -> Histo
         row = h.latest_apply(db)
         if row is None:
             raise NothingToRollBack("没有可以撤销的更新包。", hint="可用 yaomu sync history 查看更新记录。")
-        path = db_file(db)
+        path = store.db_file(db)
         if backup and path:
             store.backup(db, path, reason="sync", keep=KEEP_BACKUPS)  # verified: refuses a damaged database
         else:
@@ -467,7 +460,7 @@ def rollback(db_or_path: Database | Path | str, *, backup: bool = True) -> Histo
             assert blob is not None  # every apply keeps one
             snap.restore(db, blob)
             undo = h.NewEntry(
-                _who(),
+                platform.who(),
                 "rollback",
                 row.package_id,
                 row.sha256,

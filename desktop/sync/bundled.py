@@ -17,6 +17,9 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
 
 from desktop.storage import catalogue as store
 from desktop.storage import history as h
@@ -71,7 +74,7 @@ def read_manifest(directory: Path | None = None) -> dict[str, str]:
     return pins
 
 
-def unfinished(db, directory: Path | None = None) -> list[str]:  # noqa: ANN001 - sqlite_utils.Database
+def unfinished(db: Database, directory: Path | None = None) -> list[str]:
     """Bundled package ids still to install on a database where a first start began (by an older
     version, which installed package by package) but did not finish; [] otherwise.
 
@@ -82,7 +85,7 @@ def unfinished(db, directory: Path | None = None) -> list[str]:  # noqa: ANN001 
     if not any(h.ever_seen(db, x["package_id"], x["sha256"]) for x in entries):
         return []  # not a database the bundled catalogue was ever installed into
 
-    def done(x: dict) -> bool:  # type: ignore[type-arg]
+    def done(x: dict[str, Any]) -> bool:
         current = h.current(db, x["target"], x["kind"])
         return h.ever_seen(db, x["package_id"], x["sha256"]) or bool(current and current.sequence >= x["sequence"])
 
@@ -110,13 +113,14 @@ def rebuild(directory: Path | None = None, sources: Path | None = None) -> dict[
     Returns:
         The new pins (file name -> SHA-256).
     """
+    from desktop.catalogue import bundled as sources_of
     from desktop.paths import resource_path
     from desktop.sync import build
 
     directory = Path(directory or packages_dir())
     built: list[Path] = []
     for source, name in EDITIONS.items():
-        spec = build.SOURCES[source]
+        spec = sources_of.SOURCES[source]
         data = build.read_source(source, sources)
         built.append(
             build.edition_package(
@@ -189,13 +193,12 @@ def install_bundled(
         PackageError: a bundled package fails verification (a damaged installation).
     """
     directory = Path(directory or packages_dir())
-    pins = read_manifest(directory)
     pkgs = bundled_packages(directory)
     db = store.open_db(db_path)
     try:
         todo = [v for v in pkgs if not _skip(db, v)]
         # One back-up before the batch, not one per package; a first start has nothing to back up.
-        path = apply.db_file(db)
+        path = store.db_file(db)
         if todo and path and store.editions(db, details=False):
             store.backup(db, path, reason="sync", keep=apply.KEEP_BACKUPS)  # verified: a damaged file is refused
         elif todo:
@@ -213,9 +216,7 @@ def install_bundled(
                     if on_progress:
                         on_progress(offset + (size * done // total if total else size), grand)
 
-                reports.append(
-                    apply.apply_package(db, v.path, on_progress=step, backup=False, pinned_sha256=pins[v.path.name])
-                )
+                reports.append(apply.apply_package(db, v, on_progress=step, backup=False))  # pinned, verified
                 offset += size
         if on_progress and grand:
             on_progress(grand, grand)
@@ -224,7 +225,29 @@ def install_bundled(
         db.close()
 
 
-def _skip(db, v: p.VerifiedPackage) -> bool:  # noqa: ANN001 - sqlite_utils.Database
+def install(db_path: Path | str | None = None, on_progress: ProgressFn | None = None) -> list[int]:
+    """Install every bundled edition (and the seed overlays) into the database at ``db_path``.
+
+    The bundled catalogue ships as signed packages (resources/packages/) and is applied like
+    any update: verified, checked against its 凡例, written in one transaction, with history.
+
+    Returns:
+        The ids of the installed editions.
+    """
+    install_bundled(db_path, on_progress=on_progress)
+    db = store.open_db(db_path)
+    try:
+        return [e.id for e in store.editions(db, details=False)]
+    finally:
+        db.close()
+
+
+def needs_install(db: Database) -> bool:
+    """No edition yet (a first start), or a first start an older version left half done (2024 alone...)."""
+    return not store.editions(db, details=False) or bool(unfinished(db))
+
+
+def _skip(db: Database, v: p.VerifiedPackage) -> bool:
     if h.ever_seen(db, v.package_id, v.sha256):
         return True
     current = h.current(db, v.manifest.target, v.manifest.kind)

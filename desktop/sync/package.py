@@ -112,6 +112,13 @@ ROLES: dict[str, dict[str, tuple[tuple[str, ...], bool]]] = {
 # --- errors ----------------------------------------------------------------------------------
 
 
+class Cancelled(UserFacingError):
+    """The user cancelled verifying or applying a package; nothing was changed."""
+
+    def __init__(self) -> None:
+        super().__init__("已取消应用更新包，数据库保持不变。")
+
+
 class PackageError(UserFacingError):
     """A package is refused; ``code`` names the check that refused it (stable, for tests and logs)."""
 
@@ -506,7 +513,7 @@ def _bounded(doc: dict[str, Any], name: str, low: int, high: int, where: str = "
         raise PackageFormatError(
             "manifest_field", f"更新包{where}中 {name} 应在 {low} 到 {high} 之间（实际 {value}）。"
         )
-    return value
+    return int(value)
 
 
 def _period(start: date | None, end: date | None, what: str) -> None:
@@ -967,16 +974,17 @@ def verify_package(
         if not manifest_bytes.strip() or manifest_bytes.strip() in (b"{}", b"null", b"[]"):
             raise PackageFormatError("manifest_empty", "更新包清单 manifest.json 为空。")
         if pinned_sha256 is not None:
-            key = k.PINNED
+            key_id, publisher = k.PINNED.key_id, k.PINNED.publisher
         else:
             assert trust is not None
             key = _verify_signature(manifest_bytes, sig_bytes, trust)
+            key_id, publisher = key.key_id, key.publisher
         manifest = parse_manifest(manifest_bytes)
         listed = {f.path for f in manifest.files}
         extra = sorted(set(members) - listed - {MANIFEST, SIGNATURE})
         if extra:
             raise PackageFormatError("extra_member", f"更新包中含有清单未列出的文件：{'、'.join(extra)}。")
-        pkg = VerifiedPackage(pkg_path, sha256_file(pkg_path), manifest, key.key_id, key.publisher)
+        pkg = VerifiedPackage(pkg_path, sha256_file(pkg_path), manifest, key_id, publisher)
         for entry in manifest.files:
             if entry.path not in members:
                 raise IntegrityError("file_missing", f"清单列出的数据文件 {entry.path} 不在更新包中。")
@@ -994,8 +1002,6 @@ def verify_package(
                     hint="更新包可能被篡改，请勿使用，并向发布方重新索取。数据库保持不变。",
                 )
             if should_cancel and should_cancel():
-                from desktop.sync.apply import Cancelled
-
                 raise Cancelled()
             _read_rows(pkg, entry, _text(data, entry.path))
     _validate(pkg)
@@ -1017,9 +1023,13 @@ def _read_rows(pkg: VerifiedPackage, entry: FileEntry, text: str) -> None:
         pkg.items = _overlay_items(text, entry.format, entry.path)
         count = len(pkg.items)
     else:
-        target: list[Any] = {"rows": pkg.rows, "added": pkg.added, "changed": pkg.changed, "removed": pkg.removed}[
-            entry.role
-        ]
+        targets: dict[str, list[Any]] = {
+            "rows": pkg.rows,
+            "added": pkg.added,
+            "changed": pkg.changed,
+            "removed": pkg.removed,
+        }
+        target = targets[entry.role]
         for n, obj in _jsonl(text, entry.path):
             count += 1
             if count > MAX_ROWS:

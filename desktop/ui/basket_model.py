@@ -93,7 +93,7 @@ class BasketModel(ListTableModel):
     HEADERS = HEADERS
 
     def __init__(self, parent: object = None) -> None:
-        super().__init__(parent)  # type: ignore[arg-type]
+        super().__init__(parent)
         self._rows: list[BasketLine] = []
         self._results: list[dict[str, object] | None] = []
 

@@ -284,12 +284,13 @@ class CounterWidget(QWidget):
             return True
         return super().eventFilter(watched, event)
 
-    def _move(self, key: Qt.Key) -> None:
+    def _move(self, key: int) -> None:
         rows = self.results_model.rowCount()
         if not rows:
             return
         row = self.results.currentIndex().row()
-        step = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_PageUp: -10, Qt.Key.Key_PageDown: 10}[key]
+        steps: dict[int, int] = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_PageUp: -10, Qt.Key.Key_PageDown: 10}
+        step = steps[key]
         row = min(max(0 if row < 0 else row + step, 0), rows - 1)
         self._select_row(row)
 

@@ -42,11 +42,11 @@ class EntryTableModel(ListTableModel):
         e = self._rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(e, col)
+            return self.display(e, col)
         if role == SortRole:
             if col == COL_NUMBER:
                 return e.seq
-            return self._display(e, col)
+            return self.display(e, col)
         if role == EntryRole:
             return e
         if role == Qt.ItemDataRole.ToolTipRole and col in (COL_NAME, COL_REMARK):
@@ -54,7 +54,8 @@ class EntryTableModel(ListTableModel):
         return None
 
     @staticmethod
-    def _display(e: r.Entry, col: int) -> str:
+    def display(e: r.Entry, col: int) -> str:
+        """The text a column shows for an entry."""
         if col == COL_NUMBER:
             return e.display_number
         if col == COL_NAME:

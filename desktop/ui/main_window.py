@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -17,6 +18,9 @@ from desktop.catalogue.records import VARIANT_LABELS
 from desktop.errors import UserFacingError
 from desktop.storage import catalogue as store
 from desktop.ui.counter_widget import CounterWidget
+
+if TYPE_CHECKING:  # imported when F7 first opens it
+    from desktop.ui.browser_widget import BrowserWidget
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +61,7 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("tabs")
         self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.tabs.addTab(self.counter, "柜台")
-        self.browser: QWidget | None = None
+        self.browser: BrowserWidget | None = None
         self.tabs.currentChanged.connect(self._tab_changed)
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -147,7 +151,7 @@ class MainWindow(QMainWindow):
         self.counter.run_search(self.counter.search.text())
         self.counter.show_current()
         self.counter.recompute()
-        if self.browser is not None and hasattr(self.browser, "reload"):
+        if self.browser is not None:
             self.browser.reload()
 
     # --- screens ---
@@ -155,7 +159,7 @@ class MainWindow(QMainWindow):
         if self.browser is None:
             from desktop.ui.browser_widget import BrowserWidget
 
-            self.browser = BrowserWidget(self.db, today=self.counter.as_of)
+            self.browser = BrowserWidget(self.db, today=self.counter.as_of, db_path=self.db_path)
             self.browser.entry_activated.connect(self._browse_to_counter)
             self.tabs.addTab(self.browser, "目录浏览")
         self.tabs.setCurrentWidget(self.browser)
@@ -183,10 +187,19 @@ class MainWindow(QMainWindow):
         self._exec_dialog(lambda: ReceiptHistoryDialog(self.db, self))
 
     def open_updates(self) -> None:
+        """F9; the catalogue is re-read after it closes only when a package was applied or rolled back."""
         from desktop.ui.updates_dialog import UpdatesDialog
 
-        self._exec_dialog(lambda: UpdatesDialog(self.db, self.db_path, self))
-        self.catalogue_changed()
+        changes: list[object] = []
+
+        def make() -> UpdatesDialog:
+            dialog = UpdatesDialog(self.db, self.db_path, self)
+            dialog.applied.connect(changes.append)
+            return dialog
+
+        self._exec_dialog(make)
+        if changes:
+            self.catalogue_changed()
 
     def open_settings(self) -> None:
         from desktop.ui.settings_dialog import SettingsDialog

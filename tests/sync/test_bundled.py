@@ -134,8 +134,8 @@ def test_install_bundled_first_start(tmp_path: Path) -> None:
 
 def test_a_first_start_an_older_version_left_half_done_is_completed(tmp_path: Path) -> None:
     """Older versions installed package by package: a kill left 2024 alone. The next start finishes the job."""
-    from desktop.catalogue import bundled as catalogue_bundled
     from desktop.sync import apply
+    from desktop.sync import bundled as catalogue_bundled
 
     db_path = tmp_path / "half.sqlite3"
     pins = bundled.read_manifest()

@@ -212,8 +212,8 @@ def _run_child(script: str, args: list[str], delay: float | None) -> bool:
 @pytest.mark.slow
 def test_sigkill_during_first_start_leaves_nothing_or_everything(tmp_path: Path) -> None:
     """First-start installation is one unit: a kill leaves an empty catalogue, and the next start completes it."""
-    from desktop.catalogue import bundled as catalogue_bundled
     from desktop.sync import bundled
+    from desktop.sync import bundled as catalogue_bundled
 
     full = tmp_path / "full.sqlite3"
     start = time.perf_counter()
