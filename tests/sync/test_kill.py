@@ -245,3 +245,69 @@ def test_sigkill_during_first_start_leaves_nothing_or_everything(tmp_path: Path)
             side.unlink()
     assert killed >= KILLS and outcomes["empty"] > 0
     print(f"first start {duration:.2f}s; {killed} killed: {outcomes}")
+
+
+ROLLBACK = r"""
+import sys
+from desktop.storage import catalogue as store
+from desktop.sync import apply
+db_path = sys.argv[1]
+store.open_db(db_path).close()  # warm up imports
+print("ready", flush=True)
+sys.stdin.readline()
+apply.rollback(db_path, backup=False)
+print("done", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_sigkill_during_rollback_leaves_the_applied_or_the_previous_state(
+    tmp_path: Path, key: keys.PrivateKey, trust: dict
+) -> None:
+    """A rollback killed at any moment leaves the edition as applied or as before the apply, never between."""
+    from desktop.sync import bundled
+    from tests.sync.conftest import small_edition
+
+    pkg = next(v for v in bundled.bundled_packages() if v.package_id == "nrdl-2024-revised")
+    full = r.EditionData(pkg.manifest.edition, pkg.rows, pkg.manifest.sections)
+    old = small_edition(full)
+    west = [replace(x, seq=i) for i, x in enumerate((x for x in full.rows if x.section == r.WEST), start=1)]
+    new = r.EditionData(full.info, west, {r.WEST: full.sections[r.WEST]})
+    template = tmp_path / "template.sqlite3"
+    for data, pid, seq in ((old, "rb-old", 1), (new, "rb-new", 2)):
+        made = build.edition_package(data, tmp_path / f"{pid}.zip", key, package_id=pid, sequence=seq)
+        apply.apply_package(template, made, trust=trust, backup=False)
+    db = store.open_db(template)
+    db.execute("pragma wal_checkpoint(truncate)")
+    db.close()
+    applied = _state(template)
+    assert applied[1] == "rb-new"
+
+    done = tmp_path / "done.sqlite3"
+    shutil.copy(template, done)
+    start = time.perf_counter()
+    assert not _run_child(ROLLBACK, [str(done)], None)
+    duration = time.perf_counter() - start
+    rolled = _state(done)
+    assert rolled[1] == "rb-old" and rolled[2] == len(old.rows)
+
+    rng = random.Random(20261203)
+    outcomes = {"applied": 0, "rolled back": 0}
+    killed = 0
+    for n in range(KILLS * 3):
+        if killed >= KILLS:
+            break
+        path = tmp_path / f"rb{n}.sqlite3"
+        shutil.copy(template, path)
+        killed += _run_child(ROLLBACK, [str(path)], rng.uniform(0, duration * 0.8))
+        state = _state(path)
+        assert state[0] == "ok"
+        if state[1:] == applied[1:]:
+            outcomes["applied"] += 1
+        else:
+            assert state[1:] == rolled[1:], f"half rolled back after kill {n}: {state}"
+            outcomes["rolled back"] += 1
+        for side in path.parent.glob(path.name + "*"):
+            side.unlink()
+    assert killed >= KILLS and outcomes["applied"] > 0
+    print(f"rollback {duration:.2f}s; {killed} killed: {outcomes}")
