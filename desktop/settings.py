@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from sqlite_utils import Database
 
 from desktop.errors import RequestError
+from desktop.paper import printable_width_problem
 from desktop.storage import settings as storage
 
 PAPERS = {"58mm": "58 毫米热敏纸", "80mm": "80 毫米热敏纸", "a5": "A5 纸"}
@@ -44,6 +45,8 @@ class Settings:
     confidential_standards: dict[str, str] = field(default_factory=dict)
     printer: str = ""
     paper: str = "80mm"
+    #: How wide the receipt printer prints, in mm ("": the paper's usual width, 48 on 58 mm rolls, 72 on 80 mm).
+    printable_width_mm: str = ""
 
     def parameter(self, name: str, insurance: str, channel: str) -> tuple[str, str] | None:
         """The most specific value set for ``name`` (and the key it was found under)."""
@@ -83,6 +86,8 @@ def problems(settings: Settings) -> list[str]:
         out.append(f"定点医药机构编码“{settings.institution_code}”只能包含字母和数字（最多 32 位），请按医保协议填写。")
     if settings.paper not in PAPERS:
         out.append(f"纸张“{settings.paper}”不支持，可选：{'、'.join(PAPERS)}。")
+    if problem := printable_width_problem(settings.paper, settings.printable_width_mm):
+        out.append(problem)
     if settings.profile not in policy.available():
         out.append(f"地区政策“{settings.profile}”不存在，可选：{'、'.join(policy.available())}。")
     for key, value in settings.parameters.items():

@@ -6,14 +6,15 @@ import argparse
 import sys
 import time
 from datetime import date
+from typing import TYPE_CHECKING
 
 from desktop import sanitize
-from desktop.catalogue import search
-from desktop.catalogue.records import Entry
 from desktop.commands import print_json
 from desktop.errors import RequestError
 from desktop.storage import catalogue as store
-from desktop.sync import bundled
+
+if TYPE_CHECKING:
+    from desktop.catalogue.records import Entry
 
 
 def parse_day(text: str | None) -> date:
@@ -48,8 +49,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_editions)
 
 
-def open_catalogue(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """Open the database, installing the bundled catalogue on first use."""
+def open_catalogue(args: argparse.Namespace, *, reading: bool = False):  # type: ignore[no-untyped-def]
+    """Open the database, installing the bundled catalogue on first use.
+
+    With ``reading``, an up-to-date database with a catalogue is opened without sqlite-utils
+    (``store.Reader``): a lookup then starts in a fraction of the time.
+    """
+    if reading and (reader := store.open_reader(args.db)) is not None:
+        return reader
+    from desktop.sync import bundled
+
     db = store.open_db(args.db)
     if bundled.needs_install(db):
         print("首次使用：正在导入随附的医保药品目录……", file=sys.stderr)
@@ -58,6 +67,8 @@ def open_catalogue(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from desktop.sync import bundled
+
     db = store.open_db(args.db)
     if not bundled.needs_install(db) and not args.force:
         print("数据库中已有目录，未重新导入（如需重新导入请加 --force）。")
@@ -120,7 +131,9 @@ def check_query(query: str, limit: int) -> str:
 def cmd_search(args: argparse.Namespace) -> int:
     day = parse_day(args.date)
     query = check_query(args.query, args.limit)
-    db = open_catalogue(args)
+    from desktop.catalogue import search
+
+    db = open_catalogue(args, reading=True)
     result = search.search(db, query, day=day, limit=args.limit)
     edition = result.choice.edition
     if args.json:
@@ -148,7 +161,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    db = open_catalogue(args)
+    db = open_catalogue(args, reading=True)
     entry = store.get_entry(db, args.id)
     data = entry.to_json()
     if entry.confidential:

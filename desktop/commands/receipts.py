@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
-from typing import Any
 
 from desktop.commands import print_json
 from desktop.errors import RequestError
@@ -66,24 +63,6 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return store.open_db(args.db)
 
 
-def _read_request(path: str) -> dict[str, Any]:
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except OSError as err:
-        raise RequestError([f"无法读取请求文件 {path}：{err.strerror or err}。请检查文件路径。"]) from None
-    except UnicodeDecodeError:
-        raise RequestError([f"请求文件 {path} 不是 UTF-8 编码的文本，请用 UTF-8 保存后重试。"]) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise RequestError(
-            [f"请求文件不是有效的 JSON（第 {err.lineno} 行第 {err.colno} 列）：请检查括号、引号和逗号。"]
-        ) from None
-    if not isinstance(data, dict):
-        raise RequestError(["请求应为一个 JSON 对象（{ ... }），包含 date、profile、items 等字段。"])
-    return data
-
-
 #: Longest staff or counter name accepted from the command line.
 MAX_FREE_TEXT = 40
 
@@ -113,27 +92,32 @@ def check_free_text(**fields: str | None) -> None:
 def cmd_receipt(args: argparse.Namespace) -> int:
     from desktop import settings as settings_mod
     from desktop.commands.catalogue import open_catalogue
+    from desktop.commands.rules import read_request
     from desktop.receipts import issue, layout
     from desktop.rules import service
 
     check_free_text(staff=args.staff, counter=args.counter, patient_name=args.patient_name)
-    request = _read_request(args.request)
+    data = read_request(args.request)
     db = open_catalogue(args)
     settings = settings_mod.get(db)
     overrides = {k: v for k, v in (("staff", args.staff), ("counter", args.counter)) if v}
     if overrides:
         settings = settings.with_changes(**overrides)
     issuer = layout.Issuer.from_settings(settings)
+    request = service.parse_request(db, data, settings)
     result = service.estimate(db, request, settings)
+    paper = args.paper or settings.paper or "80mm"
     done = issue.issue(
         db,
         request,
         result,
         issuer,
-        args.paper or settings.paper or "80mm",
+        paper,
         Path(args.out),
         patient_name=args.patient_name,
         patient_id=args.patient_id,
+        # the printer's printable width applies to the paper it is set up for
+        printable_width_mm=settings.printable_width_mm if paper == settings.paper else None,
         force=args.force,
     )
     if args.json:
@@ -142,11 +126,12 @@ def cmd_receipt(args: argparse.Namespace) -> int:
                 "number": done.number,
                 "check": done.check_value,
                 "out": str(done.path),
-                "patient_total": result["patient_total"],
+                "patient_total": str(result.amounts.patient_total),
             }
         )
     else:
-        print(f"已开具收据 {done.number}（校验码 {done.check_value}），个人负担合计 {result['patient_total']} 元。")
+        total = result.amounts.patient_total
+        print(f"已开具收据 {done.number}（校验码 {done.check_value}），个人负担合计 {total} 元。")
         print(f"PDF：{done.path}")
     return 0
 

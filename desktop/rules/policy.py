@@ -41,6 +41,25 @@ SELECTORS = ("insurance", "group", "channel", "class", "section", "listed_in")
 
 
 @dataclass(frozen=True)
+class Selectors:
+    """What a rule's ``when`` is matched against: one drug of one request (see ``SELECTORS``)."""
+
+    insurance: str
+    group: str
+    channel: str
+    drug_class: str | None  # the class the fund pays it as ("class" in profiles)
+    section: str | None
+    listed_in: frozenset[str] = frozenset()
+
+    def get(self, key: str) -> object:
+        return self.drug_class if key == "class" else getattr(self, key, None)
+
+
+#: A rule context: ``Selectors``, or a mapping with the same keys.
+SelectorSource = Selectors | Mapping[str, object]
+
+
+@dataclass(frozen=True)
 class Source:
     """Where a figure comes from: a notice (file, document number, title) and a verbatim quote."""
 
@@ -75,7 +94,7 @@ class Rule:
     def active_on(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
 
-    def matches(self, ctx: Mapping[str, object]) -> bool:
+    def matches(self, ctx: SelectorSource) -> bool:
         """Every selector matches the context; ``listed_in`` needs one of its lists to name the drug."""
         for key, allowed in self.when.items():
             value = ctx.get(key)
@@ -106,7 +125,7 @@ class Profile:
     dual_channel_lists: tuple[str, ...] = ("dual_channel",)
     chain: tuple[str, ...] = field(default=())  # this profile first, then what it extends
 
-    def lookup(self, name: str, day: date, ctx: Mapping[str, object], *, fixed_only: bool = False) -> Rule | None:
+    def lookup(self, name: str, day: date, ctx: SelectorSource, *, fixed_only: bool = False) -> Rule | None:
         """The parameter ``name`` that applies on ``day`` in ``ctx``, or None when no source states it.
 
         Args:
@@ -124,7 +143,7 @@ class Profile:
                 best = (rank[0], rank[1], rule)
         return best[2] if best else None
 
-    def requirements_for(self, day: date, ctx: Mapping[str, object]) -> list[Rule]:
+    def requirements_for(self, day: date, ctx: SelectorSource) -> list[Rule]:
         """Requirements (conditions to confirm) active on ``day`` that match ``ctx``, one per condition."""
         seen: dict[str, Rule] = {}
         for rule in self.requirements:

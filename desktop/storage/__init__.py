@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlite_utils.db import Table
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # importing this package must not import sqlite-utils (yaomu search starts without it)
+    from sqlite_utils.db import Table
 
 
 def last_pk(table: Table) -> int:

@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
 from desktop.catalogue.normalise import match_key
 from desktop.storage import last_pk
+
+if TYPE_CHECKING:
+    from desktop.storage.catalogue import Connection
 
 # Overlay kinds.
 DUAL_CHANNEL = "dual_channel"  # 双通道药品
@@ -209,7 +212,7 @@ class Transition:
     title: str
 
 
-def transitions_naming(db: Database, text: str, day: date) -> list[Transition]:
+def transitions_naming(db: Connection, text: str, day: date) -> list[Transition]:
     """Transition-period items in force on ``day`` whose name contains ``text``."""
     return [
         Transition(row["name"], _date(row["end"]), row["title"])

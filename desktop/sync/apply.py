@@ -376,59 +376,56 @@ def apply_package(
                 raise Cancelled()
             progress(done, total)
 
-        try:
-            with db.atomic():
-                staged = _stage(db, pkg)  # again inside the transaction: nobody changed it in between
-                m = pkg.manifest
-                snapshot = snap.take(db, "overlay" if m.kind == "overlay" else "edition", m.target)
-                if m.kind == "overlay":
-                    assert m.overlay is not None
-                    step(0, len(staged.overlay_items))
-                    ov.store_overlay(db, m.overlay, staged.overlay_items, package_id=m.package_id)
-                    step(len(staged.overlay_items), len(staged.overlay_items))
-                else:
-                    assert staged.data is not None
-                    spec = staged.spec
-                    step(0, len(staged.data.rows))
-                    store.update_edition(db, staged.data, spec, package_id=m.package_id, on_progress=step)
-                if cancel():
-                    raise Cancelled()
-                summary = {
-                    "counts": staged.diff.counts(),
-                    "label": staged.diff.incoming,
-                    "installed_before": staged.diff.installed,
-                    "notes": staged.diff.notes,
-                }
-                entry = h.NewEntry(
-                    platform.who(),
-                    "apply",
-                    m.package_id,
-                    pkg.sha256,
-                    m.kind,
-                    m.target,
-                    m.sequence,
-                    pkg.publisher or m.publisher,
-                    pkg.key_id,
-                    summary,
-                )
-                history_id = h.record(db, entry, snapshot=snapshot)
-        except sqlite3.OperationalError as err:
-            raise DatabaseError(
-                f"写入数据库失败：{err}", hint="数据库可能被其他程序占用或磁盘已满；数据库保持不变，请稍后重试。"
-            ) from err
+        staged, history_id = _write(db, pkg, step, cancel)
+        m = pkg.manifest
+        seconds = time.perf_counter() - started
         return ApplyReport(
-            m.package_id,
-            m.kind,
-            m.target,
-            int(history_id),
-            staged.diff,
-            backup_path,
-            time.perf_counter() - started,
-            list(staged.diff.notes),
+            m.package_id, m.kind, m.target, history_id, staged.diff, backup_path, seconds, list(staged.diff.notes)
         )
     finally:
         if owned:
             db.close()
+
+
+def _write(db: Database, pkg: p.VerifiedPackage, step: ProgressFn, cancel: CancelFn) -> tuple[Staged, int]:
+    """Stage again, snapshot, write and record the package in one transaction; returns the history id."""
+    m = pkg.manifest
+    try:
+        with db.atomic():
+            staged = _stage(db, pkg)  # again inside the transaction: nobody changed it in between
+            snapshot = snap.take(db, "overlay" if m.kind == "overlay" else "edition", m.target)
+            if m.kind == "overlay":
+                assert m.overlay is not None
+                step(0, len(staged.overlay_items))
+                ov.store_overlay(db, m.overlay, staged.overlay_items, package_id=m.package_id)
+                step(len(staged.overlay_items), len(staged.overlay_items))
+            else:
+                assert staged.data is not None
+                spec = staged.spec  # the 凡例 the rows met, whatever the variant is called
+                step(0, len(staged.data.rows))
+                store.update_edition(db, staged.data, spec, package_id=m.package_id, on_progress=step)
+            if cancel():
+                raise Cancelled()
+            return staged, h.record(db, _history_entry(pkg, staged), snapshot=snapshot)
+    except sqlite3.OperationalError as err:
+        raise DatabaseError(
+            f"写入数据库失败：{err}", hint="数据库可能被其他程序占用或磁盘已满；数据库保持不变，请稍后重试。"
+        ) from err
+
+
+def _history_entry(pkg: p.VerifiedPackage, staged: Staged) -> h.NewEntry:
+    m = pkg.manifest
+    summary = {
+        "counts": staged.diff.counts(),
+        "label": staged.diff.incoming,
+        "installed_before": staged.diff.installed,
+        "notes": staged.diff.notes,
+    }
+    publisher = pkg.publisher or m.publisher
+    who = platform.who()
+    return h.NewEntry(
+        who, "apply", m.package_id, pkg.sha256, m.kind, m.target, m.sequence, publisher, pkg.key_id, summary
+    )
 
 
 def history(db: Database) -> list[h.HistoryEntry]:

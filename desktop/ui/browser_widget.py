@@ -249,6 +249,14 @@ class BrowserWidget(QWidget):
         self.job: Job | None = None
         self._generation = 0
         self.today = today
+        self._make_tree()
+        self._make_table()
+        self._make_filters()
+        self._lay_out()
+        self.edition: r.Edition | None = None
+        self.reload()
+
+    def _make_tree(self) -> None:
         self.tree = QTreeWidget()
         self.tree.setObjectName("tree")
         self.tree.setHeaderLabels(["目录部分与分类", "条目"])
@@ -257,6 +265,8 @@ class BrowserWidget(QWidget):
         self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.setMinimumWidth(280)
         self.tree.currentItemChanged.connect(lambda *_: self.apply_filters())
+
+    def _make_table(self) -> None:
         self.model = EntryTableModel(self)
         self.proxy = EntryFilterProxy(self)
         self.proxy.setSourceModel(self.model)
@@ -274,6 +284,7 @@ class BrowserWidget(QWidget):
         self.table.doubleClicked.connect(self._activate)
         self.table.activated.connect(self._activate)
 
+    def _make_filters(self) -> None:
         self.text = QLineEdit()
         self.text.setObjectName("browserText")
         self.text.setPlaceholderText("名称包含…")
@@ -304,6 +315,7 @@ class BrowserWidget(QWidget):
         self.busy.setTextVisible(True)
         self.busy.hide()
 
+    def _lay_out(self) -> None:
         filters = QHBoxLayout()
         filters.addWidget(self.text, 1)
         filters.addWidget(self.drug_class)
@@ -324,8 +336,6 @@ class BrowserWidget(QWidget):
         split.setSizes([360, 1000])
         layout = QVBoxLayout(self)
         layout.addWidget(split)
-        self.edition: r.Edition | None = None
-        self.reload()
 
     def reload(self) -> None:
         """Read the edition in force (all offline, from the local database) and rebuild the tree.

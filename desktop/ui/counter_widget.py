@@ -33,6 +33,7 @@ from sqlite_utils import Database
 from desktop.catalogue import records as r
 from desktop.catalogue.search import Searcher
 from desktop.errors import RequestError, UserFacingError
+from desktop.rules.contract import Estimate, EstimateRequest
 from desktop.ui import services
 from desktop.ui.basket_model import COL_PRICE, BasketModel
 from desktop.ui.detail_panel import DetailPanel
@@ -73,7 +74,7 @@ class CounterWidget(QWidget):
 
     Signals:
         picked(object): an entry was picked (Enter); carries the ``Entry``.
-        estimate_changed(object): the latest estimate result dict (or None when there is none).
+        estimate_changed(object): the latest ``Estimate`` (or None when there is none).
         error_raised(str): a message staff must read in a dialog (what is wrong, what to do).
     """
 
@@ -88,13 +89,14 @@ class CounterWidget(QWidget):
         self.searcher = Searcher(db)
         self.current: r.Entry | None = None
         self.confirmed: dict[str, frozenset[str]] = {}  # entry id -> conditions ticked
-        self.estimate: dict | None = None
+        self.estimate: Estimate | None = None
         self.estimate_problem: str | None = None
         self._build()
         self._wire()
         self.refresh_settings()
 
     # --- construction ---
+    # Longer than 60 lines: widget construction in layout order; split, it would only scatter one screen's layout.
     def _build(self) -> None:
         self.search = QLineEdit()
         self.search.setObjectName("search")
@@ -362,7 +364,7 @@ class CounterWidget(QWidget):
         patient = self.patient()
         confirmed = self.confirmed.get(entry.id, frozenset())
         try:
-            result = rules.check(
+            eligibility = rules.check(
                 self.db,
                 entry.id,
                 self.as_of(),
@@ -372,7 +374,6 @@ class CounterWidget(QWidget):
                 patient.channel,
                 confirmed,
             )
-            eligibility = result.to_json() if hasattr(result, "to_json") else dict(result)
         except UserFacingError as err:
             self.detail.show_entry(entry, None, str(err))
             return
@@ -403,11 +404,7 @@ class CounterWidget(QWidget):
         except UserFacingError as err:
             self.error_raised.emit(str(err))
             return
-        for attr in ("profile", "region_profile", "region"):
-            value = getattr(self.settings, attr, None)
-            if isinstance(value, str) and value:
-                self._profile = value
-                break
+        self._profile = self.settings.profile or "national"
 
     def patient(self) -> services.Patient:
         deductible: Decimal | None = None
@@ -478,8 +475,16 @@ class CounterWidget(QWidget):
         self.detail.show_entry(None)
         self.focus_search()
 
-    def request(self) -> dict:
-        """The estimate request (desktop.rules.service.estimate's format) for the current sale."""
+    def request(self) -> EstimateRequest:
+        """The estimate request for the current sale, checked like any other (the screen is an edge).
+
+        Raises:
+            RequestError: what is wrong (an entry no longer in the catalogue, a price of 0 ...).
+        """
+        return services.rules().parse_request(self.db, self.request_json(), self.settings)
+
+    def request_json(self) -> dict[str, object]:
+        """The current sale in the request format of docs/rules.md (what ``yaomu estimate`` reads)."""
         patient = self.patient()
         return {
             "date": self.as_of().isoformat(),
@@ -519,15 +524,15 @@ class CounterWidget(QWidget):
             self._show_estimate(None, f"无法预估：{err}")
             return
         self.estimate = result
-        notes = [f"⚠ {w}" for w in result.get("warnings") or []]
-        notes += [f"· {a}" for a in result.get("assumptions") or []]
+        notes = [f"⚠ {w}" for w in result.warnings]
+        notes += [f"· {a}" for a in result.assumptions]
         notes.append("本单为费用预估，以医保结算为准。")
         self._show_estimate(result, "\n".join(notes))
 
-    def _show_estimate(self, result: dict | None, note: str) -> None:
+    def _show_estimate(self, result: Estimate | None, note: str) -> None:
         for key, label in self.breakdown_labels.items():
-            label.setText(str(result.get(key, "—")) if result else "—")
-        self.basket_model.set_results(list(result.get("lines") or []) if result else None)
+            label.setText(str(getattr(result.amounts, key)) if result else "—")
+        self.basket_model.set_results(list(result.lines) if result else None)
         self.estimate_note.setText(note)
         self.estimate_problem = None if result else (note or None)
         self.estimate_changed.emit(result)

@@ -23,11 +23,13 @@ class EntryTableModel(ListTableModel):
     """A read-only table over a list of ``Entry`` records."""
 
     HEADERS = HEADERS
-    _rows: list[r.Entry]
+    _rows: Sequence[r.Entry]
 
     def set_rows(self, rows: Sequence[r.Entry]) -> None:
+        """Show ``rows``; a lazy sequence (search results) is kept as it is, so only the rows the view
+        paints become ``Entry`` records (about 25 of 100 per keystroke)."""
         self.beginResetModel()
-        self._rows = list(rows)
+        self._rows = rows if isinstance(rows, Sequence) else list(rows)
         self.endResetModel()
 
     def entry(self, row: int) -> r.Entry | None:

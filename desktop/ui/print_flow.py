@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop import paths
 from desktop.errors import UserFacingError
+from desktop.rules.contract import Estimate
 from desktop.ui import services
 
 PAPERS = {"58mm": "58 mm 热敏纸", "80mm": "80 mm 热敏纸", "a5": "A5 纸"}
@@ -54,17 +55,17 @@ class PrintDialog(QDialog):
         self.paper.setObjectName("paper")
         for code, label in PAPERS.items():
             self.paper.addItem(label, code)
-        self.paper.setCurrentIndex(max(self.paper.findData(getattr(self.settings, "paper", "80mm")), 0))
+        self.paper.setCurrentIndex(max(self.paper.findData(self.settings.paper or "80mm"), 0))
         self.patient_name = QLineEdit()
         self.patient_name.setObjectName("patientName")
         self.patient_name.setPlaceholderText("可不填")
         self.patient_id = QLineEdit()
         self.patient_id.setObjectName("patientId")
         self.patient_id.setPlaceholderText("可不填；打印时只显示前 3 位和后 4 位")
-        result = counter.estimate
+        result: Estimate = counter.estimate
         summary = QLabel(
-            f"共 {len(result.get('lines') or [])} 种药品，总费用 {result.get('total')} 元，"
-            f"个人负担合计 {result.get('patient_total')} 元。"
+            f"共 {len(result.lines)} 种药品，总费用 {result.amounts.total} 元，"
+            f"个人负担合计 {result.amounts.patient_total} 元。"
         )
         summary.setWordWrap(True)
         self.print_button = QPushButton("打印…(&P)")
@@ -102,6 +103,11 @@ class PrintDialog(QDialog):
             out,
             patient_name=self.patient_name.text().strip() or None,
             patient_id=self.patient_id.text().strip() or None,
+            printable_width_mm=(
+                getattr(self.settings, "printable_width_mm", None)
+                if self.paper.currentData() == getattr(self.settings, "paper", None)
+                else None
+            ),
             force=True,  # the save dialog asked before overwriting; the print copy is a scratch file
         )
 
@@ -134,7 +140,7 @@ class PrintDialog(QDialog):
         except (UserFacingError, OSError) as err:
             self._fail(err if isinstance(err, UserFacingError) else UserFacingError(f"无法保存收据：{err}"))
             return
-        preview_and_print(self, self.issued.receipt, getattr(self.settings, "printer", "") or "")
+        preview_and_print(self, self.issued.receipt, self.settings.printer or "")
         self.accept()
 
 
@@ -177,7 +183,7 @@ def paint_receipt(printer: Any, receipt: Any) -> None:
         rect = printer.pageLayout().paintRectPixels(printer.resolution())
         painter.scale(rect.width() / fmt.width_mm / 10, rect.width() / fmt.width_mm / 10)
         em = fmt.font_size * POINT_MM * 10  # the body font size, in tenths of a mm
-        left, right = fmt.margin_mm * 10, (fmt.width_mm - fmt.margin_mm) * 10
+        left, right = fmt.side_mm * 10, (fmt.width_mm - fmt.side_mm) * 10  # the printable width only
         line_h = _line_height_mm(receipt) * 10
         y = fmt.margin_mm * 10
         painter.setPen(QColor("black"))

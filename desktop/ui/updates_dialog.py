@@ -60,6 +60,7 @@ class UpdatesDialog(QDialog):
 
     applied = Signal(object)
 
+    # Longer than 60 lines: widget construction in layout order; split, it would only scatter one dialog's layout.
     def __init__(
         self,
         db: Database,

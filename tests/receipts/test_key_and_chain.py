@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _issue(db, request, tmp_path, name):  # type: ignore[no-untyped-def]
-    result = service.estimate(db, request, SETTINGS)
-    return issue.issue(db, request, result, ISSUER, "80mm", tmp_path / name)
+    parsed = service.parse_request(db, request, SETTINGS)
+    return issue.issue(db, parsed, service.estimate(db, parsed, SETTINGS), ISSUER, "80mm", tmp_path / name)
 
 
 def test_the_key_is_not_in_the_database_nor_its_backups(db, real_db_copy, request_json, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -122,9 +122,10 @@ def test_receipt_on_a_read_only_database_is_a_clean_refusal(db, real_db_copy, re
     db.execute("pragma wal_checkpoint(truncate)")
     db.close()
     ro = store.open_db(real_db_copy, readonly=True)
-    result = service.estimate(ro, request_json, SETTINGS)
+    parsed = service.parse_request(ro, request_json, SETTINGS)
+    result = service.estimate(ro, parsed, SETTINGS)
     with pytest.raises(issue.DatabaseError, match="无法登记收据"):
-        issue.issue(ro, request_json, result, ISSUER, "80mm", tmp_path / "r.pdf")
+        issue.issue(ro, parsed, result, ISSUER, "80mm", tmp_path / "r.pdf")
     ro.close()
     assert not (tmp_path / "r.pdf").exists()
     if shutil.which("chattr") is None:

@@ -33,7 +33,7 @@ from desktop.storage import catalogue as store
 db_path, req_path, out_dir = sys.argv[1:4]
 db = store.open_db(db_path)
 settings = settings_mod.get(db)
-request = json.loads(Path(req_path).read_text(encoding="utf-8"))
+request = service.parse_request(db, json.loads(Path(req_path).read_text(encoding="utf-8")), settings)
 result = service.estimate(db, request, settings)
 issuer = layout.Issuer.from_settings(settings)
 issue.issue(db, request, result, issuer, "58mm", Path(out_dir) / "warm.pdf", force=True)  # fonts, imports
@@ -106,8 +106,9 @@ def test_sigkill_while_issuing_receipts(db, real_db_copy: Path, request_json, tm
     db2 = store.open_db(real_db_copy)
     key = check.secret(db2)
     assert check.chain_problem(db2, key) is None  # every receipt issued is there, as issued
-    result = service.estimate(db2, request_json, SETTINGS)
-    after = issue.issue(db2, request_json, result, layout.Issuer.from_settings(SETTINGS), "58mm", tmp_path / "x.pdf")
+    parsed = service.parse_request(db2, request_json, SETTINGS)
+    result = service.estimate(db2, parsed, SETTINGS)
+    after = issue.issue(db2, parsed, result, layout.Issuer.from_settings(SETTINGS), "58mm", tmp_path / "x.pdf")
     assert after.number not in seen and issue.verify(db2, after.number, after.check_value).valid
     db2.close()
     print(f"receipts: {killed} kills, {len(seen)} receipts issued between them")

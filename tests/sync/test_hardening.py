@@ -66,12 +66,12 @@ def test_overlay_ids_and_edition_names_have_separate_sequences(
 
 
 def test_any_variant_of_an_official_edition_is_checked_against_its_fanli(
-    tmp_path: Path, shared_data: Path, key: keys.PrivateKey, trust: dict, db_path: Path
+    tmp_path: Path, sources_dir: Path, key: keys.PrivateKey, trust: dict, db_path: Path
 ) -> None:
     from desktop.catalogue.sources import yao_xlsx
     from desktop.errors import ImportCountMismatch
 
-    rows_2024 = yao_xlsx.read(shared_data / "nrdl-2024" / "yao.xlsx")
+    rows_2024 = yao_xlsx.read(sources_dir / "yao.xlsx")
     info = replace(rows_2024.info, name="2025", variant="official2")
     disguised = build.edition_package(
         replace(rows_2024, info=info), tmp_path / "d.zip", key, package_id="nrdl-2025-official2", sequence=9

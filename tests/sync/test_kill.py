@@ -55,6 +55,7 @@ def _state(path: Path) -> tuple[str, str | None, int, int]:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX-only (docs/windows.md)")
 def test_sigkill_at_random_moments(tmp_path: Path, yao_2024: r.EditionData, key: keys.PrivateKey, trust: dict) -> None:
     # Old state: a small real edition. New: the whole 西药 section (1,398 numbered rows and their ★ rows).
     from tests.sync.conftest import small_edition

@@ -263,6 +263,8 @@ def _sections() -> dict[str, r.SectionInfo]:
     return {s: r.SectionInfo(s, complete=True, expected=n) for s, n in expected.items()}
 
 
+# Longer than 60 lines: the adapter's pipeline in the order of the source (load, rebuild numbers,
+# resolve stars, repair, check).
 def read(json_path: Path, xlsx_path: Path | None = None) -> r.EditionData:
     """Read the NHSA query dump of the 2024 edition (revised variant).
 

@@ -111,6 +111,8 @@ class _Table:
     footnotes: list[str] = field(default_factory=list)
 
 
+# Longer than 60 lines: the adapter's pipeline over the source's parts in publication order; each
+# part has its own reader.
 def read(west_json: Path, text_path: Path) -> r.EditionData:
     """Read the 2025 edition from its two source files.
 
