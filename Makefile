@@ -41,9 +41,12 @@ check: lint
 bench: $(STAMP)
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/feed.py
 	$(BIN)/python bench/estimate.py
 	$(BIN)/python bench/receipt.py
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/cli_start.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/keystroke.py
 	$(BIN)/python bench/parse.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/gui_block.py
 

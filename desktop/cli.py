@@ -27,6 +27,8 @@ COMMAND_MODULES = (
     "desktop.commands.rules",
     "desktop.commands.receipts",
     "desktop.commands.sync",
+    "desktop.commands.products",
+    "desktop.commands.feed",
 )
 
 #: Which module registers a top-level command, so ``yaomu search`` imports only its own group
@@ -43,6 +45,11 @@ COMMAND_OWNERS = {
     "receipts": "desktop.commands.receipts",
     "package": "desktop.commands.sync",
     "sync": "desktop.commands.sync",
+    "products": "desktop.commands.products",
+    "items": "desktop.commands.products",
+    "scan": "desktop.commands.products",
+    "trace": "desktop.commands.products",
+    "feed": "desktop.commands.feed",
 }
 
 #: Global options that take a value (to find the command word before parsing).

@@ -104,7 +104,9 @@ def cmd_receipt(args: argparse.Namespace) -> int:
     if overrides:
         settings = settings.with_changes(**overrides)
     issuer = layout.Issuer.from_settings(settings)
-    request = service.parse_request(db, data, settings)
+    from desktop.products import request as by_product  # "item"/"product" lines and 追溯码
+
+    request = by_product.parse(db, data, settings)
     result = service.estimate(db, request, settings)
     paper = args.paper or settings.paper or "80mm"
     done = issue.issue(

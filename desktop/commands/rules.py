@@ -108,7 +108,9 @@ def run_estimate(args: argparse.Namespace) -> int:
 
     data = read_request(args.request)
     db, settings = _open(args)
-    result = service.estimate(db, service.parse_request(db, data, settings), settings)
+    from desktop.products import request as by_product  # "item"/"product" lines and 追溯码
+
+    result = service.estimate(db, by_product.parse(db, data, settings), settings)
     if args.json:
         print_json(result.to_json())
         return 0

@@ -74,6 +74,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         if name == "apply":
             p.add_argument("--yes", action="store_true", help="不询问，直接应用")
         p.set_defaults(func=_wrap(func))
+    from desktop.commands.feed import register_sync as register_feed
+
+    register_feed(ssub)  # yaomu sync feed URL|DIR (issue 14)
     p = ssub.add_parser("history", help="已应用和已撤销的更新包")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_wrap(cmd_history))
@@ -303,6 +306,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         f"{h.id:>4} {h.at} {h.who} {'应用' if h.action == 'apply' else '撤销'} {h.package_id}（{h.kind}，{h.target}）"
         + ("【已撤销】" if h.rolled_back_by else "")
         + f" sha256={h.sha256[:12]}…"
+        + (f" 来自目录源 {h.feed_url}" if getattr(h, "feed_url", None) else "")
         for h in rows
     ] or ["还没有应用过任何更新包。"]
     _out(args, [h.to_json() for h in rows], "\n".join(lines))

@@ -193,6 +193,9 @@ def _record(
                 meta={**_meta_dict(issuer, meta), "printable_width_mm": page.printable_mm},
                 check_value=check_value,
             )
+            from desktop.products import trace  # 追溯码 sold with this receipt; a code sold before is refused
+
+            trace.record(db, meta.number, request)
             check.extend_chain(db, key, receipt_id)
     except sqlite3.OperationalError as err:  # locked past busy_timeout, disk full, read-only file
         raise DatabaseError(

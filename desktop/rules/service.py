@@ -534,6 +534,7 @@ def _line_out(line: _Line, inp: copay.LineInput, amt: Amounts) -> EstimateLine:
         first_self_pay_ratio=inp.first_self_pay if amt.fund or amt.policy_scope else None,
         fund_ratio=inp.fund_ratio if amt.policy_scope else None,
         amounts=amt,
+        trace_codes=line.item.trace_codes,
     )
 
 

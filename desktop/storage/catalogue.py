@@ -352,12 +352,12 @@ def content_hash(db: Database) -> str:
 
     h = hashlib.sha256()
     for table in sorted(db.table_names()):
-        if table.startswith(("sqlite_", "entry_fts_")):
+        if table.startswith(("sqlite_", "entry_fts_")) or table == "entry_category_key":  # derived from entry
             continue
         h.update(table.encode())
-        # Sorted in Python: a WITHOUT ROWID table has no rowid to order by.
-        for text in sorted(repr(row) for row in db.execute(f"select * from {sqlite_utils.db.quote_identifier(table)}")):
-            h.update(text.encode())
+        # Rows in a stable order without rowid: WITHOUT ROWID tables (entry_category_key) have none.
+        for row in sorted(repr(row) for row in db.execute(f"select * from {sqlite_utils.db.quote_identifier(table)}")):
+            h.update(row.encode())
     return h.hexdigest()
 
 
@@ -870,6 +870,11 @@ class LazyEntries(Sequence[r.Entry]):
     def __init__(self, rows: list[dict[str, Any]]) -> None:
         self._rows = rows
         self._done: list[r.Entry | None] = [None] * len(rows)
+
+    @property
+    def pks(self) -> tuple[int, ...]:
+        """The row ids, in order (equal for the same rows of the same edition)."""
+        return tuple(row["pk"] for row in self._rows)
 
     def __len__(self) -> int:
         return len(self._rows)

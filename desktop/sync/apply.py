@@ -188,6 +188,12 @@ class Staged:
 def _stage(db: Database, pkg: p.VerifiedPackage) -> Staged:
     """Check the package against the installed state and work out what it installs (no writes)."""
     m = pkg.manifest
+    if m.kind == "products":  # the product database keeps its own history and diff (desktop/products)
+        raise p.PackageConflict(
+            "products_kind",
+            f"更新包 {m.package_id} 是药品库（医保药品分类与代码）更新包，不是目录更新包。",
+            hint="请用 yaomu products import 导入它；数据库保持不变。",
+        )
     _check_conflicts(db, pkg)
     if m.kind == "overlay":
         assert m.overlay is not None
@@ -327,6 +333,7 @@ def apply_package(
     trust: dict[str, k.PublicKey] | None = None,
     backup: bool = True,
     pinned_sha256: str | None = None,
+    origin: tuple[str, str] | None = None,
 ) -> ApplyReport:
     """Verify, stage, validate and apply a package in one transaction, with a history row.
 
@@ -341,6 +348,7 @@ def apply_package(
         pinned_sha256: a bundled package, trusted by its hash in the installer's manifest (no signature).
         backup: copy the database file beside itself first (last ``KEEP_BACKUPS`` verified copies
             kept); a damaged database is refused. With False the caller has checked the database.
+        origin: (feed URL, package URL) recorded in the history when the package came from a feed.
 
     Raises:
         PackageError: the package is refused; the database is unchanged.
@@ -376,7 +384,7 @@ def apply_package(
                 raise Cancelled()
             progress(done, total)
 
-        staged, history_id = _write(db, pkg, step, cancel)
+        staged, history_id = _write(db, pkg, step, cancel, origin)
         m = pkg.manifest
         seconds = time.perf_counter() - started
         return ApplyReport(
@@ -387,7 +395,9 @@ def apply_package(
             db.close()
 
 
-def _write(db: Database, pkg: p.VerifiedPackage, step: ProgressFn, cancel: CancelFn) -> tuple[Staged, int]:
+def _write(
+    db: Database, pkg: p.VerifiedPackage, step: ProgressFn, cancel: CancelFn, origin: tuple[str, str] | None = None
+) -> tuple[Staged, int]:
     """Stage again, snapshot, write and record the package in one transaction; returns the history id."""
     m = pkg.manifest
     try:
@@ -406,14 +416,18 @@ def _write(db: Database, pkg: p.VerifiedPackage, step: ProgressFn, cancel: Cance
                 store.update_edition(db, staged.data, spec, package_id=m.package_id, on_progress=step)
             if cancel():
                 raise Cancelled()
-            return staged, h.record(db, _history_entry(pkg, staged), snapshot=snapshot)
+            history_id = h.record(db, _history_entry(pkg, staged, origin), snapshot=snapshot)
+            from desktop.products import items as store_items  # products relinked, 对码 re-checked
+
+            staged.diff.notes.extend(store_items.stale_note(store_items.after_catalogue_update(db)))
+            return staged, history_id
     except sqlite3.OperationalError as err:
         raise DatabaseError(
             f"写入数据库失败：{err}", hint="数据库可能被其他程序占用或磁盘已满；数据库保持不变，请稍后重试。"
         ) from err
 
 
-def _history_entry(pkg: p.VerifiedPackage, staged: Staged) -> h.NewEntry:
+def _history_entry(pkg: p.VerifiedPackage, staged: Staged, origin: tuple[str, str] | None = None) -> h.NewEntry:
     m = pkg.manifest
     summary = {
         "counts": staged.diff.counts(),
@@ -424,7 +438,17 @@ def _history_entry(pkg: p.VerifiedPackage, staged: Staged) -> h.NewEntry:
     publisher = pkg.publisher or m.publisher
     who = platform.who()
     return h.NewEntry(
-        who, "apply", m.package_id, pkg.sha256, m.kind, m.target, m.sequence, publisher, pkg.key_id, summary
+        who,
+        "apply",
+        m.package_id,
+        pkg.sha256,
+        m.kind,
+        m.target,
+        m.sequence,
+        publisher,
+        pkg.key_id,
+        summary,
+        *(origin or (None, None)),  # the feed and the package's URL (issue 14)
     )
 
 
@@ -469,6 +493,9 @@ def rollback(db_or_path: Database | Path | str, *, backup: bool = True) -> h.His
                 {"undid": row.id},
             )
             h.mark_rolled_back(db, row.id, h.record(db, undo))
+            from desktop.products import items as store_items
+
+            store_items.after_catalogue_update(db)
         return h.get(db, row.id)
     finally:
         if owned:

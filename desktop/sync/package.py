@@ -46,7 +46,7 @@ FORMAT_VERSION = 1
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
-KINDS = ("edition", "revision", "overlay")
+KINDS = ("edition", "revision", "overlay", "products")
 
 # Limits, enforced from the zip directory before anything is decompressed.
 MAX_PACKAGE_BYTES = 64 * 1024 * 1024
@@ -58,6 +58,16 @@ MAX_TOTAL_BYTES = 128 * 1024 * 1024
 MAX_RATIO = 100
 #: The 2025 edition has 4,870 rows; a provincial list a few thousand. A million rows is an attack or a mistake.
 MAX_ROWS = 50_000
+#: The national product database (医保药品分类与代码) has ~270,000 rows: a products package splits it into
+#: data files ("parts") of at most this many rows each, each within MAX_FILE_BYTES.
+MAX_PRODUCT_ROWS = 100_000
+MAX_PRODUCT_PARTS = 10
+
+
+def max_rows(kind: str) -> int:
+    return MAX_PRODUCT_ROWS if kind == "products" else MAX_ROWS
+
+
 #: A payment standard above this (yuan) is impossible (the dearest negotiated drugs cost ~1.2 million per dose).
 MAX_AMOUNT = Decimal("10000000")
 #: Largest ``sequence`` of a package, and largest seq / number / star_of of a row (SQLite stops at 2^63).
@@ -106,6 +116,7 @@ ROLES: dict[str, dict[str, tuple[tuple[str, ...], bool]]] = {
     "edition": {"rows": (("jsonl",), True)},
     "revision": {"added": (("jsonl",), True), "changed": (("jsonl",), True), "removed": (("jsonl",), True)},
     "overlay": {"items": (("csv", "jsonl"), True)},
+    "products": {"products": (("csv",), True)},  # sheet 总表 columns; may repeat (parts)
 }
 
 
@@ -198,6 +209,7 @@ class VerifiedPackage:
     changed: list[r.SourceRow] = field(default_factory=list)
     removed: list[tuple[str, str]] = field(default_factory=list)  # (key, section)
     items: list[overlays.OverlayItem] = field(default_factory=list)  # overlay
+    product_parts: list[str] = field(default_factory=list)  # products: CSV texts, in manifest order
 
     @property
     def package_id(self) -> str:
@@ -507,6 +519,16 @@ def _date(value: Any, what: str, code: str = "bad_date") -> date | None:
     return day
 
 
+def _text_or_none(doc: dict[str, Any], name: str, where: str) -> str | None:
+    """An optional free-text field: a string or null, nothing else."""
+    value = doc.get(name)
+    if value is not None and not isinstance(value, str):
+        raise PackageFormatError(
+            "manifest_field", f"更新包{where}中 {name} 应为文字或 null（实际 {type(value).__name__}）。"
+        )
+    return value
+
+
 def _bounded(doc: dict[str, Any], name: str, low: int, high: int, where: str = "清单") -> int:
     value = _need(doc, name, int, where)
     if not low <= value <= high:
@@ -555,7 +577,7 @@ def parse_manifest(manifest_bytes: bytes) -> Manifest:
         )
     kind = _need(doc, "kind", str)
     if kind not in KINDS:
-        raise PackageFormatError("kind", f"未知的更新包类型 {kind!r}（应为 edition、revision 或 overlay）。")
+        raise PackageFormatError("kind", f"未知的更新包类型 {kind!r}（应为 edition、revision、overlay 或 products）。")
     publisher = _need(doc, "publisher", str)
     try:
         created_text = _need(doc, "created", str)
@@ -590,6 +612,8 @@ def parse_manifest(manifest_bytes: bytes) -> Manifest:
                 raise PackageFormatError(
                     "base_edition", f"修订包的基础版本 {base['edition']} 与目标版本 {edition.name} 不一致。"
                 )
+    elif kind == "products":
+        target = "products"
     else:
         overlay = _overlay_info(_need(doc, "overlay", dict))
         target = overlay.overlay_id
@@ -609,7 +633,7 @@ def parse_manifest(manifest_bytes: bytes) -> Manifest:
         sections=sections,
         base=base,
         overlay=overlay,
-        summary=doc.get("summary"),
+        summary=_text_or_none(doc, "summary", "清单"),
     )
 
 
@@ -635,8 +659,10 @@ def _files(items: list[Any], kind: str) -> tuple[FileEntry, ...]:
             raise PackageFormatError("file_sha", f"数据文件 {path} 的 sha256 格式错误。")
         nbytes = _need(item, "bytes", int, "文件清单")
         rows = _need(item, "rows", int, "文件清单")
-        if rows > MAX_ROWS:
-            raise PackageLimitError("rows_declared", f"数据文件 {path} 声明了 {rows} 行，超过上限 {MAX_ROWS} 行。")
+        if rows > max_rows(kind):
+            raise PackageLimitError(
+                "rows_declared", f"数据文件 {path} 声明了 {rows} 行，超过上限 {max_rows(kind)} 行。"
+            )
         if nbytes > MAX_FILE_BYTES:
             raise PackageLimitError("file_size", f"数据文件 {path} 声明的大小 {nbytes} 字节超过上限。")
         if rows < 0 or nbytes < 0:
@@ -646,7 +672,8 @@ def _files(items: list[Any], kind: str) -> tuple[FileEntry, ...]:
     for role, (_fmts, required) in roles.items():
         if required and role not in seen:
             raise PackageFormatError("file_missing_role", f"{kind} 类型的更新包缺少 {role} 数据文件。")
-    if len(set(seen)) != len(seen) or len({f.path for f in out}) != len(out):
+    parts = kind == "products" and len(seen) <= MAX_PRODUCT_PARTS  # a products package may be split
+    if (len(set(seen)) != len(seen) and not parts) or len({f.path for f in out}) != len(out):
         raise PackageFormatError("file_duplicate", "更新包清单中同一数据文件或角色出现了两次。")
     return tuple(out)
 
@@ -670,12 +697,12 @@ def _edition_info(doc: dict[str, Any]) -> r.EditionInfo:
         name=name,
         variant=variant,
         title=_need(doc, "title", str, "版本说明"),
-        document=doc.get("document"),
+        document=_text_or_none(doc, "document", "版本说明"),
         published=published,
         effective_start=start,
         effective_end=end,
-        source=str(doc.get("source") or ""),
-        checksum=str(doc.get("checksum") or ""),
+        source=_text_or_none(doc, "source", "版本说明") or "",
+        checksum=_text_or_none(doc, "checksum", "版本说明") or "",
     )
 
 
@@ -695,7 +722,7 @@ def _sections(items: list[Any]) -> dict[str, r.SectionInfo]:
                 "manifest_sections", f"目录部分 {section} 的 expected 必须是 0 到 {MAX_ROWS} 之间的整数。"
             )
         out[section] = r.SectionInfo(
-            section, bool(_need(item, "complete", bool, "部分说明")), expected, item.get("note")
+            section, bool(_need(item, "complete", bool, "部分说明")), expected, _text_or_none(item, "note", "部分说明")
         )
     return out
 
@@ -708,7 +735,7 @@ def _overlay_info(doc: dict[str, Any]) -> overlays.OverlayInfo:
     if kind not in overlays.KINDS:
         raise PackageFormatError("overlay_kind", f"未知的叠加目录类型 {kind!r}（允许：{'、'.join(overlays.KINDS)}）。")
     complete = _need(doc, "complete", bool, "叠加目录说明")
-    note = doc.get("note")
+    note = _text_or_none(doc, "note", "叠加目录说明")
     if not complete and not note:
         raise PackageFormatError("overlay_note", "不完整的叠加目录必须在 note 中说明缺少什么。")
     start = _date(doc.get("effective_start"), "叠加目录生效日期")
@@ -720,7 +747,7 @@ def _overlay_info(doc: dict[str, Any]) -> overlays.OverlayInfo:
         region=_need(doc, "region", str, "叠加目录说明"),
         title=_need(doc, "title", str, "叠加目录说明"),
         complete=complete,
-        document=doc.get("document"),
+        document=_text_or_none(doc, "document", "叠加目录说明"),
         published=_date(doc.get("published"), "叠加目录发布日期"),
         effective_start=start,
         effective_end=end,
@@ -1020,7 +1047,10 @@ def _read_rows(pkg: VerifiedPackage, entry: FileEntry, text: str) -> None:
                 "row_count", f"数据文件 {entry.path} 有 {lines} 行，与清单声明的 {entry.rows} 行不符。"
             )
     count = 0
-    if entry.role == "items":
+    if entry.role == "products":
+        count = sum(1 for values in csv.reader(io.StringIO(text, newline="")) if any(values)) - 1
+        pkg.product_parts.append(text)
+    elif entry.role == "items":
         pkg.items = _overlay_items(text, entry.format, entry.path)
         count = len(pkg.items)
     else:
@@ -1046,6 +1076,9 @@ def _validate(pkg: VerifiedPackage) -> None:
         if not pkg.rows:
             raise PackageDataError("no_rows", "完整版本更新包中没有任何药品行。")
         check_rows(pkg.rows, m.sections)
+    elif m.kind == "products":
+        if not pkg.product_parts:
+            raise PackageDataError("no_rows", "药品库更新包中没有任何数据文件。")
     elif m.kind == "revision":
         for rows in (pkg.added, pkg.changed):
             for row in rows:

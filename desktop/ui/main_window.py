@@ -79,6 +79,9 @@ class MainWindow(QMainWindow):
         self.counter.day.dateChanged.connect(lambda *_: self.refresh_status())
         self._actions()
         self.refresh_status()
+        from desktop.ui import feed_watch
+
+        self.feed_watch = feed_watch.install(self)  # background checks of the catalogue feed (issue 14)
         self.counter.focus_search()
         self._painted = False
 
@@ -119,6 +122,7 @@ class MainWindow(QMainWindow):
             ("F6", "收据记录…", self.open_receipt_history),
             ("F7", "目录浏览", self.open_browser),
             ("F9", "目录更新…", self.open_updates),
+            ("F11", "对码…", self.open_matching),
             ("F12", "设置…", self.open_settings),
         ):
             action = QAction(f"{title}\t{key}", self)
@@ -194,7 +198,8 @@ class MainWindow(QMainWindow):
 
         self.tabs.setCurrentWidget(self.counter)
         try:
-            print_receipt(self, self.counter)
+            with self.feed_watch.paused():  # no catalogue check or update while a sale prints
+                print_receipt(self, self.counter)
         except UserFacingError as err:
             self.error(str(err))
         self.counter.focus_search()
@@ -219,10 +224,16 @@ class MainWindow(QMainWindow):
         if changes:
             self.catalogue_changed()
 
+    def open_matching(self) -> None:
+        from desktop.ui.matching_dialog import MatchingDialog
+
+        self._exec_dialog(lambda: MatchingDialog(self.db, self))
+
     def open_settings(self) -> None:
         from desktop.ui.settings_dialog import SettingsDialog
 
         self._exec_dialog(lambda: SettingsDialog(self.db, self))
+        self.feed_watch.start()
         self.counter.refresh_settings()
         self.counter.show_current()
         self.counter.recompute()

@@ -50,6 +50,10 @@ FIELD_LABELS = {
     "confidential_standards": "保密支付标准",
     "receipt_format": "收据纸张",
     "paper_width": "收据纸张",
+    "feed_url": "目录源地址",
+    "feed_poll_minutes": "检查更新间隔（分钟）",
+    "feed_auto_apply": "营业时间外自动应用目录更新",
+    "opening_hours": "营业时间",
 }
 PAPER_CHOICES = {"58mm": "58 mm 热敏纸", "80mm": "80 mm 热敏纸", "a5": "A5 纸"}
 PROFILE_LABELS = {"national": "全国（仅国家规定）", "jilin": "吉林省", "hunan": "湖南省", "weihai": "山东省威海市"}

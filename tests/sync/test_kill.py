@@ -123,7 +123,8 @@ def test_sigkill_at_random_moments(tmp_path: Path, yao_2024: r.EditionData, key:
     outcomes = {"old": 0, "new": 0}
     killed = 0
     n = 0
-    while killed < KILLS and n < KILLS * 3 // 2:
+    # A run the kill misses (the apply finished first on a machine faster than at calibration) is retried.
+    while killed < KILLS and n < KILLS * 3 // 2 + 10:
         n += 1
         path = fresh(n)
         _, was_killed = run(path, rng.uniform(0, duration * 0.9))
