@@ -156,7 +156,7 @@ def estimate_text(result: Estimate) -> list[str]:
         f"个人自付 {unset(u, t.coinsurance)}"
     )
     if result.folded:
-        out.append(f"保密品种个人负担（不分项，以上各项不含保密品种） {result.confidential_patient}")
+        out.append(f"保密品种个人负担（不分项，以上各项不含保密品种） {unset(u, result.confidential_patient)}")
     out.append(f"个人负担合计 {unset(u, t.patient_total)}")
     for text in result.warnings:
         out.append(f"注意：{text}")

@@ -559,6 +559,8 @@ def _amount_text(result: Estimate | None, key: str) -> str:
     """A breakdown figure: "—" without an estimate; the folded "*" part; "未设置统筹支付比例" while unset."""
     if result is None:
         return "—"
+    if result.fund_unset and key in ("fund", "coinsurance", "patient_total", "confidential_patient"):
+        return "未设置统筹支付比例"
     if key == "confidential_patient":
         return str(result.confidential_patient)
     if result.fund_unset and key in ("fund", "coinsurance", "patient_total"):
