@@ -96,7 +96,7 @@ def resolve(db: Database, request: object) -> object:
             entry = None
             if product["entry_key"] and choice.edition is not None:
                 entry = db.execute(
-                    "select id from entry where edition_id = ? and key = ? order by seq limit 1",
+                    "select id from entry where +edition_id = ? and key = ? order by +seq limit 1",
                     [choice.edition.id, product["entry_key"]],
                 ).fetchone()
             if entry is None:

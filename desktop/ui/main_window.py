@@ -79,6 +79,9 @@ class MainWindow(QMainWindow):
         self.counter.day.dateChanged.connect(lambda *_: self.refresh_status())
         self._actions()
         self.refresh_status()
+        from desktop.ui import feed_watch
+
+        self.feed_watch = feed_watch.install(self)  # background checks of the catalogue feed (issue 14)
         self.counter.focus_search()
         self._painted = False
 
@@ -195,7 +198,8 @@ class MainWindow(QMainWindow):
 
         self.tabs.setCurrentWidget(self.counter)
         try:
-            print_receipt(self, self.counter)
+            with self.feed_watch.paused():  # no catalogue check or update while a sale prints
+                print_receipt(self, self.counter)
         except UserFacingError as err:
             self.error(str(err))
         self.counter.focus_search()
@@ -229,6 +233,7 @@ class MainWindow(QMainWindow):
         from desktop.ui.settings_dialog import SettingsDialog
 
         self._exec_dialog(lambda: SettingsDialog(self.db, self))
+        self.feed_watch.start()
         self.counter.refresh_settings()
         self.counter.show_current()
         self.counter.recompute()

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
@@ -50,6 +49,10 @@ FIELD_LABELS = {
     "confidential_standards": "保密支付标准",
     "receipt_format": "收据纸张",
     "paper_width": "收据纸张",
+    "feed_url": "目录源地址",
+    "feed_poll_minutes": "检查更新间隔（分钟）",
+    "feed_auto_apply": "营业时间外自动应用目录更新",
+    "opening_hours": "营业时间",
 }
 PAPER_CHOICES = {"58mm": "58 mm 热敏纸", "80mm": "80 mm 热敏纸", "a5": "A5 纸"}
 PROFILE_LABELS = {"national": "全国（仅国家规定）", "jilin": "吉林省", "hunan": "湖南省", "weihai": "山东省威海市"}
@@ -83,10 +86,7 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         for f in dataclasses.fields(self.current):
             if f.name in SECRET_FIELDS:
-                value = getattr(self.current, f.name)
-                hidden = QLabel(f"已设置 {len(value or {})} 项（数值保密，不在屏幕上显示）")
-                hidden.setObjectName(f"setting_{f.name}")
-                form.addRow("保密支付标准：", hidden)
+                form.addRow("保密支付标准：", self._confidential_button())
                 continue
             editor = self._editor(f, getattr(self.current, f.name))
             editor.setObjectName(f"setting_{f.name}")
@@ -94,6 +94,21 @@ class SettingsDialog(QDialog):
             form.addRow(FIELD_LABELS.get(f.name, f.name) + "：", editor)
         layout.addLayout(form)
         layout.addWidget(buttons)
+
+    def _confidential_button(self) -> QWidget:
+        """Opens the entry form of the "*" standards (desktop.ui.confidential_dialog); values are never shown."""
+        from PySide6.QtWidgets import QPushButton
+
+        button = QPushButton("录入/导入保密支付标准(&K)…")
+        button.setObjectName("setting_confidential_standards")
+
+        def open_form() -> None:
+            from desktop.ui.confidential_dialog import ConfidentialDialog
+
+            ConfidentialDialog(self.db, self).exec()
+
+        button.clicked.connect(open_form)
+        return button
 
     def _editor(self, f: dataclasses.Field, value: Any) -> QWidget:
         name = f.name
