@@ -156,3 +156,61 @@ def entry_pks(db: Database, text: str, edition_id: int, limit: int) -> list[int]
             [edition_id, *keys, limit],
         )
     ]
+
+
+# --- 追溯码 on receipts (desktop/products/trace.py) ---------------------------------------------
+
+
+def trace_prefix_owner(db: Database, prefix: str) -> str | None:
+    """The store item a 药品标识码 was learned for, if any."""
+    row = db.execute("select item_id from trace_prefix where prefix = ?", [prefix]).fetchone()
+    return row[0] if row else None
+
+
+def live_trace_codes(db: Database, codes: list[str]) -> list[tuple[str, str]]:
+    """(code, receipt number) of the given codes that are on an issued, not refunded receipt."""
+    out: list[tuple[str, str]] = []
+    for start in range(0, len(codes), 500):
+        part = codes[start : start + 500]
+        out += db.execute(
+            "select code, receipt_number from receipt_trace where released_at is null and code in "
+            f"({','.join('?' * len(part))})",
+            part,
+        ).fetchall()
+    return out
+
+
+def insert_trace_codes(db: Database, rows: list[tuple[str, str, int]], when: str) -> None:
+    """Store (code, receipt number, line) sold at ``when`` (inside the receipt's transaction)."""
+    db.conn.executemany(
+        "insert into receipt_trace (code, receipt_number, line, sold_at) values (?,?,?,?)",
+        [(*row, when) for row in rows],
+    )
+
+
+def receipt_exists(db: Database, number: str) -> bool:
+    return db.execute("select 1 from receipt where number = ?", [number]).fetchone() is not None
+
+
+def release_trace_codes(db: Database, number: str, when: str) -> int:
+    with db.atomic():
+        cur = db.conn.execute(
+            "update receipt_trace set released_at = ? where receipt_number = ? and released_at is null",
+            [when, number],
+        )
+    return cur.rowcount
+
+
+def trace_codes_of(db: Database, number: str) -> list[dict]:
+    return list(db.query("select * from receipt_trace where receipt_number = ? order by line, code", [number]))
+
+
+# --- product imports (desktop/products/database.py, the command line) ---------------------------
+
+
+def latest_import_id(db: Database) -> int | None:
+    return db.execute("select max(id) from product_import").fetchone()[0]
+
+
+def import_exists(db: Database, import_id: int) -> bool:
+    return db.execute("select 1 from product_import where id = ?", [import_id]).fetchone() is not None
