@@ -214,3 +214,56 @@ def latest_import_id(db: Database) -> int | None:
 
 def import_exists(db: Database, import_id: int) -> bool:
     return db.execute("select 1 from product_import where id = ?", [import_id]).fetchone() is not None
+
+
+# --- lookups of a scan and of item/product request lines (desktop/products/scan.py, request.py) -------
+
+
+def _one(db: Database, sql: str, params: list[object]) -> dict | None:
+    return next(iter(db.query(sql, params)), None)
+
+
+def item_by_barcode(db: Database, barcode: str) -> dict | None:
+    return _one(db, "select * from store_item where barcode = ? limit 1", [barcode])
+
+
+def item_by_trace_prefix(db: Database, prefix: str) -> dict | None:
+    return _one(db, "select i.* from trace_prefix t join store_item i on i.id = t.item_id where t.prefix = ?", [prefix])
+
+
+def item_by_standard_code(db: Database, code: str) -> dict | None:
+    return _one(db, "select * from store_item where standard_code = ? limit 1", [code])
+
+
+def item_by_id(db: Database, item_id: str) -> dict | None:
+    return _one(db, "select * from store_item where id = ?", [item_id])
+
+
+def item_of_product(db: Database, product_code: str) -> dict | None:
+    """The store item whose applied or confirmed 对码 is this product."""
+    return _one(
+        db,
+        "select i.* from item_match m join store_item i on i.id = m.item_id where m.product_code = ? "
+        "and m.status != 'suggested' limit 1",
+        [product_code],
+    )
+
+
+def product_by_code(db: Database, code: str) -> dict | None:
+    return _one(db, "select * from product where code = ?", [code])
+
+
+def product_by_standard_code(db: Database, code: str) -> dict | None:
+    return _one(db, "select * from product where standard_code = ? order by code limit 1", [code])
+
+
+def match_of(db: Database, item_id: str) -> dict | None:
+    return _one(db, "select * from item_match where item_id = ?", [item_id])
+
+
+def entry_row_by_key(db: Database, edition_id: int, key: str) -> dict | None:
+    """The catalogue row (``ENTRY_SELECT`` shape) of ``key`` in an edition."""
+    from desktop.storage.catalogue import ENTRY_SELECT
+
+    # WORKAROUND: unary "+" keeps the planner on the key index, not walking the edition by seq.
+    return _one(db, f"{ENTRY_SELECT} where +e.edition_id = ? and e.key = ? order by +e.seq limit 1", [edition_id, key])
