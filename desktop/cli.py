@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "desktop.commands.rules",
     "desktop.commands.receipts",
     "desktop.commands.sync",
+    "desktop.commands.settings",
 )
 
 

@@ -44,3 +44,26 @@ class RequestError(UserFacingError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("请求有误：\n" + "\n".join(f"- {p}" for p in problems))
         self.problems = problems
+
+
+def os_reason(err: OSError) -> str:
+    """Why a file could not be read or written, in words staff read (never Python's English text).
+
+    >>> os_reason(FileNotFoundError(2, "No such file or directory"))
+    '文件不存在'
+    """
+    import errno
+
+    reasons = {
+        errno.ENOENT: "文件不存在",
+        errno.EACCES: "没有访问权限",
+        errno.EPERM: "没有访问权限",
+        errno.EISDIR: "这是一个文件夹，不是文件",
+        errno.ENOTDIR: "路径中有一部分不是文件夹",
+        errno.ENOSPC: "磁盘已满",
+        errno.EROFS: "磁盘只读",
+        errno.EEXIST: "文件已存在",
+        errno.ENAMETOOLONG: "文件名过长",
+        errno.EBUSY: "文件正被其他程序使用",
+    }
+    return reasons.get(err.errno or -1, "无法访问该文件")
