@@ -145,9 +145,12 @@ class Searcher:
         if _ENTRY_ID.match(text):
             yield EXACT, self._q("e.id = ?", [text], limit)
         if text.isdigit():
-            n = int(text)
-            yield EXACT, self._q(ed + "e.number = ?", [edition_id, n], limit, "e.seq")
-            yield EXACT, self._q(ed + "e.star_of = ?", [edition_id, n], limit, "e.seq")
+            # Official numbers are short; a scanned 追溯码 (20 digits) or two barcodes in a row are no
+            # number of the list (and overflow SQLite's INTEGER): nothing to look up, no error.
+            if text.isdecimal() and len(text) <= 9:
+                n = int(text)
+                yield EXACT, self._q(ed + "e.number = ?", [edition_id, n], limit, "e.seq")
+                yield EXACT, self._q(ed + "e.star_of = ?", [edition_id, n], limit, "e.seq")
             return
         if _CATEGORY.match(text):
             code = text.upper()

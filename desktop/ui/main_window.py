@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 from sqlite_utils import Database
 
@@ -16,9 +16,13 @@ from desktop import APP_TITLE, __version__
 from desktop.catalogue import store
 from desktop.catalogue.records import VARIANT_LABELS
 from desktop.errors import UserFacingError
+from desktop.ui import services
 from desktop.ui.counter_widget import CounterWidget
 
 log = logging.getLogger(__name__)
+
+#: ui_state key of the window's size, place and splitter positions.
+LAYOUT_STATE = "main_window"
 
 
 def show_error(parent: QWidget | None, message: str, title: str = "提示") -> None:
@@ -44,7 +48,7 @@ class MainWindow(QMainWindow):
         self.db_path = db_path
         self.today = today
         self.setWindowTitle(f"{APP_TITLE} {__version__}")
-        self.resize(1280, 800)
+        self.setMinimumSize(1000, 600)
 
         self.counter = CounterWidget(db, today=today)
         self.counter.error_raised.connect(self.error)
@@ -72,6 +76,7 @@ class MainWindow(QMainWindow):
         self.counter.day.dateChanged.connect(lambda *_: self.refresh_status())
         self._actions()
         self.refresh_status()
+        self.restore_layout()
         self.counter.focus_search()
         # The rules (policy files, jsonschema) take ~100 ms to import: do it before the first Enter, not on it.
         QTimer.singleShot(0, self._warm_up)
@@ -106,11 +111,64 @@ class MainWindow(QMainWindow):
             menu.addAction(action)
             self.addAction(action)
             setattr(self, "action_" + key.lower(), action)
+        wizard = QAction("首次设置向导…", self)
+        wizard.triggered.connect(self.run_setup_wizard)
+        menu.addAction(wizard)
         quit_action = QAction("退出", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         menu.addSeparator()
         menu.addAction(quit_action)
+
+    # --- layout, remembered ---
+    def restore_layout(self) -> None:
+        """The size, place and splitters of the last session; else sized to the screen (1366×768 up)."""
+        from PySide6.QtCore import QByteArray
+
+        state = None
+        try:
+            state = services.settings().ui_state(self.db, LAYOUT_STATE)
+        except Exception:  # an unreadable state is no reason not to start: default layout
+            log.warning("could not read the saved window layout", exc_info=True)
+        if isinstance(state, dict) and state.get("geometry"):
+            self.restoreGeometry(QByteArray.fromBase64(str(state["geometry"]).encode("ascii")))
+            for name, splitter in self.counter.splitters.items():
+                saved = (state.get("splitters") or {}).get(name)
+                if saved:
+                    splitter.restoreState(QByteArray.fromBase64(str(saved).encode("ascii")))
+            return
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is None:
+            self.resize(1280, 760)
+            return
+        width, height = min(1440, screen.width()), min(900, screen.height())
+        self.resize(max(width, self.minimumWidth()), max(height, self.minimumHeight()))
+        if screen.width() <= 1440 or screen.height() <= 900:
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+
+    def save_layout(self) -> None:
+        state = {
+            "geometry": bytes(self.saveGeometry().toBase64().data()).decode("ascii"),
+            "splitters": {
+                name: bytes(sp.saveState().toBase64().data()).decode("ascii")
+                for name, sp in self.counter.splitters.items()
+            },
+        }
+        try:
+            services.settings().set_ui_state(self.db, LAYOUT_STATE, state)
+        except Exception:  # a read-only or locked database: the layout is simply not remembered
+            log.warning("could not save the window layout", exc_info=True)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.save_layout()
+        super().closeEvent(event)
+
+    def run_setup_wizard(self) -> None:
+        """The first-start set-up (also from the menu and from Settings)."""
+        from desktop.ui.setup_wizard import SetupWizard
+
+        self._exec_dialog(lambda: SetupWizard(self.db, self))
+        self._settings_changed()
 
     def error(self, message: str) -> None:
         show_error(self, message)
@@ -163,9 +221,7 @@ class MainWindow(QMainWindow):
 
     def _browse_to_counter(self, entry: object) -> None:
         self.tabs.setCurrentWidget(self.counter)
-        self.counter.current = entry  # type: ignore[assignment]
-        self.counter.show_current()
-        self.counter.focus_search()
+        self.counter.show_entry(entry)  # type: ignore[arg-type]  # highlighted: F4 and Enter act on it
 
     def print_receipt(self) -> None:
         from desktop.ui.print_flow import print_receipt
@@ -191,7 +247,13 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from desktop.ui.settings_dialog import SettingsDialog
 
-        self._exec_dialog(lambda: SettingsDialog(self.db, self))
+        dialogs: list[SettingsDialog] = []
+        self._exec_dialog(lambda: dialogs.append(SettingsDialog(self.db, self)) or dialogs[-1])
+        self._settings_changed()
+        if dialogs and dialogs[-1].wizard_requested:
+            self.run_setup_wizard()
+
+    def _settings_changed(self) -> None:
         self.counter.refresh_settings()
         self.counter.show_current()
         self.counter.recompute()
