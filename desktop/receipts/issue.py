@@ -123,6 +123,36 @@ def _from_meta(data: Mapping[str, Any]) -> tuple[Issuer, ReceiptMeta]:
     return issuer, meta
 
 
+#: What a preview shows where the number and check value will be (nothing is numbered or recorded).
+DRAFT_NUMBER = "（打印时编号）"
+
+
+def draft(
+    db: Database,
+    result: dict[str, Any],
+    issuer: Issuer,
+    fmt: str,
+    *,
+    patient_name: str | None = None,
+    patient_id: str | None = None,
+    now: datetime | None = None,
+) -> Receipt:
+    """The receipt ``issue`` would draw, for a preview: no number is taken, nothing is recorded.
+
+    Raises:
+        UserFacingError: bad format or patient data (the same checks as ``issue``).
+    """
+    page = layout.get_format(fmt)
+    name = _check_patient_name(patient_name)
+    masked = layout.mask_id(patient_id) if patient_id and patient_id.strip() else ""
+    now = (now or datetime.now()).replace(microsecond=0)
+    meta = ReceiptMeta(DRAFT_NUMBER, now.isoformat(sep=" "), catalogue_version(db, result.get("edition")), name, masked)
+    body = layout.logical_lines(result, issuer, meta)
+    return layout.assemble(
+        body, page, number=DRAFT_NUMBER, check_value="（打印时生成）", qr_payload="", measure=_pdf_measure()
+    )
+
+
 def issue(
     db: Database,
     request: dict[str, Any],

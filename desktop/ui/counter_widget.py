@@ -355,7 +355,11 @@ class CounterWidget(QWidget):
             self._set_basket_cell(row, COL_QUANTITY)
             self._edit_with(event)
             return True
-        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and col in EDITABLE:
+        if (
+            key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and col in EDITABLE
+            and self.basket.state() != QAbstractItemView.State.EditingState
+        ):
             self.basket.edit(self.basket_model.index(row, col))
             return True
         return False

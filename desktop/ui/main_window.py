@@ -70,6 +70,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
+        self.receipt_label = QLabel()  # "已开具 P…" after a receipt is issued
+        self.receipt_label.setObjectName("receiptStatus")
+        self.receipt_label.setStyleSheet("color:#1b7f3b; font-weight:bold; padding:0 8px")
+        self.statusBar().addPermanentWidget(self.receipt_label)
         self.edition_label = QLabel()
         self.edition_label.setObjectName("editionStatus")
         self.statusBar().addPermanentWidget(self.edition_label, 1)
@@ -227,11 +231,15 @@ class MainWindow(QMainWindow):
         from desktop.ui.print_flow import print_receipt
 
         self.tabs.setCurrentWidget(self.counter)
+        issued = None
         try:
-            print_receipt(self, self.counter)
+            issued = print_receipt(self, self.counter)
         except UserFacingError as err:
             self.error(str(err))
-        self.counter.focus_search()
+        if issued is not None:
+            self.receipt_label.setText(f"已开具 {issued.number}（校验码 {issued.check_value}）")
+            self.receipt_label.setToolTip(f"PDF：{issued.path}")
+        self.back_to_search()
 
     def open_receipt_history(self) -> None:
         from desktop.ui.receipt_history_dialog import ReceiptHistoryDialog
@@ -264,4 +272,9 @@ class MainWindow(QMainWindow):
             dialog.exec()  # type: ignore[attr-defined]
         except UserFacingError as err:
             self.error(str(err))
+        self.back_to_search()
+
+    def back_to_search(self) -> None:
+        """After a dialog: the window is active again and the search box has the keyboard."""
+        self.activateWindow()
         self.counter.focus_search()

@@ -195,13 +195,17 @@ class SettingsForm:
         """Add (or replace) the figure chosen in the row above the table; a bad value is refused with a message."""
         s = self.module
         key = s.parameter_key(
-            self.new_name.currentData(), self.new_insurance.currentData() or None, self.new_channel.currentData() or None
+            self.new_name.currentData(),
+            self.new_insurance.currentData() or None,
+            self.new_channel.currentData() or None,
         )
         if ":" not in key:
             self._message("请选择险种或待遇渠道（至少一项）；不细分的数字请填在上面的通用栏。")
             return
         try:
-            value = s.set_value(self.current.with_changes(parameters={}), key, self.new_value.text()).parameters.get(key)
+            value = s.set_value(self.current.with_changes(parameters={}), key, self.new_value.text()).parameters.get(
+                key
+            )
         except RequestError as err:
             self._message("\n".join(err.problems))
             self.new_value.setFocus()

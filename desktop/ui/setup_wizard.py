@@ -112,7 +112,10 @@ class SetupWizard(QWizard):
             new = self.form.collect()
         except RequestError:
             return
-        rows = [f"<tr><td>{html.escape(r['label'])}：</td><td><b>{html.escape(r['shown'])}</b></td></tr>" for r in s.rows(new)]
+        rows = [
+            f"<tr><td>{html.escape(r['label'])}：</td><td><b>{html.escape(r['shown'])}</b></td></tr>"
+            for r in s.rows(new)
+        ]
         warning = (
             ""
             if new.ready_to_issue
