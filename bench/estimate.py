@@ -14,9 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from desktop.catalogue import bundled, store  # noqa: E402
+from desktop.catalogue import bundled  # noqa: E402
 from desktop.rules import service  # noqa: E402
 from desktop.settings import Settings  # noqa: E402
+from desktop.storage import catalogue as store  # noqa: E402
 
 RUNS = 300
 

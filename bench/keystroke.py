@@ -30,7 +30,7 @@ def main(db_path: str) -> int:
     from PySide6.QtWidgets import QApplication
 
     from desktop.app import register_fonts
-    from desktop.catalogue import store
+    from desktop.storage import catalogue as store
     from desktop.ui.main_window import MainWindow
 
     app = QApplication([])

@@ -21,9 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from desktop import settings as settings_mod  # noqa: E402
-from desktop.catalogue import bundled, records, store  # noqa: E402
+from desktop.catalogue import bundled, records  # noqa: E402
 from desktop.receipts import check, issue, layout, pdf  # noqa: E402
 from desktop.rules import service  # noqa: E402
+from desktop.storage import catalogue as store  # noqa: E402
 
 TARGET_MS = 30.0
 SETTINGS = settings_mod.Settings(

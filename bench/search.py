@@ -23,8 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from desktop.catalogue import bundled, records, search, store  # noqa: E402
+from desktop.catalogue import bundled, records, search  # noqa: E402
 from desktop.catalogue.normalise import drug_key, normalise_name  # noqa: E402
+from desktop.storage import catalogue as store  # noqa: E402
 
 BENCH_DAY = date(2099, 6, 1)  # the scaled copy is stored as an edition in force in 2099
 

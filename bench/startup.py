@@ -38,7 +38,8 @@ def time_to_window(cmd: list[str], env: dict[str, str]) -> float:
 
 def prepare_db(path: Path) -> None:
     sys.path.insert(0, str(ROOT))
-    from desktop.catalogue import bundled, store
+    from desktop.catalogue import bundled
+    from desktop.storage import catalogue as store
 
     db = store.open_db(path)
     if bundled.needs_install(db):

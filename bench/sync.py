@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from dataclasses import replace  # noqa: E402
 
 from desktop.catalogue import records as r  # noqa: E402
-from desktop.catalogue import store  # noqa: E402
+from desktop.storage import catalogue as store  # noqa: E402
 from desktop.sync import apply, build, bundled, keys  # noqa: E402
 from desktop.sync import package as p  # noqa: E402
 

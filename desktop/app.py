@@ -183,7 +183,8 @@ def run_gui(db_path: str | None, smoke_test: bool) -> int:
     family = register_fonts(app)
     install_translations(app)
 
-    from desktop.catalogue import bundled, store
+    from desktop.catalogue import bundled
+    from desktop.storage import catalogue as store
 
     path = Path(db_path) if db_path else paths.default_db_path()
 

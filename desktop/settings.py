@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -41,6 +40,7 @@ from sqlite_utils import Database
 
 from desktop.errors import RequestError
 from desktop.rules import labels
+from desktop.storage import settings as storage
 
 
 class SettingsError(RequestError):
@@ -50,7 +50,6 @@ class SettingsError(RequestError):
         super().__init__(problems)
         self.message = "设置有误，未保存：\n" + "\n".join(f"- {p}" for p in problems)
         self.args = (self.message,)
-
 
 PAPERS = {"58mm": "58 毫米热敏纸", "80mm": "80 毫米热敏纸", "a5": "A5 纸"}
 _CODE = re.compile(r"^[A-Za-z0-9]{0,32}$")
@@ -420,21 +419,14 @@ def problems(settings: Settings) -> list[str]:
 
 def get(db: Database) -> Settings:
     """The saved settings (defaults for anything never saved)."""
-    if not db["settings"].exists():
-        return Settings()
-    stored = {
-        row["key"]: json.loads(row["value"])
-        for row in db.query("select key, value from settings where key not like ?", [_UI_PREFIX + "%"])
-    }
+    stored = storage.load(db)
     known = {f.name for f in fields(Settings)}
     return Settings(**{k: v for k, v in stored.items() if k in known})
 
 
 def is_saved(db: Database) -> bool:
     """Whether the pharmacy's settings were ever saved (the first-start wizard is offered until then)."""
-    if not db["settings"].exists():
-        return False
-    return bool(list(db.query("select 1 from settings where key not like ? limit 1", [_UI_PREFIX + "%"])))
+    return any(not key.startswith(_UI_PREFIX) for key in storage.load(db))
 
 
 def save(db: Database, settings: Settings) -> None:
@@ -446,30 +438,16 @@ def save(db: Database, settings: Settings) -> None:
     found = problems(settings)
     if found:
         raise SettingsError(found)
-    now = datetime.now().isoformat(timespec="seconds")
-    with db.atomic():
-        for f in fields(Settings):
-            db["settings"].upsert(
-                {"key": f.name, "value": json.dumps(getattr(settings, f.name), ensure_ascii=False), "updated_at": now},
-                pk="key",
-            )
+    storage.save(db, {f.name: getattr(settings, f.name) for f in fields(Settings)})
 
 
 def ui_state(db: Database, name: str) -> Any:
     """A piece of the window's own state saved by ``set_ui_state`` (None when never saved)."""
-    if not db["settings"].exists():
-        return None
-    for row in db.query("select value from settings where key = ?", [_UI_PREFIX + name]):
-        return json.loads(row["value"])
-    return None
+    return storage.load(db).get(_UI_PREFIX + name)
 
 
 def set_ui_state(db: Database, name: str, value: Any) -> None:
-    now = datetime.now().isoformat(timespec="seconds")
-    with db.atomic():
-        db["settings"].upsert(
-            {"key": _UI_PREFIX + name, "value": json.dumps(value, ensure_ascii=False), "updated_at": now}, pk="key"
-        )
+    storage.save(db, {_UI_PREFIX + name: value})
 
 
 # --- import and export -----------------------------------------------------------------------

@@ -43,7 +43,7 @@ def real_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture()
 def real_db(real_db_path: Path):  # type: ignore[no-untyped-def]
     """A read-only connection to the bundled catalogue."""
-    from desktop.catalogue import store
+    from desktop.storage import catalogue as store
 
     db = store.open_db(real_db_path, readonly=True)
     yield db

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "db" / "schema.sql"
 

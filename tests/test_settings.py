@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from desktop import settings as s
-from desktop.catalogue import store
 from desktop.errors import RequestError
+from desktop.storage import catalogue as store
 
 
 @pytest.fixture

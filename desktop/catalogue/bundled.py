@@ -13,8 +13,9 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from desktop import paths
-from desktop.catalogue import fanli, store
+from desktop.catalogue import fanli
 from desktop.catalogue.records import EditionData
+from desktop.storage import catalogue as store
 
 ProgressFn = Callable[[int, int], None]
 

@@ -17,9 +17,9 @@ from datetime import date
 from sqlite_utils import Database
 
 from desktop.catalogue import records as r
-from desktop.catalogue import store
 from desktop.catalogue.normalise import normalise_name
-from desktop.catalogue.store import (
+from desktop.storage import catalogue as store
+from desktop.storage.catalogue import (
     ENTRY_SELECT,
     PK_EDITION,
     PREFIX_TOKENS,

@@ -7,10 +7,11 @@ import sys
 import time
 from datetime import date
 
-from desktop.catalogue import bundled, search, store
+from desktop.catalogue import bundled, search
 from desktop.catalogue.records import Entry
 from desktop.cli import print_json
 from desktop.errors import RequestError
+from desktop.storage import catalogue as store
 
 
 def parse_day(text: str | None) -> date:

@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from desktop.catalogue import store
+    from desktop.storage import catalogue as store
 
     return store.open_db(args.db)
 
@@ -121,7 +121,8 @@ def cmd_receipt(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from desktop.receipts import history, issue
+    from desktop.receipts import issue
+    from desktop.storage import receipts as history
 
     day = issue.parse_day(args.date) if args.date else None
     records = history.search(_open(args), day=day, number=args.number, limit=args.limit)
@@ -154,7 +155,8 @@ def cmd_reprint(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from desktop.receipts import history, issue
+    from desktop.receipts import issue
+    from desktop.storage import receipts as history
 
     day = issue.parse_day(args.date) if args.date else None
     records = history.search(_open(args), day=day)

@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _open(args: argparse.Namespace):
     from desktop import settings as settings_mod
-    from desktop.catalogue import store
+    from desktop.storage import catalogue as store
 
     db = store.open_db(args.db)
     return db, settings_mod.get(db)

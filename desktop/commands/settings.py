@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from desktop.catalogue import store
+    from desktop.storage import catalogue as store
 
     return store.open_db(args.db)
 

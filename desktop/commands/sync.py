@@ -205,7 +205,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from desktop.catalogue import store
+    from desktop.storage import catalogue as store
     from desktop.sync import apply
 
     db = store.open_db(args.db)
@@ -248,7 +248,7 @@ def _default_db() -> Path:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from desktop.catalogue import store
+    from desktop.storage import catalogue as store
     from desktop.sync import apply
 
     db = store.open_db(args.db)

@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from desktop.errors import UserFacingError
+from desktop.storage import receipts as storage
 
 QR_PREFIX = "YAOMU1"
 _DOMAIN = b"yaomu-receipt-v1\n"
@@ -30,15 +31,10 @@ _DOMAIN = b"yaomu-receipt-v1\n"
 
 def secret(db: Database) -> bytes:
     """The pharmacy's check-value secret, created (and committed) on first use."""
-    row = db.execute("select secret from receipt_key where id = 1").fetchone()
-    if row:
-        return bytes.fromhex(row[0])
-    with db.atomic():
-        db.execute(
-            "insert or ignore into receipt_key (id, secret, created_at) values (1, ?, ?)",
-            [secrets.token_hex(32), datetime.now().isoformat(timespec="seconds")],
-        )
-    return bytes.fromhex(db.execute("select secret from receipt_key where id = 1").fetchone()[0])
+    stored = storage.receipt_secret(db)
+    if stored is None:
+        stored = storage.create_receipt_secret(db, secrets.token_hex(32), datetime.now())
+    return bytes.fromhex(stored)
 
 
 def compute(key: bytes, number: str, signed_text: str) -> str:

@@ -14,7 +14,6 @@ import re
 import sqlite3
 import tempfile
 from collections.abc import Callable, Mapping
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -22,10 +21,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from desktop.catalogue import store
 from desktop.errors import DatabaseError, UserFacingError
-from desktop.receipts import check, history, layout, numbering
+from desktop.receipts import check, layout, numbering
 from desktop.receipts.layout import Issuer, Receipt, ReceiptMeta
+from desktop.storage import catalogue as store
+from desktop.storage import receipts as history
 
 #: Longest patient name printed.
 MAX_NAME = 40
@@ -83,17 +83,6 @@ def _write(out: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-@contextmanager
-def _durable(db: Database):  # type: ignore[no-untyped-def]
-    """Commit with ``synchronous=FULL``: in WAL mode NORMAL may lose the last commit on power loss."""
-    previous = db.execute("PRAGMA synchronous").fetchone()[0]
-    db.execute("PRAGMA synchronous = FULL")
-    try:
-        yield
-    finally:
-        db.execute(f"PRAGMA synchronous = {int(previous)}")
 
 
 def _pdf_measure() -> Callable[[str], float]:
@@ -187,7 +176,7 @@ def issue(
     key = check.secret(db)
 
     try:
-        with _durable(db), db.atomic():
+        with store.durable(db), db.atomic():
             number = numbering.next_number(db, issuer.institution_code, now.date())
             meta = ReceiptMeta(str(number), now.isoformat(sep=" "), version, name, masked)
             body = layout.logical_lines(result, issuer, meta)

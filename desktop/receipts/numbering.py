@@ -15,6 +15,8 @@ from datetime import date
 
 from sqlite_utils import Database
 
+from desktop.storage import receipts as storage
+
 #: Digits of the daily sequence (wider numbers still sort correctly within a day by ``seq``).
 SEQ_DIGITS = 4
 
@@ -40,22 +42,10 @@ def format_number(pharmacy_code: str, day: date, seq: int) -> str:
 def next_number(db: Database, pharmacy_code: str, today: date) -> Number:
     """Take the next number for ``pharmacy_code`` (must run inside the caller's ``db.atomic()``).
 
-    >>> from desktop.catalogue.store import open_db
+    >>> from desktop.storage.catalogue import open_db
     >>> db = open_db(":memory:")
     >>> [str(next_number(db, "P1", date(2025, 3, d))) for d in (1, 1, 2, 1)]
     ['P1-20250301-0001', 'P1-20250301-0002', 'P1-20250302-0001', 'P1-20250302-0002']
     """
-    # One statement that writes first: it takes the write lock (waiting on busy_timeout) before it
-    # reads the counter, so two counters sharing the database can never read the same last number.
-    # In an UPDATE every expression sees the old row, hence last_day in both CASEs is the old day.
-    row = db.execute(
-        """
-        insert into receipt_counter (pharmacy_code, last_day, last_seq) values (?, ?, 1)
-        on conflict (pharmacy_code) do update set
-            last_seq = case when excluded.last_day > last_day then 1 else last_seq + 1 end,
-            last_day = case when excluded.last_day > last_day then excluded.last_day else last_day end
-        returning last_day, last_seq
-        """,
-        [pharmacy_code, today.isoformat()],
-    ).fetchone()
-    return Number(date.fromisoformat(row[0]), int(row[1]), pharmacy_code)
+    day, seq = storage.take_number(db, pharmacy_code, today)
+    return Number(day, seq, pharmacy_code)

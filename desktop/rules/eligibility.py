@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from desktop.catalogue import overlays as ov
 from desktop.catalogue import records as r
 from desktop.rules.policy import CONDITIONS, INSURANCES, Profile
+from desktop.storage import overlays as ov
 
 COVERED = "covered"
 CONDITIONAL = "conditional"

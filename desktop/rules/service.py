@@ -14,14 +14,14 @@ from decimal import Decimal, InvalidOperation
 
 from sqlite_utils import Database
 
-from desktop.catalogue import overlays as ov
 from desktop.catalogue import records as r
-from desktop.catalogue import store
 from desktop.catalogue.normalise import match_key
 from desktop.errors import RequestError
 from desktop.rules import copay, eligibility, policy
 from desktop.rules.eligibility import Drug, EditionContext, Eligibility, Query
 from desktop.settings import Settings
+from desktop.storage import catalogue as store
+from desktop.storage import overlays as ov
 
 #: Codes the estimate adds to a line's reasons (besides eligibility.REASON_CODES); docs/rules.md lists them.
 ESTIMATE_CODES = {

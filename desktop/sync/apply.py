@@ -2,9 +2,9 @@
 
 Steps: verify (no database) -> back up the database file (last 3 kept) -> one transaction:
 check against what is installed (already applied, older, wrong base, too many rows dropped),
-snapshot what will be replaced, write through ``store.load_edition`` / ``overlays.store_overlay``,
-insert the history row -> commit. Cancelling or any error rolls the whole transaction back;
-a killed process leaves SQLite's journal to undo it on the next open.
+snapshot what will be replaced (``desktop.sync.snapshot``), write through ``store.update_edition`` /
+``overlays.store_overlay``, insert the history row -> commit. Cancelling or any error rolls the whole
+transaction back; a killed process leaves SQLite's journal to undo it on the next open.
 """
 
 from __future__ import annotations
@@ -14,22 +14,23 @@ import json
 import socket
 import sqlite3
 import time
-import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
-from desktop.catalogue import fanli, store
-from desktop.catalogue import overlays as ov
+from desktop.catalogue import fanli
 from desktop.catalogue import records as r
 from desktop.errors import DatabaseError, UserFacingError
+from desktop.storage import catalogue as store
+from desktop.storage import history as h
+from desktop.storage import overlays as ov
 from desktop.sync import diff as d
 from desktop.sync import keys as k
 from desktop.sync import package as p
+from desktop.sync import snapshot as snap
 
 #: A full edition that would drop more than this share of the rows of the variant it replaces is refused.
 MAX_DROP_SHARE = 0.20
@@ -92,24 +93,7 @@ class ApplyReport:
         )
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
-    id: int
-    at: str
-    who: str
-    action: str
-    package_id: str
-    sha256: str
-    kind: str
-    target: str
-    sequence: int
-    publisher: str | None
-    key_id: str | None
-    summary: dict[str, Any]
-    rolled_back_by: int | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {k_: v for k_, v in self.__dict__.items()}
+HistoryEntry = h.HistoryEntry
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -123,35 +107,13 @@ def _who() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
-def db_file(db: Database) -> Path | None:
-    """The file behind a connection (None for an in-memory database)."""
-    for _seq, name, filename in db.execute("pragma database_list").fetchall():
-        if name == "main" and filename:
-            return Path(filename)
-    return None
+db_file = store.db_file
 
 
 def _open(db_or_path: Database | Path | str) -> tuple[Database, bool]:
     if isinstance(db_or_path, Database):
         return db_or_path, False
     return store.open_db(db_or_path), True
-
-
-def _current(db: Database, target: str) -> dict[str, Any] | None:
-    """The latest apply of a target that has not been rolled back."""
-    rows = list(
-        db.query(
-            "select * from sync_history where target = ? and action = 'apply' and rolled_back_by is null "
-            "order by id desc limit 1",
-            [target],
-        )
-    )
-    return rows[0] if rows else None
-
-
-def _edition_row(db: Database, name: str) -> dict[str, Any] | None:
-    rows = list(db.query("select * from edition where name = ?", [name]))
-    return rows[0] if rows else None
 
 
 def _installed_rows(db: Database, edition_id: int) -> list[r.SourceRow]:
@@ -163,44 +125,37 @@ def _installed_rows(db: Database, edition_id: int) -> list[r.SourceRow]:
 
 def _check_conflicts(db: Database, pkg: p.VerifiedPackage) -> None:
     m = pkg.manifest
-    same = list(
-        db.query(
-            "select id from sync_history where action = 'apply' and rolled_back_by is null "
-            "and (package_id = ? or sha256 = ?)",
-            [m.package_id, pkg.sha256],
-        )
-    )
-    if same:
+    if h.applied(db, m.package_id, pkg.sha256):
         raise p.PackageConflict(
             "already_applied",
             f"更新包 {m.package_id} 已经应用过，无需重复应用。",
             hint="可用 yaomu sync history 查看已应用的更新包。数据库保持不变。",
         )
-    current = _current(db, m.target)
-    if current and current["sequence"] >= m.sequence:
+    current = h.current(db, m.target)
+    if current and current.sequence >= m.sequence:
         raise p.PackageConflict(
             "older",
-            f"更新包 {m.package_id}（序号 {m.sequence}）比已安装的 {current['package_id']}"
-            f"（序号 {current['sequence']}）旧或同级，不能覆盖较新的内容。",
+            f"更新包 {m.package_id}（序号 {m.sequence}）比已安装的 {current.package_id}"
+            f"（序号 {current.sequence}）旧或同级，不能覆盖较新的内容。",
             hint="如确需退回旧内容，请使用 yaomu sync rollback。数据库保持不变。",
         )
 
 
-def _check_base(db: Database, pkg: p.VerifiedPackage) -> dict[str, Any]:
+def _check_base(db: Database, pkg: p.VerifiedPackage) -> r.Edition:
     m = pkg.manifest
     assert m.base is not None and m.edition is not None
-    installed = _edition_row(db, m.edition.name)
+    installed = store.edition_named(db, m.edition.name)
     if installed is None:
         raise p.PackageConflict(
             "base_missing",
             f"修订包 {m.package_id} 需要先安装基础包 {m.base['package_id']}，但本机没有 {m.edition.name} 年版目录。",
             hint="请先应用该版本的完整目录包，再应用修订包。数据库保持不变。",
         )
-    if installed["package_id"] != m.base["package_id"]:
+    if installed.package_id != m.base["package_id"]:
         raise p.PackageConflict(
             "wrong_base",
             f"修订包 {m.package_id} 基于 {m.base['package_id']}，而本机安装的是 "
-            f"{installed['package_id'] or '未通过更新包安装的目录'}，二者不符。",
+            f"{installed.package_id or '未通过更新包安装的目录'}，二者不符。",
             hint="请向发布方索取针对本机已安装版本的修订包，或先应用其基础包。数据库保持不变。",
         )
     return installed
@@ -255,20 +210,21 @@ def _stage(db: Database, pkg: p.VerifiedPackage) -> Staged:
     _check_conflicts(db, pkg)
     if m.kind == "overlay":
         assert m.overlay is not None
-        old_items = _overlay_items(db, m.overlay.overlay_id)
+        held = ov.installed(db, m.overlay.overlay_id)
+        old_items = list(held.items) if held else []
         old_ids = {_item_ident(x) for x in old_items}
         new_ids = {_item_ident(x) for x in pkg.items}
-        dd = d.Diff(m.target, m.kind, _overlay_label(db, m.overlay.overlay_id), m.overlay.title)
+        dd = d.Diff(m.target, m.kind, held.info.title if held else None, m.overlay.title)
         dd.overlay_added = [_item_json(x) for x in pkg.items if _item_ident(x) not in old_ids]
         dd.overlay_removed = [_item_json(x) for x in old_items if _item_ident(x) not in new_ids]
         if not m.overlay.complete:
             dd.notes.append(f"注意：此叠加目录不完整——{m.overlay.note}")
         return Staged(pkg, dd, overlay_items=pkg.items)
     assert m.edition is not None
-    installed = _edition_row(db, m.edition.name)
+    installed = store.edition_named(db, m.edition.name)
     if m.kind == "revision":
         installed = _check_base(db, pkg)
-    old_rows = _installed_rows(db, installed["id"]) if installed else []
+    old_rows = _installed_rows(db, installed.id) if installed else []
     new_rows = _apply_revision_rows(old_rows, pkg) if m.kind == "revision" else pkg.rows
     if m.kind == "revision":
         p.check_rows(new_rows, m.sections)
@@ -276,7 +232,7 @@ def _stage(db: Database, pkg: p.VerifiedPackage) -> Staged:
     if spec is not None:  # an official edition: its counts must match its 凡例, as on any import
         fanli.check_totals(r.EditionData(m.edition, new_rows, m.sections), spec)
     _check_drop(len(old_rows), len(new_rows), f"更新包 {m.package_id} ")
-    old_sections = store.section_info(db, installed["id"]) if installed else {}
+    old_sections = store.section_info(db, installed.id) if installed else {}
     label = r.VARIANT_LABELS.get(m.edition.variant, m.edition.variant)
     dd = d.diff_rows(
         [d.from_source(x) for x in old_rows],
@@ -286,8 +242,7 @@ def _stage(db: Database, pkg: p.VerifiedPackage) -> Staged:
         target=m.target,
         kind=m.kind,
         installed=(
-            f"{installed['name']}年版（{r.VARIANT_LABELS.get(installed['variant'], installed['variant'])}，"
-            f"{len(old_rows)} 行）"
+            f"{installed.name}年版（{r.VARIANT_LABELS.get(installed.variant, installed.variant)}，{len(old_rows)} 行）"
         )
         if installed
         else None,
@@ -316,86 +271,6 @@ def _item_json(x: ov.OverlayItem) -> dict[str, Any]:
         "end": x.end.isoformat() if x.end else None,
         "source": x.source,
     }
-
-
-def _overlay_items(db: Database, overlay_id: str) -> list[ov.OverlayItem]:
-    from datetime import date
-
-    def dt(s: str | None) -> date | None:
-        return date.fromisoformat(s) if s else None
-
-    return [
-        ov.OverlayItem(
-            name=row["name"],
-            action=row["action"],
-            dosage_form=row["dosage_form"],
-            attrs=json.loads(row["attrs"]),
-            start=dt(row["start"]),
-            end=dt(row["end"]),
-            source=row["source"],
-        )
-        for row in db.query(
-            "select i.* from overlay_item i join overlay o on o.id = i.overlay_id where o.overlay_id = ? order by i.id",
-            [overlay_id],
-        )
-    ]
-
-
-def _overlay_label(db: Database, overlay_id: str) -> str | None:
-    rows = list(db.query("select title from overlay where overlay_id = ?", [overlay_id]))
-    return rows[0]["title"] if rows else None
-
-
-# --- snapshots for rollback -------------------------------------------------------------------
-
-
-def _snapshot(db: Database, kind: str, target: str) -> bytes:
-    if kind == "overlay":
-        head = list(db.query("select * from overlay where overlay_id = ?", [target]))
-        items = list(db.query("select * from overlay_item where overlay_id = ?", [head[0]["id"]])) if head else []
-        doc: dict[str, Any] = {
-            "kind": "overlay",
-            "target": target,
-            "overlay": head[0] if head else None,
-            "items": items,
-        }
-    else:
-        head = list(db.query("select * from edition where name = ?", [target]))
-        if head:
-            eid = head[0]["id"]
-            sections = list(db.query("select * from edition_section where edition_id = ?", [eid]))
-            cur = db.execute("select * from entry where edition_id = ? order by rowid", [eid])
-            cols = [c[0] for c in cur.description]
-            entries = {"columns": cols, "rows": cur.fetchall()}
-        else:
-            sections, entries = [], {"columns": [], "rows": []}
-        doc = {
-            "kind": "edition",
-            "target": target,
-            "edition": head[0] if head else None,
-            "sections": sections,
-            "entries": entries,
-        }
-    return zlib.compress(json.dumps(doc, ensure_ascii=False).encode("utf-8"), 1)
-
-
-def _restore(db: Database, snapshot: bytes) -> None:
-    doc = json.loads(zlib.decompress(snapshot).decode("utf-8"))
-    if doc["kind"] == "overlay":
-        db.execute("delete from overlay where overlay_id = ?", [doc["target"]])
-        if doc["overlay"]:
-            db["overlay"].insert(doc["overlay"])
-            db["overlay_item"].insert_all(doc["items"])
-        return
-    store.delete_edition(db, doc["target"])
-    if not doc["edition"]:
-        return
-    db["edition"].insert(doc["edition"])
-    db["edition_section"].insert_all(doc["sections"])
-    cols = doc["entries"]["columns"]
-    placeholders = ", ".join("?" for _ in cols)
-    db.conn.executemany(f"insert into entry ({', '.join(cols)}) values ({placeholders})", doc["entries"]["rows"])
-    store.index_entries(db, doc["edition"]["id"])
 
 
 # --- public API -------------------------------------------------------------------------------
@@ -459,9 +334,10 @@ def apply_package(
                 _check_base(db, pkg)
         path = db_file(db)
         # A database without any catalogue content (first start) has nothing worth a back-up.
-        has_content = db.execute("select exists(select 1 from edition) or exists(select 1 from overlay)").fetchone()[0]
         backup_path = (
-            store.backup(db, path, reason="sync", keep=KEEP_BACKUPS) if (backup and path and has_content) else None
+            store.backup(db, path, reason="sync", keep=KEEP_BACKUPS)
+            if (backup and path and store.has_content(db))
+            else None
         )
 
         def step(done: int, total: int) -> None:
@@ -473,7 +349,7 @@ def apply_package(
             with db.atomic():
                 staged = _stage(db, pkg)  # again inside the transaction: nobody changed it in between
                 m = pkg.manifest
-                snapshot = _snapshot(db, "overlay" if m.kind == "overlay" else "edition", m.target)
+                snapshot = snap.take(db, "overlay" if m.kind == "overlay" else "edition", m.target)
                 if m.kind == "overlay":
                     assert m.overlay is not None
                     step(0, len(staged.overlay_items))
@@ -492,26 +368,19 @@ def apply_package(
                     "installed_before": staged.diff.installed,
                     "notes": staged.diff.notes,
                 }
-                history_id = (
-                    db["sync_history"]
-                    .insert(
-                        {
-                            "at": datetime.now().isoformat(timespec="seconds"),
-                            "who": _who(),
-                            "action": "apply",
-                            "package_id": m.package_id,
-                            "sha256": pkg.sha256,
-                            "kind": m.kind,
-                            "target": m.target,
-                            "sequence": m.sequence,
-                            "publisher": pkg.publisher or m.publisher,
-                            "key_id": pkg.key_id,
-                            "summary": json.dumps(summary, ensure_ascii=False),
-                            "snapshot": snapshot,
-                        }
-                    )
-                    .last_pk
+                entry = h.NewEntry(
+                    _who(),
+                    "apply",
+                    m.package_id,
+                    pkg.sha256,
+                    m.kind,
+                    m.target,
+                    m.sequence,
+                    pkg.publisher or m.publisher,
+                    pkg.key_id,
+                    summary,
                 )
+                history_id = h.record(db, entry, snapshot=snapshot)
         except sqlite3.OperationalError as err:
             raise DatabaseError(
                 f"写入数据库失败：{err}", hint="数据库可能被其他程序占用或磁盘已满；数据库保持不变，请稍后重试。"
@@ -533,27 +402,7 @@ def apply_package(
 
 def history(db: Database) -> list[HistoryEntry]:
     """Every apply and rollback, newest first."""
-    return [
-        HistoryEntry(
-            row["id"],
-            row["at"],
-            row["who"],
-            row["action"],
-            row["package_id"],
-            row["sha256"],
-            row["kind"],
-            row["target"],
-            row["sequence"],
-            row["publisher"],
-            row["key_id"],
-            json.loads(row["summary"]),
-            row["rolled_back_by"],
-        )
-        for row in db.query(
-            "select id, at, who, action, package_id, sha256, kind, target, sequence, publisher, "
-            "key_id, summary, rolled_back_by from sync_history order by id desc"
-        )
-    ]
+    return h.entries(db)
 
 
 def rollback(db_or_path: Database | Path | str, *, backup: bool = True) -> HistoryEntry:
@@ -567,50 +416,30 @@ def rollback(db_or_path: Database | Path | str, *, backup: bool = True) -> Histo
     """
     db, owned = _open(db_or_path)
     try:
-        rows = list(
-            db.query(
-                "select * from sync_history where action = 'apply' and rolled_back_by is null order by id desc limit 1"
-            )
-        )
-        if not rows:
+        row = h.latest_apply(db)
+        if row is None:
             raise NothingToRollBack("没有可以撤销的更新包。", hint="可用 yaomu sync history 查看更新记录。")
-        row = rows[0]
-        later = list(
-            db.query(
-                "select package_id from sync_history where action = 'apply' and rolled_back_by is null and target = ? "
-                "and id > ?",
-                [row["target"], row["id"]],
-            )
-        )
-        assert not later
         path = db_file(db)
         if backup and path:
             store.backup(db, path, reason="sync", keep=KEEP_BACKUPS)
         with db.atomic():
-            _restore(db, row["snapshot"])
-            rb = (
-                db["sync_history"]
-                .insert(
-                    {
-                        "at": datetime.now().isoformat(timespec="seconds"),
-                        "who": _who(),
-                        "action": "rollback",
-                        "package_id": row["package_id"],
-                        "sha256": row["sha256"],
-                        "kind": row["kind"],
-                        "target": row["target"],
-                        "sequence": row["sequence"],
-                        "publisher": row["publisher"],
-                        "key_id": row["key_id"],
-                        "summary": json.dumps({"undid": row["id"]}, ensure_ascii=False),
-                        "snapshot": None,
-                    }
-                )
-                .last_pk
+            blob = h.snapshot(db, row.id)
+            assert blob is not None  # every apply keeps one
+            snap.restore(db, blob)
+            undo = h.NewEntry(
+                _who(),
+                "rollback",
+                row.package_id,
+                row.sha256,
+                row.kind,
+                row.target,
+                row.sequence,
+                row.publisher,
+                row.key_id,
+                {"undid": row.id},
             )
-            db.execute("update sync_history set rolled_back_by = ? where id = ?", [rb, row["id"]])
-        undone = [h for h in history(db) if h.id == row["id"]][0]
-        return replace(undone)
+            h.mark_rolled_back(db, row.id, h.record(db, undo))
+        return h.get(db, row.id)
     finally:
         if owned:
             db.close()

@@ -17,9 +17,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from desktop.catalogue import overlays
 from desktop.catalogue import records as r
 from desktop.errors import UserFacingError
+from desktop.storage import overlays
 from desktop.sync import keys as k
 from desktop.sync import package as p
 

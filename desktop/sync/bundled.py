@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
+from desktop.storage import history as h
 from desktop.sync import apply, keys
 from desktop.sync import package as p
 
@@ -79,14 +80,7 @@ def install_bundled(
 
 
 def _skip(db, v: p.VerifiedPackage) -> bool:  # noqa: ANN001 - sqlite_utils.Database
-    seen = db.execute(
-        "select 1 from sync_history where package_id = ? or sha256 = ? limit 1", [v.package_id, v.sha256]
-    ).fetchone()
-    if seen:
+    if h.ever_seen(db, v.package_id, v.sha256):
         return True
-    current = db.execute(
-        "select sequence from sync_history where target = ? and action = 'apply' and rolled_back_by is null "
-        "order by id desc limit 1",
-        [v.manifest.target],
-    ).fetchone()
-    return bool(current and current[0] >= v.manifest.sequence)
+    current = h.current(db, v.manifest.target)
+    return bool(current and current.sequence >= v.manifest.sequence)

@@ -33,10 +33,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from desktop.catalogue import derive, overlays
+from desktop.catalogue import derive
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import drug_key, normalise_name
 from desktop.errors import UserFacingError
+from desktop.storage import overlays
 from desktop.sync import keys as k
 
 FORMAT_NAME = "yaomu-catalogue-package"

@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
 )
 from sqlite_utils import Database
 
-from desktop.catalogue import overlays, store
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import match_key
+from desktop.storage import catalogue as store
+from desktop.storage import overlays
 from desktop.ui.entry_table_model import COL_NAME, EntryRole, EntryTableModel, SortRole
 
 #: Role of a tree item: the (section, category path prefix) it stands for.

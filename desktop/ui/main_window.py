@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBo
 from sqlite_utils import Database
 
 from desktop import APP_TITLE, __version__
-from desktop.catalogue import store
 from desktop.catalogue.records import VARIANT_LABELS
 from desktop.errors import UserFacingError
+from desktop.storage import catalogue as store
 from desktop.ui import services
 from desktop.ui.counter_widget import CounterWidget
 

@@ -48,7 +48,8 @@ class ReceiptHistoryDialog(QDialog):
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
-        from desktop.receipts import history, issue
+        from desktop.receipts import issue
+        from desktop.storage import receipts as history
 
         self.history = history
         self.issue = issue

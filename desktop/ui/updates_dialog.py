@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 )
 from sqlite_utils import Database
 
-from desktop.catalogue import store
 from desktop.errors import UserFacingError
+from desktop.storage import catalogue as store
 from desktop.ui.workers import Job, Pool, run_in_background
 
 HISTORY_HEADERS = ("时间", "操作", "更新包", "内容", "对象", "摘要", "操作人", "状态")

@@ -23,7 +23,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from desktop.app import register_fonts  # noqa: E402
-from desktop.catalogue import store  # noqa: E402
+from desktop.storage import catalogue as store  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 

@@ -162,7 +162,8 @@ def test_transition_drugs_are_named_while_their_transition_lasts(real_db) -> Non
 
 def test_nothing_found_in_an_incomplete_edition_is_not_not_listed() -> None:
     """yao.xlsx has no 中药饮片: a piece searched in that variant is 'unknown', not 'not listed' (#2)."""
-    from desktop.catalogue import bundled, store
+    from desktop.catalogue import bundled
+    from desktop.storage import catalogue as store
 
     db = store.open_db(":memory:")
     bundled.load(db, bundled.read_2024_first())

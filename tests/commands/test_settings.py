@@ -7,7 +7,7 @@ import json
 import pytest
 
 from desktop import settings
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
 from desktop.cli import main
 from tests.ui.helpers import pdf_text
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from desktop import settings as settings_mod
-from desktop.catalogue import search, store
+from desktop.catalogue import search
+from desktop.storage import catalogue as store
 
 #: The real payment standard a province would send for 阿伐替尼片 (the catalogue prints "*").
 #: Made up for the test, like any figure a pharmacy keys in; distinctive so it cannot occur by chance.

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from desktop.catalogue import store
 from desktop.errors import DatabaseError, NotFound, UserFacingError
-from desktop.receipts import check, history, issue, layout, numbering
+from desktop.receipts import check, issue, layout, numbering
 from desktop.rules import service
+from desktop.storage import catalogue as store
+from desktop.storage import receipts as history
 from tests.receipts.conftest import SETTINGS, pdftotext
 
 ISSUER = layout.Issuer.from_settings(SETTINGS)
@@ -51,7 +52,7 @@ _CRASHER = r"""
 import json, sys, time
 from datetime import datetime
 from pathlib import Path
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
 from desktop.receipts import issue, layout
 from desktop import settings as s
 from desktop.rules import service
@@ -225,7 +226,7 @@ def test_unwritable_output_keeps_the_number_for_a_reprint(db, request_json, tmp_
 _COUNTER = r"""
 import json, sys
 from pathlib import Path
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
 from desktop.receipts import issue, layout
 from desktop import settings as s
 from desktop.rules import service
@@ -271,7 +272,7 @@ def test_two_counters_sharing_the_database_never_share_a_number(db, real_db_copy
 _TIGHT = r"""
 import sys
 from datetime import date
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
 from desktop.receipts import numbering
 
 db = store.open_db(sys.argv[1])

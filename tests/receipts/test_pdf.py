@@ -149,7 +149,7 @@ def test_confidential_standard_never_printed(db, request_json, tmp_path, fmt) ->
 
 def test_confidential_standard_from_settings_never_printed(db, request_json, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from desktop import settings as settings_mod
-    from desktop.catalogue import store
+    from desktop.storage import catalogue as store
 
     item = dict(request_json["items"][0])
     standard = item.pop("payment_standard")

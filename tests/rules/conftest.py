@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from desktop.catalogue import fanli, store
-from desktop.catalogue import overlays as ov
+from desktop.catalogue import fanli
 from desktop.catalogue import records as r
+from desktop.storage import catalogue as store
+from desktop.storage import overlays as ov
 
 #: Rows of the 2024 revised edition used by the tests: (name as published, dosage form or None).
 ROWS_2024 = [

@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from desktop.catalogue import overlays as ov
 from desktop.errors import NotFound, RequestError
 from desktop.rules import service
 from desktop.rules.eligibility import REASON_CODES
+from desktop.storage import overlays as ov
 from tests.rules.conftest import find
 
 MAR_2025 = date(2025, 3, 1)

@@ -111,4 +111,4 @@ def test_rules_core_is_qt_free_and_sql_free():
         names |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         assert not any(n.startswith(("PySide6", "shiboken6")) for n in names), path
         if path.name in ("eligibility.py", "copay.py"):
-            assert not any(n.startswith(("sqlite", "desktop.catalogue.store")) for n in names), path
+            assert not any(n.startswith(("sqlite", "desktop.storage")) for n in names), path

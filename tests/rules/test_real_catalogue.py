@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from desktop.catalogue import bundled, store
-from desktop.catalogue import overlays as ov
+from desktop.catalogue import bundled
 from desktop.rules import service
 from desktop.settings import Settings
+from desktop.storage import catalogue as store
+from desktop.storage import overlays as ov
 
 ROOT = Path(__file__).resolve().parents[2]
 

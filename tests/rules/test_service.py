@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 
-from desktop.catalogue import overlays as ov
-from desktop.catalogue import store
 from desktop.errors import RequestError
 from desktop.rules import service
 from desktop.settings import Settings
+from desktop.storage import catalogue as store
+from desktop.storage import overlays as ov
 from tests.rules.conftest import find
 
 AMOUNTS = (

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from desktop.catalogue import records as r
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
 from desktop.sync import build, keys
 
 

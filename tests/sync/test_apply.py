@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from desktop.catalogue import overlays as ov
 from desktop.catalogue import records as r
-from desktop.catalogue import store
 from desktop.errors import ImportCountMismatch
+from desktop.storage import catalogue as store
+from desktop.storage import overlays as ov
 from desktop.sync import apply, build, keys
 from desktop.sync import package as p
 from desktop.sync.apply import apply_package

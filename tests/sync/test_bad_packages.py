@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from desktop.catalogue import records as r
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
 from desktop.sync import apply, build, keys
 from desktop.sync import package as p
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop.catalogue import overlays as ov
-from desktop.catalogue import store
 from desktop.paths import resource_path
+from desktop.storage import catalogue as store
+from desktop.storage import overlays as ov
 from desktop.sync import build, bundled
 from desktop.sync import package as p
 

@@ -57,7 +57,7 @@ def test_first_publication_to_revised_full_package(
     trust: dict,
     tmp_path: Path,
 ) -> None:
-    from desktop.catalogue import store
+    from desktop.storage import catalogue as store
 
     pkg = build.edition_package(revised_2024, tmp_path / "rev.zip", key, package_id="nrdl-2024-revised", sequence=2)
     db = store.open_db(installed_first[0])
@@ -72,7 +72,7 @@ def test_first_publication_to_revised_revision_package(
     trust: dict,
     tmp_path: Path,
 ) -> None:
-    from desktop.catalogue import store
+    from desktop.storage import catalogue as store
 
     pkg = build.revision_package(
         yao_2024.rows,

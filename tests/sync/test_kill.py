@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from desktop.catalogue import records as r
-from desktop.catalogue import store
+from desktop.storage import catalogue as store
 from desktop.sync import apply, build, keys
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,8 +6,9 @@ from datetime import date
 
 from PySide6.QtCore import Qt
 
-from desktop.catalogue import overlays, store
 from desktop.catalogue import records as r
+from desktop.storage import catalogue as store
+from desktop.storage import overlays
 from desktop.ui.browser_widget import BrowserWidget, NodeRole, is_restricted
 from tests.ui.conftest import DAY_2024
 

@@ -7,7 +7,8 @@ from datetime import date
 
 from PySide6.QtCore import QDate, Qt
 
-from desktop.catalogue import search, store
+from desktop.catalogue import search
+from desktop.storage import catalogue as store
 from tests.ui.conftest import DAY_2024
 from tests.ui.helpers import type_chinese
 

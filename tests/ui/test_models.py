@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from PySide6.QtCore import Qt
 
-from desktop.catalogue import search, store
+from desktop.catalogue import search
+from desktop.storage import catalogue as store
 from desktop.ui.basket_model import COL_PATIENT, COL_PRICE, COL_QUANTITY, COL_TOTAL, BasketModel
 from desktop.ui.browser_widget import EntryFilterProxy, Filters
 from desktop.ui.entry_table_model import COL_STANDARD, EntryRole, EntryTableModel

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -133,6 +134,30 @@ def backup(db: Database, path: Path, *, reason: str, keep: int = 3) -> Path:
     return _backup(db, path, reason=reason, keep=keep)
 
 
+def db_file(db: Database) -> Path | None:
+    """The file behind a connection (None for an in-memory database)."""
+    for _seq, name, filename in db.execute("pragma database_list").fetchall():
+        if name == "main" and filename:
+            return Path(filename)
+    return None
+
+
+def has_content(db: Database) -> bool:
+    """True when any edition or overlay is installed (a first start has nothing worth a back-up)."""
+    return bool(db.execute("select exists(select 1 from edition) or exists(select 1 from overlay)").fetchone()[0])
+
+
+@contextmanager
+def durable(db: Database) -> Iterator[None]:
+    """Commit with ``synchronous=FULL``: in WAL mode NORMAL may lose the last commit on power loss."""
+    previous = db.execute("PRAGMA synchronous").fetchone()[0]
+    db.execute("PRAGMA synchronous = FULL")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA synchronous = {int(previous)}")
+
+
 def content_hash(db: Database) -> str:
     """A hash over every user table's rows: equal before and after a refused change."""
     import hashlib
@@ -216,7 +241,7 @@ def _assign_pks(rows: list[dict[str, object]], edition_id: int, used: dict[int, 
         row["pk"] = edition_id * PK_EDITION + length * PK_LENGTH + n
 
 
-def _edition_fields(info: r.EditionInfo, package_id: str | None) -> dict[str, object]:
+def _edition_fields(info: r.EditionInfo, package_id: str | None, loaded_at: str | None = None) -> dict[str, object]:
     return {
         "name": info.name,
         "variant": info.variant,
@@ -228,7 +253,7 @@ def _edition_fields(info: r.EditionInfo, package_id: str | None) -> dict[str, ob
         "source": info.source,
         "checksum": info.checksum,
         "package_id": package_id,
-        "loaded_at": datetime.now().isoformat(timespec="seconds"),
+        "loaded_at": loaded_at or datetime.now().isoformat(timespec="seconds"),
     }
 
 
@@ -306,8 +331,11 @@ def load_edition(
     *,
     package_id: str | None = None,
     on_progress: ProgressFn = _ignore,
+    loaded_at: str | None = None,
 ) -> int:
     """Store an edition, replacing any installed variant of the same edition, in one transaction.
+
+    ``loaded_at`` keeps the time an edition was first loaded when a rollback restores it.
 
     Returns:
         The new edition's id.
@@ -315,7 +343,7 @@ def load_edition(
     rows = _entry_rows(data, spec)
     with db.atomic():
         delete_edition(db, data.info.name)
-        edition_id = int(db["edition"].insert(_edition_fields(data.info, package_id)).last_pk)
+        edition_id = int(db["edition"].insert(_edition_fields(data.info, package_id, loaded_at)).last_pk)
         _insert_sections(db, edition_id, data)
         _assign_pks(rows, edition_id)
         _insert_entries(db, rows, edition_id, on_progress)
@@ -430,6 +458,12 @@ def _edition(db: Database, row: dict, *, details: bool = True) -> r.Edition:
         sections=sections,
         counts=counts,
     )
+
+
+def edition_named(db: Database, name: str, *, details: bool = False) -> r.Edition | None:
+    """The installed variant of edition ``name`` ("2025"), if any."""
+    rows = db.query("select * from edition where name = ?", [name])
+    return next((_edition(db, row, details=details) for row in rows), None)
 
 
 def editions(db: Database, *, details: bool = True) -> list[r.Edition]:
@@ -563,5 +597,5 @@ def entries_by_key(db: Database, key: str) -> list[r.Entry]:
 def section_info(db: Database, edition_id: int) -> dict[str, r.SectionInfo]:
     return {
         s["section"]: r.SectionInfo(s["section"], bool(s["complete"]), s["expected"], s["note"])
-        for s in db.query("select * from edition_section where edition_id = ?", [edition_id])
+        for s in db.query("select * from edition_section where edition_id = ? order by rowid", [edition_id])
     }

@@ -10,8 +10,8 @@ import pytest
 
 from desktop import paths
 from desktop.catalogue import records as r
-from desktop.catalogue import store
 from desktop.errors import DatabaseError, NotFound
+from desktop.storage import catalogue as store
 
 MIGRATIONS = paths.migrations_dir()
 

@@ -81,7 +81,24 @@ def _date(s: str | None) -> date | None:
     return date.fromisoformat(s) if s else None
 
 
-def store_overlay(db: Database, info: OverlayInfo, items: list[OverlayItem], *, package_id: str | None = None) -> int:
+@dataclass(frozen=True)
+class InstalledOverlay:
+    """An overlay as installed: its list, the package it came from and when it was loaded."""
+
+    info: OverlayInfo
+    items: tuple[OverlayItem, ...]
+    package_id: str | None
+    loaded_at: str
+
+
+def store_overlay(
+    db: Database,
+    info: OverlayInfo,
+    items: list[OverlayItem],
+    *,
+    package_id: str | None = None,
+    loaded_at: str | None = None,
+) -> int:
     """Install an overlay, replacing one with the same id (inside the caller's transaction)."""
     with db.atomic():
         db.execute("delete from overlay where overlay_id = ?", [info.overlay_id])
@@ -100,7 +117,7 @@ def store_overlay(db: Database, info: OverlayInfo, items: list[OverlayItem], *, 
                     "complete": int(info.complete),
                     "note": info.note,
                     "package_id": package_id,
-                    "loaded_at": datetime.now().isoformat(timespec="seconds"),
+                    "loaded_at": loaded_at or datetime.now().isoformat(timespec="seconds"),
                 }
             )
             .last_pk
@@ -135,6 +152,74 @@ def _info(row: dict) -> OverlayInfo:
         effective_end=_date(row["effective_end"]),
         note=row["note"],
     )
+
+
+def delete_overlay(db: Database, overlay_id: str) -> None:
+    """Remove an overlay and its items (inside the caller's transaction)."""
+    db.execute("delete from overlay where overlay_id = ?", [overlay_id])
+
+
+def _item(row: dict) -> OverlayItem:
+    return OverlayItem(
+        name=row["name"],
+        action=row["action"],
+        dosage_form=row["dosage_form"],
+        attrs=json.loads(row["attrs"]),
+        start=_date(row["start"]),
+        end=_date(row["end"]),
+        source=row["source"],
+    )
+
+
+def installed(db: Database, overlay_id: str) -> InstalledOverlay | None:
+    """The installed overlay with this id and its items in list order, if any."""
+    head = next(iter(db.query("select * from overlay where overlay_id = ?", [overlay_id])), None)
+    if head is None:
+        return None
+    items = db.query("select * from overlay_item where overlay_id = ? order by id", [head["id"]])
+    return InstalledOverlay(_info(head), tuple(_item(row) for row in items), head["package_id"], head["loaded_at"])
+
+
+def match_keys(db: Database, region: str) -> frozenset[str]:
+    """The names (match keys) the region's and the national overlays mention."""
+    rows = db.execute(
+        "select distinct i.match_key from overlay_item i join overlay o on o.id = i.overlay_id "
+        "where o.region in ('national', ?)",
+        [region],
+    ).fetchall()
+    return frozenset(row[0] for row in rows)
+
+
+def items_by_key(db: Database, kind: str) -> dict[str, list[OverlayItem]]:
+    """Every item of the installed overlays of ``kind``, by match key (any region)."""
+    out: dict[str, list[OverlayItem]] = {}
+    for row in db.query(
+        "select i.* from overlay_item i join overlay o on o.id = i.overlay_id where o.kind = ? order by i.id", [kind]
+    ):
+        out.setdefault(row["match_key"], []).append(_item(row))
+    return out
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A drug dropped from the list but still paid until ``end`` (a transition overlay's ``add`` item)."""
+
+    name: str
+    end: date | None
+    title: str
+
+
+def transitions_naming(db: Database, text: str, day: date) -> list[Transition]:
+    """Transition-period items in force on ``day`` whose name contains ``text``."""
+    return [
+        Transition(row["name"], _date(row["end"]), row["title"])
+        for row in db.query(
+            "select i.name, i.end, o.title from overlay_item i join overlay o on o.id = i.overlay_id "
+            "where o.kind = 'transition' and i.action = 'add' and instr(i.name, ?) > 0 "
+            "and (i.start is null or i.start <= ?) and (i.end is null or i.end >= ?)",
+            [text, day.isoformat(), day.isoformat()],
+        )
+    ]
 
 
 def overlays(db: Database, region: str | None = None) -> list[OverlayInfo]:

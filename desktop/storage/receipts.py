@@ -1,7 +1,8 @@
 """The issued-estimate history: every receipt with its request, result, catalogue version, number, time and staff.
 
-All SQL of receipts lives here and in ``numbering.py``. Rows are never updated except for their print
-status, so a 补打 is drawn from exactly what the original was drawn from.
+All SQL of receipts lives here: the history, the daily number counter and the check-value key. History
+rows are never updated except for their print status, so a 补打 is drawn from exactly what the original
+was drawn from.
 """
 
 from __future__ import annotations
@@ -172,6 +173,40 @@ def search(
     if limit is not None:
         sql += f" limit {int(limit)}"
     return [_record(row) for row in db.query(sql, params)]
+
+
+def take_number(db: Database, pharmacy_code: str, today: date) -> tuple[date, int]:
+    """The day and sequence of the next receipt number (inside the caller's ``db.atomic()``)."""
+    # One statement that writes first: it takes the write lock (waiting on busy_timeout) before it
+    # reads the counter, so two counters sharing the database can never read the same last number.
+    # In an UPDATE every expression sees the old row, hence last_day in both CASEs is the old day.
+    row = db.execute(
+        """
+        insert into receipt_counter (pharmacy_code, last_day, last_seq) values (?, ?, 1)
+        on conflict (pharmacy_code) do update set
+            last_seq = case when excluded.last_day > last_day then 1 else last_seq + 1 end,
+            last_day = case when excluded.last_day > last_day then excluded.last_day else last_day end
+        returning last_day, last_seq
+        """,
+        [pharmacy_code, today.isoformat()],
+    ).fetchone()
+    return date.fromisoformat(row[0]), int(row[1])
+
+
+def receipt_secret(db: Database) -> str | None:
+    """The stored check-value secret (hex), or None before the first receipt."""
+    row = db.execute("select secret from receipt_key where id = 1").fetchone()
+    return str(row[0]) if row else None
+
+
+def create_receipt_secret(db: Database, secret_hex: str, when: datetime) -> str:
+    """Store ``secret_hex`` unless a secret exists already (committed); returns the one in force."""
+    with db.atomic():
+        db.execute(
+            "insert or ignore into receipt_key (id, secret, created_at) values (1, ?, ?)",
+            [secret_hex, when.isoformat(timespec="seconds")],
+        )
+    return str(db.execute("select secret from receipt_key where id = 1").fetchone()[0])
 
 
 def safe_cell(value: Any) -> str:
