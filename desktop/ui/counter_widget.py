@@ -388,10 +388,9 @@ class CounterWidget(QWidget):
             return
         index = self.basket.currentIndex()
         row = index.row() if index.isValid() else rows - 1
-        col = index.column() if index.isValid() and index.column() in EDITABLE else COL_QUANTITY
         self._in_basket = True
         self.basket.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self._set_basket_cell(row, col)
+        self._set_basket_cell(row, COL_QUANTITY)  # a number typed now is the quantity; ← goes to the price
 
     def _editor_closed(self) -> None:
         if self._in_basket:
