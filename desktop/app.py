@@ -77,6 +77,11 @@ def install_translations(app: object) -> bool:
         log.error("Qt's Chinese translations (qtbase_zh_CN.qm) not found in %s", folder)
         return False
     app.installTranslator(translator)  # type: ignore[attr-defined]
+    extra = QTranslator(app)  # type: ignore[arg-type]  # the few strings qtbase_zh_CN leaves in English
+    if extra.load(str(paths.resource_path("translations") / "qt_extra_zh_CN.qm")):
+        app.installTranslator(extra)  # type: ignore[attr-defined]  # installed last: asked first
+    else:
+        log.error("resources/translations/qt_extra_zh_CN.qm not found")
     return True
 
 
