@@ -51,6 +51,7 @@ class SettingsError(RequestError):
         self.message = "设置有误，未保存：\n" + "\n".join(f"- {p}" for p in problems)
         self.args = (self.message,)
 
+
 PAPERS = {"58mm": "58 毫米热敏纸", "80mm": "80 毫米热敏纸", "a5": "A5 纸"}
 _CODE = re.compile(r"^[A-Za-z0-9]{0,32}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.cli import print_json
-from desktop.errors import RequestError, UserFacingError
+from desktop.errors import RequestError, UserFacingError, os_reason
 
 #: Exit code of ``receipts verify`` when the receipt does not match the history.
 EXIT_NOT_VERIFIED = 3
@@ -67,7 +67,7 @@ def _read_request(path: str) -> dict[str, Any]:
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as err:
-        raise RequestError([f"无法读取请求文件 {path}：{err.strerror or err}。请检查文件路径。"]) from None
+        raise RequestError([f"无法读取请求文件 {path}：{os_reason(err)}。请检查文件路径。"]) from None
     except UnicodeDecodeError:
         raise RequestError([f"请求文件 {path} 不是 UTF-8 编码的文本，请用 UTF-8 保存后重试。"]) from None
     try:
@@ -165,7 +165,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         out.write_text(history.to_csv(records), encoding="utf-8-sig", newline="")
     except OSError as err:
         raise UserFacingError(
-            f"无法写入 {out}：{err.strerror or err}", hint="请检查文件夹是否存在、文件是否被 Excel 占用。"
+            f"无法写入 {out}：{os_reason(err)}", hint="请检查文件夹是否存在、文件是否被 Excel 占用。"
         ) from None
     print(f"已导出 {len(records)} 张收据：{out}")
     return 0

@@ -8,7 +8,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from desktop.errors import RequestError, UserFacingError
+from desktop.errors import RequestError, UserFacingError, os_reason
+from desktop.errors import reason as file_reason
 from desktop.rules import policy
 
 _VERDICT_MARK = {"covered": "✔", "conditional": "？", "not_covered": "✘", "unknown": "…"}
@@ -82,11 +83,11 @@ def _read_request(name: str) -> dict:
     try:
         text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
     except OSError as err:
-        raise UserFacingError(f"无法读取请求文件 {name}：{err.strerror}", hint="请检查文件路径。") from err
+        raise UserFacingError(f"无法读取请求文件 {name}：{os_reason(err)}", hint="请检查文件路径。") from err
     try:
         data = json.loads(text)
     except ValueError as err:
-        raise RequestError([f"请求不是有效的 JSON（第 {err.lineno} 行第 {err.colno} 列）：{err.msg}。"]) from err
+        raise RequestError([f"请求不是有效的 JSON：{file_reason(err)}。"]) from err
     if not isinstance(data, dict):
         raise RequestError(["请求应为 JSON 对象（含 date、profile、insurance、items 等字段）。"])
     return data

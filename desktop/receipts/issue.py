@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from desktop.errors import DatabaseError, UserFacingError
+from desktop.errors import DatabaseError, UserFacingError, db_reason, os_reason
 from desktop.receipts import check, layout, numbering
 from desktop.receipts.layout import Issuer, Receipt, ReceiptMeta
 from desktop.storage import catalogue as store
@@ -196,7 +196,7 @@ def issue(
             )
     except sqlite3.OperationalError as err:  # locked past busy_timeout, disk full, read-only file
         raise DatabaseError(
-            f"无法登记收据：数据库暂时无法写入（{err}）。没有开具任何收据，也没有占用单号。",
+            f"无法登记收据：数据库暂时无法写入（{db_reason(err)}）。没有开具任何收据，也没有占用单号。",
             hint="请稍候重试；如反复出现，请检查磁盘空间，并确认没有其他程序长时间占用数据库。",
         ) from err
     if on_reserved is not None:
@@ -221,7 +221,7 @@ def _save(out: Path, data: bytes, number: str) -> None:
         _write(out, data)
     except OSError as err:
         raise UserFacingError(
-            f"收据 {number} 已登记，但 PDF 无法保存到 {out}：{err.strerror or err}",
+            f"收据 {number} 已登记，但 PDF 无法保存到 {out}：{os_reason(err)}",
             hint=f"请检查磁盘空间和权限后用 yaomu receipts reprint {number} --out 文件.pdf 补打。",
         ) from err
 

@@ -23,7 +23,7 @@ from desktop.catalogue import derive, pinyin
 from desktop.catalogue import records as r
 from desktop.catalogue.fanli import EditionSpec
 from desktop.catalogue.normalise import drug_key, normalise_name
-from desktop.errors import DatabaseError, NotFound
+from desktop.errors import DatabaseError, NotFound, db_reason
 
 #: How many back-ups of the database file made before a migration are kept.
 KEEP_MIGRATION_BACKUPS = 3
@@ -86,7 +86,7 @@ def open_db(path: Path | str | None = None, *, readonly: bool = False, migrate: 
             _refuse_newer(db)
     except sqlite3.DatabaseError as err:
         raise DatabaseError(
-            f"无法打开数据库文件 {path}：{err}",
+            f"无法打开数据库文件 {path}：{db_reason(err)}。",
             hint="该文件可能不是药目数据库或已损坏。请检查路径，或从备份恢复。",
         ) from err
     return db

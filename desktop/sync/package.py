@@ -36,7 +36,7 @@ from typing import Any
 from desktop.catalogue import derive
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import drug_key, normalise_name
-from desktop.errors import UserFacingError
+from desktop.errors import UserFacingError, os_reason, reason
 from desktop.storage import overlays
 from desktop.sync import keys as k
 
@@ -102,8 +102,9 @@ ROLES: dict[str, dict[str, tuple[tuple[str, ...], bool]]] = {
 class PackageError(UserFacingError):
     """A package is refused; ``code`` names the check that refused it (stable, for tests and logs)."""
 
-    def __init__(self, code: str, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint or "更新包未被应用，数据库保持不变。请向发布方索取完好的更新包。")
+    def __init__(self, code: str, message: str, *, hint: str | None = None, window_hint: str | None = None) -> None:
+        default = "更新包未被应用，数据库保持不变。请向发布方索取完好的更新包。"
+        super().__init__(message, hint=hint or default, window_hint=window_hint)
         self.code = code
 
 
@@ -236,7 +237,9 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         size = path.stat().st_size
     except OSError as err:
-        raise PackageFormatError("file", f"无法读取更新包文件 {path}：{err.strerror}", hint="请检查文件路径。") from err
+        raise PackageFormatError(
+            "file", f"无法读取更新包文件 {path}：{os_reason(err)}", hint="请检查文件路径。"
+        ) from err
     if size > MAX_PACKAGE_BYTES:
         raise PackageLimitError(
             "package_size",
@@ -301,7 +304,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> byte
         with zf.open(info) as fh:
             data = fh.read(limit + 1)
     except (zipfile.BadZipFile, EOFError, OSError, RuntimeError) as err:
-        raise PackageFormatError("member_corrupt", f"更新包内文件 {info.filename} 已损坏，无法解压：{err}") from err
+        raise PackageFormatError("member_corrupt", f"更新包内文件 {info.filename} 已损坏，无法解压。") from err
     except Exception as err:  # zlib.error and friends from a damaged stream
         raise PackageFormatError("member_corrupt", f"更新包内文件 {info.filename} 已损坏，无法解压。") from err
     if len(data) > limit:
@@ -390,7 +393,7 @@ def parse_manifest(manifest_bytes: bytes) -> Manifest:
     try:
         doc = json.loads(manifest_bytes.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise PackageFormatError("manifest_json", f"更新包清单 manifest.json 不是有效的 UTF-8 JSON：{err}") from err
+        raise PackageFormatError("manifest_json", f"更新包清单 manifest.json 无法读取：{reason(err)}。") from err
     if not isinstance(doc, dict) or not doc:
         raise PackageFormatError("manifest_empty", "更新包清单 manifest.json 为空。")
     if doc.get("format") != FORMAT_NAME:
@@ -598,7 +601,7 @@ def _jsonl(text: str, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as err:
-            raise PackageDataError("jsonl", f"数据文件 {path} 第 {n} 行不是有效的 JSON：{err.msg}。") from err
+            raise PackageDataError("jsonl", f"数据文件 {path} 第 {n} 行不是有效的 JSON：{reason(err)}。") from err
         if not isinstance(obj, dict):
             raise PackageDataError("jsonl", f"数据文件 {path} 第 {n} 行不是 JSON 对象。")
         yield n, obj

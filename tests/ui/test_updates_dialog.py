@@ -92,8 +92,8 @@ def test_a_tampered_package_is_refused_with_its_message(qtbot, db, db_path, pack
     dialog.open_package(bad)
     assert not wait_job(qtbot, dialog)
     assert not dialog.apply_button.isEnabled()
-    assert "被拒绝" in dialog.verify_label.text()
-    assert dialogs and "数据库保持不变" in dialogs[-1][1]
+    assert "被拒绝" in dialog.verify_label.text() and "数据库保持不变" in dialog.verify_label.text()
+    assert not dialogs  # said once, in the dialog itself
     assert store.content_hash(db) == before
 
 
@@ -102,7 +102,7 @@ def test_an_unknown_publisher_is_refused(qtbot, db, db_path, package, dialogs):
     dialog = open_dialog(qtbot, db, db_path, stranger)
     dialog.open_package(package)
     assert not wait_job(qtbot, dialog)
-    assert dialogs and "被拒绝" in dialog.verify_label.text()
+    assert not dialogs and "被拒绝" in dialog.verify_label.text()
     assert not dialog.apply_button.isEnabled()
 
 
@@ -114,5 +114,47 @@ def test_cancel_leaves_the_database_unchanged(qtbot, db, db_path, package, key, 
     dialog.apply()
     dialog.cancel()  # before the worker's first check: the apply must roll back
     qtbot.waitUntil(lambda: dialog.job.done, timeout=20000)
-    assert dialogs and "已取消" in dialogs[-1][1]
+    assert not dialogs and "已取消" in dialog.verify_label.text()
     assert store.content_hash(db) == before
+
+
+def test_enter_in_the_path_box_verifies_once_and_opens_no_chooser(
+    qtbot, db, db_path, key, dialogs, monkeypatch, tmp_path
+):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog
+
+    chooser = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: chooser.append(a) or ("", "")))
+    dialog = open_dialog(qtbot, db, db_path, key)
+    dialog.show()
+    refusals = []
+    original = dialog._set_verify
+    monkeypatch.setattr(
+        dialog, "_set_verify", lambda text, ok: (refusals.append(text) if ok is False else None, original(text, ok))
+    )
+    missing = tmp_path / "missing.yaomu"
+    qtbot.keyClicks(dialog.path_edit, str(missing))
+    qtbot.keyClick(dialog.path_edit, Qt.Key.Key_Return)
+    assert not wait_job(qtbot, dialog)
+    assert not chooser  # Enter did one thing
+    assert len(refusals) == 1 and not dialogs  # the refusal is shown once
+    text = dialog.verify_label.text()
+    assert "文件不存在" in text and "No such file" not in text
+    assert dialog.path_edit.selectedText() == str(missing)  # ready for a corrected path
+
+
+def test_messages_say_what_to_do_in_the_window(qtbot, db, db_path, package, key, dialogs):
+    dialog = open_dialog(qtbot, db, db_path, key)
+    dialog.open_package(package)
+    assert wait_job(qtbot, dialog)
+    dialog.apply()
+    qtbot.waitUntil(lambda: dialog.job.done, timeout=60000)
+    dialog.open_package(package)  # the same package again
+    qtbot.waitUntil(lambda: dialog.job.done, timeout=20000)
+    if dialog.verified is not None:  # verification passes; applying again is what is refused
+        dialog.apply()
+        qtbot.waitUntil(lambda: dialog.job.done, timeout=20000)
+    text = dialog.verify_label.text()
+    assert "已经应用过" in text and "更新记录" in text
+    assert "yaomu" not in text and not dialogs
