@@ -1,91 +1,166 @@
-"""Time the work one keystroke causes in the counter's search box (on the GUI thread), on the real catalogue.
+"""Keystroke to painted frame in the counter's search box, on the real catalogue and on a realistic
+270,000-row copy (built as bench/search.py builds it).
 
-Usage: python bench/keystroke.py DB
+Usage: python bench/keystroke.py [--db DB] [--rows 270000] [--sessions N]
 
-Types realistic queries one character at a time (pinyin, Chinese, official numbers) into the real
-CounterWidget offscreen and times each keystroke from key event to results shown (the core search,
-the results model reset, the first row selected), plus Enter (pick: eligibility and detail panel).
-Target (issue #6): no keystroke waits more than 50 ms; the core search itself <= 5 ms a query.
+The real MainWindow is shown (offscreen by default; under ``xvfb-run`` with QT_QPA_PLATFORM=xcb it
+is an X11 window) at 1366x768. Queries are typed key by key as staff type them (the same kinds as
+bench/search.py: Chinese through the input method, initials, full pinyin, numbers, category codes,
+fragments, misses). Each keystroke is timed from the key event to the end of the event-loop pass in
+which the results list was painted and the frame flushed, not to the return of the key call (that
+figure is printed too, for comparison). Prints median and p99 per keystroke.
+Target: p99 <= 16 ms (one frame at 60 Hz) at 270,000 rows.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-QUERIES = ["amxl", "blf", "smglt", "zsy", "xa10", "656", "1010", "ylsw"]
-CHINESE = ["阿莫西林", "布洛芬", "司美格鲁肽", "维生素", "连花清瘟"]
+TARGET_P99_MS = 16.0
 
 
-def main(db_path: str) -> int:
-    from PySide6.QtCore import QEventLoop, Qt, QTimer
+def sessions_from(queries: list[tuple[str, str]]) -> list[str]:
+    """The texts typed from an empty box (bench/search.py lists every prefix of each)."""
+    out: list[str] = []
+    for _kind, q in queries:
+        if out and len(q) == len(out[-1]) + 1 and q.startswith(out[-1]):
+            out[-1] = q
+        else:
+            out.append(q)
+    return out
+
+
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[98]
+
+
+def run(win, texts: list[str], day: date) -> tuple[list[float], list[float], list[str]]:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QDate, QEvent, QObject
     from PySide6.QtGui import QInputMethodEvent
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
+    class PaintProbe(QObject):
+        painted = False
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint:
+                self.painted = True
+            return False
+
+    app = QApplication.instance()
+    counter = win.counter
+    counter.day.setDate(QDate(day.year, day.month, day.day))
+    probe = PaintProbe()
+    counter.results.viewport().installEventFilter(probe)
+    painted: list[float] = []
+    returned: list[float] = []
+    labels: list[str] = []
+    for text in texts:
+        counter.search.clear()
+        app.processEvents()
+        for ch in text:
+            probe.painted = False
+            t = time.perf_counter()
+            if ch.isascii():
+                QTest.keyClick(counter.search, ch)
+            else:  # Chinese arrives from the input method as a commit (PLATFORM.md)
+                event = QInputMethodEvent()
+                event.setCommitString(ch)
+                QApplication.sendEvent(counter.search, event)
+            back = time.perf_counter()
+            deadline = back + 2.0
+            while not probe.painted and time.perf_counter() < deadline:
+                app.processEvents()
+            done = time.perf_counter()
+            if not probe.painted:
+                raise SystemExit(f"no frame painted after typing {counter.search.text()!r}")
+            returned.append((back - t) * 1000)
+            painted.append((done - t) * 1000)
+            labels.append(counter.search.text())
+    counter.results.viewport().removeEventFilter(probe)
+    return painted, returned, labels
+
+
+def report(label: str, rows: int, painted: list[float], returned: list[float], labels: list[str]) -> float:
+    worst = p99(painted)
+    verdict = "ok" if worst <= TARGET_P99_MS else "OVER TARGET"
+    print(
+        f"{label} ({rows} rows): keystroke to painted frame n={len(painted)} "
+        f"median {statistics.median(painted):.2f} ms, p99 {worst:.2f} ms, max {max(painted):.2f} ms "
+        f"(target p99 <= {TARGET_P99_MS:.0f} ms: {verdict})"
+    )
+    print(f"  key call returned: median {statistics.median(returned):.2f} ms, p99 {p99(returned):.2f} ms")
+    slow = sorted(zip(painted, labels, strict=True), reverse=True)[:5]
+    print("  slowest:", ", ".join(f"{text!r} {t:.1f} ms" for t, text in slow))
+    return worst
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, help="database with the catalogue (default: a new one)")
+    parser.add_argument("--rows", type=int, default=270_000, help="rows of the scaled copy (0: skip it)")
+    parser.add_argument("--sessions", type=int, default=0, help="type only the first N texts")
+    args = parser.parse_args()
+
+    import search as search_bench  # bench/search.py
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
     from desktop.app import register_fonts
     from desktop.storage import catalogue as store
+    from desktop.sync import bundled
     from desktop.ui.main_window import MainWindow
+
+    path = args.db or Path(tempfile.mkdtemp(prefix="yaomu-keys-")) / "bench.sqlite3"
+    db = store.open_db(path)
+    if bundled.needs_install(db):
+        bundled.install(path)
+    real = store.edition_on(db, search_bench.REAL_DAY).edition
+    assert real is not None
+    base = list(store.entries(db, real.id))
+    texts = sessions_from(search_bench.build_queries(base, {e.name for e in base}))
+    if args.sessions:
+        texts = texts[: args.sessions]
+    if args.rows and store.edition_on(db, search_bench.BENCH_DAY).edition.name != "2099":  # type: ignore[union-attr]
+        t = time.perf_counter()
+        data, known = search_bench.scaled_edition(base, args.rows)
+        store.load_edition(db, data, None, known_pinyin=known)
+        print(f"built the {args.rows}-row copy in {time.perf_counter() - t:.0f} s (not timed below)")
+    db.close()
 
     app = QApplication([])
     register_fonts(app)
-    db = store.open_db(db_path, readonly=True)
-    win = MainWindow(db, Path(db_path))
+    db = store.open_db(path, readonly=True)
+    win = MainWindow(db, path)
+    win.resize(1366, 768)
     win.show()
-    # Staff need longer than this to start typing; the window warms up its imports meanwhile. (An event
-    # loop, not QTest.qWait: qWait keeps the GIL, so the warm-up thread would not run.)
-    loop = QEventLoop()
-    QTimer.singleShot(500, loop.quit)
+    loop = QEventLoop()  # staff need longer than this to start typing; the window warms up meanwhile
+    QTimer.singleShot(800, loop.quit)
     loop.exec()
-    counter = win.counter
-    keys: list[float] = []
-    picks: list[float] = []
-    labels: list[str] = []
-    pick_labels: list[str] = []
-    for _ in range(3):
-        for q in QUERIES:
-            counter.search.clear()
-            for ch in q:
-                t = time.perf_counter()
-                QTest.keyClick(counter.search, ch)
-                keys.append(time.perf_counter() - t)
-                labels.append(counter.search.text())
-            t = time.perf_counter()
-            QTest.keyClick(counter.search, Qt.Key.Key_Return)
-            picks.append(time.perf_counter() - t)
-            pick_labels.append(counter.search.text())
-        for word in CHINESE:
-            counter.search.clear()
-            for i in range(1, len(word) + 1):
-                event = QInputMethodEvent()
-                event.setCommitString(word[i - 1])
-                t = time.perf_counter()
-                QApplication.sendEvent(counter.search, event)
-                keys.append(time.perf_counter() - t)
-                labels.append(counter.search.text())
-            t = time.perf_counter()
-            QTest.keyClick(counter.search, Qt.Key.Key_Return)
-            picks.append(time.perf_counter() - t)
-            pick_labels.append(counter.search.text())
-    for name, xs in (("keystroke (search + results)", keys), ("Enter (pick: eligibility + detail)", picks)):
-        xs = sorted(xs)
-        p99 = xs[min(len(xs) - 1, int(len(xs) * 0.99))]
-        print(
-            f"{name}: n={len(xs)} median {statistics.median(xs) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
-            f"max {xs[-1] * 1000:.1f} ms (target: every keystroke <= 50 ms)"
-        )
-    slow = sorted(zip(keys, labels, strict=True), reverse=True)[:5]
-    print("slowest keystrokes:", ", ".join(f"{label!r} {t * 1000:.1f} ms" for t, label in slow))
-    slow = sorted(zip(picks, pick_labels, strict=True), reverse=True)[:3]
-    print("slowest picks:", ", ".join(f"{label!r} {t * 1000:.1f} ms" for t, label in slow))
+    visible = win.counter.results.viewport().height() // max(
+        1, win.counter.results.verticalHeader().defaultSectionSize()
+    )
+    print(f"{len(texts)} texts typed key by key; the results list shows about {visible} rows of up to 100")
+    report("real catalogue", len(base), *run(win, texts, search_bench.REAL_DAY))
+    if args.rows:
+        n = db.execute("select count(*) from entry e join edition d on d.id = e.edition_id where d.name = '2099'")
+        report(f"{args.rows:,}-row copy", n.fetchone()[0], *run(win, texts, search_bench.BENCH_DAY))
+    win.close()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main())

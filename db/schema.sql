@@ -63,8 +63,15 @@ CREATE TABLE entry (
     UNIQUE (edition_id, section, key)
 );
 
+CREATE TABLE entry_category_key (
+    edition_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    pk INTEGER NOT NULL,
+    PRIMARY KEY (edition_id, key, pk)
+) WITHOUT ROWID;
+
 CREATE VIRTUAL TABLE entry_fts USING fts5(
-    chars, pre, ini, py, tokenize='unicode61 remove_diacritics 0', prefix='1 2 3'
+    chars, g2, g3, pre, ini, py, tokenize='unicode61 remove_diacritics 0', prefix='1 2 3'
 );
 
 CREATE TABLE overlay (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 import traceback
@@ -127,7 +128,7 @@ def install_catalogue(db_path: Path, *, smoke_test: bool) -> UserFacingError | N
     from PySide6.QtCore import QEventLoop, Qt
     from PySide6.QtWidgets import QProgressDialog
 
-    from desktop.catalogue import bundled
+    from desktop.sync import bundled
     from desktop.ui.workers import run_in_background
 
     dialog = QProgressDialog("正在首次安装医保药品目录（2024年版修订、2025年版），请稍候…", "", 0, 0)
@@ -164,6 +165,31 @@ def install_catalogue(db_path: Path, *, smoke_test: bool) -> UserFacingError | N
     raise err
 
 
+#: Said instead of Qt's "could not load the Qt platform plugin xcb" hint, which points at libraries.
+NO_DISPLAY = (
+    "没有可用的图形显示（未设置 DISPLAY 或 WAYLAND_DISPLAY），无法打开药目窗口。\n"
+    "请在桌面会话中启动，或远程登录时使用 ssh -X；命令行功能（yaomu -h）不需要显示。\n"
+    "No display: neither DISPLAY nor WAYLAND_DISPLAY is set, so the window cannot open. "
+    "Start Yaomu from a desktop session (or ssh -X); the command line (yaomu -h) needs no display."
+)
+
+
+def display_problem(
+    environ: dict[str, str] | os._Environ[str] = os.environ, platform: str = sys.platform
+) -> str | None:
+    """Why the window cannot open here (a Linux/BSD session without X11 or Wayland), or None."""
+    if not platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return None  # Windows and macOS always have a display server
+    qpa = environ.get("QT_QPA_PLATFORM", "")
+    if qpa and not qpa.startswith(("xcb", "wayland")):
+        return None  # offscreen, vnc, eglfs, linuxfb...: Qt needs no X server
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    return NO_DISPLAY
+
+
+# Longer than 60 lines: start-up in the order it must happen (Qt, fonts, database, first start,
+# window); each step is a few lines.
 def run_gui(db_path: str | None, smoke_test: bool) -> int:
     """Start the window (or, with ``smoke_test``, build it and exit 0).
 
@@ -176,6 +202,10 @@ def run_gui(db_path: str | None, smoke_test: bool) -> int:
         The process exit code: 0, 2 when the database cannot be used (the message says why).
     """
     started = time.perf_counter()
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     setup_logging()
     install_excepthook(smoke_test)
     from PySide6.QtCore import QCoreApplication, QThreadPool
@@ -188,7 +218,6 @@ def run_gui(db_path: str | None, smoke_test: bool) -> int:
     family = register_fonts(app)
     install_translations(app)
 
-    from desktop.catalogue import bundled
     from desktop.storage import catalogue as store
 
     path = Path(db_path) if db_path else paths.default_db_path()
@@ -205,14 +234,29 @@ def run_gui(db_path: str | None, smoke_test: bool) -> int:
         db = store.open_db(path)
     except UserFacingError as err:
         return refuse(err)
-    if bundled.needs_install(db):
-        problem = install_catalogue(path, smoke_test=smoke_test)
-        if problem is not None:
-            return refuse(problem)
+    if not store.editions(db, details=False):  # bundled.needs_install, without importing the installer
+        failure = install_catalogue(path, smoke_test=smoke_test)
+        if failure is not None:
+            return refuse(failure)
+
+    from PySide6.QtCore import QTimer
 
     from desktop.ui.main_window import MainWindow
 
     window = MainWindow(db, path)
+
+    def first_frame() -> None:
+        elapsed = time.perf_counter() - started
+        log.info("first frame painted %.2f s after start (interpreter start not counted)", elapsed)
+        if smoke_test:
+            print(
+                f"smoke test ok: {window.edition_label.text()} · font {family or 'NONE'} · "
+                f"first frame painted in {elapsed:.2f} s",
+                flush=True,  # bench/startup.py stops its clock on this line, not at process exit
+            )
+            QTimer.singleShot(0, app.quit)
+
+    window.first_frame_shown.connect(first_frame)
     window.show()
     if not smoke_test:
         from PySide6.QtCore import QTimer
@@ -222,16 +266,14 @@ def run_gui(db_path: str | None, smoke_test: bool) -> int:
         if should_offer(db):  # first start: the short set-up, once (skippable; F12 opens it again)
             QTimer.singleShot(0, window.run_setup_wizard)
     if smoke_test:
-        app.processEvents()
-        elapsed = time.perf_counter() - started
-        print(
-            f"smoke test ok: {window.edition_label.text()} · font {family or 'NONE'} · "
-            f"main window shown in {elapsed:.2f} s",
-            flush=True,  # bench/startup.py stops its clock on this line, not at process exit
-        )
+        QTimer.singleShot(30_000, lambda: app.exit(3))  # never painted: fail rather than hang
+        code = app.exec()
         window.close()
         QThreadPool.globalInstance().waitForDone(10000)  # let background warm-up finish before teardown
         db.close()
+        if code:
+            print("错误：主窗口未能显示（30 秒内没有画出第一帧）。", file=sys.stderr)
+            return 1
         return 0 if family else 1
     code = app.exec()
     QThreadPool.globalInstance().waitForDone(10000)

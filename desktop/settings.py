@@ -39,6 +39,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from desktop.errors import RequestError
+from desktop.paper import printable_width_problem
 from desktop.rules import labels
 from desktop.storage import settings as storage
 
@@ -92,6 +93,13 @@ KEYS: dict[str, Key] = {
         Key("profile", "地区政策", "", "本店所在地区；随附各地医保局的政策文件"),
         Key("paper", "收据纸张", "", "收据打印机所用纸张"),
         Key("printer", "打印机", "", "系统中的打印机名称；留空则打印时选择", 200),
+        Key(
+            "printable_width_mm",
+            "可打印宽度",
+            "毫米",
+            "收据打印机说明书上的打印宽度；留空按纸张常见值（58 毫米纸 48，80 毫米纸 72）",
+            10,
+        ),
         Key("fund_ratio", "统筹基金支付比例", "%", "本市医保经办机构公布的门诊统筹（或慢特病、“双通道”）支付比例"),
         Key("first_self_pay", "乙类个人先行自付比例", "%", "本省（市）医保局文件规定的乙类药品先行自付比例"),
         Key("deductible", "起付线", "元", "本市医保局公布的年度起付标准"),
@@ -112,6 +120,8 @@ class Settings:
     confidential_standards: dict[str, str] = field(default_factory=dict)
     printer: str = ""
     paper: str = "80mm"
+    #: How wide the receipt printer prints, in mm ("": the paper's usual width, 48 on 58 mm rolls, 72 on 80 mm).
+    printable_width_mm: str = ""
 
     def parameter(self, name: str, insurance: str, channel: str) -> tuple[str, str] | None:
         """The most specific value set for ``name`` (and the key it was found under)."""
@@ -233,6 +243,8 @@ def display(key: str, stored: object) -> str:
         return f"{stored} 元"
     if name == "paper":
         return PAPERS.get(str(stored), str(stored))
+    if name == "printable_width_mm":
+        return f"{stored} 毫米"
     if name == "profile":
         return profile_label(str(stored))
     return str(stored)
@@ -267,6 +279,12 @@ def set_value(settings: Settings, key: str, text: str) -> Settings:
         raise SettingsError([f"“{key}”不能用 settings set 设置。保密支付标准请在窗口的“设置”中录入。"])
     if key in TEXT_KEYS:
         return replace(settings, **{key: text})
+    if key == "printable_width_mm":
+        from desktop.paper import mm
+
+        value = mm(text) if text else None
+        stored = text if value is None or not value.is_finite() else _plain(value)  # a non-number is refused below
+        return replace(settings, printable_width_mm=stored)
     if key == "profile":
         options = profiles()
         by_label = {label: code for code, label in options.items()}
@@ -395,6 +413,8 @@ def problems(settings: Settings) -> list[str]:
         out.append(f"定点医药机构编码“{settings.institution_code}”只能包含字母和数字（最多 32 位），请按医保协议填写。")
     if settings.paper not in PAPERS:
         out.append(f"纸张“{settings.paper}”不支持，可选：{'、'.join(PAPERS)}。")
+    if problem := printable_width_problem(settings.paper, settings.printable_width_mm):
+        out.append(problem)
     if settings.profile not in policy.available():
         out.append(f"地区政策“{settings.profile}”不存在，可选：{'、'.join(policy.available())}。")
     for key, value in settings.parameters.items():

@@ -19,9 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from desktop import settings  # noqa: E402
-from desktop.catalogue import bundled, search  # noqa: E402
+from desktop.catalogue import search  # noqa: E402
 from desktop.cli import main  # noqa: E402
 from desktop.storage import catalogue as store  # noqa: E402
+from desktop.sync import bundled  # noqa: E402
 
 DAY = date(2025, 3, 1)  # the 2024 edition is in force
 

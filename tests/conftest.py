@@ -10,18 +10,33 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-#: The official source files, read by tests only (the product never reads ../shared).
-SHARED_DATA = ROOT.parent / "shared" / "data"
+#: The official files beside the repository: read only by cross-checks against the official PDF/text,
+#: whose names say so (``..._cross_check_shared``); the product never reads ../shared.
+SHARED = ROOT.parent / "shared"
+SHARED_DATA = SHARED / "data"
+#: The official sources the product bundles (byte for byte the files in ../shared/data): what unit tests read.
+SOURCES = ROOT / "resources" / "sources"
+CROSS_CHECK = "cross_check_shared"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "qapp" in getattr(item, "fixturenames", ()) or "qtbot" in getattr(item, "fixturenames", ()):
+        names = getattr(item, "fixturenames", ())
+        if "qapp" in names or "qtbot" in names:
             item.add_marker("gui")
+        if "shared_data" in names and CROSS_CHECK not in item.name:
+            raise pytest.UsageError(f"{item.nodeid} reads ../shared: unit tests read resources/ (sources_dir)")
+
+
+@pytest.fixture(scope="session")
+def sources_dir() -> Path:
+    """resources/sources/: the official source files as the product ships them."""
+    return SOURCES
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
+    """../shared/data, for cross-checks against the official PDF/text only (named ``..._cross_check_shared``)."""
     if not SHARED_DATA.is_dir():
         pytest.fail(f"official data not found at {SHARED_DATA}")
     return SHARED_DATA
@@ -33,7 +48,7 @@ def real_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Tests must not write to it: copy it (``real_db_copy``) to change anything.
     """
-    from desktop.catalogue import bundled
+    from desktop.sync import bundled
 
     path = tmp_path_factory.mktemp("real") / "catalogue.sqlite3"
     bundled.install(path)

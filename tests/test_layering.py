@@ -1,34 +1,54 @@
-"""The core (catalogue, rules, sync, receipts) never imports Qt: the UI is a thin layer over it."""
+"""The architecture contract (pyproject.toml's [tool.importlinter]) holds: layers, no cycles, Qt-free core, platform.
+
+``lint-imports`` checks every import, function-level (lazy) ones included; ``make check`` runs it too.
+"""
 
 from __future__ import annotations
 
-import ast
+import subprocess
+import sys
 from pathlib import Path
 
-import pytest
-
-DESKTOP = Path(__file__).resolve().parent.parent / "desktop"
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def qt_imports(package: Path) -> list[tuple[str, str]]:
-    """Every (module path, imported module) of a Qt binding under ``package``."""
-    found = []
-    for path in package.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            found += [(str(path), n) for n in names if n.split(".")[0] in ("PySide6", "shiboken6", "PyQt6", "PyQt5")]
-    return found
+def lint_imports(*args: str) -> subprocess.CompletedProcess[str]:
+    tool = Path(sys.executable).with_name("lint-imports")
+    return subprocess.run(
+        [str(tool), "--no-cache", *args], cwd=ROOT, capture_output=True, text=True, encoding="utf-8", check=False
+    )
 
 
-@pytest.mark.parametrize("package", ["catalogue", "rules", "sync", "receipts"])
-def test_core_is_qt_free(package: str) -> None:
-    assert (DESKTOP / package).is_dir()
-    assert qt_imports(DESKTOP / package) == []
+def test_contracts_are_kept() -> None:
+    result = lint_imports()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
 
 
-def test_the_check_sees_qt_imports() -> None:
-    assert qt_imports(DESKTOP / "ui")  # the UI does import Qt: the walker is not blind
+def test_the_linter_sees_lazy_and_external_imports(tmp_path: Path) -> None:
+    """Contracts the tree breaks on purpose: the graph is not blind to function-level or Qt imports."""
+    config = tmp_path / "contracts.toml"
+    config.write_text(
+        """
+[tool.importlinter]
+root_package = "desktop"
+include_external_packages = true
+
+[[tool.importlinter.contracts]]
+name = "cli never starts the GUI"
+type = "forbidden"
+source_modules = ["desktop.cli"]
+forbidden_modules = ["desktop.app"]
+
+[[tool.importlinter.contracts]]
+name = "ui never imports Qt"
+type = "forbidden"
+source_modules = ["desktop.ui"]
+forbidden_modules = ["PySide6"]
+""",
+        encoding="utf-8",
+    )
+    result = lint_imports("--config", str(config))
+    assert result.returncode == 1
+    assert "2 broken" in result.stdout
+    assert "desktop.cli -> desktop.app" in result.stdout  # a function-level import in cli.main

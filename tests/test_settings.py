@@ -64,3 +64,13 @@ def test_bad_settings_report_everything_and_write_nothing(db):
     assert len(problems) == 8, problems
     assert "99999.999" not in "\n".join(problems)  # a confidential value is never echoed
     assert store.content_hash(db) == before
+
+
+def test_printable_width_is_validated_against_the_paper() -> None:
+    from desktop import settings as settings_mod
+
+    ok = settings_mod.Settings(paper="58mm", printable_width_mm="52")
+    assert not [p for p in settings_mod.problems(ok) if "可打印宽度" in p]
+    bad = settings_mod.Settings(paper="58mm", printable_width_mm="70")
+    assert any("可打印宽度“70”无效" in p for p in settings_mod.problems(bad))
+    assert any("可打印宽度" in p for p in settings_mod.problems(bad.with_changes(printable_width_mm="宽")))

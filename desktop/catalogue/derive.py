@@ -38,7 +38,9 @@ def parse_period(text: str | None) -> tuple[date | None, date | None]:
 def _split_standards(text: str) -> list[str]:
     # Several standards are separated by "；" (and a line break in the JSON source), but the
     # specification inside brackets may itself contain "；" ("[中长链脂肪乳注射液125ml；…]").
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    depth = 0
+    current: list[str] = []
     for ch in text:
         if ch in "([（［":
             depth += 1

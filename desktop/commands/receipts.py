@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
-from typing import Any
 
-from desktop.cli import print_json
-from desktop.errors import RequestError, UserFacingError, os_reason
+from desktop.commands import print_json
+from desktop.errors import UserFacingError, os_reason
 
 #: Exit code of ``receipts verify`` when the receipt does not match the history.
 EXIT_NOT_VERIFIED = 3
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("receipt", help="按预估请求开具收据（PDF）：编号、登记、打印")
     p.add_argument("request", metavar="REQUEST.json", help="预估请求文件（与 yaomu estimate 相同；- 表示标准输入）")
     p.add_argument("--format", dest="paper", choices=("58mm", "80mm", "a5"), help="纸张（默认：设置中的纸张）")
@@ -63,47 +60,34 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return store.open_db(args.db)
 
 
-def _read_request(path: str) -> dict[str, Any]:
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except OSError as err:
-        raise RequestError([f"无法读取请求文件 {path}：{os_reason(err)}。请检查文件路径。"]) from None
-    except UnicodeDecodeError:
-        raise RequestError([f"请求文件 {path} 不是 UTF-8 编码的文本，请用 UTF-8 保存后重试。"]) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise RequestError(
-            [f"请求文件不是有效的 JSON（第 {err.lineno} 行第 {err.colno} 列）：请检查括号、引号和逗号。"]
-        ) from None
-    if not isinstance(data, dict):
-        raise RequestError(["请求应为一个 JSON 对象（{ ... }），包含 date、profile、items 等字段。"])
-    return data
-
-
 def cmd_receipt(args: argparse.Namespace) -> int:
     from desktop import settings as settings_mod
     from desktop.commands.catalogue import open_catalogue
+    from desktop.commands.rules import read_request
     from desktop.receipts import issue, layout
     from desktop.rules import service
 
-    request = _read_request(args.request)
+    data = read_request(args.request)
     db = open_catalogue(args)
     settings = settings_mod.get(db)
     overrides = {k: v for k, v in (("staff", args.staff), ("counter", args.counter)) if v}
     if overrides:
         settings = settings.with_changes(**overrides)
     issuer = layout.Issuer.from_settings(settings)
+    request = service.parse_request(db, data, settings)
     result = service.estimate(db, request, settings)
+    paper = args.paper or settings.paper or "80mm"
     done = issue.issue(
         db,
         request,
         result,
         issuer,
-        args.paper or settings.paper or "80mm",
+        paper,
         Path(args.out),
         patient_name=args.patient_name,
         patient_id=args.patient_id,
+        # the printer's printable width applies to the paper it is set up for
+        printable_width_mm=settings.printable_width_mm if paper == settings.paper else None,
     )
     if args.json:
         print_json(
@@ -111,11 +95,12 @@ def cmd_receipt(args: argparse.Namespace) -> int:
                 "number": done.number,
                 "check": done.check_value,
                 "out": str(done.path),
-                "patient_total": result["patient_total"],
+                "patient_total": str(result.amounts.patient_total),
             }
         )
     else:
-        print(f"已开具收据 {done.number}（校验码 {done.check_value}），个人负担合计 {result['patient_total']} 元。")
+        total = result.amounts.patient_total
+        print(f"已开具收据 {done.number}（校验码 {done.check_value}），个人负担合计 {total} 元。")
         print(f"PDF：{done.path}")
     return 0
 

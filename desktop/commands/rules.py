@@ -3,27 +3,31 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop.errors import RequestError, UserFacingError, os_reason
-from desktop.errors import reason as file_reason
-from desktop.rules import policy
+from desktop.rules import labels, policy
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from desktop.settings import Settings
 
 _VERDICT_MARK = {"covered": "✔", "conditional": "？", "not_covered": "✘", "unknown": "…"}
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="查询某药当日能否报销、需确认哪些条件")
     p.add_argument("entry", metavar="ID", help="目录条目 id（yaomu search 的结果）")
     p.add_argument("--date", default=None, help="日期 YYYY-MM-DD（默认今天）")
     p.add_argument("--profile", default=None, help=f"地区政策：{'、'.join(policy.available())}（默认取本店设置）")
-    p.add_argument("--insurance", required=True, help=f"险种：{'、'.join(policy.INSURANCES)}")
-    p.add_argument("--group", default="general", help=f"人员类别：{'、'.join(policy.GROUPS)}")
-    p.add_argument("--channel", default="outpatient", help=f"待遇渠道：{'、'.join(policy.CHANNELS)}")
-    p.add_argument("--confirmed", default="", help=f"已确认条件，逗号分隔：{'、'.join(policy.CONDITIONS)}")
+    p.add_argument("--insurance", required=True, help=f"险种：{'、'.join(labels.INSURANCES)}")
+    p.add_argument("--group", default="general", help=f"人员类别：{'、'.join(labels.GROUPS)}")
+    p.add_argument("--channel", default="outpatient", help=f"待遇渠道：{'、'.join(labels.CHANNELS)}")
+    p.add_argument("--confirmed", default="", help=f"已确认条件，逗号分隔：{'、'.join(labels.CONDITIONS)}")
     p.add_argument("--json", action="store_true", help="输出 JSON")
     p.set_defaults(func=run_check)
 
@@ -33,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.set_defaults(func=run_estimate)
 
 
-def _open(args: argparse.Namespace):
+def _open(args: argparse.Namespace) -> tuple[Database, Settings]:
     from desktop import settings as settings_mod
     from desktop.storage import catalogue as store
 
@@ -51,7 +55,7 @@ def _day(text: str | None) -> date:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from desktop.cli import print_json
+    from desktop.commands import print_json
     from desktop.rules import service
 
     day = _day(args.date)
@@ -79,57 +83,58 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_request(name: str) -> dict:
+def read_request(name: str) -> object:
+    """The JSON value of a request file ("-" = stdin); every way it can be unreadable is a refusal.
+
+    Raises:
+        UserFacingError: the file cannot be read. RequestError: not UTF-8, not JSON, too large or too deep.
+    """
+    from desktop.rules.request import MAX_BYTES, parse_json_bytes
+
     try:
-        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        if name == "-":
+            data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        else:
+            with Path(name).open("rb") as fh:
+                data = fh.read(MAX_BYTES + 1)
     except OSError as err:
         raise UserFacingError(f"无法读取请求文件 {name}：{os_reason(err)}", hint="请检查文件路径。") from err
-    try:
-        data = json.loads(text)
-    except ValueError as err:
-        raise RequestError([f"请求不是有效的 JSON：{file_reason(err)}。"]) from err
-    if not isinstance(data, dict):
-        raise RequestError(["请求应为 JSON 对象（含 date、profile、insurance、items 等字段）。"])
-    return data
+    return parse_json_bytes(data, "请求" if name == "-" else f"请求文件 {name} ")
 
 
 def run_estimate(args: argparse.Namespace) -> int:
-    from desktop.cli import print_json
+    from desktop.commands import print_json
     from desktop.rules import service
 
-    request = _read_request(args.request)
+    data = read_request(args.request)
     db, settings = _open(args)
-    result = service.estimate(db, request, settings)
+    result = service.estimate(db, service.parse_request(db, data, settings), settings)
     if args.json:
-        print_json(result)
+        print_json(result.to_json())
         return 0
     print(
-        f"{result['profile_label']} · {result['insurance_label']} · {result['patient_group_label']} · "
-        f"{result['channel_label']} · {result['date']} · {result['edition'] or '无目录'}"
+        f"{result.profile_label} · {result.insurance.label} · {result.patient_group.label} · "
+        f"{result.channel.label} · {result.day.isoformat()} · {result.edition or '无目录'}"
     )
-    for i, line in enumerate(result["lines"], 1):
-        standard = f" 支付标准 {line['payment_standard_shown']}" if line["payment_standard_shown"] else ""
+    for i, line in enumerate(result.lines, 1):
+        standard = f" 支付标准 {line.payment_standard_shown}" if line.payment_standard_shown else ""
         print(
-            f"{i}. {line['name']} {line['dosage_form'] or ''} {line['unit_price']} × {line['quantity']}"
-            f"  [{line['class'] or '-'}]{standard}  {line['verdict_label']}"
+            f"{i}. {line.name} {line.dosage_form or ''} {line.unit_price} × {line.quantity}"
+            f"  [{line.drug_class or '-'}]{standard}  {line.verdict_label}"
         )
+        a = line.amounts
         # A confidential line is not itemised (its over-standard part would reveal the standard).
-        over = "" if line["confidential"] else f"  超标准 {line['over_standard']}"
+        over = "" if line.confidential else f"  超标准 {a.over_standard}"
         print(
-            f"   合计 {line['total']}  全自费 {line['full_self_pay']}{over}  先行自付 {line['first_self_pay']}"
-            f"  统筹 {line['fund']}  个人负担 {line['patient_total']}"
+            f"   合计 {a.total}  全自费 {a.full_self_pay}{over}  先行自付 {a.first_self_pay}"
+            f"  统筹 {a.fund}  个人负担 {a.patient_total}"
         )
-    print(
-        f"总费用 {result['total']}  全自费 {result['full_self_pay']}  超支付标准 {result['over_standard']}  "
-        f"先行自付 {result['first_self_pay']}"
-    )
-    print(
-        f"政策范围内 {result['policy_scope']}  起付线 {result['deductible']}  统筹支付 {result['fund']}  "
-        f"个人自付 {result['coinsurance']}"
-    )
-    print(f"个人负担合计 {result['patient_total']}")
-    for text in result["warnings"]:
+    t = result.amounts
+    print(f"总费用 {t.total}  全自费 {t.full_self_pay}  超支付标准 {t.over_standard}  先行自付 {t.first_self_pay}")
+    print(f"政策范围内 {t.policy_scope}  起付线 {t.deductible}  统筹支付 {t.fund}  个人自付 {t.coinsurance}")
+    print(f"个人负担合计 {t.patient_total}")
+    for text in result.warnings:
         print(f"注意：{text}")
-    for text in result["assumptions"]:
+    for text in result.assumptions:
         print(f"说明：{text}")
     return 0

@@ -54,7 +54,7 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def cmd_show(args: argparse.Namespace) -> int:
     from desktop import settings as s
-    from desktop.cli import print_json
+    from desktop.commands import print_json
 
     db = _open(args)
     current = s.get(db)

@@ -18,7 +18,7 @@ from desktop.errors import UserFacingError
 KIND_LABELS = {"edition": "目录版本", "revision": "修订", "overlay": "地方/专项目录"}
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pkg = sub.add_parser("package", help="制作目录更新包：生成密钥、打包、签名（发布方使用）")
     psub = pkg.add_subparsers(dest="package_command", metavar="ACTION", required=True)
 
@@ -82,7 +82,7 @@ def _wrap(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Names
             return func(args)
         except UserFacingError as err:
             if getattr(args, "json", False):
-                from desktop.cli import print_json
+                from desktop.commands import print_json
 
                 print_json(
                     {
@@ -115,7 +115,7 @@ def _private(path: Path | None):  # type: ignore[no-untyped-def]
 
 
 def _out(args: argparse.Namespace, data: object, text: str) -> None:
-    from desktop.cli import print_json
+    from desktop.commands import print_json
 
     if args.json:
         print_json(data)
@@ -140,14 +140,15 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from desktop.catalogue import bundled
     from desktop.sync import build
     from desktop.sync import package as pk
 
     key = None if args.unsigned else _private(args.key)
     if args.edition:
-        spec = build.SOURCES.get(args.edition)
+        spec = bundled.SOURCES.get(args.edition)
         if spec is None:
-            raise build.BuildError(f"未知的目录来源 {args.edition!r}。", hint=f"可用：{'、'.join(build.SOURCES)}")
+            raise build.BuildError(f"未知的目录来源 {args.edition!r}。", hint=f"可用：{'、'.join(bundled.SOURCES)}")
         data = build.read_source(args.edition, args.sources)
         out = build.edition_package(
             data, args.out, key, package_id=args.package_id or spec.package_id, sequence=args.sequence or spec.sequence
@@ -157,7 +158,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             raise build.BuildError("制作修订包需要用 --base 指定基础的完整版本更新包。")
         base = pk.verify_package(args.base, {key.key_id: key.public} if key else _trust(args))
         data = build.read_source(args.revision, args.sources)
-        spec = build.SOURCES[args.revision]
+        spec = bundled.SOURCES[args.revision]
         out = build.revision_package(
             base.rows,
             base.package_id,

@@ -22,8 +22,9 @@ from typing import Any
 from sqlite_utils import Database
 
 from desktop.errors import DatabaseError, UserFacingError, db_reason, os_reason
-from desktop.receipts import check, layout, numbering
+from desktop.receipts import check, layout, numbering, stored
 from desktop.receipts.layout import Issuer, Receipt, ReceiptMeta
+from desktop.rules.contract import Estimate, EstimateRequest
 from desktop.storage import catalogue as store
 from desktop.storage import receipts as history
 
@@ -42,14 +43,17 @@ class Issued:
     pdf: bytes
 
 
-def catalogue_version(db: Database, edition_label: str | None) -> str:
-    """Identify the installed catalogue behind an edition label: name, variant, checksum prefix."""
-    if not edition_label:
+def catalogue_version(db: Database, edition_id: int | None) -> str:
+    """The installed edition that answered, in words a patient reads: name, variant and the first
+    characters of its data checksum (which tell two installs of one edition apart); no internal ids."""
+    from desktop.catalogue.records import VARIANT_LABELS
+
+    if edition_id is None:
         return ""
-    for edition in store.editions(db):
-        if edition.label == edition_label:
-            version = f"{edition.name}-{edition.variant}-{edition.checksum[:8]}"
-            return f"{version} 包 {edition.package_id}" if getattr(edition, "package_id", None) else version
+    for edition in store.editions(db, details=False):
+        if edition.id == edition_id:
+            variant = VARIANT_LABELS.get(edition.variant, "")
+            return f"{edition.name}年版{f'（{variant}）' if variant else ''}，数据校验 {edition.checksum[:8]}"
     return ""
 
 
@@ -118,25 +122,28 @@ DRAFT_NUMBER = "（打印时编号）"
 
 def draft(
     db: Database,
-    result: dict[str, Any],
+    result: Estimate,
     issuer: Issuer,
     fmt: str,
     *,
     patient_name: str | None = None,
     patient_id: str | None = None,
     now: datetime | None = None,
+    printable_width_mm: float | str | None = None,
 ) -> Receipt:
     """The receipt ``issue`` would draw, for a preview: no number is taken, nothing is recorded.
 
     Raises:
         UserFacingError: bad format or patient data (the same checks as ``issue``).
     """
-    page = layout.get_format(fmt)
+    page = layout.get_format(fmt, printable_width_mm)
     name = _check_patient_name(patient_name)
     masked = layout.mask_id(patient_id) if patient_id and patient_id.strip() else ""
     now = (now or datetime.now()).replace(microsecond=0)
-    meta = ReceiptMeta(DRAFT_NUMBER, now.isoformat(sep=" "), catalogue_version(db, result.get("edition")), name, masked)
-    body = layout.logical_lines(result, issuer, meta)
+    version = catalogue_version(db, result.edition_id)
+    body = layout.logical_lines(
+        result, issuer, ReceiptMeta(DRAFT_NUMBER, now.isoformat(sep=" "), version, name, masked)
+    )
     return layout.assemble(
         body, page, number=DRAFT_NUMBER, check_value="（打印时生成）", qr_payload="", measure=_pdf_measure()
     )
@@ -144,8 +151,8 @@ def draft(
 
 def issue(
     db: Database,
-    request: dict[str, Any],
-    result: dict[str, Any],
+    request: EstimateRequest,
+    result: Estimate,
     issuer: Issuer,
     fmt: str,
     out: Path,
@@ -154,10 +161,13 @@ def issue(
     patient_id: str | None = None,
     now: datetime | None = None,
     on_reserved: Callable[[str], None] | None = None,
+    printable_width_mm: float | str | None = None,
 ) -> Issued:
     """Number, record, draw and save a receipt for an estimate ``result`` of ``request``.
 
     Args:
+        printable_width_mm: how wide the thermal printer prints (settings ``printable_width_mm``;
+            None: the paper's usual width, 48 mm on 58 mm rolls). Recorded, so a 补打 is laid out alike.
         on_reserved: called with the number once it is committed, before drawing (tests use it to
             simulate a crash at the worst moment).
 
@@ -165,40 +175,13 @@ def issue(
         UserFacingError: bad format, patient data or output path (nothing is recorded), or the PDF
             could not be written (the number stays recorded; reprint it).
     """
-    page = layout.get_format(fmt)
+    page = layout.get_format(fmt, printable_width_mm)
     name = _check_patient_name(patient_name)
     masked = layout.mask_id(patient_id) if patient_id and patient_id.strip() else ""
     out = _check_out(out)
     now = (now or datetime.now()).replace(microsecond=0)
-    version = catalogue_version(db, result.get("edition"))
-    # Catch a malformed result before a number is spent on it.
-    layout.logical_lines(result, issuer, ReceiptMeta("", ""))
-    key = check.secret(db)
-
-    try:
-        with store.durable(db), db.atomic():
-            number = numbering.next_number(db, issuer.institution_code, now.date())
-            meta = ReceiptMeta(str(number), now.isoformat(sep=" "), version, name, masked)
-            body = layout.logical_lines(result, issuer, meta)
-            check_value = check.compute(key, meta.number, layout.signed_text(body))
-            receipt_id = history.insert(
-                db,
-                number=meta.number,
-                pharmacy_code=issuer.institution_code,
-                day=number.day,
-                seq=number.seq,
-                issued_at=now,
-                fmt=page.name,
-                request=request,
-                result=result,
-                meta=_meta_dict(issuer, meta),
-                check_value=check_value,
-            )
-    except sqlite3.OperationalError as err:  # locked past busy_timeout, disk full, read-only file
-        raise DatabaseError(
-            f"无法登记收据：数据库暂时无法写入（{db_reason(err)}）。没有开具任何收据，也没有占用单号。",
-            hint="请稍候重试；如反复出现，请检查磁盘空间，并确认没有其他程序长时间占用数据库。",
-        ) from err
+    version = catalogue_version(db, result.edition_id)
+    meta, body, check_value, receipt_id = _record(db, request, result, issuer, page, now, version, name, masked)
     if on_reserved is not None:
         on_reserved(meta.number)
 
@@ -216,6 +199,46 @@ def issue(
     return Issued(meta.number, out, check_value, receipt, data)
 
 
+def _record(
+    db: Database,
+    request: EstimateRequest,
+    result: Estimate,
+    issuer: Issuer,
+    page: layout.PageFormat,
+    now: datetime,
+    version: str,
+    name: str,
+    masked: str,
+) -> tuple[ReceiptMeta, list[layout.Line], str, int]:
+    """Take the number and record the history row in one durable transaction (the step a crash cannot split)."""
+    key = check.secret(db)
+    try:
+        with store.durable(db), db.atomic():
+            number = numbering.next_number(db, issuer.institution_code, now.date())
+            meta = ReceiptMeta(str(number), now.isoformat(sep=" "), version, name, masked)
+            body = layout.logical_lines(result, issuer, meta)
+            check_value = check.compute(key, meta.number, layout.signed_text(body))
+            receipt_id = history.insert(
+                db,
+                number=meta.number,
+                pharmacy_code=issuer.institution_code,
+                day=number.day,
+                seq=number.seq,
+                issued_at=now,
+                fmt=page.name,
+                request=stored.dump_request(request),
+                result=stored.dump_estimate(result),
+                meta={**_meta_dict(issuer, meta), "printable_width_mm": page.printable_mm},
+                check_value=check_value,
+            )
+    except sqlite3.OperationalError as err:  # locked past busy_timeout, disk full, read-only file
+        raise DatabaseError(
+            f"无法登记收据：数据库暂时无法写入（{db_reason(err)}）。没有开具任何收据，也没有占用单号。",
+            hint="请稍候重试；如反复出现，请检查磁盘空间，并确认没有其他程序长时间占用数据库。",
+        ) from err
+    return meta, body, check_value, receipt_id
+
+
 def _save(out: Path, data: bytes, number: str) -> None:
     try:
         _write(out, data)
@@ -229,7 +252,7 @@ def _save(out: Path, data: bytes, number: str) -> None:
 def _rebuild(db: Database, record: history.Record) -> tuple[list[layout.Line], Issuer, ReceiptMeta]:
     """The original lines from the history, after checking they still match the printed check value."""
     issuer, meta = _from_meta(record.meta)
-    body = layout.logical_lines(record.result, issuer, meta)
+    body = layout.logical_lines(stored.load_estimate(record.result, record.number), issuer, meta)
     if check.compute(check.secret(db), record.number, layout.signed_text(body)) != record.check_value:
         raise DatabaseError(
             f"收据 {record.number} 的历史记录与开具时不一致（校验值不符），不能补打或核验。",
@@ -247,7 +270,7 @@ def reprint(db: Database, number: str, out: Path, *, staff: str | None = None, n
     out = _check_out(out)
     record = history.get(db, number)
     body, _issuer, meta = _rebuild(db, record)
-    page = layout.get_format(record.format)
+    page = layout.get_format(record.format, record.meta.get("printable_width_mm"))
     receipt = layout.assemble(
         body,
         page,

@@ -1,6 +1,6 @@
 """What a receipt says, line by line: pure functions over an estimate result, the issuer and receipt meta.
 
-The estimate result dict (``desktop.rules.service.estimate``) is the only source of amounts. Nothing
+The ``Estimate`` (``desktop.rules.contract``) is the only source of amounts. Nothing
 here reads files, the database or the clock, so the same inputs always give the same lines; that is
 what makes a 补打 identical to the original and lets a check value be recomputed from the history.
 
@@ -22,12 +22,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from desktop.errors import UserFacingError
-from desktop.rules import policy
+from desktop.paper import FORMATS as FORMATS  # re-exported: callers find the formats with the layout
+from desktop.paper import PageFormat as PageFormat
+from desktop.paper import mm, printable_width_problem
+from desktop.rules.contract import Estimate, EstimateLine, Verdict
 
 #: Fixed text every receipt carries (issue #5).
 DISCLAIMER = "本单为费用预估，以医保结算为准"
@@ -52,17 +55,6 @@ BREAKDOWN = (
     ("coinsurance", "个人自付"),
     ("patient_total", "个人负担合计"),
 )
-
-# The labels of the request vocabularies are the rules engine's (one source of truth).
-INSURANCE_LABELS: Mapping[str, str] = policy.INSURANCES
-GROUP_LABELS: Mapping[str, str] = policy.GROUPS
-CHANNEL_LABELS: Mapping[str, str] = policy.CHANNELS
-VERDICT_LABELS = {
-    "covered": "可报销",
-    "conditional": "有条件报销",
-    "not_covered": "不予报销（全自费）",
-    "unknown": "无法判断",
-}
 
 
 #: Reason codes (desktop.rules.eligibility.REASON_CODES) that explain but do not limit payment; a line
@@ -93,37 +85,6 @@ INFORMATIONAL_REASONS = frozenset(
     }
 )
 
-
-@dataclass(frozen=True)
-class PageFormat:
-    """A paper format. Thermal rolls have no fixed height: the page is fitted to the content."""
-
-    name: str
-    width_mm: float
-    height_mm: float | None  # None: fitted to the content (thermal roll)
-    margin_mm: float
-    font_size: float  # points
-    qr_mm: float
-    leading: float = 1.45  # line height in multiples of the font size
-    qr_beside_header: bool = False  # QR at the top right, header rows narrowed beside it (A5)
-
-    @property
-    def qr_em(self) -> float:
-        """The QR code's side in em of the body font."""
-        return self.qr_mm * 72 / 25.4 / self.font_size
-
-    @property
-    def width_em(self) -> float:
-        """Usable line width in em of the body font."""
-        return (self.width_mm - 2 * self.margin_mm) * 72 / 25.4 / self.font_size
-
-
-FORMATS: dict[str, PageFormat] = {
-    # A 58 mm roll prints about 48-52 mm wide; 7.5 pt keeps ~19 Chinese characters a line.
-    "58mm": PageFormat("58mm", 58, None, 3.5, 7.5, 24),
-    "80mm": PageFormat("80mm", 80, None, 4.0, 8.5, 28),
-    "a5": PageFormat("a5", 148, 210, 10.0, 8.5, 24, leading=1.3, qr_beside_header=True),
-}
 
 #: Size of the title relative to the body font.
 TITLE_SCALE = 1.25
@@ -274,10 +235,6 @@ def money(value: Any, what: str = "金额") -> str:
     return f"{amount.quantize(CENT):.2f}"
 
 
-def _dec(value: Any) -> Decimal:
-    return Decimal(money(value))
-
-
 def approx_measure(text: str) -> float:
     """Width in em without a font: wide (CJK) characters 1 em, others 0.55 em.
 
@@ -289,29 +246,14 @@ def approx_measure(text: str) -> float:
     return round(sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.55 for ch in text), 4)
 
 
-def _label(mapping: Mapping[str, str], code: Any) -> str:
-    if code is None or code == "":
-        return "—"
-    return mapping.get(str(code), str(code))
-
-
-def _qty(value: Any) -> str:
-    text = str(value)
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return text
-    return str(number.normalize()) if number == number.to_integral() else text
-
-
 # --- stage 1: what is printed --------------------------------------------------------------------
 
 
-def logical_lines(result: Mapping[str, Any], issuer: Issuer, meta: ReceiptMeta) -> list[Line]:
+def logical_lines(result: Estimate, issuer: Issuer, meta: ReceiptMeta) -> list[Line]:
     """Every line of the receipt body, unwrapped, in print order (no reprint mark, no QR footer).
 
     Args:
-        result: the estimate result dict (amounts as strings with two decimals).
+        result: the estimate (``desktop.rules.service.estimate``, or read back from the history).
         issuer: pharmacy, code, counter and staff from the settings.
         meta: number, time, catalogue version and the (already masked) patient.
 
@@ -322,7 +264,26 @@ def logical_lines(result: Mapping[str, Any], issuer: Issuer, meta: ReceiptMeta) 
         Line(issuer.pharmacy_name, style="title"),
         Line(TITLE, style="center"),
     ]
-    # (text, pack): a packed line may share the previous line's row on wide paper.
+    out += [Line(text, pack=pack) for text, pack in _head(result, issuer, meta)]
+    out.append(Line(style="rule"))
+    for i, item in enumerate(result.lines, start=1):
+        out += _item_lines(i, item)
+    out.append(Line(style="rule"))
+    out += _breakdown(result)
+    out.append(Line(style="rule"))
+
+    notes = [result.edition_note] if result.edition_note else []
+    notes += [*result.assumptions, *result.warnings]
+    notes = list(dict.fromkeys(n for n in notes if n))  # the edition note is also a warning: print it once
+    if notes:
+        out.append(Line("说明："))
+        out += [Line(f"· {note}", style="note") for note in notes]
+    out.append(Line(DISCLAIMER, style="strong"))
+    return out
+
+
+def _head(result: Estimate, issuer: Issuer, meta: ReceiptMeta) -> list[tuple[str, bool]]:
+    """(text, pack) of the header: a packed line may share the previous line's row on wide paper."""
     head: list[tuple[str, bool]] = [(f"定点机构编码：{issuer.institution_code}", False)]
     desk = "　".join(
         p
@@ -337,96 +298,64 @@ def logical_lines(result: Mapping[str, Any], issuer: Issuer, meta: ReceiptMeta) 
     head += [
         (f"单号：{meta.number}", False),
         (f"时间：{meta.issued_at}", True),
-        (f"目录：{result.get('edition') or '—'}", False),
+        (f"目录：{result.edition or '—'}", False),
     ]
     if meta.catalogue_version:
         head.append((f"目录版本：{meta.catalogue_version}", True))
     head += [
-        (f"政策：{result.get('profile_label') or result.get('profile') or '—'}", False),
-        (f"预估日期：{result.get('date', '—')}", True),
+        (f"政策：{result.profile_label or result.profile or '—'}", False),
+        (f"预估日期：{result.day.isoformat()}", True),
     ]
     if meta.patient_name:
         head.append((f"患者：{meta.patient_name}", False))
     if meta.patient_id_masked:
         head.append((f"证件号：{meta.patient_id_masked}", bool(meta.patient_name)))
     head += [
-        (f"险种：{result.get('insurance_label') or _label(INSURANCE_LABELS, result.get('insurance'))}", False),
-        (f"人员类别：{result.get('patient_group_label') or _label(GROUP_LABELS, result.get('patient_group'))}", True),
-        (f"待遇类别：{result.get('channel_label') or _label(CHANNEL_LABELS, result.get('channel'))}", False),
+        (f"险种：{result.insurance.label}", False),
+        (f"人员类别：{result.patient_group.label}", True),
+        (f"待遇类别：{result.channel.label}", False),
     ]
-    out += [Line(text, pack=pack) for text, pack in head]
-    out.append(Line(style="rule"))
-
-    lines: Sequence[Mapping[str, Any]] = result.get("lines") or []
-    any_confidential = False
-    for i, item in enumerate(lines, start=1):
-        out += _item_lines(i, item)
-        any_confidential = any_confidential or bool(item.get("confidential"))
-    out.append(Line(style="rule"))
-    out += _breakdown(result, lines, any_confidential)
-    out.append(Line(style="rule"))
-
-    notes = [str(result["edition_note"])] if result.get("edition_note") else []
-    notes += [str(a) for a in result.get("assumptions") or []]
-    notes += [str(w.get("text") if isinstance(w, Mapping) else w) for w in result.get("warnings") or []]
-    notes = list(dict.fromkeys(n for n in notes if n))  # the edition note is also a warning: print it once
-    if notes:
-        out.append(Line("说明："))
-        out += [Line(f"· {note}", style="note") for note in notes]
-    out.append(Line(DISCLAIMER, style="strong"))
-    return out
+    return head
 
 
-def _item_lines(i: int, item: Mapping[str, Any]) -> list[Line]:
-    head = " ".join(str(p) for p in (item.get("name"), item.get("dosage_form"), item.get("spec")) if p)
+def _item_lines(i: int, item: EstimateLine) -> list[Line]:
+    head = " ".join(p for p in (item.name, item.dosage_form, item.spec) if p)
     out = [Line(f"{i}. {head}")]
-    cls = item.get("class")
-    tags = [f"{cls}类" if cls else "目录外/未分类"] + [str(f) for f in item.get("flags") or []]
+    tags = [f"{item.drug_class}类" if item.drug_class else "目录外/未分类", *item.flags]
     out.append(Line("　".join(tags), indent=1))
-    verdict = item.get("verdict_label") or _label(VERDICT_LABELS, item.get("verdict"))
-    out.append(Line(f"结论：{verdict}", indent=1, pack=True))
-    price, qty = money(item.get("unit_price"), "unit_price"), _qty(item.get("quantity"))
-    out.append(Line(f"{price} × {qty}", right=money(item.get("total"), "line total"), indent=1))
-    if item.get("confidential"):
+    out.append(Line(f"结论：{item.verdict_label}", indent=1, pack=True))
+    amounts = item.amounts
+    out.append(Line(f"{money(item.unit_price)} × {item.quantity}", right=money(amounts.total), indent=1))
+    if item.confidential:
         # Never the standard, never a per-line figure derived from it (see the module docstring).
         out.append(Line("支付标准：保密；超出支付标准部分（如有）已计入个人负担合计，不单列", style="note", indent=1))
     else:
-        shown = item.get("payment_standard_shown")
-        if shown:
-            out.append(Line(f"支付标准：{shown}", indent=1))
-        over = item.get("over_standard")
-        if over is not None and _dec(over) > 0:
-            out.append(Line("其中超支付标准", right=money(over, "over_standard"), indent=1))
-    if item.get("verdict") != "covered":
+        if item.payment_standard_shown:
+            out.append(Line(f"支付标准：{item.payment_standard_shown}", indent=1))
+        if amounts.over_standard > 0:
+            out.append(Line("其中超支付标准", right=money(amounts.over_standard), indent=1))
+    if item.verdict != Verdict.COVERED:
         # Why it is not (or not surely) paid; the informational reasons would only fill the roll.
-        for reason in item.get("reasons") or []:
-            code = reason.get("code") if isinstance(reason, Mapping) else None
-            text = reason.get("text") if isinstance(reason, Mapping) else reason
-            if text and code not in INFORMATIONAL_REASONS:
-                out.append(Line(f"· {text}", style="note", indent=1))
-        for condition in item.get("conditions") or []:
-            text = condition.get("text") if isinstance(condition, Mapping) else condition
-            if text:
-                out.append(Line(f"· 待确认：{text}", style="note", indent=1))
+        for reason in item.reasons:
+            if reason.text and reason.code not in INFORMATIONAL_REASONS:
+                out.append(Line(f"· {reason.text}", style="note", indent=1))
+        for condition in item.conditions:
+            if condition.text:
+                out.append(Line(f"· 待确认：{condition.text}", style="note", indent=1))
     return out
 
 
-def _breakdown(result: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], any_confidential: bool) -> list[Line]:
+def _breakdown(result: Estimate) -> list[Line]:
     out: list[Line] = []
+    any_confidential = result.any_confidential
     for key, label in BREAKDOWN:
-        if key not in result:
-            raise ValueError(f"estimate result lacks {key!r}")
+        value: Decimal = getattr(result.amounts, key)
         if key == "over_standard" and any_confidential:
-            hidden = [item.get("over_standard") for item in lines if item.get("confidential")]
-            if any(v is None for v in hidden):
-                # The engine did not split it per line: show none of it.
-                out.append(Line(label, right="已计入个人负担合计"))
-                continue
-            visible = _dec(result[key]) - sum((_dec(v) for v in hidden), Decimal(0))
-            out.append(Line(f"{label}（不含保密品种）", right=money(visible)))
+            hidden = sum((ln.amounts.over_standard for ln in result.lines if ln.confidential), Decimal(0))
+            out.append(Line(f"{label}（不含保密品种）", right=money(value - hidden)))
             continue
         style = "strong" if key == "patient_total" else "text"
-        out.append(Line(label, right=money(result[key], key), style=style))
+        out.append(Line(label, right=money(value), style=style))
     if any_confidential:
         out.append(Line("注：保密支付标准药品超出支付标准的部分已计入个人负担合计，不单列。", style="note"))
     return out
@@ -498,7 +427,7 @@ def wrap(lines: Iterable[Line], fmt: PageFormat, measure: Measure = approx_measu
 
     >>> fmt = FORMATS["58mm"]
     >>> [ln.text for ln in wrap([Line("说明：" + "起付线按已付清计算" * 3)], fmt)]
-    ['说明：起付线按已付清计算起付线按已付清', '计算起付线按已付清计算']
+    ['说明：起付线按已付清计算起付线按已付', '清计算起付线按已付清计算']
     """
     out: list[Line] = []
     y = 0.0  # em from the top of the content
@@ -576,13 +505,20 @@ def assemble(
     )
 
 
-def get_format(name: str) -> PageFormat:
-    """The paper format called ``name`` (58mm, 80mm, a5).
+def get_format(name: str, printable_width_mm: float | str | None = None) -> PageFormat:
+    """The paper format called ``name`` (58mm, 80mm, a5), for a thermal printer that prints
+    ``printable_width_mm`` wide when given (the format's usual width otherwise; A5 ignores it).
 
     Raises:
-        UserFacingError: unknown format.
+        UserFacingError: unknown format, or a printable width the paper cannot have.
     """
     try:
-        return FORMATS[name.lower()]
+        fmt = FORMATS[name.lower()]
     except KeyError:
         raise UserFacingError(f"纸张格式“{name}”无效。", hint=f"请选择 {'、'.join(FORMATS)} 之一。") from None
+    if printable_width_mm in (None, "") or fmt.height_mm is not None:
+        return fmt
+    problem = printable_width_problem(fmt.name, printable_width_mm)
+    if problem:
+        raise UserFacingError(problem, hint="请在设置中按打印机说明书填写可打印宽度（58 毫米纸多为 48 毫米）。")
+    return replace(fmt, printable_mm=float(mm(printable_width_mm)))

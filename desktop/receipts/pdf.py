@@ -9,10 +9,15 @@ WenQuanYi Micro Hei from ``resources/fonts/`` as an embedded TrueType subset: th
 from __future__ import annotations
 
 import io
+import threading
+import zlib
+from collections import OrderedDict
 from functools import cache
+from typing import Any
 
 from desktop import APP_TITLE, paths
-from desktop.receipts.layout import RULE_HEIGHT, TITLE_SCALE, Line, PageFormat, Receipt, row_height
+from desktop.paper import PageFormat
+from desktop.receipts.layout import RULE_HEIGHT, TITLE_SCALE, Line, Receipt, row_height
 
 FONT_NAME = "YaomuWQY"
 FONT_FILE = "fonts/wqy-microhei.ttc"
@@ -20,15 +25,223 @@ FONT_FILE = "fonts/wqy-microhei.ttc"
 MM = 72 / 25.4
 QR_MASK = 2
 
+#: Characters placed in the font's first two subsets of every receipt, in this order, before anything is
+#: drawn: the receipt's own wording, then the characters most frequent in the catalogue's drug names and
+#: forms (about 84 % of them). Those two subsets, and their compressed font programs, are then the same
+#: for every receipt and built once per process (``warm_up``); only rarer characters make a small subset
+#: per receipt. Wording that changes only moves characters between subsets, never breaks a receipt.
+SEED_CHARS = (
+    "医保药品费用预估单定点机构编码：　收款台号经办时间目录年版修订本政策省市日期患者证件险种职工城乡居民员类别普通"
+    "参待遇门诊统筹甲乙类结论可以报销×限支付范围标准保密；超出部分如有已计入个人负担合计，不列元其中总全自含先行内起"
+    "线的。说明·剩余按算未提供度最高额达比例国家及伤、生育设基金次请求指下发实际值与规予显示为第项“”格低在填写校验"
+    "补打（）【】页双通道慢特病无法判断条件确认适应症"
+    "剂射注口服释型胶片囊常液粒颗酸丸素膏利替唑氯钠黄子西复地尼拉软沙血方氨生化通清滴阿胺米康白洛抗司散缓卡糖酮体"
+    "心他罗草眼宁金小林花二布味儿美霉多维单香氟醇格石盐舒消酯曲莫止骨平痛特汀托双重巴组控溶安克奥孢坦头龙磺乳胆丙"
+    "芬Ⅱ丁马肠丹帕松碱瑞栓苯嗪韦红凝甘肝珠皮因毒贝风星叶硝三葡基尔益炒那山妥硫养明胃脑天脂啶五炎芪塞依哌艾活解麻"
+    "昔络环热吸大灵肾蛋咳磷胰索比氢诺脉仁醋加萄油粉吡奈木辛Ⅰ氧十气牛精紫岛酚溴银混前左酰福酶干乌青蛇异胞雾川水麦"
+    "苷长外炭雷七补泊肺冬母细胡制阴羟南法德立非亚匹连菌浆培根泻肽喘健豆海妇果藤钙六鼻悬来恩中柏降珍新伐兰神铵胍宝"
+    "道鲁伊嘧营铁泰腺肉桂苏莲"
+)
+#: reportlab numbers a subset's codes 0-255; two subsets hold codes below this.
+_SEEDED_CODES = 512
+#: Font programs of recently used subsets, compressed (most receipts reuse the same ones).
+_SUBSET_CACHE_SIZE = 32
+
+_lock = threading.Lock()
+
 
 @cache
 def register_font() -> str:
-    """Register the bundled font with reportlab once per process (~180 ms); returns its name."""
+    """Register the bundled font with reportlab once per process (~150 ms; ``warm_up`` does it at start)."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    pdfmetrics.registerFont(TTFont(FONT_NAME, str(paths.resource_path(FONT_FILE)), subfontIndex=0))
+    with _lock:
+        if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
+            font = TTFont(FONT_NAME, str(paths.resource_path(FONT_FILE)), subfontIndex=0)
+            _reuse_subsets(font.face)
+            _reuse_font_objects(font)
+            pdfmetrics.registerFont(font)
     return FONT_NAME
+
+
+def _reuse_subsets(face: Any) -> None:
+    """Build each font subset once per process, not once per receipt.
+
+    reportlab (5.1, pinned) re-subsets the font for every document: it copies the 3.5 MB glyph table
+    and the 0.5 MB post table, walks every glyph, then zlib-compresses the result, about half of the
+    drawing time of a receipt. With ``SEED_CHARS`` first, a receipt's subsets repeat from one receipt
+    to the next, so their compressed font programs are cached here, keyed by their characters.
+    ``addSubsetObjects`` is reportlab's own, except that the font program comes from the cache.
+    """
+    from reportlab.pdfbase import pdfdoc
+    from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC
+
+    tables: dict[str, bytes] = {}
+    get_table = face.get_table
+
+    def cached_table(tag: str) -> bytes:  # font tables are immutable bytes
+        if tag not in tables:
+            tables[tag] = get_table(tag)
+        return tables[tag]
+
+    programs: OrderedDict[tuple[int, ...], tuple[int, bytes]] = OrderedDict()
+
+    def program(subset: list[int]) -> tuple[int, bytes]:
+        key = tuple(subset)
+        with _lock:
+            hit = programs.get(key)
+            if hit is not None:
+                programs.move_to_end(key)
+                return hit
+        raw = face.makeSubset(subset)
+        hit = (len(raw), zlib.compress(raw))
+        with _lock:
+            programs[key] = hit
+            while len(programs) > _SUBSET_CACHE_SIZE:
+                programs.popitem(last=False)
+        return hit
+
+    def add_subset_objects(doc: Any, fontname: str, subset: list[int]) -> Any:
+        font_file = pdfdoc.PDFStream()
+        if doc.compression:
+            raw_length, font_file.content = program(subset)
+            font_file.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+        else:
+            font_file.content = face.makeSubset(subset)
+            raw_length = len(font_file.content)
+        font_file.dictionary["Length1"] = raw_length
+        font_file_ref = doc.Reference(font_file, f"fontFile:{face.filename}({fontname})")
+        descriptor = pdfdoc.PDFDictionary(
+            {
+                "Type": "/FontDescriptor",
+                "Ascent": face.ascent,
+                "CapHeight": face.capHeight,
+                "Descent": face.descent,
+                "Flags": (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
+                "FontBBox": pdfdoc.PDFArray(face.bbox),
+                "FontName": pdfdoc.PDFName(fontname),
+                "ItalicAngle": face.italicAngle,
+                "StemV": face.stemV,
+                "FontFile2": font_file_ref,
+                "MissingWidth": face.defaultWidth,
+            }
+        )
+        return doc.Reference(descriptor, "fontDescriptor:" + fontname)
+
+    face.get_table = cached_table
+    face.addSubsetObjects = add_subset_objects
+
+
+def _reuse_font_objects(font: Any) -> None:
+    """reportlab's ``TTFont.addObjects``, with each subset's widths array and compressed ToUnicode map
+    cached by its characters like the font program (the same subsets recur on every receipt)."""
+    from reportlab.pdfbase import pdfdoc
+    from reportlab.pdfbase.ttfonts import SUBSETN, makeToUnicodeCMap
+
+    class Raw(pdfdoc.PDFObject):  # an object formatted once
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        def format(self, document: Any) -> bytes:
+            return self.data
+
+    pieces: OrderedDict[tuple[str, tuple[int, ...]], tuple[Raw, bytes]] = OrderedDict()
+
+    def subset_pieces(base_font_name: str, subset: list[int]) -> tuple[Raw, bytes]:
+        key = (base_font_name, tuple(subset))
+        with _lock:
+            hit = pieces.get(key)
+            if hit is not None:
+                pieces.move_to_end(key)
+                return hit
+        widths = Raw(pdfdoc.PDFArray(list(map(font.face.getCharWidth, subset))).format(None))
+        hit = (widths, zlib.compress(makeToUnicodeCMap(base_font_name, subset).encode("latin-1")))
+        with _lock:
+            pieces[key] = hit
+            while len(pieces) > _SUBSET_CACHE_SIZE:
+                pieces.popitem(last=False)
+        return hit
+
+    def add_objects(doc: Any) -> None:
+        try:
+            state = font.state[doc]
+        except KeyError:
+            state = font.state[doc] = font.State(font._asciiReadable)
+        state.frozen = 1
+        for n, subset in enumerate(state.subsets):
+            internal_name = font.getSubsetInternalName(n, doc)[1:]
+            base_font_name = b"".join((SUBSETN(n), b"+", font.face.name, font.face.subfontNameX)).decode("pdfdoc")
+            pdf_font: Any = pdfdoc.PDFTrueTypeFont()  # its PDF keys are set as attributes (untyped)
+            pdf_font.__Comment__ = f"Font {font.fontName} subset {n}"
+            pdf_font.Name = internal_name
+            pdf_font.BaseFont = base_font_name
+            pdf_font.FirstChar = 0
+            pdf_font.LastChar = len(subset) - 1
+            widths, cmap = subset_pieces(base_font_name, subset)
+            pdf_font.Widths = widths
+            cmap_stream = pdfdoc.PDFStream()
+            if doc.compression:
+                cmap_stream.content = cmap
+                cmap_stream.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+            else:
+                cmap_stream.content = makeToUnicodeCMap(base_font_name, subset)
+            pdf_font.ToUnicode = doc.Reference(cmap_stream, "toUnicodeCMap:" + base_font_name)
+            pdf_font.FontDescriptor = font.face.addSubsetObjects(doc, base_font_name, subset)
+            doc.Reference(pdf_font, internal_name)
+            doc.idToObject["BasicFonts"].dict[internal_name] = pdf_font
+        del font.state[doc]
+
+    font.addObjects = add_objects
+
+
+def _seed(canvas: Any) -> None:
+    """Give the document's first two font subsets exactly the characters of ``SEED_CHARS``."""
+    from reportlab.pdfbase import pdfmetrics
+
+    font: Any = pdfmetrics.getFont(FONT_NAME)  # a TTFont: splitString is not in types-reportlab
+    font.splitString(_seed_text(), canvas._doc)
+
+
+@cache
+def _seed_text() -> str:
+    """The prefix of ``SEED_CHARS`` (duplicates and characters the font lacks dropped) that fills two subsets."""
+    from reportlab.pdfbase import pdfmetrics
+
+    font: Any = pdfmetrics.getFont(register_font())  # a TTFont's internals, not in types-reportlab
+    state = font.State(font._asciiReadable, font)
+    wanted = dict.fromkeys(ch for ch in SEED_CHARS if ord(ch) > 126 and ord(ch) in font.face.charToGlyph)
+
+    class Probe:  # a stand-in document: splitString only keys its state by it
+        pass
+
+    probe = Probe()
+    font.state[probe] = state
+    out = []
+    for ch in wanted:
+        if state.nextCode >= _SEEDED_CODES:
+            break
+        font.splitString(ch, probe)
+        out.append(ch)
+    del font.state[probe]
+    return "".join(out)
+
+
+def warm_up() -> None:
+    """What the first receipt of a session would otherwise pay: font registration, the seeded subsets'
+    font programs, the character widths. The window calls this in the background after it is shown."""
+    register_font()
+    render_sample()
+
+
+def render_sample() -> bytes:
+    """A small receipt drawn and thrown away (warms ``warm_up``'s caches)."""
+    from desktop.paper import FORMATS
+    from desktop.receipts.layout import Receipt, wrap
+
+    fmt = FORMATS["80mm"]
+    lines = tuple(wrap([Line(SEED_CHARS[:40]), Line("0123456789", right="0.00")], fmt, measure))
+    return render(Receipt(format=fmt, number="0", lines=lines, qr_payload="0", check_value="0"))
 
 
 _WIDTHS: dict[str, float] = {}
@@ -67,6 +280,7 @@ def _qr_matrix(payload: str) -> list[list[bool]]:
     return code.get_matrix()
 
 
+# Longer than 60 lines: page set-up and the drawing loop share the page state (cursor, page breaks, fonts).
 def render(receipt: Receipt) -> bytes:
     """The PDF of ``receipt`` as bytes."""
     from reportlab.pdfgen.canvas import Canvas
@@ -74,7 +288,8 @@ def render(receipt: Receipt) -> bytes:
     font = register_font()
     fmt = receipt.format
     size = fmt.font_size
-    margin = fmt.margin_mm * MM
+    margin = fmt.margin_mm * MM  # top and bottom
+    side = fmt.side_mm * MM  # left and right: nothing is drawn where the print head does not reach
     width = fmt.width_mm * MM
     qr_side = fmt.qr_mm * MM
     beside = fmt.qr_beside_header
@@ -107,25 +322,29 @@ def render(receipt: Receipt) -> bytes:
         pages.append([])
 
     buf = io.BytesIO()
-    canvas = Canvas(buf, pagesize=(width, height), pageCompression=1, initialFontName=font, initialFontSize=size)
+    # types-reportlab 5.0 types initialFontName as a float; reportlab takes the font's name.
+    fonts: dict[str, Any] = {"initialFontName": font, "initialFontSize": size}
+    canvas = Canvas(buf, pagesize=(width, height), pageCompression=1, **fonts)
+    _seed(canvas)
     canvas.setTitle(f"医保药品费用预估单 {receipt.number}")
     canvas.setCreator(APP_TITLE)
     matrix = _qr_matrix(receipt.qr_payload)
     for n, page in enumerate(pages, start=1):
         y = height - margin
+        writer = _Writer(canvas, font, size)
         for line in page:
             h = _height(line, fmt)
             if beside and n == 1 and line.style not in ("title", "center", "mark") and matrix:
                 # the first row under the title: the QR sits at its right (layout narrowed these rows)
-                _draw_qr(canvas, matrix, width - margin - qr_side, y - qr_side, qr_side)
+                _draw_qr(canvas, matrix, width - side - qr_side, y - qr_side, qr_side)
                 matrix = []
-            right = margin + line.width * size if line.width else width - margin
-            _draw_line(canvas, line, font, size, margin, right, y - h)
+            right = side + line.width * size if line.width else width - side
+            writer.line(line, side, right, y - h)
             y -= h
         if len(pages) > 1:
-            canvas.setFont(font, size * 0.8)
-            canvas.drawCentredString(width / 2, margin / 2, f"第 {n} / {len(pages)} 页")
+            writer.centred(f"第 {n} / {len(pages)} 页", size * 0.8, width / 2, margin / 2)
         if n < len(pages):
+            writer.flush()
             canvas.showPage()
     if not beside:
         y -= size
@@ -133,54 +352,84 @@ def render(receipt: Receipt) -> bytes:
         y -= qr_side
     for line in receipt.footer:
         h = _height(line, fmt)
-        _draw_line(canvas, line, font, size, margin, width - margin, y - h)
+        writer.line(line, side, width - side, y - h)
         y -= h
+    writer.flush()
     canvas.showPage()
     canvas.save()
     return buf.getvalue()
 
 
-def _draw_line(canvas, line: Line, font: str, size: float, left: float, right: float, bottom: float) -> None:  # type: ignore[no-untyped-def]
-    if line.style == "rule":
-        canvas.saveState()
-        canvas.setLineWidth(0.5)
-        canvas.setDash(2, 1.5)
-        mid = bottom + RULE_HEIGHT * size / 2
-        canvas.line(left, mid, right, mid)
-        canvas.restoreState()
-        return
-    fsize = size * (TITLE_SCALE if line.style == "title" else 1.0)
-    baseline = bottom + 0.38 * fsize  # descender room inside the line height
-    x = left + line.indent * size
-    avail = right - x
-    right_w = measure(line.right) * fsize if line.right else 0.0
-    text_w = measure(line.text) * fsize
-    # layout.wrap keeps lines within the width; shrink rather than run off the paper if metrics disagree.
-    need = text_w + (right_w + size if line.right else 0.0)
-    if need > avail:
-        fsize *= avail / need
-        text_w, right_w = text_w * avail / need, right_w * avail / need
-    canvas.saveState()  # the text render mode below is graphics state: keep it to this line
-    text = canvas.beginText()
-    text.setFont(font, fsize)
-    if line.style in ("strong", "mark"):  # the font has no bold face: fill and stroke the outlines
-        text.setTextRenderMode(2)
-        canvas.setLineWidth(fsize * 0.03)
-    if line.style in ("title", "center", "mark") and not line.right:
-        text.setTextOrigin(left + (right - left - text_w) / 2, baseline)
-    else:
-        text.setTextOrigin(x, baseline)
-    text.textOut(line.text)
-    canvas.drawText(text)
-    if line.right:
-        rt = canvas.beginText()
-        rt.setFont(font, fsize)
-        if line.style in ("strong", "mark"):
-            rt.setTextRenderMode(2)
-        rt.setTextOrigin(right - right_w, baseline)
-        rt.textOut(line.right)
-        canvas.drawText(rt)
-    canvas.restoreState()
+class _Writer:
+    """All text of a page in one PDF text object, the rules in one path (a text object and a
+    graphics-state save per line cost more than the text itself)."""
+
+    def __init__(self, canvas: Any, font: str, size: float) -> None:
+        self.canvas = canvas
+        self.font = font
+        self.size = size
+        self.text = canvas.beginText()
+        self.fsize = 0.0
+        self.mode = 0
+        self.rules: list[tuple[float, float, float]] = []
+
+    def _set(self, fsize: float, mode: int) -> None:
+        if fsize != self.fsize:
+            self.text.setFont(self.font, fsize)
+            self.fsize = fsize
+        if mode != self.mode:
+            self.text.setTextRenderMode(mode)
+            self.mode = mode
+
+    def _out(self, x: float, baseline: float, text: str) -> None:
+        self.text.setTextOrigin(x, baseline)
+        self.text.textOut(text)
+
+    def line(self, line: Line, left: float, right: float, bottom: float) -> None:
+        size = self.size
+        if line.style == "rule":
+            self.rules.append((left, right, bottom + RULE_HEIGHT * size / 2))
+            return
+        fsize = size * (TITLE_SCALE if line.style == "title" else 1.0)
+        baseline = bottom + 0.38 * fsize  # descender room inside the line height
+        x = left + line.indent * size
+        avail = right - x
+        right_w = measure(line.right) * fsize if line.right else 0.0
+        text_w = measure(line.text) * fsize
+        # layout.wrap keeps lines within the width; shrink rather than run off the paper if metrics disagree.
+        need = text_w + (right_w + size if line.right else 0.0)
+        if need > avail:
+            fsize *= avail / need
+            text_w, right_w = text_w * avail / need, right_w * avail / need
+        # the font has no bold face: strong lines fill and stroke the outlines (render mode 2)
+        self._set(fsize, 2 if line.style in ("strong", "mark") else 0)
+        if line.style in ("title", "center", "mark") and not line.right:
+            self._out(left + (right - left - text_w) / 2, baseline, line.text)
+        else:
+            self._out(x, baseline, line.text)
+        if line.right:
+            self._out(right - right_w, baseline, line.right)
+
+    def centred(self, text: str, fsize: float, x: float, baseline: float) -> None:
+        self._set(fsize, 0)
+        self._out(x - measure(text) * fsize / 2, baseline, text)
+
+    def flush(self) -> None:
+        canvas = self.canvas
+        if self.rules:
+            canvas.saveState()
+            canvas.setLineWidth(0.5)
+            canvas.setDash(2, 1.5)
+            path = canvas.beginPath()
+            for left, right, mid in self.rules:
+                path.moveTo(left, mid)
+                path.lineTo(right, mid)
+            canvas.drawPath(path, stroke=1, fill=0)
+            canvas.restoreState()
+        canvas.setLineWidth(self.size * 0.03)  # the stroke of render mode 2
+        canvas.drawText(self.text)
+        self.text = canvas.beginText()
+        self.fsize, self.mode, self.rules = 0.0, 0, []
 
 
 def _draw_qr(canvas, matrix: list[list[bool]], x: float, y: float, side: float) -> None:  # type: ignore[no-untyped-def]

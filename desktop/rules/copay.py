@@ -28,24 +28,14 @@ Worked check (class B, price 10.00, r 10 %, deductible paid, ratio 80 %)::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+
+# The amounts of a line and of a basket are part of the typed contract (an Estimate carries them).
+from desktop.rules.contract import AMOUNT_FIELDS, EMPTY, ZERO, Amounts  # noqa: F401 (re-exported)
 
 #: One fen: every amount is quantized to this, half-up.
 FEN = Decimal("0.01")
-ZERO = Decimal("0.00")
-
-AMOUNT_FIELDS = (
-    "total",
-    "full_self_pay",
-    "over_standard",
-    "first_self_pay",
-    "policy_scope",
-    "deductible",
-    "fund",
-    "coinsurance",
-    "patient_total",
-)
 
 
 def money(value: Decimal) -> Decimal:
@@ -68,31 +58,6 @@ class LineInput:
     fund_ratio: Decimal = Decimal(0)  # 0..1
     payment_standard: Decimal | None = None  # S per unit; may be confidential (never printed)
     deductible_exempt: bool = False
-
-
-@dataclass(frozen=True)
-class Amounts:
-    total: Decimal
-    full_self_pay: Decimal
-    over_standard: Decimal
-    first_self_pay: Decimal
-    policy_scope: Decimal
-    deductible: Decimal
-    fund: Decimal
-    coinsurance: Decimal
-    patient_total: Decimal
-
-    def as_tuple(self) -> tuple[Decimal, ...]:
-        return tuple(getattr(self, f.name) for f in fields(self))
-
-    def to_json(self) -> dict[str, str]:
-        return {name: str(getattr(self, name)) for name in AMOUNT_FIELDS}
-
-    def __add__(self, other: Amounts) -> Amounts:
-        return Amounts(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
-
-
-EMPTY = Amounts(*(ZERO,) * 9)
 
 
 def settle(
@@ -132,7 +97,5 @@ def settle(
         coinsurance = scope - fund
         patient = over + first + coinsurance
         out.append(Amounts(total, ZERO, over, first, scope, deductible, fund, coinsurance, patient))
-    grand = EMPTY
-    for amounts in out:
-        grand = grand + amounts
+    grand = Amounts(*(sum(column, ZERO) for column in zip(*(a.as_tuple() for a in out), strict=True))) if out else EMPTY
     return out, grand

@@ -1,38 +1,48 @@
 """Eligibility: can the insurance pay for this drug here, on this day — pure rules over records.
 
 ``assess`` receives everything as plain records (the drug, the edition that answers, the
-overlay facts naming the drug, the region's installed overlay lists, the policy profile)
-and returns an ``Eligibility``: a verdict, every reason in Chinese with its source, and the
-conditions staff must confirm. No SQL, files or Qt here.
+overlay facts naming the drug, the region's installed overlay lists, the policy profile),
+wraps them in one typed ``AssessContext`` and runs named steps over it:
+
+1. ``_edition_step``: which edition answers the day;
+2. the drug rules (``DRUG_RULES``), one small function per catalogue clause (凡例 item) or
+   notice, each citing its source, in the order their reasons are listed;
+3. the regional lists and requirements (``_list_steps``);
+4. ``_verdict_of``: the ``Eligibility``.
 
 Verdicts, strongest first: any reason that excludes payment -> ``not_covered``; else any
 missing or partial data -> ``unknown``; else any condition not yet confirmed ->
-``conditional``; else ``covered``.
+``conditional``; else ``covered``. No SQL, files or Qt here.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from desktop.catalogue import records as r
-from desktop.rules.policy import CONDITIONS, INSURANCES, Profile
+from desktop.rules.contract import (  # noqa: F401 (re-exported: the verdict types live in the contract)
+    VERDICT_LABELS,
+    Condition,
+    Eligibility,
+    ListState,
+    ListStatus,
+    Reason,
+    Verdict,
+)
+from desktop.rules.labels import CONDITIONS, INSURANCES
+from desktop.rules.policy import Profile, Selectors
 from desktop.storage import overlays as ov
 
-COVERED = "covered"
-CONDITIONAL = "conditional"
-NOT_COVERED = "not_covered"
-UNKNOWN = "unknown"
-VERDICT_LABELS = {
-    COVERED: "可以报销",
-    CONDITIONAL: "有条件报销（需确认）",
-    NOT_COVERED: "不予报销（全自费）",
-    UNKNOWN: "无法判断（资料不全）",
-}
+COVERED = Verdict.COVERED
+CONDITIONAL = Verdict.CONDITIONAL
+NOT_COVERED = Verdict.NOT_COVERED
+UNKNOWN = Verdict.UNKNOWN
 
 #: Every reason code ``assess`` can give, with its meaning for staff. docs/rules.md lists each one
 #: (a test keeps them in step).
@@ -140,6 +150,9 @@ class Drug:
         return r.CLASS_B if self.negotiated else self.drug_class
 
 
+_NO_DRUG = Drug(name="", dosage_form=None, section=None, drug_class=None)
+
+
 @dataclass(frozen=True)
 class EditionContext:
     """The edition that answers the question (label), and whether it is in force that day."""
@@ -159,86 +172,49 @@ class Query:
 
 
 @dataclass(frozen=True)
-class Reason:
-    code: str
-    text: str
-    source: str | None = None
+class AssessContext:
+    """Everything one assessment reads, decided once: the steps and rules take it, never a dict."""
 
-    def to_json(self) -> dict[str, str | None]:
-        return {"code": self.code, "text": self.text, "source": self.source}
-
-
-@dataclass(frozen=True)
-class Condition:
-    code: str  # one of policy.CONDITIONS
-    text: str
-    source: str | None = None
-
-    def to_json(self) -> dict[str, str | None]:
-        return {"code": self.code, "text": self.text, "source": self.source}
-
-
-@dataclass(frozen=True)
-class ListStatus:
-    """A drug's status on a regional list (dual-channel, two-disease) on the day."""
-
-    status: str  # listed / removed / expired / lapsed / not_listed / unknown
-    label: str
-    overlay: str | None = None
-    complete: bool | None = None
-    note: str | None = None
-    until: date | None = None
-    requirements: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "status": self.status,
-            "label": self.label,
-            "listed": self.status == "listed",
-            "overlay": self.overlay,
-            "complete": self.complete,
-            "note": self.note,
-            "until": self.until.isoformat() if self.until else None,
-            "requirements": list(self.requirements),
-        }
-
-
-@dataclass(frozen=True)
-class Eligibility:
-    verdict: str
-    reasons: tuple[Reason, ...]
-    conditions: tuple[Condition, ...]  # not yet confirmed
-    confirmed: tuple[Condition, ...]
-    edition: str | None
-    edition_note: str | None
-    dual_channel: ListStatus | None
-    #: Overlay kinds that list the drug on the day (e.g. {"dual_channel", "high_value"}); copay selectors.
-    listed_in: frozenset[str] = frozenset()
-    #: Per-drug first self-pay from a provincial list (Hunan), with the list's title.
-    self_pay_ratio: tuple[Decimal, str] | None = None
-    #: During a transition the original payment standard applies; an overlay may carry it.
-    transition_standard: str | None = None
-    pay_class: str | None = None
+    drug: Drug | None
+    query: Query
+    profile: Profile
+    edition: EditionContext
+    facts: tuple[ov.OverlayFact, ...]
+    installed: tuple[ov.OverlayInfo, ...]
+    what_if: bool
+    #: Transition entries (续约失败调出) in force on the day, and those already ended.
+    transition_active: tuple[ov.OverlayFact, ...]
+    transition_past: tuple[ov.OverlayFact, ...]
 
     @property
-    def verdict_label(self) -> str:
-        return VERDICT_LABELS[self.verdict]
+    def day(self) -> date:
+        return self.query.day
 
     @property
-    def codes(self) -> list[str]:
-        return [x.code for x in self.reasons]
+    def insurance(self) -> str:
+        return self.query.insurance
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "verdict": self.verdict,
-            "verdict_label": self.verdict_label,
-            "reasons": [x.to_json() for x in self.reasons],
-            "conditions": [c.to_json() for c in self.conditions],
-            "confirmed": [c.to_json() for c in self.confirmed],
-            "edition": self.edition,
-            "edition_note": self.edition_note,
-            "dual_channel": self.dual_channel.to_json() if self.dual_channel else None,
-        }
+    @property
+    def work_injury(self) -> bool:
+        return self.query.insurance == "work_injury"
+
+    @property
+    def probe(self) -> Drug:
+        """The drug, or a blank one (lists and requirements still apply to a transition entry)."""
+        return self.drug or _NO_DRUG
+
+    def active(self, *kinds: str) -> list[ov.OverlayFact]:
+        return _active(self.facts, kinds, self.day)
+
+    def selectors(self, listed_in: frozenset[str]) -> Selectors:
+        return Selectors(
+            insurance=self.query.insurance,
+            group=self.query.group,
+            channel=self.query.channel,
+            drug_class=self.probe.pay_class,
+            section=self.probe.section,
+            listed_in=listed_in,
+        )
 
 
 @dataclass
@@ -271,7 +247,10 @@ class _Collector:
                 return
         bucket.append(Condition(code, text, source))
 
-    def verdict(self) -> str:
+    def has(self, code: str) -> bool:
+        return any(x.code == code for x in self.reasons)
+
+    def verdict(self) -> Verdict:
         if self.blockers:
             return NOT_COVERED
         if self.unknowns:
@@ -315,39 +294,45 @@ def list_status(
     added = [f for f in active if f.item.action in ("add", "set")]
     if removed:
         f = removed[-1]
-        return ListStatus("removed", f"已调出{what}", _overlay_source(f.overlay), f.overlay.complete, f.overlay.note)
+        return ListStatus(
+            ListState.REMOVED, f"已调出{what}", _overlay_source(f.overlay), f.overlay.complete, f.overlay.note
+        )
     if added:
         f = added[-1]
         until = f.item.end or f.overlay.effective_end
         if drug.negotiated and drug.agreement_end and day > drug.agreement_end:
-            return ListStatus("lapsed", f"协议到期，{what}属性失效", _overlay_source(f.overlay), f.overlay.complete)
+            return ListStatus(
+                ListState.LAPSED, f"协议到期，{what}属性失效", _overlay_source(f.overlay), f.overlay.complete
+            )
         return ListStatus(
-            "listed", f"已列入{what}", _overlay_source(f.overlay), f.overlay.complete, f.overlay.note, until
+            ListState.LISTED, f"已列入{what}", _overlay_source(f.overlay), f.overlay.complete, f.overlay.note, until
         )
-    ended = [f for f in mine if f.item.end and f.item.end < day and f.item.action != "remove"]
+    ended = [(f, f.item.end) for f in mine if f.item.end and f.item.end < day and f.item.action != "remove"]
     if ended:
-        f = ended[-1]
+        f, end = ended[-1]
         return ListStatus(
-            "expired",
-            f"{what}执行期/过渡期已于{f.item.end.isoformat()}结束",
+            ListState.EXPIRED,
+            f"{what}执行期/过渡期已于{end.isoformat()}结束",
             _overlay_source(f.overlay),
             f.overlay.complete,
             f.overlay.note,
-            f.item.end,
+            end,
         )
     lists = [i for i in installed if i.kind in kinds and _overlay_active(i, day)]
     complete = [i for i in lists if i.complete]
     if complete:
         i = complete[-1]
-        return ListStatus("not_listed", f"不在{what}", _overlay_source(i), True, i.note)
+        return ListStatus(ListState.NOT_LISTED, f"不在{what}", _overlay_source(i), True, i.note)
     if lists:
         i = lists[-1]
         note = i.note or "该清单只包含通知中点名的药品，不是完整清单。"
-        return ListStatus("unknown", f"{what}清单不完整，未列出该药，无法判断", _overlay_source(i), False, note)
-    return ListStatus("unknown", f"未导入本地区{what}清单，无法判断", None, None, "请导入本地区清单（更新包）。")
+        return ListStatus(ListState.UNKNOWN, f"{what}清单不完整，未列出该药，无法判断", _overlay_source(i), False, note)
+    return ListStatus(
+        ListState.UNKNOWN, f"未导入本地区{what}清单，无法判断", None, None, "请导入本地区清单（更新包）。"
+    )
 
 
-def _attrs(item: ov.OverlayItem) -> dict:
+def _attrs(item: ov.OverlayItem) -> dict[str, Any]:
     """An item's attributes as a dict (a package may carry them JSON-encoded once more)."""
     attrs = item.attrs
     if isinstance(attrs, str):
@@ -383,217 +368,367 @@ def assess(
         installed: the overlays installed for the region (to tell "not listed" from "unknown").
         what_if: the drug is a hypothetical item carrying its own class and standard.
     """
-    facts = facts or []
-    installed = installed or []
+    ctx = _context(drug, query, profile, edition, facts or [], installed or [], what_if)
     c = _Collector(query)
-    day = query.day
-    ins = query.insurance
-    work_injury = ins == "work_injury"
-
-    # The edition that answers the day.
-    if what_if:
-        c.info("what_if", "假设药品：按请求给出的甲乙类和支付标准估算，未经目录核对。")
-    elif edition.label is None:
-        c.unknown("no_edition", edition.note or "没有导入任何目录版本。")
-    elif not edition.exact:
-        c.unknown("edition_outside", edition.note or "所查日期不在已导入目录的有效期内。", edition.label)
+    _edition_step(ctx, c)
+    if ctx.drug is None:
+        _not_in_edition_step(ctx, c)
     else:
-        c.info("edition", f"按{edition.label}判断（{day.isoformat()}）。", edition.label)
-
-    transition_active = _active(facts, (ov.TRANSITION,), day)
-    transition_past = [f for f in facts if f.overlay.kind == ov.TRANSITION and f.item.end and f.item.end < day]
-
-    if drug is None:
-        if transition_active:
-            f = transition_active[-1]
-            c.info(
-                "transition", f"续约失败调出目录，过渡期至{f.item.end}，按原支付标准支付。", _overlay_source(f.overlay)
-            )
-        else:
-            c.block("not_in_edition", f"{edition.label or '目录'}中没有该药品，基金不予支付。", edition.label)
-        return _finish(c, None, query, profile, edition, facts, installed, transition_active)
-
-    if ins == "uninsured":
-        c.block("uninsured", "患者未参保，全部自费。")
-
-    # Sections that list what the fund never pays.
-    if drug.section == r.COMMERCIAL:
-        c.block("commercial_list", "商保创新药目录药品，基本医保基金不予支付。", edition.label)
-    elif drug.section == r.PIECES_EXCLUDED or r.FLAG_NOT_PAID in drug.flags:
-        c.block("section_not_paid", f"属于“{drug.section}”，基金不予支付。", _F3)
-
-    # 凡例 (十四): parenteral nutrition is for inpatients only, so never at a pharmacy.
-    if r.FLAG_INPATIENT_NUTRITION in drug.flags:
-        c.block("inpatient_nutrition", "胃肠外营养液仅限经营养风险筛查的住院患者支付，零售药店不予支付。", _F14)
-
-    # Agreement / payment-standard period, and transitions after a failed renewal.
-    if drug.agreement_start and day < drug.agreement_start:
-        c.block(
-            "agreement_not_started",
-            f"协议有效期自{drug.agreement_start.isoformat()}起，所查日期尚未生效。",
-            edition.label,
-        )
-    elif drug.agreement_end and day > drug.agreement_end:
-        if transition_active:
-            f = transition_active[-1]
-            c.info("transition", f"协议已到期，过渡期至{f.item.end}，按原支付标准支付。", _overlay_source(f.overlay))
-        else:
-            c.block(
-                "agreement_ended", f"协议有效期已于{drug.agreement_end.isoformat()}结束，基金不予支付。", edition.label
-            )
-    elif drug.agreement_end:
-        c.info("agreement", f"协议有效期至{drug.agreement_end.isoformat()}。", edition.label)
-    if transition_active and not any(x.code == "transition" for x in c.reasons):
-        f = transition_active[-1]
-        c.info("transition", f"续约失败调出目录，过渡期至{f.item.end}，按原支付标准支付。", _overlay_source(f.overlay))
-    elif transition_past and not transition_active:
-        f = transition_past[-1]
-        c.block("transition_ended", f"过渡期已于{f.item.end}结束，基金不予支付。", _overlay_source(f.overlay))
-
-    # Insurance-specific drugs (凡例 十一 3, 4) and the class (二, 四).
-    remark = drug.remark or ""
-    if r.FLAG_WORK_INJURY in drug.flags:
-        if work_injury:
-            c.info("work_injury_listed", "限工伤保险药品，工伤保险基金可支付。", _F11)
-        else:
-            c.block("work_injury_only", f"限工伤保险，仅工伤保险基金支付，{INSURANCES[ins]}不予支付。", _F11)
-    if r.FLAG_MATERNITY in drug.flags and not work_injury:
-        if ins == "maternity":
-            c.info("maternity_listed", "限生育保险药品，生育保险基金可支付。", _F11)
-        elif ins == "resident":
-            c.info("maternity_resident", "限生育保险药品：城乡居民发生与生育有关的费用时也可支付。", _F11)
-            c.need("restriction", "费用与生育有关（城乡居民）", _F11)
-        elif ins != "uninsured":
-            c.block("maternity_only", f"限生育保险，{INSURANCES[ins]}不予支付。", _F11)
-
-    if ins in ("work_injury", "maternity"):
-        c.info("no_class_distinction", "工伤保险和生育保险支付药品费用时不区分甲、乙类。", _F4)
-    elif drug.negotiated:
-        c.info("negotiated", "协议期内谈判药品，按照乙类支付。", _F2)
-    elif drug.drug_class == r.CLASS_A:
-        c.info("class_a", "甲类药品。", edition.label)
-    elif drug.drug_class == r.CLASS_B:
-        c.info("class_b", "乙类药品：先按本地比例先行自付，再按规定支付。", edition.label)
-    elif drug.section == r.PIECES:
-        c.info("pieces", "基金予以支付的中药饮片。", edition.label)
-
-    # Restrictions of the 备注 column; work injury is not bound by them (凡例 十一).
-    indication = _NON_INDICATION.sub("", remark).strip()
-    if work_injury and (indication or r.FLAG_SECOND_LINE in drug.flags):
-        c.info("work_injury_no_restriction", "工伤保险支付药品费用时不受限定支付范围限制。", _F11)
-    elif not work_injury:
-        if indication and r.FLAG_RESTRICTED in drug.flags:
-            c.info("restriction", f"限定支付范围：{indication}", _F11)
-            c.need("restriction", indication, _F11)
-        if r.FLAG_SECOND_LINE in drug.flags:
-            c.info("second_line", "二线用药：支付时应有使用一线药品无效或不能耐受的证据。", _F11)
-            c.need("second_line", "有使用一线药品无效或不能耐受的证据", _F11)
-        if r.FLAG_NUTRITION_SCREENING in drug.flags:
-            c.info("nutrition_screening", "肠内营养剂需经营养风险筛查，明确具有营养风险。", _F15)
-            c.need("restriction", "经营养风险筛查明确具有营养风险，且不能经饮食补充足够营养", _F15)
-    if r.FLAG_GROUP in drug.flags:
-        c.info("group_product", "◇：名称为一类药品的统称，需确认所售产品属于凡例所列品种。", _F10)
-        c.need("restriction", "所售产品属于该◇类别所列品种", _F10)
-    if r.FLAG_PIECE_ALONE in drug.flags:
-        c.info("piece_alone", "□：单独使用时不予支付，且全部由这些饮片组成的处方也不予支付。", _F16)
-        c.need("restriction", "不单独使用，且处方不全部由□饮片组成", _F16)
-    if _natural_musk(drug):
-        c.info(
-            "natural_musk_bezoar", "含天然麝香、天然牛黄的药品不予支付；需确认所售产品用的是人工麝香/人工牛黄等。", _F17
-        )
-        c.need("restriction", "产品所含麝香/牛黄为人工麝香、人工/培植/体外培育牛黄", _F17)
-    if drug.confidential:
-        c.info("confidential_standard", "医保支付标准保密（“*”），不予显示。", edition.label)
-    return _finish(c, drug, query, profile, edition, facts, installed, transition_active)
+        for rule in DRUG_RULES:
+            rule(ctx, ctx.drug, c)
+    listed_in = _listed_in(ctx)
+    dual = _list_steps(ctx, c, listed_in)
+    return _verdict_of(ctx, c, listed_in, dual)
 
 
-def _finish(
-    c: _Collector,
+def _context(
     drug: Drug | None,
     query: Query,
     profile: Profile,
     edition: EditionContext,
     facts: list[ov.OverlayFact],
     installed: list[ov.OverlayInfo],
-    transition_active: list[ov.OverlayFact],
-) -> Eligibility:
+    what_if: bool,
+) -> AssessContext:
     day = query.day
-    probe = drug or Drug(name="", dosage_form=None, section=None, drug_class=None)
-    listed_in: set[str] = set()
-    for kind in (ov.DUAL_CHANNEL, ov.SINGLE_PAYMENT, ov.TWO_DISEASES, ov.HIGH_VALUE, ov.CRITICAL_ILLNESS):
-        if any(f.item.action in ("add", "set") for f in _active(facts, (kind,), day)) and not any(
-            f.item.action == "remove" for f in _active(facts, (kind,), day)
-        ):
-            listed_in.add(kind)
-    if transition_active:
-        listed_in.add(ov.TRANSITION)
+    return AssessContext(
+        drug=drug,
+        query=query,
+        profile=profile,
+        edition=edition,
+        facts=tuple(facts),
+        installed=tuple(installed),
+        what_if=what_if,
+        transition_active=tuple(_active(facts, (ov.TRANSITION,), day)),
+        transition_past=tuple(f for f in facts if f.overlay.kind == ov.TRANSITION and f.item.end and f.item.end < day),
+    )
 
-    # Dual-channel status: asked for on the dual-channel channel, or shown for negotiated drugs.
-    dual: ListStatus | None = None
-    if query.channel == "dual_channel" or probe.negotiated or listed_in & set(profile.dual_channel_lists):
-        dual = list_status(profile.dual_channel_lists, probe, day, facts, installed, "“双通道”药品范围")
-    ctx = {
-        "insurance": query.insurance,
-        "group": query.group,
-        "channel": query.channel,
-        "class": probe.pay_class,
-        "section": probe.section,
-        "listed_in": listed_in,
-    }
-    if query.channel == "dual_channel" and dual is not None:
-        src = dual.overlay
-        if dual.status == "listed":
-            c.info("dual_channel_listed", dual.label + (f"（至{dual.until}）" if dual.until else ""), src)
-            if ov.SINGLE_PAYMENT in listed_in:
-                c.info("single_payment", "列入“双通道”单行支付药品目录。", src)
-        elif dual.status == "removed":
-            c.block("dual_channel_removed", dual.label + "，不能按“双通道”报销。", src)
-        elif dual.status == "expired":
-            c.block("dual_channel_expired", dual.label + "，到期后不予支付。", src)
-        elif dual.status == "lapsed":
-            c.block("dual_channel_lapsed", dual.label + "。", src)
-        elif dual.status == "not_listed":
-            c.block("dual_channel_not_listed", dual.label + "，不能按“双通道”报销。", src)
-        else:
-            c.unknown("dual_channel_unknown", f"{dual.label}。{dual.note or ''}".strip(), src)
-    elif query.channel == "two_diseases":
-        two = list_status((ov.TWO_DISEASES,), probe, day, facts, installed, "“两病”门诊用药范围")
-        code = {"listed": "two_diseases_listed", "unknown": "two_diseases_unknown"}.get(two.status)
-        if code == "two_diseases_listed":
-            c.info(code, two.label + "。", two.overlay)
-        elif code == "two_diseases_unknown":
-            c.unknown(code, f"{two.label}。{two.note or ''}".strip(), two.overlay)
-        else:
-            c.block("two_diseases_not_listed", two.label + "，不能按“两病”门诊报销。", two.overlay)
-    if ov.HIGH_VALUE in listed_in:
-        f = _active(facts, (ov.HIGH_VALUE,), day)[-1]
-        c.info("high_value", "高值药品，实行“三定”管理（定医疗机构、定责任医师、定患者）。", _overlay_source(f.overlay))
-    if ov.CRITICAL_ILLNESS in listed_in:
-        f = _active(facts, (ov.CRITICAL_ILLNESS,), day)[-1]
-        c.info("critical_illness", "大病保险药品。", _overlay_source(f.overlay))
 
-    # The region's requirements for this channel / list (filing, e-prescription, 三定 ...).
-    requirements: list[str] = []
-    if drug is not None or transition_active:
-        for req in profile.requirements_for(day, ctx):
-            requirements.append(req.name)
-            c.info("requirement", req.text or CONDITIONS[req.name], req.source.label)
-            c.need(req.name, req.text or CONDITIONS[req.name], req.source.label)
-    if dual is not None and requirements and query.channel == "dual_channel":
+# --- step 1: the edition ---------------------------------------------------------------------------
+
+
+def _edition_step(ctx: AssessContext, c: _Collector) -> None:
+    """The edition in force on the day answers (目录 通知: each edition's effective dates)."""
+    edition = ctx.edition
+    if ctx.what_if:
+        c.info("what_if", "假设药品：按请求给出的甲乙类和支付标准估算，未经目录核对。")
+    elif edition.label is None:
+        c.unknown("no_edition", edition.note or "没有导入任何目录版本。")
+    elif not edition.exact:
+        c.unknown("edition_outside", edition.note or "所查日期不在已导入目录的有效期内。", edition.label)
+    else:
+        c.info("edition", f"按{edition.label}判断（{ctx.day.isoformat()}）。", edition.label)
+
+
+def _not_in_edition_step(ctx: AssessContext, c: _Collector) -> None:
+    """Not in the edition: not paid, unless a transition notice keeps paying it (续约失败过渡期)."""
+    if ctx.transition_active:
+        f = ctx.transition_active[-1]
+        c.info("transition", f"续约失败调出目录，过渡期至{f.item.end}，按原支付标准支付。", _overlay_source(f.overlay))
+    else:
+        label = ctx.edition.label
+        c.block("not_in_edition", f"{label or '目录'}中没有该药品，基金不予支付。", label)
+
+
+# --- step 2: one rule per clause -------------------------------------------------------------------
+
+DrugRule = Callable[[AssessContext, Drug, _Collector], None]
+
+
+def _rule_uninsured(ctx: AssessContext, drug: Drug, c: _Collector) -> None:
+    """An uninsured patient pays everything (no fund at all)."""
+    if ctx.insurance == "uninsured":
+        c.block("uninsured", "患者未参保，全部自费。")
+
+
+def _rule_section_not_paid(ctx: AssessContext, drug: Drug, c: _Collector) -> None:
+    """凡例 (三): the pieces the fund never pays; the 2025 commercial-insurance list is not the basic fund's."""
+    if drug.section == r.COMMERCIAL:
+        c.block("commercial_list", "商保创新药目录药品，基本医保基金不予支付。", ctx.edition.label)
+    elif drug.section == r.PIECES_EXCLUDED or r.FLAG_NOT_PAID in drug.flags:
+        c.block("section_not_paid", f"属于“{drug.section}”，基金不予支付。", _F3)
+
+
+def _rule_inpatient_nutrition(ctx: AssessContext, drug: Drug, c: _Collector) -> None:
+    """凡例 (十四): parenteral nutrition is for inpatients only, so never at a pharmacy."""
+    if r.FLAG_INPATIENT_NUTRITION in drug.flags:
+        c.block("inpatient_nutrition", "胃肠外营养液仅限经营养风险筛查的住院患者支付，零售药店不予支付。", _F14)
+
+
+def _rule_agreement_period(ctx: AssessContext, drug: Drug, c: _Collector) -> None:
+    """The agreement (payment-standard) period of a negotiated or bidding drug, as the catalogue prints it."""
+    day, label = ctx.day, ctx.edition.label
+    if drug.agreement_start and day < drug.agreement_start:
+        c.block("agreement_not_started", f"协议有效期自{drug.agreement_start.isoformat()}起，所查日期尚未生效。", label)
+    elif drug.agreement_end and day > drug.agreement_end:
+        if ctx.transition_active:
+            f = ctx.transition_active[-1]
+            c.info("transition", f"协议已到期，过渡期至{f.item.end}，按原支付标准支付。", _overlay_source(f.overlay))
+        else:
+            c.block("agreement_ended", f"协议有效期已于{drug.agreement_end.isoformat()}结束，基金不予支付。", label)
+    elif drug.agreement_end:
+        c.info("agreement", f"协议有效期至{drug.agreement_end.isoformat()}。", label)
+
+
+def _rule_transition(ctx: AssessContext, drug: Drug, c: _Collector) -> None:
+    """Transition notices (续约失败调出目录): paid at the original standard until the period ends."""
+    if ctx.transition_active and not c.has("transition"):
+        f = ctx.transition_active[-1]
+        c.info("transition", f"续约失败调出目录，过渡期至{f.item.end}，按原支付标准支付。", _overlay_source(f.overlay))
+    elif ctx.transition_past and not ctx.transition_active:
+        f = ctx.transition_past[-1]
+        c.block("transition_ended", f"过渡期已于{f.item.end}结束，基金不予支付。", _overlay_source(f.overlay))
+
+
+def _rule_work_injury_only(ctx: AssessContext, drug: Drug, c: _Collector) -> None:
+    """凡例 (十一) 3: 限工伤保险 drugs are paid by the work-injury fund only."""
+    if r.FLAG_WORK_INJURY not in drug.flags:
+        return
+    if ctx.work_injury:
+        c.info("work_injury_listed", "限工伤保险药品，工伤保险基金可支付。", _F11)
+    else:
+        c.block("work_injury_only", f"限工伤保险，仅工伤保险基金支付，{INSURANCES[ctx.insurance]}不予支付。", _F11)
+
+
+def _rule_maternity_only(ctx: AssessContext, drug: Drug, c: _Collector) -> None:
+    """凡例 (十一) 4: 限生育保险 drugs: maternity insurance, and residents' maternity costs."""
+    if r.FLAG_MATERNITY not in drug.flags or ctx.work_injury:
+        return
+    ins = ctx.insurance
+    if ins == "maternity":
+        c.info("maternity_listed", "限生育保险药品，生育保险基金可支付。", _F11)
+    elif ins == "resident":
+        c.info("maternity_resident", "限生育保险药品：城乡居民发生与生育有关的费用时也可支付。", _F11)
+        c.need("restriction", "费用与生育有关（城乡居民）", _F11)
+    elif ins != "uninsured":
+        c.block("maternity_only", f"限生育保险，{INSURANCES[ins]}不予支付。", _F11)
+
+
+def _rule_pay_class(ctx: AssessContext, drug: Drug, c: _Collector) -> None:
+    """凡例 (四): work injury and maternity make no class distinction; (二): negotiated drugs pay as 乙."""
+    label = ctx.edition.label
+    if ctx.insurance in ("work_injury", "maternity"):
+        c.info("no_class_distinction", "工伤保险和生育保险支付药品费用时不区分甲、乙类。", _F4)
+    elif drug.negotiated:
+        c.info("negotiated", "协议期内谈判药品，按照乙类支付。", _F2)
+    elif drug.drug_class == r.CLASS_A:
+        c.info("class_a", "甲类药品。", label)
+    elif drug.drug_class == r.CLASS_B:
+        c.info("class_b", "乙类药品：先按本地比例先行自付，再按规定支付。", label)
+    elif drug.section == r.PIECES:
+        c.info("pieces", "基金予以支付的中药饮片。", label)
+
+
+def _indication(drug: Drug) -> str:
+    return _NON_INDICATION.sub("", drug.remark or "").strip()
+
+
+def _rule_work_injury_unrestricted(ctx: AssessContext, drug: Drug, c: _Collector) -> None:
+    """凡例 (十一): work injury is not bound by the 限定支付范围 of the 备注 column."""
+    if ctx.work_injury and (_indication(drug) or r.FLAG_SECOND_LINE in drug.flags):
+        c.info("work_injury_no_restriction", "工伤保险支付药品费用时不受限定支付范围限制。", _F11)
+
+
+def _rule_restriction(ctx: AssessContext, drug: Drug, c: _Collector) -> None:
+    """凡例 (十一): the 备注 column's 限定支付范围 must be met (staff confirm it)."""
+    indication = _indication(drug)
+    if not ctx.work_injury and indication and r.FLAG_RESTRICTED in drug.flags:
+        c.info("restriction", f"限定支付范围：{indication}", _F11)
+        c.need("restriction", indication, _F11)
+
+
+def _rule_second_line(ctx: AssessContext, drug: Drug, c: _Collector) -> None:
+    """凡例 (十一): 二线用药 needs evidence that first-line drugs failed or were not tolerated."""
+    if not ctx.work_injury and r.FLAG_SECOND_LINE in drug.flags:
+        c.info("second_line", "二线用药：支付时应有使用一线药品无效或不能耐受的证据。", _F11)
+        c.need("second_line", "有使用一线药品无效或不能耐受的证据", _F11)
+
+
+def _rule_nutrition_screening(ctx: AssessContext, drug: Drug, c: _Collector) -> None:
+    """凡例 (十五): enteral nutrition needs a nutrition-risk screening."""
+    if not ctx.work_injury and r.FLAG_NUTRITION_SCREENING in drug.flags:
+        c.info("nutrition_screening", "肠内营养剂需经营养风险筛查，明确具有营养风险。", _F15)
+        c.need("restriction", "经营养风险筛查明确具有营养风险，且不能经饮食补充足够营养", _F15)
+
+
+def _rule_group_product(ctx: AssessContext, drug: Drug, c: _Collector) -> None:
+    """凡例 (十): ◇ names a class of products; the product sold must belong to it."""
+    if r.FLAG_GROUP in drug.flags:
+        c.info("group_product", "◇：名称为一类药品的统称，需确认所售产品属于凡例所列品种。", _F10)
+        c.need("restriction", "所售产品属于该◇类别所列品种", _F10)
+
+
+def _rule_piece_alone(ctx: AssessContext, drug: Drug, c: _Collector) -> None:
+    """凡例 (十六): □ pieces are not paid alone (the basket-wide half is in ``service``)."""
+    if r.FLAG_PIECE_ALONE in drug.flags:
+        c.info("piece_alone", "□：单独使用时不予支付，且全部由这些饮片组成的处方也不予支付。", _F16)
+        c.need("restriction", "不单独使用，且处方不全部由□饮片组成", _F16)
+
+
+def _rule_natural_musk(ctx: AssessContext, drug: Drug, c: _Collector) -> None:
+    """凡例 (十七): drugs with natural musk or natural bezoar are not paid."""
+    if _natural_musk(drug):
+        c.info(
+            "natural_musk_bezoar", "含天然麝香、天然牛黄的药品不予支付；需确认所售产品用的是人工麝香/人工牛黄等。", _F17
+        )
+        c.need("restriction", "产品所含麝香/牛黄为人工麝香、人工/培植/体外培育牛黄", _F17)
+
+
+def _rule_confidential(ctx: AssessContext, drug: Drug, c: _Collector) -> None:
+    """A "*" payment standard is confidential: never shown (the catalogue's own note)."""
+    if drug.confidential:
+        c.info("confidential_standard", "医保支付标准保密（“*”），不予显示。", ctx.edition.label)
+
+
+#: The drug rules in the order their reasons are listed.
+DRUG_RULES: tuple[DrugRule, ...] = (
+    _rule_uninsured,
+    _rule_section_not_paid,
+    _rule_inpatient_nutrition,
+    _rule_agreement_period,
+    _rule_transition,
+    _rule_work_injury_only,
+    _rule_maternity_only,
+    _rule_pay_class,
+    _rule_work_injury_unrestricted,
+    _rule_restriction,
+    _rule_second_line,
+    _rule_nutrition_screening,
+    _rule_group_product,
+    _rule_piece_alone,
+    _rule_natural_musk,
+    _rule_confidential,
+)
+
+
+# --- step 3: regional lists and requirements -------------------------------------------------------
+
+_LIST_KINDS = (ov.DUAL_CHANNEL, ov.SINGLE_PAYMENT, ov.TWO_DISEASES, ov.HIGH_VALUE, ov.CRITICAL_ILLNESS)
+
+
+def _listed_in(ctx: AssessContext) -> frozenset[str]:
+    """The overlay kinds that list the drug on the day (added or set, and not removed)."""
+    if not ctx.facts:  # most drugs: no notice names them
+        return frozenset()
+    listed: set[str] = set()
+    for kind in _LIST_KINDS:
+        active = ctx.active(kind)
+        if any(f.item.action in ("add", "set") for f in active) and not any(f.item.action == "remove" for f in active):
+            listed.add(kind)
+    if ctx.transition_active:
+        listed.add(ov.TRANSITION)
+    return frozenset(listed)
+
+
+def _list_steps(ctx: AssessContext, c: _Collector, listed_in: frozenset[str]) -> ListStatus | None:
+    """Dual channel, two diseases, managed lists, then the region's requirements; the dual-channel status."""
+    dual = _dual_channel_status(ctx, listed_in)
+    if ctx.query.channel == "dual_channel" and dual is not None:
+        _dual_channel_rule(dual, listed_in, c)
+    elif ctx.query.channel == "two_diseases":
+        _two_diseases_rule(ctx, c)
+    _managed_list_rules(ctx, c, listed_in)
+    requirements = _requirement_rules(ctx, c, listed_in)
+    if dual is not None and requirements and ctx.query.channel == "dual_channel":
         dual = ListStatus(
             dual.status, dual.label, dual.overlay, dual.complete, dual.note, dual.until, tuple(requirements)
         )
     for cond in c.confirmed:
         c.info("confirmed", f"已确认：{cond.text}", cond.source)
+    return dual
 
+
+def _dual_channel_status(ctx: AssessContext, listed_in: frozenset[str]) -> ListStatus | None:
+    """Asked for on the dual-channel channel, or shown for negotiated drugs and listed ones."""
+    lists = ctx.profile.dual_channel_lists
+    if ctx.query.channel == "dual_channel" or ctx.probe.negotiated or listed_in & set(lists):
+        return list_status(lists, ctx.probe, ctx.day, list(ctx.facts), list(ctx.installed), "“双通道”药品范围")
+    return None
+
+
+def _dual_channel_rule(dual: ListStatus, listed_in: frozenset[str], c: _Collector) -> None:
+    """The region's dual-channel list (双通道 notices): listed pays; removed, expired, lapsed or absent does not."""
+    src = dual.overlay
+    if dual.status == ListState.LISTED:
+        c.info("dual_channel_listed", dual.label + (f"（至{dual.until}）" if dual.until else ""), src)
+        if ov.SINGLE_PAYMENT in listed_in:
+            c.info("single_payment", "列入“双通道”单行支付药品目录。", src)
+    elif dual.status == ListState.REMOVED:
+        c.block("dual_channel_removed", dual.label + "，不能按“双通道”报销。", src)
+    elif dual.status == ListState.EXPIRED:
+        c.block("dual_channel_expired", dual.label + "，到期后不予支付。", src)
+    elif dual.status == ListState.LAPSED:
+        c.block("dual_channel_lapsed", dual.label + "。", src)
+    elif dual.status == ListState.NOT_LISTED:
+        c.block("dual_channel_not_listed", dual.label + "，不能按“双通道”报销。", src)
+    else:
+        c.unknown("dual_channel_unknown", f"{dual.label}。{dual.note or ''}".strip(), src)
+
+
+def _two_diseases_rule(ctx: AssessContext, c: _Collector) -> None:
+    """The two-disease (高血压、糖尿病) outpatient list: only listed drugs are paid on that channel."""
+    two = list_status(
+        (ov.TWO_DISEASES,), ctx.probe, ctx.day, list(ctx.facts), list(ctx.installed), "“两病”门诊用药范围"
+    )
+    if two.status == ListState.LISTED:
+        c.info("two_diseases_listed", two.label + "。", two.overlay)
+    elif two.status == ListState.UNKNOWN:
+        c.unknown("two_diseases_unknown", f"{two.label}。{two.note or ''}".strip(), two.overlay)
+    else:
+        c.block("two_diseases_not_listed", two.label + "，不能按“两病”门诊报销。", two.overlay)
+
+
+def _managed_list_rules(ctx: AssessContext, c: _Collector, listed_in: frozenset[str]) -> None:
+    """High-value (三定) and critical-illness lists: informational, with the list that names the drug."""
+    if ov.HIGH_VALUE in listed_in:
+        f = ctx.active(ov.HIGH_VALUE)[-1]
+        c.info("high_value", "高值药品，实行“三定”管理（定医疗机构、定责任医师、定患者）。", _overlay_source(f.overlay))
+    if ov.CRITICAL_ILLNESS in listed_in:
+        f = ctx.active(ov.CRITICAL_ILLNESS)[-1]
+        c.info("critical_illness", "大病保险药品。", _overlay_source(f.overlay))
+
+
+def _requirement_rules(ctx: AssessContext, c: _Collector, listed_in: frozenset[str]) -> list[str]:
+    """The region's requirements for this channel / list (filing, e-prescription, 三定 ...), from its profile."""
+    requirements: list[str] = []
+    if ctx.drug is None and not ctx.transition_active:
+        return requirements
+    for req in ctx.profile.requirements_for(ctx.day, ctx.selectors(listed_in)):
+        requirements.append(req.name)
+        c.info("requirement", req.text or CONDITIONS[req.name], req.source.label)
+        c.need(req.name, req.text or CONDITIONS[req.name], req.source.label)
+    return requirements
+
+
+# --- step 4: the verdict ---------------------------------------------------------------------------
+
+
+def _self_pay_ratio(ctx: AssessContext) -> tuple[Decimal, str] | None:
+    """A provincial per-drug first self-pay list (Hunan): the last active item that states a ratio."""
+    if not ctx.facts:
+        return None
     ratio = None
-    for f in _active(facts, (ov.SELF_PAY_RATIO,), day):
+    for f in ctx.active(ov.SELF_PAY_RATIO):
         value = _attrs(f.item).get("ratio")
         if value is not None:
             ratio = (Decimal(value), _overlay_source(f.overlay))
-    standard = next(
-        (_attrs(f.item)["payment_standard"] for f in transition_active if _attrs(f.item).get("payment_standard")), None
+    return ratio
+
+
+def _transition_standard(ctx: AssessContext) -> str | None:
+    """During a transition the original payment standard applies; the notice may carry it."""
+    return next(
+        (
+            str(_attrs(f.item)["payment_standard"])
+            for f in ctx.transition_active
+            if _attrs(f.item).get("payment_standard")
+        ),
+        None,
     )
+
+
+def _verdict_of(ctx: AssessContext, c: _Collector, listed_in: frozenset[str], dual: ListStatus | None) -> Eligibility:
+    drug, edition = ctx.drug, ctx.edition
     return Eligibility(
         verdict=c.verdict(),
         reasons=tuple(c.reasons),
@@ -603,8 +738,8 @@ def _finish(
         edition=edition.label,
         edition_note=edition.note if not edition.exact else None,
         dual_channel=dual,
-        listed_in=frozenset(listed_in),
-        self_pay_ratio=ratio,
-        transition_standard=standard,
-        pay_class=(drug.pay_class if drug else r.CLASS_B if transition_active else None),
+        listed_in=listed_in,
+        self_pay_ratio=_self_pay_ratio(ctx),
+        transition_standard=_transition_standard(ctx),
+        pay_class=(drug.pay_class if drug else r.CLASS_B if ctx.transition_active else None),
     )

@@ -19,19 +19,44 @@ region's own profile beats the one it extends. Example with the shipped Jilin pr
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 
 from desktop import paths
 from desktop.errors import UserFacingError
-from desktop.rules.labels import CHANNELS, CONDITIONS, GROUPS, INSURANCES, PARAMETERS  # noqa: F401 (re-exported)
+from desktop.rules.labels import CHANNELS as CHANNELS  # re-exported: policy is where callers find the vocabulary
+from desktop.rules.labels import CONDITIONS as CONDITIONS
+from desktop.rules.labels import GROUPS as GROUPS
+from desktop.rules.labels import INSURANCES as INSURANCES
+from desktop.rules.labels import PARAMETERS as PARAMETERS
 
 SELECTORS = ("insurance", "group", "channel", "class", "section", "listed_in")
+
+
+@dataclass(frozen=True)
+class Selectors:
+    """What a rule's ``when`` is matched against: one drug of one request (see ``SELECTORS``)."""
+
+    insurance: str
+    group: str
+    channel: str
+    drug_class: str | None  # the class the fund pays it as ("class" in profiles)
+    section: str | None
+    listed_in: frozenset[str] = frozenset()
+
+    def get(self, key: str) -> object:
+        return self.drug_class if key == "class" else getattr(self, key, None)
+
+
+#: A rule context: ``Selectors``, or a mapping with the same keys.
+SelectorSource = Selectors | Mapping[str, object]
 
 
 @dataclass(frozen=True)
@@ -69,7 +94,7 @@ class Rule:
     def active_on(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
 
-    def matches(self, ctx: dict[str, object]) -> bool:
+    def matches(self, ctx: SelectorSource) -> bool:
         """Every selector matches the context; ``listed_in`` needs one of its lists to name the drug."""
         for key, allowed in self.when.items():
             value = ctx.get(key)
@@ -100,7 +125,7 @@ class Profile:
     dual_channel_lists: tuple[str, ...] = ("dual_channel",)
     chain: tuple[str, ...] = field(default=())  # this profile first, then what it extends
 
-    def lookup(self, name: str, day: date, ctx: dict[str, object], *, fixed_only: bool = False) -> Rule | None:
+    def lookup(self, name: str, day: date, ctx: SelectorSource, *, fixed_only: bool = False) -> Rule | None:
         """The parameter ``name`` that applies on ``day`` in ``ctx``, or None when no source states it.
 
         Args:
@@ -118,7 +143,7 @@ class Profile:
                 best = (rank[0], rank[1], rule)
         return best[2] if best else None
 
-    def requirements_for(self, day: date, ctx: dict[str, object]) -> list[Rule]:
+    def requirements_for(self, day: date, ctx: SelectorSource) -> list[Rule]:
         """Requirements (conditions to confirm) active on ``day`` that match ``ctx``, one per condition."""
         seen: dict[str, Rule] = {}
         for rule in self.requirements:
@@ -139,11 +164,12 @@ def policies_dir() -> Path:
 
 
 @cache
-def _schema() -> dict:
-    return json.loads((policies_dir() / "schema.json").read_text(encoding="utf-8"))
+def _schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((policies_dir() / "schema.json").read_text(encoding="utf-8"))
+    return schema
 
 
-def validate(data: dict, name: str = "profile") -> None:
+def validate(data: dict[str, Any], name: str = "profile") -> None:
     """Validate a profile document against the schema.
 
     Raises:
@@ -175,21 +201,21 @@ def _available() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in policies_dir().glob("*.json") if p.stem != "schema"))
 
 
-def _read(profile_id: str) -> dict:
+def _read(profile_id: str) -> dict[str, Any]:
     path = policies_dir() / f"{profile_id}.json"
     if profile_id == "schema" or not path.is_file():
         raise PolicyError(
             f"没有名为“{profile_id}”的政策配置。",
             hint=f"可选：{'、'.join(available())}。",
         )
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     validate(data, path.name)
     if data["id"] != profile_id:
         raise PolicyError(f"政策配置文件 {path.name} 的 id 为“{data['id']}”，与文件名不符。")
     return data
 
 
-def _rules(data: dict, key: str) -> list[Rule]:
+def _rules(data: dict[str, Any], key: str) -> list[Rule]:
     out = []
     for item in data.get(key, []):
         notice = data["sources"][item["source"]["notice"]]
@@ -224,7 +250,7 @@ def load(profile_id: str) -> Profile:
     Raises:
         PolicyError: unknown profile, a file that breaks the schema, or a cycle of ``extends``.
     """
-    chain: list[dict] = []
+    chain: list[dict[str, Any]] = []
     current: str | None = profile_id
     while current:
         if any(d["id"] == current for d in chain):

@@ -8,17 +8,21 @@ value (from the request or the settings) goes into the arithmetic only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from typing import Any
 
 from sqlite_utils import Database
 
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import match_key
 from desktop.errors import RequestError
-from desktop.rules import copay, eligibility, policy
-from desktop.rules.eligibility import Drug, EditionContext, Eligibility, Query
+from desktop.rules import copay, eligibility, labels, policy
+from desktop.rules import request as request_mod
+from desktop.rules.contract import Amounts, Eligibility, Estimate, EstimateLine, EstimateRequest, Reason, RequestItem
+from desktop.rules.eligibility import Drug, EditionContext, Query
 from desktop.settings import Settings
 from desktop.storage import catalogue as store
 from desktop.storage import overlays as ov
@@ -94,19 +98,14 @@ def form_matches(item_form: str | None, form: str | None) -> bool:
 
 def _overlay_keys(db: Database, region: str) -> frozenset[str]:
     """The names (match keys) the region's and the national overlays mention: most drugs need no lookup."""
-    rows = db.execute(
-        "select distinct i.match_key from overlay_item i join overlay o on o.id = i.overlay_id "
-        "where o.region in ('national', ?)",
-        [region],
-    ).fetchall()
-    return frozenset(row[0] for row in rows)
+    return ov.match_keys(db, region)
 
 
 def _facts(
     db: Database, region: str, name: str, form: str | None, section: str | None, keys: frozenset[str] | None = None
 ) -> list[ov.OverlayFact]:
     out: list[ov.OverlayFact] = []
-    seen: set[tuple] = set()
+    seen: set[tuple[object, ...]] = set()
     for alias, alias_form in overlay_names(name, form, section):
         if keys is not None and match_key(alias) not in keys:
             continue
@@ -139,15 +138,15 @@ def _validate_query(profile: str, insurance: str, group: str, channel: str, conf
     problems = []
     if profile not in policy.available():
         problems.append(f"地区政策“{profile}”不存在，可选：{'、'.join(policy.available())}。")
-    if insurance not in policy.INSURANCES:
-        problems.append(f"险种“{insurance}”无法识别，可选：{'、'.join(policy.INSURANCES)}。")
-    if group not in policy.GROUPS:
-        problems.append(f"人员类别“{group}”无法识别，可选：{'、'.join(policy.GROUPS)}。")
-    if channel not in policy.CHANNELS:
-        problems.append(f"待遇渠道“{channel}”无法识别，可选：{'、'.join(policy.CHANNELS)}。")
-    unknown = sorted(set(confirmed) - set(policy.CONDITIONS))
+    if insurance not in labels.INSURANCES:
+        problems.append(f"险种“{insurance}”无法识别，可选：{'、'.join(labels.INSURANCES)}。")
+    if group not in labels.GROUPS:
+        problems.append(f"人员类别“{group}”无法识别，可选：{'、'.join(labels.GROUPS)}。")
+    if channel not in labels.CHANNELS:
+        problems.append(f"待遇渠道“{channel}”无法识别，可选：{'、'.join(labels.CHANNELS)}。")
+    unknown = sorted(set(confirmed) - set(labels.CONDITIONS))
     if unknown:
-        problems.append(f"已确认条件“{'、'.join(unknown)}”无法识别，可选：{'、'.join(policy.CONDITIONS)}。")
+        problems.append(f"已确认条件“{'、'.join(unknown)}”无法识别，可选：{'、'.join(labels.CONDITIONS)}。")
     return problems
 
 
@@ -182,422 +181,374 @@ def check(
 
 
 # --- estimate --------------------------------------------------------------------------------
+#
+# ``estimate`` runs named steps over one typed ``_EstimateContext``:
+#   _resolve      the entries the request names (and the one in force on the day)
+#   _assess_line  eligibility of each line (``eligibility.assess``)
+#   _price_line   what the arithmetic needs per line: payable?, S, r, ratio, deductible exemption
+#   _totals       the patient's remaining deductible and cap, stated as assumptions
+#   copay.settle  the arithmetic
+#   _line_out     the typed ``EstimateLine``
 
 
-def _decimal(value: object) -> Decimal | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        d = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        return None
-    return d if d.is_finite() else None
+class _EntryCache:
+    """The ``known_entries`` check of ``parse_request`` over this catalogue, keeping what it read.
+
+    ``estimate_json`` hands the entries to ``estimate``, so the JSON path reads them once.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.found: dict[str, r.Entry] = {}
+
+    def __call__(self, ids: Sequence[str]) -> Collection[str]:
+        self.found.update(_entries(self.db, list(ids)))
+        return self.found.keys()
 
 
-def _amount(value: object, what: str, problems: list[str], *, positive: bool = False) -> Decimal | None:
-    """Parse a money amount: a number with at most two decimals (problems collected, never raised)."""
-    d = _decimal(value)
-    if d is None:
-        problems.append(f"{what}“{value}”不是数字，请填写金额（如 12.50）。")
-        return None
-    if d.as_tuple().exponent < -2 and d != d.quantize(copay.FEN):
-        problems.append(f"{what}“{value}”超过两位小数，请精确到分（如 12.50）。")
-        return None
-    if d < 0 or (positive and d == 0):
-        problems.append(f"{what}“{value}”必须{'大于' if positive else '不小于'} 0。")
-        return None
-    return copay.money(d)
+def parse_request(
+    db: Database, data: object, settings: Settings | None = None, *, cache: _EntryCache | None = None
+) -> EstimateRequest:
+    """Check a request's JSON against the catalogue and the settings (every problem together).
+
+    Raises:
+        RequestError: every problem of the request.
+    """
+    settings = settings or Settings()
+    known = cache if cache is not None else _EntryCache(db)
+    return request_mod.parse_request(data, default_profile=settings.profile, known_entries=known)
 
 
-def _ratio(value: object, what: str, problems: list[str]) -> Decimal | None:
-    d = _decimal(value)
-    if d is None or not (0 <= d <= 1):
-        problems.append(f"{what}“{value}”应为 0 到 1 之间的小数（如 0.80 表示 80%）。")
-        return None
-    return d
-
-
-def _entries(db: Database, ids: list[str]) -> dict[str, r.Entry]:
-    """The entries with these ids, in one query (unknown ids are simply absent)."""
-    if not ids:
-        return {}
-    marks = ",".join("?" * len(set(ids)))
-    return {
-        row["id"]: store.row_to_entry(row)
-        for row in db.query(f"{store.ENTRY_SELECT} where e.id in ({marks})", sorted(set(ids)))
-    }
-
-
-@dataclass
-class _Line:
-    index: int
-    item: dict
-    requested_id: str | None
-    entry: r.Entry | None  # the entry that answers (in force), None for what-if / not in edition
-    drug: Drug | None
-    what_if: bool
-    quantity: int
-    unit_price: Decimal
-    override_standard: Decimal | None
-    spec: str | None
-    confirmed: frozenset[str]
-    eligibility: Eligibility | None = None
-
-
-def _parse_item(db: Database, i: int, item: object, problems: list[str], found: dict[str, r.Entry]) -> _Line | None:
-    n = f"第 {i} 项"
-    if not isinstance(item, dict):
-        problems.append(f"{n}格式不对：每一项应为一个对象（含 entry 或 name、unit_price、quantity）。")
-        return None
-    entry = None
-    entry_id = item.get("entry")
-    what_if = entry_id in (None, "")
-    if not what_if:
-        entry = found.get(str(entry_id))
-        if entry is None:
-            problems.append(f"{n}：目录中没有编号为“{entry_id}”的条目，请先用 yaomu search 查找药品并使用结果中的 id。")
-    else:
-        if not str(item.get("name") or "").strip():
-            problems.append(f"{n}既没有目录条目（entry），也没有药品名称（name），请至少给出其一。")
-        if item.get("class") not in (r.CLASS_A, r.CLASS_B):
-            problems.append(f"{n}“{item.get('name') or ''}”为假设药品，需给出甲乙类（class：甲 或 乙）。")
-    qty = item.get("quantity")
-    if isinstance(qty, bool) or not isinstance(qty, int | float | str) or _decimal(qty) is None:
-        problems.append(f"{n}的数量“{qty}”不是整数，请填写正整数。")
-        quantity = 0
-    else:
-        dq = _decimal(qty)
-        assert dq is not None
-        if dq != dq.to_integral_value():
-            problems.append(f"{n}的数量“{qty}”不是整数，请填写正整数（按最小包装计）。")
-        elif dq <= 0:
-            problems.append(f"{n}的数量“{qty}”必须大于 0。")
-        quantity = int(dq) if dq == dq.to_integral_value() else 0
-    price = _amount(item.get("unit_price"), f"{n}的单价", problems, positive=True)
-    override = None
-    if item.get("payment_standard") not in (None, ""):
-        override = _amount(item.get("payment_standard"), f"{n}的支付标准", problems, positive=True)
-    confirmed = item.get("confirmed") or []
-    if not isinstance(confirmed, list) or any(c not in policy.CONDITIONS for c in confirmed):
-        problems.append(f"{n}的已确认条件（confirmed）应为列表，取值：{'、'.join(policy.CONDITIONS)}。")
-        confirmed = [c for c in confirmed if c in policy.CONDITIONS] if isinstance(confirmed, list) else []
-    spec = item.get("spec")
-    return _Line(
-        index=i,
-        item=item,
-        requested_id=None if what_if else str(entry_id),
-        entry=entry,
-        drug=None,
-        what_if=what_if,
-        quantity=quantity,
-        unit_price=price or Decimal(0),
-        override_standard=override,
-        spec=str(spec) if spec not in (None, "") else None,
-        confirmed=frozenset(confirmed),
-    )
-
-
-def _parse_day(value: object, problems: list[str]) -> date:
-    if value in (None, ""):
-        return date.today()
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        problems.append(f"日期“{value}”无效，请使用 YYYY-MM-DD 格式（如 2025-03-01）。")
-        return date.today()
-
-
-def estimate(db: Database, request: dict, settings: Settings | None = None) -> dict:
-    """Estimate what the fund pays and what the patient pays for a basket, as of a date.
-
-    Args:
-        db: the catalogue database.
-        request: the request JSON (see docs/rules.md): date, profile, insurance, patient_group,
-            channel, deductible_remaining, cap_remaining, items, policy.
-        settings: the pharmacy's settings (profile default, local parameters, confidential
-            standards); None = none set.
-
-    Returns:
-        The result JSON: amounts as strings with two decimals, lines, assumptions, warnings.
+def estimate_json(db: Database, data: object, settings: Settings | None = None) -> dict[str, Any]:
+    """The JSON edge: a request's JSON in, the estimate's JSON (``yaomu estimate --json``) out.
 
     Raises:
         RequestError: every problem of the request at once; nothing is written anyway.
     """
+    cache = _EntryCache(db)
+    request = parse_request(db, data, settings, cache=cache)
+    return _estimate(db, request, settings, cache.found).to_json()
+
+
+def _entries(db: Database, ids: list[str]) -> dict[str, r.Entry]:
+    """The entries with these ids, in one query (unknown ids are simply absent)."""
+    return store.entries_by_ids(db, ids)
+
+
+@dataclass(frozen=True)
+class _EstimateContext:
+    """What every step of one estimate reads: the request, the profile, the edition, the overlays."""
+
+    db: Database
+    request: EstimateRequest
+    settings: Settings
+    profile: policy.Profile
+    choice: store.EditionChoice
+    edition: EditionContext
+    installed: list[ov.OverlayInfo]
+    overlay_keys: frozenset[str]
+
+    @property
+    def day(self) -> date:
+        return self.request.day
+
+
+@dataclass
+class _Line:
+    """One line on its way through the steps (mutable only inside ``estimate``)."""
+
+    index: int
+    item: RequestItem
+    entry: r.Entry | None  # the entry that answers (in force), None for what-if / not in edition
+    drug: Drug | None = None
+    eligibility: Eligibility | None = None
+    notes: list[Reason] = field(default_factory=list)
+    shown: str | None = None
+    confidential: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.entry.name if self.entry is not None else (self.item.name or "")
+
+    @property
+    def verdict(self) -> Eligibility:
+        assert self.eligibility is not None
+        return self.eligibility
+
+
+@dataclass
+class _Collected:
+    """What the pricing step gathers across lines: warnings, parameters used, parameters missing."""
+
+    warnings: list[str]
+    used_params: dict[str, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    confidential_used: bool = False
+
+
+def estimate(db: Database, request: EstimateRequest, settings: Settings | None = None) -> Estimate:
+    """Estimate what the fund pays and what the patient pays for a basket, as of a date.
+
+    Args:
+        db: the catalogue database.
+        request: the checked request (``parse_request``, or built by the UI).
+        settings: the pharmacy's settings (local parameters, confidential standards); None = none set.
+
+    Raises:
+        RequestError: an entry the catalogue does not have, or a parameter nothing states (all at once).
+    """
+    return _estimate(db, request, settings, None)
+
+
+def _estimate(
+    db: Database, request: EstimateRequest, settings: Settings | None, found: Mapping[str, r.Entry] | None
+) -> Estimate:
     settings = settings or Settings()
-    problems: list[str] = []
-    if not isinstance(request, dict):
-        raise RequestError(["请求应为 JSON 对象（含 date、profile、insurance、items 等字段）。"])
-    day = _parse_day(request.get("date"), problems)
-    profile_id = str(request.get("profile") or settings.profile or "")
-    insurance = str(request.get("insurance") or "")
-    group = str(request.get("patient_group") or "general")
-    channel = str(request.get("channel") or "outpatient")
-    if not request.get("insurance"):
-        problems.append(f"缺少险种（insurance），可选：{'、'.join(policy.INSURANCES)}。")
-        problems.extend(_validate_query(profile_id, "employee", group, channel, frozenset()))
-    else:
-        problems.extend(_validate_query(profile_id, insurance, group, channel, frozenset()))
+    lines = _resolve(db, request, found)
+    ctx = _context(db, request, settings)
+    collected = _Collected(warnings=[ctx.choice.note] if ctx.choice.note else [])
+    for line in lines:
+        _assess_line(ctx, line, collected.warnings)
+    pieces_alone = _pieces_alone(lines)
+    inputs = [_price_line(ctx, line, pieces_alone, collected) for line in lines]
+    if collected.missing:
+        raise RequestError(collected.missing)
+    deductible, cap, assumptions = _totals(request)
+    assumptions += _parameter_assumptions(lines, collected)
+    amounts, total = copay.settle(inputs, deductible, cap)
+    return Estimate(
+        day=request.day,
+        profile=ctx.profile.id,
+        profile_label=ctx.profile.label,
+        insurance=request.insurance,
+        patient_group=request.patient_group,
+        channel=request.channel,
+        edition=ctx.edition.label,
+        edition_note=ctx.choice.note,
+        amounts=total,
+        lines=tuple(_line_out(line, inp, amt) for line, inp, amt in zip(lines, inputs, amounts, strict=True)),
+        assumptions=tuple(assumptions),
+        warnings=tuple(collected.warnings),
+        edition_id=ctx.choice.edition_id,
+    )
 
-    deductible_remaining = None
-    if request.get("deductible_remaining") is not None:
-        deductible_remaining = _amount(request["deductible_remaining"], "剩余起付线（deductible_remaining）", problems)
-    cap_remaining = None
-    if request.get("cap_remaining") is not None:
-        cap_remaining = _amount(request["cap_remaining"], "年度支付限额余额（cap_remaining）", problems)
-    overrides: dict[str, Decimal] = {}
-    pol = request.get("policy") or {}
-    if not isinstance(pol, dict):
-        problems.append('policy 应为对象，如 {"fund_ratio": "0.80"}。')
-        pol = {}
-    for key, value in pol.items():
-        if key not in policy.PARAMETERS:
-            problems.append(f"policy 中的参数“{key}”无法识别，可用：{'、'.join(policy.PARAMETERS)}。")
-        elif key in ("first_self_pay", "fund_ratio"):
-            d = _ratio(value, f"policy.{key}（{policy.PARAMETERS[key]}）", problems)
-            if d is not None:
-                overrides[key] = d
-        else:
-            d = _amount(value, f"policy.{key}（{policy.PARAMETERS[key]}）", problems)
-            if d is not None:
-                overrides[key] = d
 
-    items = request.get("items")
-    lines: list[_Line] = []
-    if not isinstance(items, list) or not items:
-        problems.append("没有药品（items 为空），请至少加入一种药品。")
-    else:
-        found = _entries(db, [str(it.get("entry")) for it in items if isinstance(it, dict) and it.get("entry")])
-        for i, item in enumerate(items, 1):
-            line = _parse_item(db, i, item, problems, found)
-            if line is not None:
-                lines.append(line)
-    if problems:
-        raise RequestError(problems)
+def _resolve(db: Database, request: EstimateRequest, found: Mapping[str, r.Entry] | None = None) -> list[_Line]:
+    """The lines with their catalogue entries (as requested; ``_assess_line`` moves them to the day's edition)."""
+    wanted = [item.entry for item in request.items if item.entry is not None]
+    if found is None or any(entry_id not in found for entry_id in wanted):
+        found = _entries(db, wanted)
+    unknown = [
+        f"第 {i} 项：目录中没有编号为“{item.entry}”的条目，请先用 yaomu search 查找药品并使用结果中的 id。"
+        for i, item in enumerate(request.items, 1)
+        if item.entry is not None and item.entry not in found
+    ]
+    if unknown:
+        raise RequestError(unknown)
+    return [
+        _Line(i, item, found[item.entry] if item.entry is not None else None) for i, item in enumerate(request.items, 1)
+    ]
 
-    prof = policy.load(profile_id)
-    choice = store.edition_on(db, day)
-    edition_ctx = _edition_context(choice)
-    installed = ov.overlays(db, prof.region)
-    keys = _overlay_keys(db, prof.region)
-    warnings: list[str] = []
+
+def _context(db: Database, request: EstimateRequest, settings: Settings) -> _EstimateContext:
+    prof = policy.load(request.profile)
+    choice = store.edition_on(db, request.day)
+    return _EstimateContext(
+        db=db,
+        request=request,
+        settings=settings,
+        profile=prof,
+        choice=choice,
+        edition=_edition_context(choice),
+        installed=ov.overlays(db, prof.region),
+        overlay_keys=_overlay_keys(db, prof.region),
+    )
+
+
+def _assess_line(ctx: _EstimateContext, line: _Line, warnings: list[str]) -> None:
+    """Eligibility of one line; a catalogue entry is first moved to the edition in force on the day."""
+    req = ctx.request
+    query = Query(req.day, req.insurance, req.patient_group, req.channel, frozenset(line.item.confirmed))
+    region = ctx.profile.region
+    if line.entry is None:
+        item = line.item
+        name = item.name or ""
+        drug_class = str(item.drug_class) if item.drug_class else None
+        line.drug = Drug(name=name, dosage_form=item.dosage_form, section=None, drug_class=drug_class)
+        facts = _facts(ctx.db, region, name, item.dosage_form, None, ctx.overlay_keys)
+        line.eligibility = eligibility.assess(
+            line.drug, query, ctx.profile, ctx.edition, facts, ctx.installed, what_if=True
+        )
+        return
+    asked = line.entry
+    current = _in_force(ctx.db, asked, ctx.choice)
+    if current is not None and current.id != asked.id:
+        warnings.append(
+            f"第 {line.index} 项：条目 {asked.id} 属于{asked.edition}年版，已按当日生效目录中的同一药品 "
+            f"{current.id} 计算。"
+        )
+    facts = _facts(ctx.db, region, asked.name, asked.dosage_form, asked.section, ctx.overlay_keys)
+    line.drug = Drug.from_entry(current) if current else None
+    line.entry = current or asked
+    line.eligibility = eligibility.assess(line.drug, query, ctx.profile, ctx.edition, facts, ctx.installed)
+
+
+def _pieces_alone(lines: list[_Line]) -> bool:
+    """凡例 (十六): the pieces of the basket are all □ pieces (then none of them is paid)."""
+    pieces = [ln.drug for ln in lines if ln.drug is not None and ln.drug.section == r.PIECES]
+    return bool(pieces) and all(r.FLAG_PIECE_ALONE in drug.flags for drug in pieces)
+
+
+def _note(code: str, text: str) -> Reason:
+    return Reason(code, text, None)
+
+
+def _payable(line: _Line, pieces_alone: bool, collected: _Collected) -> bool:
+    """The verdict decides: only ``covered`` lines are paid; say why the others are estimated as self-pay."""
+    el = line.verdict
+    if el.verdict == eligibility.CONDITIONAL:
+        text = "尚有条件未确认：" + "；".join(c.text for c in el.conditions) + "。确认后请勾选，否则按全自费估算。"
+        line.notes.append(_note("not_confirmed", text))
+    elif el.verdict == eligibility.UNKNOWN:
+        line.notes.append(_note("unknown_self_pay", "资料不全，无法判断能否报销，本行暂按全自费估算。"))
+        why = "；".join(x.text for x in el.reasons if x.code in _UNKNOWN_CODES)
+        collected.warnings.append(f"第 {line.index} 项“{line.name}”无法判断能否报销：{why}")
+    payable = el.verdict == eligibility.COVERED
+    if payable and line.drug is not None and line.drug.section == r.PIECES and pieces_alone:
+        line.notes.append(_note("pieces_alone_basket", "本次所购中药饮片全部为□饮片，单独使用不予支付（凡例十六）。"))
+        return False
+    return payable
+
+
+_UNKNOWN_CODES = ("dual_channel_unknown", "two_diseases_unknown", "edition_outside", "no_edition")
+
+
+def _price_line(ctx: _EstimateContext, line: _Line, pieces_alone: bool, collected: _Collected) -> copay.LineInput:
+    """What the arithmetic needs for one line (payable, S, r, ratio, exemption), every figure with its source."""
+    payable = _payable(line, pieces_alone, collected)
+    standard, line.shown, line.confidential = _standard(line, ctx.settings, collected.warnings)
+    if payable and line.confidential and standard is None:
+        payable = False
+        line.notes.append(
+            _note(
+                "confidential_standard_missing",
+                "该药支付标准保密，未提供本省下发的实际支付标准，本行按全自费保守估算。",
+            )
+        )
+        collected.warnings.append(
+            f"第 {line.index} 项“{line.name}”的支付标准保密且未录入：请在设置中录入本省下发的支付标准"
+            "（或在请求中给出 payment_standard）后重新估算。"
+        )
+    item = line.item
+    if not payable:
+        return copay.LineInput(item.unit_price, item.quantity, False, Decimal(0), Decimal(0), standard, False)
+    collected.confidential_used = collected.confidential_used or line.confidential
+    r_value, ratio, exempt = _parameters(ctx, line, collected)
+    return copay.LineInput(item.unit_price, item.quantity, True, r_value, ratio, standard, exempt)
+
+
+def _parameters(ctx: _EstimateContext, line: _Line, collected: _Collected) -> tuple[Decimal, Decimal, bool]:
+    """r, the fund ratio and the deductible exemption of a payable line; a figure nothing states is missing."""
+    el, prof, day = line.verdict, ctx.profile, ctx.day
+    req = ctx.request
+    sel = policy.Selectors(
+        insurance=req.insurance,
+        group=req.patient_group,
+        channel=req.channel,
+        drug_class=el.pay_class,
+        section=line.drug.section if line.drug else None,
+        listed_in=el.listed_in,
+    )
+    r_value, r_src = _first_self_pay(ctx, sel, el)
+    ratio, f_src = _fund_ratio(ctx, sel)
+    for name, value, src in (("first_self_pay", r_value, r_src), ("fund_ratio", ratio, f_src)):
+        label = labels.PARAMETERS[name]
+        if src is None:
+            collected.missing.append(
+                f"第 {line.index} 项“{line.name}”缺少{label}（{name}）："
+                f"{prof.label}的政策文件没有规定，请在设置中填写，或在请求的 policy 中给出。"
+            )
+        elif (key := f"{name}={value}") not in collected.used_params:
+            collected.used_params[key] = f"{label} {_percent(value)}：{src}"
+    rule = prof.lookup("deductible", day, sel)
+    exempt = rule is not None and rule.decimal == 0
+    if rule is not None and exempt:
+        collected.used_params.setdefault(
+            "deductible_exempt", f"{labels.PARAMETERS['deductible']}：本行不设起付线（{rule.source.label}）"
+        )
+    return r_value, ratio, exempt
+
+
+def _totals(request: EstimateRequest) -> tuple[Decimal, Decimal | None, list[str]]:
+    """The patient's remaining deductible and cap for this settlement, each stated as an assumption."""
     assumptions: list[str] = []
-    if choice.note:
-        warnings.append(choice.note)
-    if request.get("date") in (None, ""):
-        assumptions.append(f"请求未给出日期，按今天（{day.isoformat()}）计算。")
-
-    for line in lines:
-        query = Query(day, insurance, group, channel, line.confirmed)
-        if line.what_if:
-            name = str(line.item.get("name")).strip()
-            form = line.item.get("dosage_form")
-            line.drug = Drug(name=name, dosage_form=form, section=None, drug_class=line.item.get("class"))
-            facts = _facts(db, prof.region, name, form, None, keys)
-            line.eligibility = eligibility.assess(line.drug, query, prof, edition_ctx, facts, installed, what_if=True)
-            continue
-        assert line.entry is not None
-        current = _in_force(db, line.entry, choice)
-        if current is not None and current.id != line.entry.id:
-            warnings.append(
-                f"第 {line.index} 项：条目 {line.entry.id} 属于{line.entry.edition}年版，已按当日生效目录中的同一药品 "
-                f"{current.id} 计算。"
-            )
-        facts = _facts(db, prof.region, line.entry.name, line.entry.dosage_form, line.entry.section, keys)
-        line.drug = Drug.from_entry(current) if current else None
-        line.entry = current or line.entry
-        line.eligibility = eligibility.assess(line.drug, query, prof, edition_ctx, facts, installed)
-
-    # □ pieces: not paid when the pieces of the prescription are all □ (凡例 十六).
-    pieces = [ln for ln in lines if ln.drug is not None and ln.drug.section == r.PIECES]
-    pieces_alone = bool(pieces) and all(r.FLAG_PIECE_ALONE in ln.drug.flags for ln in pieces if ln.drug)
-
-    inputs: list[copay.LineInput] = []
-    line_notes: list[list[dict]] = []
-    used_params: dict[str, str] = {}
-    missing: list[str] = []
-    confidential_used = False
-    for line in lines:
-        el = line.eligibility
-        assert el is not None
-        notes: list[dict] = []
-        payable = el.verdict == eligibility.COVERED
-        if el.verdict == eligibility.CONDITIONAL:
-            notes.append(
-                _note(
-                    "not_confirmed",
-                    "尚有条件未确认："
-                    + "；".join(c.text for c in el.conditions)
-                    + "。确认后请勾选，否则按全自费估算。",
-                )
-            )
-        elif el.verdict == eligibility.UNKNOWN:
-            notes.append(_note("unknown_self_pay", "资料不全，无法判断能否报销，本行暂按全自费估算。"))
-            warnings.append(
-                f"第 {line.index} 项“{_name(line)}”无法判断能否报销："
-                + "；".join(
-                    x.text
-                    for x in el.reasons
-                    if x.code in ("dual_channel_unknown", "two_diseases_unknown", "edition_outside", "no_edition")
-                )
-            )
-        if payable and line.drug is not None and line.drug.section == r.PIECES and pieces_alone:
-            payable = False
-            notes.append(_note("pieces_alone_basket", "本次所购中药饮片全部为□饮片，单独使用不予支付（凡例十六）。"))
-
-        standard, shown, confidential = _standard(line, el, settings, notes, warnings)
-        if payable and confidential and standard is None:
-            payable = False
-            notes.append(
-                _note(
-                    "confidential_standard_missing",
-                    "该药支付标准保密，未提供本省下发的实际支付标准，本行按全自费保守估算。",
-                )
-            )
-            warnings.append(
-                f"第 {line.index} 项“{_name(line)}”的支付标准保密且未录入：请在设置中录入本省下发的支付标准"
-                "（或在请求中给出 payment_standard）后重新估算。"
-            )
-        if payable and confidential:
-            confidential_used = True
-
-        r_value = ratio = Decimal(0)
-        exempt = False
-        if payable:
-            ctx = {
-                "insurance": insurance,
-                "group": group,
-                "channel": channel,
-                "class": el.pay_class,
-                "section": line.drug.section if line.drug else None,
-                "listed_in": el.listed_in,
-            }
-            r_value, r_src = _first_self_pay(prof, day, ctx, overrides, el, settings, insurance, channel)
-            ratio, f_src = _fund_ratio(prof, day, ctx, overrides, settings, insurance, channel)
-            if r_src is None:
-                missing.append(
-                    f"第 {line.index} 项“{_name(line)}”缺少{policy.PARAMETERS['first_self_pay']}（first_self_pay）："
-                    f"{prof.label}的政策文件没有规定，请在设置中填写，或在请求的 policy 中给出。"
-                )
-            else:
-                used_params.setdefault(
-                    f"first_self_pay={r_value}", f"{policy.PARAMETERS['first_self_pay']} {_percent(r_value)}：{r_src}"
-                )
-            if f_src is None:
-                missing.append(
-                    f"第 {line.index} 项“{_name(line)}”缺少{policy.PARAMETERS['fund_ratio']}（fund_ratio）："
-                    f"{prof.label}的政策文件没有规定，请在设置中填写，或在请求的 policy 中给出。"
-                )
-            else:
-                used_params.setdefault(
-                    f"fund_ratio={ratio}", f"{policy.PARAMETERS['fund_ratio']} {_percent(ratio)}：{f_src}"
-                )
-            rule = prof.lookup("deductible", day, ctx)
-            if rule is not None and rule.decimal == 0:
-                exempt = True
-                used_params.setdefault(
-                    "deductible_exempt", f"{policy.PARAMETERS['deductible']}：本行不设起付线（{rule.source.label}）"
-                )
-        inputs.append(copay.LineInput(line.unit_price, line.quantity, payable, r_value, ratio, standard, exempt))
-        line_notes.append(notes)
-        line.item = {**line.item, "_shown": shown, "_confidential": confidential}
-    if missing:
-        raise RequestError(missing)
-
-    if deductible_remaining is None and "deductible" in overrides:
-        deductible_remaining = overrides["deductible"]
-        assumptions.append(f"起付线按请求给出的 {deductible_remaining} 元计算（视为本年度尚未支付）。")
-    elif deductible_remaining is None:
-        deductible_remaining = Decimal(0)
+    if not request.day_given:
+        assumptions.append(f"请求未给出日期，按今天（{request.day.isoformat()}）计算。")
+    deductible, cap = request.deductible_remaining, request.cap_remaining
+    pol = request.policy
+    if deductible is None and pol.deductible is not None:
+        deductible = pol.deductible
+        assumptions.append(f"起付线按请求给出的 {deductible} 元计算（视为本年度尚未支付）。")
+    elif deductible is None:
+        deductible = Decimal(0)
         assumptions.append("起付线按已付清计算（未提供剩余起付线）。")
     else:
-        assumptions.append(f"剩余起付线按 {deductible_remaining} 元计算。")
-    if cap_remaining is None and "cap" in overrides:
-        cap_remaining = overrides["cap"]
-        assumptions.append(f"年度最高支付限额余额按请求给出的 {cap_remaining} 元计算。")
-    elif cap_remaining is None:
+        assumptions.append(f"剩余起付线按 {deductible} 元计算。")
+    if cap is None and pol.cap is not None:
+        cap = pol.cap
+        assumptions.append(f"年度最高支付限额余额按请求给出的 {cap} 元计算。")
+    elif cap is None:
         assumptions.append("未提供年度最高支付限额余额，按未达限额计算。")
     else:
-        assumptions.append(f"年度最高支付限额余额按 {cap_remaining} 元计算。")
-    assumptions.extend(used_params.values())
-    if confidential_used:
-        assumptions.append("保密支付标准已按本省下发的实际值参与计算，按规定不予显示。")
-    if any(n["code"] == "confidential_standard_missing" for notes in line_notes for n in notes):
-        assumptions.append(
-            "支付标准保密且未录入的药品，统筹支付按 0 计、全额计入个人负担（保守估计，实际报销可能更多）。"
-        )
-    assumptions.append("本结果为预估，实际以医保结算为准。")
-
-    amounts, total = copay.settle(inputs, deductible_remaining, cap_remaining)
-    out_lines = []
-    for line, amt, notes in zip(lines, amounts, line_notes, strict=True):
-        el = line.eligibility
-        assert el is not None
-        drug = line.drug
-        out_lines.append(
-            {
-                "entry": line.entry.id if line.entry is not None else None,
-                "name": _name(line),
-                "dosage_form": (drug.dosage_form if drug else None) or line.item.get("dosage_form"),
-                "spec": line.spec,
-                "quantity": line.quantity,
-                "unit_price": str(line.unit_price),
-                "class": el.pay_class if drug is None else (drug.drug_class or el.pay_class),
-                "section": drug.section if drug else None,
-                "flags": list(drug.flags) if drug else [],
-                "confidential": bool(line.item["_confidential"]),
-                "payment_standard_shown": line.item["_shown"],
-                "verdict": el.verdict,
-                "verdict_label": el.verdict_label,
-                "reasons": [x.to_json() for x in el.reasons] + notes,
-                "conditions": [c.to_json() for c in el.conditions],
-                "first_self_pay_ratio": str(inputs[line.index - 1].first_self_pay)
-                if amt.fund or amt.policy_scope
-                else None,
-                "fund_ratio": str(inputs[line.index - 1].fund_ratio) if amt.policy_scope else None,
-                **amt.to_json(),
-            }
-        )
-    return {
-        "date": day.isoformat(),
-        "profile": prof.id,
-        "profile_label": prof.label,
-        "insurance": insurance,
-        "insurance_label": policy.INSURANCES[insurance],
-        "patient_group": group,
-        "patient_group_label": policy.GROUPS[group],
-        "channel": channel,
-        "channel_label": policy.CHANNELS[channel],
-        "edition": edition_ctx.label,
-        "edition_note": choice.note,
-        **total.to_json(),
-        "lines": out_lines,
-        "assumptions": assumptions,
-        "warnings": warnings,
-    }
+        assumptions.append(f"年度最高支付限额余额按 {cap} 元计算。")
+    return deductible, cap, assumptions
 
 
-def _note(code: str, text: str) -> dict:
-    return {"code": code, "text": text, "source": None}
+def _parameter_assumptions(lines: list[_Line], collected: _Collected) -> list[str]:
+    out = list(collected.used_params.values())
+    if collected.confidential_used:
+        out.append("保密支付标准已按本省下发的实际值参与计算，按规定不予显示。")
+    if any(n.code == "confidential_standard_missing" for line in lines for n in line.notes):
+        out.append("支付标准保密且未录入的药品，统筹支付按 0 计、全额计入个人负担（保守估计，实际报销可能更多）。")
+    out.append("本结果为预估，实际以医保结算为准。")
+    return out
 
 
-def _name(line: _Line) -> str:
-    if line.entry is not None:
-        return line.entry.name
-    return str(line.item.get("name") or "")
+def _line_out(line: _Line, inp: copay.LineInput, amt: Amounts) -> EstimateLine:
+    el, drug = line.verdict, line.drug
+    return EstimateLine(
+        entry=line.entry.id if line.entry is not None else None,
+        name=line.name,
+        dosage_form=(drug.dosage_form if drug else None) or line.item.dosage_form,
+        spec=line.item.spec,
+        quantity=line.item.quantity,
+        unit_price=line.item.unit_price,
+        drug_class=el.pay_class if drug is None else (drug.drug_class or el.pay_class),
+        section=drug.section if drug else None,
+        flags=tuple(drug.flags) if drug else (),
+        confidential=line.confidential,
+        payment_standard_shown=line.shown,
+        verdict=el.verdict,
+        reasons=el.reasons + tuple(line.notes),
+        conditions=el.conditions,
+        first_self_pay_ratio=inp.first_self_pay if amt.fund or amt.policy_scope else None,
+        fund_ratio=inp.fund_ratio if amt.policy_scope else None,
+        amounts=amt,
+    )
 
 
 def _percent(d: Decimal) -> str:
     return f"{(d * 100).normalize():f}%"
 
 
-def _standard(
-    line: _Line, el: Eligibility, settings: Settings, notes: list[dict], warnings: list[str]
-) -> tuple[Decimal | None, str | None, bool]:
+def _standard(line: _Line, settings: Settings, warnings: list[str]) -> tuple[Decimal | None, str | None, bool]:
     """The payment standard S for the arithmetic, what may be shown of it, and whether it is confidential."""
-    entry = line.entry if not line.what_if else None
+    el, item = line.verdict, line.item
+    entry = line.entry if not item.what_if else None
     confidential = bool(entry and entry.confidential)
-    if line.override_standard is not None:
-        return line.override_standard, CONFIDENTIAL_SHOWN if confidential else str(line.override_standard), confidential
+    if item.payment_standard is not None:
+        shown = CONFIDENTIAL_SHOWN if confidential else str(item.payment_standard)
+        return item.payment_standard, shown, confidential
     if el.transition_standard:
         return Decimal(el.transition_standard), el.transition_standard, False
     if entry is None:
@@ -605,66 +556,62 @@ def _standard(
     if confidential:
         value = settings.confidential_standards.get(entry.key)
         return (Decimal(value) if value else None), CONFIDENTIAL_SHOWN, True
+    return _published_standard(line, entry, warnings)
+
+
+def _published_standard(line: _Line, entry: r.Entry, warnings: list[str]) -> tuple[Decimal | None, str | None, bool]:
+    """The catalogue's standard: the one of the spec asked for, the only one, or the lowest (said so)."""
     amounts = [s for s in entry.payment_standards if s.amount is not None]
     if not amounts:
         return None, entry.payment_standard, False
-    if line.spec:
+    spec = line.item.spec
+    if spec:
         for s in amounts:
-            if s.spec and match_key(s.spec) == match_key(line.spec):
+            if s.spec and match_key(s.spec) == match_key(spec):
                 return Decimal(s.amount or "0"), f"{s.amount}元({s.spec})", False
     if len(amounts) == 1:
         s = amounts[0]
         return Decimal(s.amount or "0"), f"{s.amount}元" + (f"({s.spec})" if s.spec else ""), False
     lowest = min(amounts, key=lambda s: Decimal(s.amount or "0"))
-    notes.append(
+    line.notes.append(
         _note("standard_lowest", f"该药有多个规格的支付标准，未指明规格（spec），按最低的 {lowest.amount} 元估算。")
     )
     warnings.append(f"第 {line.index} 项“{entry.name}”未指明规格，支付标准按最低规格估算；请在 spec 中填写规格。")
     return Decimal(lowest.amount or "0"), entry.payment_standard, False
 
 
-def _first_self_pay(
-    prof: policy.Profile,
-    day: date,
-    ctx: dict,
-    overrides: dict[str, Decimal],
-    el: Eligibility,
-    settings: Settings,
-    insurance: str,
-    channel: str,
-) -> tuple[Decimal, str | None]:
-    """r and where it comes from; (0, None) when nothing states it."""
-    fixed = prof.lookup("first_self_pay", day, ctx, fixed_only=True)
+def _first_self_pay(ctx: _EstimateContext, sel: policy.Selectors, el: Eligibility) -> tuple[Decimal, str | None]:
+    """r and where it comes from, first source that states it wins; (0, None) when nothing does.
+
+    Order: the catalogue's fixed rule (甲类 0, 凡例 二) > the request > a provincial per-drug list >
+    the profile's notice > the pharmacy's settings.
+    """
+    prof, day, req = ctx.profile, ctx.day, ctx.request
+    fixed = prof.lookup("first_self_pay", day, sel, fixed_only=True)
     if fixed is not None:
         return fixed.decimal, f"{fixed.source.label}"
-    if "first_self_pay" in overrides:
-        return overrides["first_self_pay"], "本次请求指定"
+    if req.policy.first_self_pay is not None:
+        return req.policy.first_self_pay, "本次请求指定"
     if el.self_pay_ratio is not None:
         return el.self_pay_ratio[0], el.self_pay_ratio[1]
-    rule = prof.lookup("first_self_pay", day, ctx)
+    rule = prof.lookup("first_self_pay", day, sel)
     if rule is not None:
         return rule.decimal, rule.source.label
-    found = settings.parameter("first_self_pay", insurance, channel)
+    found = ctx.settings.parameter("first_self_pay", req.insurance, req.channel)
     if found is not None:
         return Decimal(found[0]), f"本店设置（{found[1]}）"
     return Decimal(0), None
 
 
-def _fund_ratio(
-    prof: policy.Profile,
-    day: date,
-    ctx: dict,
-    overrides: dict[str, Decimal],
-    settings: Settings,
-    insurance: str,
-    channel: str,
-) -> tuple[Decimal, str | None]:
-    if "fund_ratio" in overrides:
-        return overrides["fund_ratio"], "本次请求指定"
-    rule = prof.lookup("fund_ratio", day, ctx)
+def _fund_ratio(ctx: _EstimateContext, sel: policy.Selectors) -> tuple[Decimal, str | None]:
+    """The fund ratio: the request > the profile's notice > the pharmacy's settings; (0, None) when none."""
+    req = ctx.request
+    if req.policy.fund_ratio is not None:
+        return req.policy.fund_ratio, "本次请求指定"
+    rule = ctx.profile.lookup("fund_ratio", ctx.day, sel)
     if rule is not None:
         return rule.decimal, rule.source.label
-    found = settings.parameter("fund_ratio", insurance, channel)
+    found = ctx.settings.parameter("fund_ratio", req.insurance, req.channel)
     if found is not None:
         return Decimal(found[0]), f"本店设置（{found[1]}）"
     return Decimal(0), None

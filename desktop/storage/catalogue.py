@@ -8,22 +8,24 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-
-import sqlite_utils
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
 from desktop import paths
-from desktop.catalogue import derive, pinyin
 from desktop.catalogue import records as r
-from desktop.catalogue.fanli import EditionSpec
 from desktop.catalogue.normalise import drug_key, normalise_name
 from desktop.errors import DatabaseError, NotFound, db_reason
+from desktop.storage import last_pk
+
+if TYPE_CHECKING:  # sqlite-utils costs ~0.1 s of imports: one-shot lookups (yaomu search) use Reader
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+    from desktop.catalogue.fanli import EditionSpec
 
 #: How many back-ups of the database file made before a migration are kept.
 KEEP_MIGRATION_BACKUPS = 3
@@ -37,6 +39,8 @@ def _ignore(done: int, total: int) -> None:
 
 def _migrations() -> Migrations:
     """One migration per SQL file in db/migrations/, registered under its file name."""
+    from sqlite_utils.migrations import Migrations
+
     migrations = Migrations("yaomu")
     for sql_file in sorted(paths.migrations_dir().glob("*.sql")):
         sql = sql_file.read_text(encoding="utf-8")
@@ -64,17 +68,19 @@ def open_db(path: Path | str | None = None, *, readonly: bool = False, migrate: 
     Raises:
         DatabaseError: the file is not a database, was made by a newer Yaomu, or is locked.
     """
+    from sqlite_utils import Database
+
     if path is None:
         path = paths.default_db_path()
     try:
         if path == ":memory:":
-            db = Database(memory=True)
+            db = Database(memory=True, execute_plugins=False)
         elif readonly:
             conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, check_same_thread=False)
-            db = Database(conn)
+            db = Database(conn, execute_plugins=False)
         else:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            db = Database(Path(path))
+            db = Database(Path(path), execute_plugins=False)  # no third-party plugins in our connection
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA busy_timeout = 5000")
         if path != ":memory:" and not readonly:
@@ -93,7 +99,7 @@ def open_db(path: Path | str | None = None, *, readonly: bool = False, migrate: 
 
 
 def _refuse_newer(db: Database) -> None:
-    if not db["_sqlite_migrations"].exists():
+    if not db.table("_sqlite_migrations").exists():
         return
     applied = {row["name"] for row in db.query("select name from _sqlite_migrations")}
     unknown = sorted(applied - set(known_migrations()))
@@ -102,6 +108,56 @@ def _refuse_newer(db: Database) -> None:
             f"数据库由更新版本的药目创建（包含本版本不认识的结构：{', '.join(unknown)}），无法使用。",
             hint="请安装最新版本的药目，或用 --db 指定另一个数据库文件。数据库未被修改。",
         )
+
+
+class Reader:
+    """A read-only view of an up-to-date database over plain sqlite3, for one-shot lookups.
+
+    It answers the ``execute``/``query`` calls the read functions of this module and the search
+    make, without sqlite-utils, whose imports alone cost about 0.1 s: ``yaomu search`` and
+    ``yaomu show`` start in well under that (bench/cli_start.py).
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> Iterator[dict[str, Any]]:
+        cur = self.conn.execute(sql, params)
+        keys = [d[0] for d in cur.description]
+        for row in cur:
+            yield dict(zip(keys, row, strict=True))
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+#: What the read functions take: a sqlite-utils connection, or the light ``Reader``.
+Connection: TypeAlias = "Database | Reader"
+
+
+def open_reader(path: Path | str | None = None) -> Reader | None:
+    """A ``Reader`` on the database when it exists, is fully migrated and holds a catalogue; else None
+    (the caller then opens it with ``open_db``, which creates, migrates or refuses it and says why)."""
+    path = Path(path) if path is not None else paths.default_db_path()
+    if not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        conn.execute("PRAGMA busy_timeout = 5000")
+        applied = {name for (name,) in conn.execute("select name from _sqlite_migrations")}
+        if applied != set(known_migrations()) or conn.execute("select 1 from edition limit 1").fetchone() is None:
+            conn.close()
+            return None
+    except sqlite3.Error:
+        conn.close()
+        return None
+    return Reader(conn)
 
 
 def _migrate(db: Database, path: Path | None) -> None:
@@ -113,6 +169,13 @@ def _migrate(db: Database, path: Path | None) -> None:
     if path is not None and db.table_names() and path.exists():
         _backup(db, path, reason="migrate")
     migrations.apply(db)
+    if SEARCH_MIGRATION in {m.name for m in pending} and db["entry"].exists():
+        with db.atomic():
+            reindex(db)  # the migration recreated the search index empty
+
+
+#: The migration that (re)creates the search index; applying it rebuilds the index of installed editions.
+SEARCH_MIGRATION = "0013_search.sql"
 
 
 def _backup(db: Database, path: Path, *, reason: str, keep: int = KEEP_MIGRATION_BACKUPS) -> Path:
@@ -162,13 +225,16 @@ def content_hash(db: Database) -> str:
     """A hash over every user table's rows: equal before and after a refused change."""
     import hashlib
 
+    import sqlite_utils
+
     h = hashlib.sha256()
     for table in sorted(db.table_names()):
-        if table.startswith(("sqlite_", "entry_fts_")):
+        if table.startswith(("sqlite_", "entry_fts_")) or table == "entry_category_key":  # derived from entry
             continue
         h.update(table.encode())
-        for row in db.execute(f"select * from {sqlite_utils.db.quote_identifier(table)} order by rowid"):
-            h.update(repr(row).encode())
+        # Rows in a stable order without rowid: WITHOUT ROWID tables (entry_category_key) have none.
+        for row in sorted(repr(row) for row in db.execute(f"select * from {sqlite_utils.db.quote_identifier(table)}")):
+            h.update(row.encode())
     return h.hexdigest()
 
 
@@ -178,6 +244,8 @@ def content_hash(db: Database) -> str:
 def _entry_rows(
     data: r.EditionData, spec: EditionSpec | None, known_pinyin: dict[str, tuple[str, str]] | None = None
 ) -> list[dict[str, object]]:
+    from desktop.catalogue import derive, pinyin
+
     info = data.info
     known = known_pinyin or {}
     rows = []
@@ -301,26 +369,73 @@ def fts_prefixes(name: str) -> str:
     return " ".join(folded[:i] for i in range(1, min(len(folded), PREFIX_TOKENS) + 1))
 
 
+def fts_grams(folded: str, n: int) -> str:
+    """The ``n``-grams of a folded name, in order, as space-separated tokens (the name itself when shorter)."""
+    if len(folded) <= n:
+        return folded
+    return " ".join(folded[i : i + n] for i in range(len(folded) - n + 1))
+
+
+def category_keys(code: str | None) -> list[str]:
+    """Search keys of a category code: ``=XJ01CA`` for the code, ``XJ``, ``XJ0`` … ``XJ01CA`` for its prefixes."""
+    if not code:
+        return []
+    code = code.upper()
+    return ["=" + code, *(code[:i] for i in range(2, len(code) + 1))]
+
+
+IndexRow = tuple[int, str, str, str, "str | None"]  # pk, name, initials, pinyin, category code
+
+
 def index_entries(db: Database, edition_id: int) -> None:
     """Add an edition's entries to the search index (inside the caller's transaction)."""
-    cur = db.execute("select pk, name, initials, pinyin from entry where edition_id = ?", [edition_id])
-    _index(db, cur.fetchall())
+    cur = db.execute("select pk, name, initials, pinyin, category_code from entry where edition_id = ?", [edition_id])
+    _index(db, edition_id, cur.fetchall())
 
 
-def _index(db: Database, rows: list[tuple[int, str, str, str]]) -> None:
-    db.conn.executemany(
-        "insert into entry_fts(rowid, chars, pre, ini, py) values (?, ?, ?, ?, ?)",
-        [(pk, fts_chars(name), fts_prefixes(name), ini, py) for pk, name, ini, py in rows],
-    )
+def reindex(db: Database) -> None:
+    """Rebuild the whole search index from the entries (inside the caller's transaction)."""
+    db.execute("delete from entry_fts")
+    db.execute("delete from entry_category_key")
+    for (edition_id,) in db.execute("select id from edition").fetchall():
+        index_entries(db, edition_id)
+
+
+def _index(db: Database, edition_id: int, rows: list[IndexRow]) -> None:
+    fts = []
+    keys: list[tuple[object, ...]] = []
+    for pk, name, ini, py, code in rows:
+        folded = fts_folded(name)
+        fts.append((pk, fts_chars(name), fts_grams(folded, 2), fts_grams(folded, 3), fts_prefixes(name), ini, py))
+        keys.extend((edition_id, key, pk) for key in category_keys(code))
+    db.conn.executemany("insert into entry_fts(rowid, chars, g2, g3, pre, ini, py) values (?, ?, ?, ?, ?, ?, ?)", fts)
+    db.conn.executemany("insert or ignore into entry_category_key(edition_id, key, pk) values (?, ?, ?)", keys)
+
+
+def _unindex(db: Database, edition_id: int, pks: list[int]) -> None:
+    db.conn.executemany("delete from entry_fts where rowid = ?", [(pk,) for pk in pks])
+    _unindex_categories(db, edition_id, pks)
+
+
+def _unindex_categories(db: Database, edition_id: int, pks: list[int]) -> None:
+    for start in range(0, len(pks), 500):
+        chunk = pks[start : start + 500]
+        db.execute(
+            f"delete from entry_category_key where edition_id = ? and pk in ({', '.join('?' * len(chunk))})",
+            [edition_id, *chunk],
+        )
 
 
 def delete_edition(db: Database, name: str) -> None:
     """Remove an edition and its rows (inside the caller's transaction)."""
-    db.execute(
-        "delete from entry_fts where rowid in (select e.pk from entry e join edition d on d.id = e.edition_id "
-        "where d.name = ?)",
-        [name],
-    )
+    row = db.execute("select id from edition where name = ?", [name]).fetchone()
+    if row is not None:
+        edition_id = int(row[0])
+        db.execute(
+            "delete from entry_fts where rowid between ? and ?",
+            [edition_id * PK_EDITION, (edition_id + 1) * PK_EDITION - 1],
+        )
+        db.execute("delete from entry_category_key where edition_id = ?", [edition_id])
     db.execute("delete from edition where name = ?", [name])
 
 
@@ -332,18 +447,20 @@ def load_edition(
     package_id: str | None = None,
     on_progress: ProgressFn = _ignore,
     loaded_at: str | None = None,
+    known_pinyin: dict[str, tuple[str, str]] | None = None,
 ) -> int:
     """Store an edition, replacing any installed variant of the same edition, in one transaction.
 
-    ``loaded_at`` keeps the time an edition was first loaded when a rollback restores it.
+    ``loaded_at`` keeps the time an edition was first loaded when a rollback restores it;
+    ``known_pinyin`` gives ``(full, initials)`` already worked out per normalised name (benchmarks).
 
     Returns:
         The new edition's id.
     """
-    rows = _entry_rows(data, spec)
+    rows = _entry_rows(data, spec, known_pinyin)
     with db.atomic():
         delete_edition(db, data.info.name)
-        edition_id = int(db["edition"].insert(_edition_fields(data.info, package_id, loaded_at)).last_pk)
+        edition_id = last_pk(db.table("edition").insert(_edition_fields(data.info, package_id, loaded_at)))
         _insert_sections(db, edition_id, data)
         _assign_pks(rows, edition_id)
         _insert_entries(db, rows, edition_id, on_progress)
@@ -353,7 +470,7 @@ def load_edition(
 
 def _insert_sections(db: Database, edition_id: int, data: r.EditionData) -> None:
     db.execute("delete from edition_section where edition_id = ?", [edition_id])
-    db["edition_section"].insert_all(
+    db.table("edition_section").insert_all(
         {
             "edition_id": edition_id,
             "section": s.section,
@@ -403,9 +520,11 @@ def update_edition(
                 changed.append(({**row, "pk": prev["pk"]}, columns))
     gone += [prev["pk"] for prev in old.values()]
     with db.atomic():
-        db["edition"].update(edition_id, _edition_fields(data.info, package_id))
+        db.table("edition").update(edition_id, _edition_fields(data.info, package_id))
         _insert_sections(db, edition_id, data)
-        db.conn.executemany("delete from entry_fts where rowid = ?", [(pk,) for pk in gone])
+        recoded = [row for row, columns in changed if "category_code" in columns]
+        _unindex(db, edition_id, gone)
+        _unindex_categories(db, edition_id, [int(row["pk"]) for row in recoded])  # type: ignore[call-overload]
         db.conn.executemany("delete from entry where pk = ?", [(pk,) for pk in gone])
         # SQLite maintains every index whose column is SET, changed or not: set only what changed.
         by_columns: dict[tuple[str, ...], list[list[object]]] = {}
@@ -420,7 +539,15 @@ def update_edition(
             used[length] = max(used.get(length, -1), n)
         _assign_pks(new, edition_id, used)
         _insert_entries(db, new, edition_id, lambda done, total: on_progress(len(changed) + done, len(changed) + total))
-        _index(db, [(row["pk"], row["name"], row["initials"], row["pinyin"]) for row in new])  # type: ignore[misc]
+        _index(
+            db,
+            edition_id,
+            [(row["pk"], row["name"], row["initials"], row["pinyin"], row["category_code"]) for row in new],  # type: ignore[misc]
+        )
+        db.conn.executemany(
+            "insert or ignore into entry_category_key(edition_id, key, pk) values (?, ?, ?)",
+            [(edition_id, key, row["pk"]) for row in recoded for key in category_keys(row["category_code"])],  # type: ignore[arg-type]
+        )
     return edition_id
 
 
@@ -431,7 +558,7 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _edition(db: Database, row: dict, *, details: bool = True) -> r.Edition:
+def _edition(db: Connection, row: dict[str, Any], *, details: bool = True) -> r.Edition:
     sections: tuple[r.SectionInfo, ...] = ()
     counts: dict[str, int] = {}
     if details:
@@ -466,7 +593,7 @@ def edition_named(db: Database, name: str, *, details: bool = False) -> r.Editio
     return next((_edition(db, row, details=details) for row in rows), None)
 
 
-def editions(db: Database, *, details: bool = True) -> list[r.Edition]:
+def editions(db: Connection, *, details: bool = True) -> list[r.Edition]:
     """Installed editions, oldest first; ``details`` adds sections and row counts (a scan)."""
     return [_edition(db, row, details=details) for row in db.query("select * from edition order by effective_start")]
 
@@ -485,7 +612,7 @@ class EditionChoice:
         return self.edition.id if self.edition else None
 
 
-def edition_on(db: Database, day: date) -> EditionChoice:
+def edition_on(db: Connection, day: date) -> EditionChoice:
     """The edition in force on ``day``; else the nearest one, with a note saying so."""
     installed = editions(db, details=False)
     if not installed:
@@ -510,7 +637,7 @@ def edition_on(db: Database, day: date) -> EditionChoice:
     )
 
 
-def row_to_entry(row: dict) -> r.Entry:
+def row_to_entry(row: dict[str, Any]) -> r.Entry:
     return r.Entry(
         id=row["id"],
         edition=row["edition_name"],
@@ -548,6 +675,148 @@ def get_entry(db: Database, entry_id: str) -> r.Entry:
             f"目录中没有编号为 {entry_id} 的条目。", hint="请先用 yaomu search 查找药品，再使用结果中的 id。"
         )
     return row_to_entry(rows[0])
+
+
+def entries_by_ids(db: Database, ids: Iterable[str]) -> dict[str, r.Entry]:
+    """The entries with these ids, in one query (unknown ids are simply absent)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    marks = ",".join("?" * len(wanted))
+    return {row["id"]: row_to_entry(row) for row in db.query(f"{ENTRY_SELECT} where e.id in ({marks})", wanted)}
+
+
+#: Entry columns a search looks up by value, each through its own index.
+LOOKUP_COLUMNS = ("id", "number", "star_of", "category_code", "initials", "pinyin", "name")
+
+
+def find_entries(
+    db: Database,
+    edition_id: int | None,
+    column: str,
+    value: object,
+    limit: int,
+    *,
+    below: object | None = None,
+    by_seq: bool = False,
+) -> list[r.Entry]:
+    """Entries of an edition (any edition when None) whose ``column`` equals ``value``.
+
+    With ``below``, the column lies in ``[value, below)`` instead (a prefix range). Rows come in
+    storage order (shortest name first), or publication order with ``by_seq``.
+    """
+    if column not in LOOKUP_COLUMNS:
+        raise ValueError(f"not a lookup column: {column}")
+    where = [f"e.{column} >= ? and e.{column} < ?" if below is not None else f"e.{column} = ?"]
+    params: list[object] = [value, below] if below is not None else [value]
+    if edition_id is not None:
+        where.insert(0, "e.edition_id = ?")
+        params.insert(0, edition_id)
+    # WORKAROUND: a unary "+" keeps the planner from walking an index in ORDER BY order
+    # (e.g. (edition_id, seq) over 270,000 rows) instead of the selective WHERE index.
+    order = "e.seq" if by_seq else "e.rowid"
+    sql = f"{ENTRY_SELECT} where {' and '.join(where)} order by +{order} limit ?"
+    return [row_to_entry(row) for row in db.query(sql, [*params, limit])]
+
+
+def fts_entries(db: Database, match: str, edition_id: int, limit: int) -> list[r.Entry]:
+    """Full-text matches (an FTS5 ``match`` expression) of one edition in rowid order, i.e. shortest name first."""
+    return [
+        row_to_entry(row)
+        for row in db.query(
+            "select e.*, d.name as edition_name from entry_fts f join entry e on e.rowid = f.rowid "
+            "join edition d on d.id = e.edition_id "
+            "where entry_fts match ? and f.rowid between ? and ? order by f.rowid limit ?",
+            [match, edition_id * PK_EDITION, (edition_id + 1) * PK_EDITION - 1, limit],
+        )
+    ]
+
+
+# --- search: row ids in rank order, rows made entries when read ----------------------------------
+
+
+class LazyEntries(Sequence[r.Entry]):
+    """Entries in a given order, each row made an ``Entry`` when first read (a search returns 100;
+    the window shows about 25). Equal to a tuple or list of the same entries."""
+
+    __slots__ = ("_done", "_rows")
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self._rows = rows
+        self._done: list[r.Entry | None] = [None] * len(rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, i: int) -> r.Entry: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[r.Entry, ...]: ...
+    def __getitem__(self, i: int | slice) -> r.Entry | tuple[r.Entry, ...]:
+        if isinstance(i, slice):
+            return tuple(self[j] for j in range(*i.indices(len(self._rows))))
+        entry = self._done[i]
+        if entry is None:
+            entry = self._done[i] = row_to_entry(self._rows[i])
+        return entry
+
+    def __iter__(self) -> Iterator[r.Entry]:
+        return (self[i] for i in range(len(self._rows)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyEntries | tuple | list):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"LazyEntries({len(self._rows)} rows)"
+
+
+def entries_by_pk(db: Database | Reader, pks: list[int]) -> LazyEntries:
+    """The entries with these row ids, in the order given."""
+    if not pks:
+        return LazyEntries([])
+    marks = ", ".join("?" * len(pks))
+    by_pk = {row["pk"]: row for row in db.query(f"{ENTRY_SELECT} where e.pk in ({marks})", pks)}
+    return LazyEntries([by_pk[pk] for pk in pks if pk in by_pk])
+
+
+def names_by_pk(db: Database | Reader, pks: list[int]) -> dict[int, str]:
+    if not pks:
+        return {}
+    marks = ", ".join("?" * len(pks))
+    return dict(db.execute(f"select pk, name from entry where pk in ({marks})", pks).fetchall())
+
+
+def find_pks(
+    db: Database | Reader, edition_id: int | None, column: str, value: object, limit: int, *, by_seq: bool = False
+) -> list[int]:
+    """Row ids of an edition's entries (any edition when None) whose ``column`` equals ``value``,
+    shortest name first (publication order with ``by_seq``)."""
+    if column not in LOOKUP_COLUMNS:
+        raise ValueError(f"not a lookup column: {column}")
+    where, params = f"{column} = ?", [value]
+    if edition_id is not None:
+        where, params = f"edition_id = ? and {where}", [edition_id, value]
+    # WORKAROUND: a unary "+" keeps the planner from walking the primary key in ORDER BY order
+    # (270,000 rows) instead of the selective WHERE index.
+    sql = f"select pk from entry where {where} order by +{'seq' if by_seq else 'pk'} limit ?"
+    return [pk for (pk,) in db.execute(sql, [*params, limit])]
+
+
+def fts_pks(db: Database | Reader, match: str, edition_id: int, limit: int) -> list[int]:
+    """Row ids of full-text matches (an FTS5 ``match`` expression) of one edition, shortest name first."""
+    sql = "select rowid from entry_fts where entry_fts match ? and rowid between ? and ? order by rowid limit ?"
+    params = [match, edition_id * PK_EDITION, (edition_id + 1) * PK_EDITION - 1, limit]
+    return [pk for (pk,) in db.execute(sql, params)]
+
+
+def category_pks(db: Database | Reader, edition_id: int, key: str, limit: int) -> list[int]:
+    """Row ids of entries with a category key (``category_keys``), shortest name first: a B-tree range."""
+    sql = "select pk from entry_category_key where edition_id = ? and key = ? order by pk limit ?"
+    return [pk for (pk,) in db.execute(sql, [edition_id, key, limit])]
 
 
 def entries(db: Database, edition_id: int, section: str | None = None) -> Iterable[r.Entry]:
@@ -594,7 +863,7 @@ def entries_by_key(db: Database, key: str) -> list[r.Entry]:
     ]
 
 
-def section_info(db: Database, edition_id: int) -> dict[str, r.SectionInfo]:
+def section_info(db: Connection, edition_id: int) -> dict[str, r.SectionInfo]:
     return {
         s["section"]: r.SectionInfo(s["section"], bool(s["complete"]), s["expected"], s["note"])
         for s in db.query("select * from edition_section where edition_id = ? order by rowid", [edition_id])

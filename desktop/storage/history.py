@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from desktop.storage import last_pk
+
 _COLUMNS = "id, at, who, action, package_id, sha256, kind, target, sequence, publisher, key_id, summary, rolled_back_by"
 
 
@@ -110,9 +112,8 @@ def snapshot(db: Database, history_id: int) -> bytes | None:
 
 def record(db: Database, entry: NewEntry, *, snapshot: bytes | None = None) -> int:
     """Add a history row (inside the caller's transaction); returns its id."""
-    return int(
-        db["sync_history"]
-        .insert(
+    return last_pk(
+        db.table("sync_history").insert(
             {
                 "at": datetime.now().isoformat(timespec="seconds"),
                 **{k: v for k, v in entry.__dict__.items() if k != "summary"},
@@ -120,7 +121,6 @@ def record(db: Database, entry: NewEntry, *, snapshot: bytes | None = None) -> i
                 "snapshot": snapshot,
             }
         )
-        .last_pk
     )
 
 

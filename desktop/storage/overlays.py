@@ -11,10 +11,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
 from desktop.catalogue.normalise import match_key
+from desktop.storage import last_pk
+
+if TYPE_CHECKING:
+    from desktop.storage.catalogue import Connection
 
 # Overlay kinds.
 DUAL_CHANNEL = "dual_channel"  # 双通道药品
@@ -56,7 +61,7 @@ class OverlayItem:
     name: str
     action: str  # 'add', 'remove', 'set'
     dosage_form: str | None = None
-    attrs: dict[str, str] = field(default_factory=dict)
+    attrs: dict[str, str] = field(default_factory=dict[str, Any])
     start: date | None = None
     end: date | None = None
     source: str | None = None
@@ -102,9 +107,8 @@ def store_overlay(
     """Install an overlay, replacing one with the same id (inside the caller's transaction)."""
     with db.atomic():
         db.execute("delete from overlay where overlay_id = ?", [info.overlay_id])
-        pk = (
-            db["overlay"]
-            .insert(
+        pk = last_pk(
+            db.table("overlay").insert(
                 {
                     "overlay_id": info.overlay_id,
                     "kind": info.kind,
@@ -120,9 +124,8 @@ def store_overlay(
                     "loaded_at": loaded_at or datetime.now().isoformat(timespec="seconds"),
                 }
             )
-            .last_pk
         )
-        db["overlay_item"].insert_all(
+        db.table("overlay_item").insert_all(
             {
                 "overlay_id": pk,
                 "name": it.name,
@@ -136,10 +139,10 @@ def store_overlay(
             }
             for it in items
         )
-    return int(pk)
+    return pk
 
 
-def _info(row: dict) -> OverlayInfo:
+def _info(row: dict[str, Any]) -> OverlayInfo:
     return OverlayInfo(
         overlay_id=row["overlay_id"],
         kind=row["kind"],
@@ -159,7 +162,7 @@ def delete_overlay(db: Database, overlay_id: str) -> None:
     db.execute("delete from overlay where overlay_id = ?", [overlay_id])
 
 
-def _item(row: dict) -> OverlayItem:
+def _item(row: dict[str, Any]) -> OverlayItem:
     return OverlayItem(
         name=row["name"],
         action=row["action"],
@@ -209,7 +212,7 @@ class Transition:
     title: str
 
 
-def transitions_naming(db: Database, text: str, day: date) -> list[Transition]:
+def transitions_naming(db: Connection, text: str, day: date) -> list[Transition]:
     """Transition-period items in force on ``day`` whose name contains ``text``."""
     return [
         Transition(row["name"], _date(row["end"]), row["title"])

@@ -18,6 +18,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from desktop.errors import NotFound
+from desktop.storage import last_pk
 
 #: Characters that make a spreadsheet treat a cell as a formula (or strip it into one).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -87,9 +88,8 @@ def insert(
     check_value: str,
 ) -> int:
     """Record a receipt as ``reserved`` (inside the caller's transaction); returns its row id."""
-    return int(
-        db["receipt"]
-        .insert(
+    return last_pk(
+        db.table("receipt").insert(
             {
                 "number": number,
                 "pharmacy_code": pharmacy_code,
@@ -114,7 +114,6 @@ def insert(
                 "status": "reserved",
             }
         )
-        .last_pk
     )
 
 

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 def load(db: Database) -> dict[str, object]:
     """Every stored setting by field name (empty for a database that never saved any)."""
-    if not db["settings"].exists():
+    if not db.table("settings").exists():
         return {}
     return {row["key"]: json.loads(row["value"]) for row in db.query("select key, value from settings")}
 
@@ -25,6 +25,6 @@ def save(db: Database, values: Mapping[str, object]) -> None:
     now = datetime.now().isoformat(timespec="seconds")
     with db.atomic():
         for key, value in values.items():
-            db["settings"].upsert(
+            db.table("settings").upsert(
                 {"key": key, "value": json.dumps(value, ensure_ascii=False), "updated_at": now}, pk="key"
             )

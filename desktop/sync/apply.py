@@ -9,9 +9,7 @@ transaction back; a killed process leaves SQLite's journal to undo it on the nex
 
 from __future__ import annotations
 
-import getpass
 import json
-import socket
 import sqlite3
 import time
 from collections.abc import Callable
@@ -21,6 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from desktop import platform
 from desktop.catalogue import fanli
 from desktop.catalogue import records as r
 from desktop.errors import DatabaseError, UserFacingError, db_reason
@@ -31,6 +30,7 @@ from desktop.sync import diff as d
 from desktop.sync import keys as k
 from desktop.sync import package as p
 from desktop.sync import snapshot as snap
+from desktop.sync.package import Cancelled as Cancelled  # raised here too; callers catch apply.Cancelled
 
 #: A full edition that would drop more than this share of the rows of the variant it replaces is refused.
 MAX_DROP_SHARE = 0.20
@@ -39,13 +39,6 @@ KEEP_BACKUPS = 3
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
-
-
-class Cancelled(UserFacingError):
-    """The user cancelled an apply; nothing was changed."""
-
-    def __init__(self) -> None:
-        super().__init__("已取消应用更新包，数据库保持不变。")
 
 
 class NothingToRollBack(UserFacingError):
@@ -93,21 +86,7 @@ class ApplyReport:
         )
 
 
-HistoryEntry = h.HistoryEntry
-
-
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _who() -> str:
-    try:
-        user = getpass.getuser()
-    except Exception:  # no login name (service account): still record something
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
-
-
-db_file = store.db_file
 
 
 def _open(db_or_path: Database | Path | str) -> tuple[Database, bool]:
@@ -283,19 +262,29 @@ def verify_package(pkg_path: Path | str, trust: dict[str, k.PublicKey] | None = 
     return p.verify_package(pkg_path, trust)
 
 
-def diff_package(db: Database, pkg_path: Path | str, trust: dict[str, k.PublicKey] | None = None) -> d.Diff:
-    """What applying the package would change, without changing anything.
+def _verified(
+    pkg: Path | str | p.VerifiedPackage, trust: dict[str, k.PublicKey] | None, cancel: CancelFn | None = None
+) -> p.VerifiedPackage:
+    """The package verified: a ``VerifiedPackage`` is taken as it is (its content is what was verified)."""
+    if isinstance(pkg, p.VerifiedPackage):
+        return pkg
+    return p.verify_package(pkg, trust, should_cancel=cancel)
+
+
+def diff_package(
+    db: Database, pkg_path: Path | str | p.VerifiedPackage, trust: dict[str, k.PublicKey] | None = None
+) -> d.Diff:
+    """What applying the package (a file, or one verified already) would change, without changing anything.
 
     Raises:
         PackageError: the package would be refused (the diff of a refused package is meaningless).
     """
-    pkg = p.verify_package(pkg_path, trust)
-    return _stage(db, pkg).diff
+    return _stage(db, _verified(pkg_path, trust)).diff
 
 
 def apply_package(
     db_or_path: Database | Path | str,
-    pkg_path: Path | str,
+    pkg_path: Path | str | p.VerifiedPackage,
     *,
     on_progress: ProgressFn | None = None,
     should_cancel: CancelFn | None = None,
@@ -308,7 +297,8 @@ def apply_package(
 
     Args:
         db_or_path: an open writable database, or a database file path (opened and closed here).
-        pkg_path: the package file.
+        pkg_path: the package file, or the ``VerifiedPackage`` a caller verified already (verified once:
+            its in-memory content is what gets applied, whatever happens to the file since).
         on_progress: called as ``on_progress(done, total)`` while rows are written.
         should_cancel: polled between steps and row batches; True rolls back and raises ``Cancelled``.
         yes: apply without asking; with False, ``confirm(diff)`` decides (refusal raises ``Cancelled``).
@@ -322,7 +312,7 @@ def apply_package(
     started = time.perf_counter()
     progress = on_progress or _ignore
     cancel = should_cancel or (lambda: False)
-    pkg = p.verify_package(pkg_path, trust, should_cancel=cancel)
+    pkg = _verified(pkg_path, trust, cancel)
     db, owned = _open(db_or_path)
     try:
         if cancel():
@@ -334,7 +324,7 @@ def apply_package(
             _check_conflicts(db, pkg)
             if pkg.kind == "revision":
                 _check_base(db, pkg)
-        path = db_file(db)
+        path = store.db_file(db)
         # A database without any catalogue content (first start) has nothing worth a back-up.
         backup_path = (
             store.backup(db, path, reason="sync", keep=KEEP_BACKUPS)
@@ -347,68 +337,65 @@ def apply_package(
                 raise Cancelled()
             progress(done, total)
 
-        try:
-            with db.atomic():
-                staged = _stage(db, pkg)  # again inside the transaction: nobody changed it in between
-                m = pkg.manifest
-                snapshot = snap.take(db, "overlay" if m.kind == "overlay" else "edition", m.target)
-                if m.kind == "overlay":
-                    assert m.overlay is not None
-                    step(0, len(staged.overlay_items))
-                    ov.store_overlay(db, m.overlay, staged.overlay_items, package_id=m.package_id)
-                    step(len(staged.overlay_items), len(staged.overlay_items))
-                else:
-                    assert staged.data is not None
-                    spec = fanli.SPECS.get((m.edition.name, m.edition.variant)) if m.edition else None
-                    step(0, len(staged.data.rows))
-                    store.update_edition(db, staged.data, spec, package_id=m.package_id, on_progress=step)
-                if cancel():
-                    raise Cancelled()
-                summary = {
-                    "counts": staged.diff.counts(),
-                    "label": staged.diff.incoming,
-                    "installed_before": staged.diff.installed,
-                    "notes": staged.diff.notes,
-                }
-                entry = h.NewEntry(
-                    _who(),
-                    "apply",
-                    m.package_id,
-                    pkg.sha256,
-                    m.kind,
-                    m.target,
-                    m.sequence,
-                    pkg.publisher or m.publisher,
-                    pkg.key_id,
-                    summary,
-                )
-                history_id = h.record(db, entry, snapshot=snapshot)
-        except sqlite3.OperationalError as err:
-            raise DatabaseError(
-                f"写入数据库失败：{db_reason(err)}。",
-                hint="数据库可能被其他程序占用或磁盘已满；数据库保持不变，请稍后重试。",
-            ) from err
+        staged, history_id = _write(db, pkg, step, cancel)
+        m = pkg.manifest
+        seconds = time.perf_counter() - started
         return ApplyReport(
-            m.package_id,
-            m.kind,
-            m.target,
-            int(history_id),
-            staged.diff,
-            backup_path,
-            time.perf_counter() - started,
-            list(staged.diff.notes),
+            m.package_id, m.kind, m.target, history_id, staged.diff, backup_path, seconds, list(staged.diff.notes)
         )
     finally:
         if owned:
             db.close()
 
 
-def history(db: Database) -> list[HistoryEntry]:
+def _write(db: Database, pkg: p.VerifiedPackage, step: ProgressFn, cancel: CancelFn) -> tuple[Staged, int]:
+    """Stage again, snapshot, write and record the package in one transaction; returns the history id."""
+    m = pkg.manifest
+    try:
+        with db.atomic():
+            staged = _stage(db, pkg)  # again inside the transaction: nobody changed it in between
+            snapshot = snap.take(db, "overlay" if m.kind == "overlay" else "edition", m.target)
+            if m.kind == "overlay":
+                assert m.overlay is not None
+                step(0, len(staged.overlay_items))
+                ov.store_overlay(db, m.overlay, staged.overlay_items, package_id=m.package_id)
+                step(len(staged.overlay_items), len(staged.overlay_items))
+            else:
+                assert staged.data is not None
+                spec = fanli.SPECS.get((m.edition.name, m.edition.variant)) if m.edition else None
+                step(0, len(staged.data.rows))
+                store.update_edition(db, staged.data, spec, package_id=m.package_id, on_progress=step)
+            if cancel():
+                raise Cancelled()
+            return staged, h.record(db, _history_entry(pkg, staged), snapshot=snapshot)
+    except sqlite3.OperationalError as err:
+        raise DatabaseError(
+            f"写入数据库失败：{db_reason(err)}。",
+            hint="数据库可能被其他程序占用或磁盘已满；数据库保持不变，请稍后重试。",
+        ) from err
+
+
+def _history_entry(pkg: p.VerifiedPackage, staged: Staged) -> h.NewEntry:
+    m = pkg.manifest
+    summary = {
+        "counts": staged.diff.counts(),
+        "label": staged.diff.incoming,
+        "installed_before": staged.diff.installed,
+        "notes": staged.diff.notes,
+    }
+    publisher = pkg.publisher or m.publisher
+    who = platform.who()
+    return h.NewEntry(
+        who, "apply", m.package_id, pkg.sha256, m.kind, m.target, m.sequence, publisher, pkg.key_id, summary
+    )
+
+
+def history(db: Database) -> list[h.HistoryEntry]:
     """Every apply and rollback, newest first."""
     return h.entries(db)
 
 
-def rollback(db_or_path: Database | Path | str, *, backup: bool = True) -> HistoryEntry:
+def rollback(db_or_path: Database | Path | str, *, backup: bool = True) -> h.HistoryEntry:
     """Undo the latest apply that has not been undone, restoring what it replaced.
 
     Returns:
@@ -426,7 +413,7 @@ def rollback(db_or_path: Database | Path | str, *, backup: bool = True) -> Histo
                 hint="可用 yaomu sync history 查看更新记录。",
                 window_hint="更新记录见下方列表。",
             )
-        path = db_file(db)
+        path = store.db_file(db)
         if backup and path:
             store.backup(db, path, reason="sync", keep=KEEP_BACKUPS)
         with db.atomic():
@@ -434,7 +421,7 @@ def rollback(db_or_path: Database | Path | str, *, backup: bool = True) -> Histo
             assert blob is not None  # every apply keeps one
             snap.restore(db, blob)
             undo = h.NewEntry(
-                _who(),
+                platform.who(),
                 "rollback",
                 row.package_id,
                 row.sha256,

@@ -7,7 +7,6 @@ on each side (this writer, ``desktop.sync.package`` the reader).
 from __future__ import annotations
 
 import hashlib
-import importlib
 import io
 import json
 import zipfile
@@ -17,6 +16,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from desktop import paths
+from desktop.catalogue import bundled
 from desktop.catalogue import records as r
 from desktop.errors import UserFacingError, os_reason, reason
 from desktop.storage import overlays
@@ -27,51 +28,19 @@ from desktop.sync import package as p
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
 
-@dataclass(frozen=True)
-class SourceSpec:
-    """How to read one edition variant from resources/sources/ with its adapter."""
-
-    module: str
-    files: tuple[str, ...]
-    package_id: str
-    sequence: int
-
-
-#: Edition variants that ``yaomu package build --edition`` knows. The sequence orders variants of one
-#: edition: the revised 2024 (NHSA online query) supersedes the first publication.
-SOURCES: dict[str, SourceSpec] = {
-    "2024-first": SourceSpec("desktop.catalogue.sources.yao_xlsx", ("yao.xlsx",), "nrdl-2024-first", 1),
-    "2024-revised": SourceSpec(
-        "desktop.catalogue.sources.nhsa_api", ("nhsa-api-4750.json", "yao.xlsx"), "nrdl-2024-revised", 2
-    ),
-    "2025": SourceSpec(
-        "desktop.catalogue.sources.nrdl2025", ("china_nrdl_2025_west.json", "medins-2025.txt"), "nrdl-2025-official", 1
-    ),
-}
-
-
 class BuildError(UserFacingError):
     """A package cannot be built from the given inputs."""
 
 
 def read_source(name: str, source_dir: Path | None = None) -> r.EditionData:
     """Read an edition variant with its adapter from ``source_dir`` (default resources/sources/)."""
-    if name not in SOURCES:
-        raise BuildError(f"未知的目录来源 {name!r}。", hint=f"可用：{'、'.join(SOURCES)}")
-    spec = SOURCES[name]
-    if source_dir is None:
-        from desktop.paths import resource_path
-
-        source_dir = resource_path("sources")
-    paths = [Path(source_dir) / f for f in spec.files]
-    missing = [str(x) for x in paths if not x.is_file()]
+    if name not in bundled.SOURCES:
+        raise BuildError(f"未知的目录来源 {name!r}。", hint=f"可用：{'、'.join(bundled.SOURCES)}")
+    folder = Path(source_dir) if source_dir is not None else paths.resource_path("sources")
+    missing = [str(folder / f) for f in bundled.SOURCES[name].files if not (folder / f).is_file()]
     if missing:
         raise BuildError(f"缺少源文件：{'、'.join(missing)}。", hint="请将官方源文件放入 resources/sources/。")
-    try:
-        module = importlib.import_module(spec.module)
-    except ModuleNotFoundError as err:
-        raise BuildError(f"目录来源 {name} 的读取模块 {spec.module} 尚不可用。") from err
-    return module.read(*paths)
+    return bundled.read(name, folder)
 
 
 # --- writing ---------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlite_utils import Database
+
 from desktop.storage import catalogue as store
 from desktop.storage import history as h
 from desktop.sync import apply, keys
@@ -57,7 +59,7 @@ def install_bundled(
     try:
         todo = [v for v in pkgs if not _skip(db, v)]
         # One back-up before the batch, not one per package; a first start has nothing to back up.
-        path = apply.db_file(db)
+        path = store.db_file(db)
         if todo and path and store.editions(db, details=False):
             store.backup(db, path, reason="sync", keep=apply.KEEP_BACKUPS)
         sizes = [sum(f.rows for f in v.manifest.files) or 1 for v in todo]
@@ -70,7 +72,7 @@ def install_bundled(
                 if on_progress:
                     on_progress(offset + (size * done // total if total else size), grand)
 
-            reports.append(apply.apply_package(db, v.path, on_progress=step, trust=trust, backup=False))
+            reports.append(apply.apply_package(db, v, on_progress=step, trust=trust, backup=False))
             offset += size
         if on_progress and grand:
             on_progress(grand, grand)
@@ -79,7 +81,29 @@ def install_bundled(
         db.close()
 
 
-def _skip(db, v: p.VerifiedPackage) -> bool:  # noqa: ANN001 - sqlite_utils.Database
+def install(db_path: Path | str | None = None, on_progress: ProgressFn | None = None) -> list[int]:
+    """Install every bundled edition (and the seed overlays) into the database at ``db_path``.
+
+    The bundled catalogue ships as signed packages (resources/packages/) and is applied like
+    any update: verified, checked against its 凡例, written in one transaction, with history.
+
+    Returns:
+        The ids of the installed editions.
+    """
+    install_bundled(db_path, on_progress=on_progress)
+    db = store.open_db(db_path)
+    try:
+        return [e.id for e in store.editions(db, details=False)]
+    finally:
+        db.close()
+
+
+def needs_install(db: Database) -> bool:
+    """True when no edition is installed yet (a first start)."""
+    return not store.editions(db, details=False)
+
+
+def _skip(db: Database, v: p.VerifiedPackage) -> bool:
     if h.ever_seen(db, v.package_id, v.sha256):
         return True
     current = h.current(db, v.manifest.target)

@@ -260,6 +260,7 @@ def _label(x: Row) -> str:
     return f"{x.name}" + (f" [{x.dosage_form}]" if x.dosage_form else "")
 
 
+# Longer than 60 lines: one pass matching old and new rows; the categories it sorts into are listed in one place.
 def diff_rows(
     old: list[Row],
     new: list[Row],

@@ -99,6 +99,13 @@ ROLES: dict[str, dict[str, tuple[tuple[str, ...], bool]]] = {
 # --- errors ----------------------------------------------------------------------------------
 
 
+class Cancelled(UserFacingError):
+    """The user cancelled verifying or applying a package; nothing was changed."""
+
+    def __init__(self) -> None:
+        super().__init__("已取消应用更新包，数据库保持不变。")
+
+
 class PackageError(UserFacingError):
     """A package is refused; ``code`` names the check that refused it (stable, for tests and logs)."""
 
@@ -389,6 +396,7 @@ def _period(start: date | None, end: date | None, what: str) -> None:
             raise PackageDataError("date_range", f"{what}的日期 {d} 不合理（应在 1990 至 2100 年之间）。")
 
 
+# Longer than 60 lines: a flat list of field checks, each with its own refusal message, in the manifest's field order.
 def parse_manifest(manifest_bytes: bytes) -> Manifest:
     try:
         doc = json.loads(manifest_bytes.decode("utf-8"))
@@ -800,8 +808,6 @@ def verify_package(
                     hint="更新包可能被篡改，请勿使用，并向发布方重新索取。数据库保持不变。",
                 )
             if should_cancel and should_cancel():
-                from desktop.sync.apply import Cancelled
-
                 raise Cancelled()
             _read_rows(pkg, entry, _text(data, entry.path))
     _validate(pkg)
@@ -823,9 +829,13 @@ def _read_rows(pkg: VerifiedPackage, entry: FileEntry, text: str) -> None:
         pkg.items = _overlay_items(text, entry.format, entry.path)
         count = len(pkg.items)
     else:
-        target: list[Any] = {"rows": pkg.rows, "added": pkg.added, "changed": pkg.changed, "removed": pkg.removed}[
-            entry.role
-        ]
+        targets: dict[str, list[Any]] = {
+            "rows": pkg.rows,
+            "added": pkg.added,
+            "changed": pkg.changed,
+            "removed": pkg.removed,
+        }
+        target = targets[entry.role]
         for n, obj in _jsonl(text, entry.path):
             count += 1
             if count > MAX_ROWS:

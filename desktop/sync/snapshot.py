@@ -87,9 +87,9 @@ def restore(db: Database, blob: bytes) -> None:
         ov.delete_overlay(db, doc["target"])
         if doc["overlay"]:
             held = doc["overlay"]
-            info = ov.OverlayInfo(**_dates(ov.OverlayInfo, held["info"]))
+            overlay = ov.OverlayInfo(**_dates(ov.OverlayInfo, held["info"]))
             items = [ov.OverlayItem(**_dates(ov.OverlayItem, item)) for item in held["items"]]
-            ov.store_overlay(db, info, items, package_id=held["package_id"], loaded_at=held["loaded_at"])
+            ov.store_overlay(db, overlay, items, package_id=held["package_id"], loaded_at=held["loaded_at"])
         return
     store.delete_edition(db, doc["target"])
     held = doc["edition"]

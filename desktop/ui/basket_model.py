@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from PySide6.QtCore import QModelIndex, Qt, Signal
 
 from desktop.catalogue import records as r
+from desktop.rules.contract import EstimateLine
 from desktop.ui.format import class_text
 from desktop.ui.table_model import Index, ListTableModel
 
@@ -32,7 +33,7 @@ class BasketLine:
         return None if self.unit_price is None else self.unit_price * self.quantity
 
     def to_request_item(self) -> dict[str, object]:
-        """One item of the estimate request (desktop.rules.service.estimate)."""
+        """One item of the estimate request (JSON, as ``desktop.rules.request.parse_request`` reads it)."""
         return {
             "entry": self.entry.id,
             "unit_price": None if self.unit_price is None else f"{self.unit_price:.2f}",
@@ -93,9 +94,9 @@ class BasketModel(ListTableModel):
     HEADERS = HEADERS
 
     def __init__(self, parent: object = None) -> None:
-        super().__init__(parent)  # type: ignore[arg-type]
+        super().__init__(parent)
         self._rows: list[BasketLine] = []
-        self._results: list[dict[str, object] | None] = []
+        self._results: list[EstimateLine | None] = []
 
     # --- the sale ---
     def lines(self) -> list[BasketLine]:
@@ -148,11 +149,11 @@ class BasketModel(ListTableModel):
         self.endResetModel()
         self.lines_changed.emit()
 
-    def set_results(self, lines: list[dict[str, object]] | None) -> None:
+    def set_results(self, lines: list[EstimateLine] | None) -> None:
         """Show the estimate's per-line amounts (``None`` clears them)."""
         if lines is not None and len(lines) != len(self._rows):
             lines = None
-        self._results = list(lines) if lines is not None else [None] * len(self._rows)
+        self._results = list[EstimateLine | None](lines) if lines is not None else [None] * len(self._rows)
         if self._rows:
             self.dataChanged.emit(self.index(0, COL_TOTAL), self.index(len(self._rows) - 1, len(HEADERS) - 1))
 
@@ -191,11 +192,11 @@ class BasketModel(ListTableModel):
                 amount = line.amount
                 return "" if amount is None else f"{amount.quantize(FEN):.2f}"
             if col == COL_FUND:
-                return str(result.get("fund", "")) if result else ""
+                return str(result.amounts.fund) if result else ""
             if col == COL_PATIENT:
-                return str(result.get("patient_total", "")) if result else ""
+                return str(result.amounts.patient_total) if result else ""
             if col == COL_VERDICT:
-                return str(result.get("verdict_label") or result.get("verdict") or "") if result else ""
+                return result.verdict_label if result else ""
         if role == SortRole:
             if col == COL_PRICE:
                 return line.unit_price if line.unit_price is not None else Decimal(-1)

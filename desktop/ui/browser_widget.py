@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QSplitter,
     QTableView,
     QTreeWidget,
@@ -22,13 +24,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 from sqlite_utils import Database
 
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import match_key
+from desktop.errors import UserFacingError
 from desktop.storage import catalogue as store
 from desktop.storage import overlays
-from desktop.ui.entry_table_model import COL_NAME, EntryRole, EntryTableModel, SortRole
+from desktop.ui.entry_table_model import COL_NAME, COL_NUMBER, EntryRole, EntryTableModel
+from desktop.ui.workers import Job, Pool, SynchronousPool, run_in_background
 
 #: Role of a tree item: the (section, category path prefix) it stands for.
 NodeRole = Qt.ItemDataRole.UserRole
@@ -56,20 +61,47 @@ def is_restricted(entry: r.Entry) -> bool:
     return bool(entry.remark and entry.remark.strip()) or r.FLAG_RESTRICTED in entry.flags
 
 
-class EntryFilterProxy(QSortFilterProxyModel):
-    """Filters EntryTableModel rows by tree node and check boxes."""
+def sort_key(e: r.Entry, column: int) -> int | str:
+    """What a column sorts by: publication order for the number, the text shown otherwise."""
+    return e.seq if column == COL_NUMBER else EntryTableModel.display(e, column)
+
+
+class EntryFilterProxy(EntryTableModel):
+    """The browser's visible rows: a source EntryTableModel's entries, filtered and sorted in Python.
+
+    Not a QSortFilterProxyModel: that one calls back into Python for every row and every comparison,
+    2.3 s on the GUI thread for an edition's 10,000 rows; filtering and sorting the list takes a few ms.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.filters = Filters()
         self.dual_ids: frozenset[str] = frozenset()
         self.changed_ids: frozenset[str] = frozenset()
-        self.setSortRole(SortRole)
+        self._source: EntryTableModel | None = None
+        self._order = (COL_NUMBER, Qt.SortOrder.AscendingOrder)
+
+    def setSourceModel(self, model: EntryTableModel) -> None:  # noqa: N802 - the proxy models' name
+        self._source = model
+        model.modelReset.connect(self.refresh)
+        self.refresh()
+
+    def sourceModel(self) -> EntryTableModel | None:  # noqa: N802
+        return self._source
 
     def set_filters(self, filters: Filters) -> None:
-        self.beginFilterChange()
         self.filters = filters
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        self.refresh()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._order = (column, order)
+        self.refresh()
+
+    def refresh(self) -> None:
+        column, order = self._order
+        rows = [e for e in (self._source.entries() if self._source else []) if self.accepts(e)]
+        rows.sort(key=lambda e: sort_key(e, column), reverse=order == Qt.SortOrder.DescendingOrder)
+        self.set_rows(rows)
 
     def accepts(self, e: r.Entry) -> bool:
         f = self.filters
@@ -91,11 +123,6 @@ class EntryFilterProxy(QSortFilterProxyModel):
             return False
         return not f.text or f.text in e.name or f.text in e.name_published
 
-    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
-        model = self.sourceModel()
-        entry = model.data(model.index(source_row, 0, source_parent), EntryRole)
-        return entry is not None and self.accepts(entry)
-
 
 def dual_channel_ids(db: Database, rows: list[r.Entry]) -> frozenset[str]:
     """Entries named by an installed dual-channel list (added or set, not removed), as its notice names them.
@@ -103,13 +130,10 @@ def dual_channel_ids(db: Database, rows: list[r.Entry]) -> frozenset[str]:
     Notices name drugs without the dosage form in the name ("依沃西单抗（剂型：注射剂）"); the rules
     service knows those spellings, so its name variants are used when it is installed.
     """
-    items: dict[str, list[tuple[str | None, str]]] = {}
-    for row in db.query(
-        "select i.match_key, i.dosage_form, i.action from overlay_item i join overlay o on o.id = i.overlay_id "
-        "where o.kind = ?",
-        [overlays.DUAL_CHANNEL],
-    ):
-        items.setdefault(row["match_key"], []).append((row["dosage_form"], row["action"]))
+    items = {
+        key: [(item.dosage_form, item.action) for item in listed]
+        for key, listed in overlays.items_by_key(db, overlays.DUAL_CHANNEL).items()
+    }
     if not items:
         return frozenset()
     from desktop.rules.service import form_matches, overlay_names
@@ -155,19 +179,84 @@ def changed_since_previous(db: Database, edition: r.Edition) -> frozenset[str]:
     return frozenset(out)
 
 
+@dataclass(frozen=True)
+class BrowserData:
+    """What the browser shows, read off the GUI thread: the edition in force, its rows and the tree."""
+
+    edition: r.Edition | None
+    note: str | None
+    rows: list[r.Entry]
+    dual_ids: frozenset[str]
+    changed_ids: frozenset[str]
+    #: Tree nodes (section, category, ...) in first-seen order, each with its number of entries.
+    nodes: list[tuple[tuple[str, ...], int]]
+
+
+def tree_nodes(rows: list[r.Entry]) -> list[tuple[tuple[str, ...], int]]:
+    """Every (section, category path prefix) of the rows, parents first, with its count."""
+    counts: dict[tuple[str, ...], int] = {}
+    for e in rows:
+        parts = [e.section, *category_parts(e)][:4]  # deeper levels would make the tree unreadable
+        for depth in range(1, len(parts) + 1):
+            key = tuple(parts[:depth])
+            counts[key] = counts.get(key, 0) + 1
+    return list(counts.items())
+
+
+def read_browser_data(db: Database, day: date) -> BrowserData:
+    """Everything the browser needs for ``day`` (runs on a worker with its own connection)."""
+    choice = store.edition_on(db, day)
+    edition = choice.edition
+    rows = list(store.entries(db, edition.id)) if edition else []
+    return BrowserData(
+        edition=edition,
+        note=choice.note,
+        rows=rows,
+        dual_ids=dual_channel_ids(db, rows),
+        changed_ids=changed_since_previous(db, edition) if edition else frozenset(),
+        nodes=tree_nodes(rows),
+    )
+
+
 class BrowserWidget(QWidget):
     """The catalogue browser.
 
+    The edition is read on a worker thread (its own read-only connection to ``db_path``) behind a
+    busy indicator; only the models and the tree are filled on the GUI thread. Without ``db_path``
+    (an in-memory database) the read runs at once on the GUI thread's connection.
+
     Signals:
         entry_activated(object): Enter or double-click on an entry (the ``Entry``).
+        loaded(): the edition has been read and shown (after each ``reload``).
     """
 
     entry_activated = Signal(object)
+    loaded = Signal()
 
-    def __init__(self, db: Database, *, today: Callable[[], date] = date.today, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        today: Callable[[], date] = date.today,
+        db_path: Path | None = None,
+        pool: Pool | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.db = db
+        self.db_path = db_path
+        self.pool: Pool | None = pool if db_path is not None else SynchronousPool()
+        self.job: Job | None = None
+        self._generation = 0
         self.today = today
+        self._make_tree()
+        self._make_table()
+        self._make_filters()
+        self._lay_out()
+        self.edition: r.Edition | None = None
+        self.reload()
+
+    def _make_tree(self) -> None:
         self.tree = QTreeWidget()
         self.tree.setObjectName("tree")
         self.tree.setHeaderLabels(["目录部分与分类", "条目"])
@@ -176,6 +265,8 @@ class BrowserWidget(QWidget):
         self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.setMinimumWidth(280)
         self.tree.currentItemChanged.connect(lambda *_: self.apply_filters())
+
+    def _make_table(self) -> None:
         self.model = EntryTableModel(self)
         self.proxy = EntryFilterProxy(self)
         self.proxy.setSourceModel(self.model)
@@ -193,6 +284,7 @@ class BrowserWidget(QWidget):
         self.table.doubleClicked.connect(self._activate)
         self.table.activated.connect(self._activate)
 
+    def _make_filters(self) -> None:
         self.text = QLineEdit()
         self.text.setObjectName("browserText")
         self.text.setPlaceholderText("名称包含…")
@@ -216,7 +308,14 @@ class BrowserWidget(QWidget):
         self.summary = QLabel()
         self.summary.setObjectName("browserSummary")
         self.summary.setWordWrap(True)
+        self.busy = QProgressBar()
+        self.busy.setObjectName("browserBusy")
+        self.busy.setRange(0, 0)  # the read reports no steps: an indeterminate bar
+        self.busy.setFormat("正在读取目录…")
+        self.busy.setTextVisible(True)
+        self.busy.hide()
 
+    def _lay_out(self) -> None:
         filters = QHBoxLayout()
         filters.addWidget(self.text, 1)
         filters.addWidget(self.drug_class)
@@ -226,6 +325,7 @@ class BrowserWidget(QWidget):
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addLayout(filters)
+        rl.addWidget(self.busy)
         rl.addWidget(self.table, 1)
         rl.addWidget(self.summary)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -236,44 +336,69 @@ class BrowserWidget(QWidget):
         split.setSizes([360, 1000])
         layout = QVBoxLayout(self)
         layout.addWidget(split)
-        self.edition: r.Edition | None = None
-        self.reload()
 
     def reload(self) -> None:
-        """Read the edition in force (all offline, from the local database) and rebuild the tree."""
-        choice = store.edition_on(self.db, self.today())
-        self.edition = choice.edition
-        rows = list(store.entries(self.db, self.edition.id)) if self.edition else []
-        self.model.set_rows(rows)
-        self.proxy.dual_ids = dual_channel_ids(self.db, rows)
-        self.proxy.changed_ids = changed_since_previous(self.db, self.edition) if self.edition else frozenset()
-        self._build_tree(rows, choice.note)
-        self.apply_filters()
+        """Read the edition in force (all offline, from the local database) and rebuild the tree.
 
-    def _build_tree(self, rows: list[r.Entry], note: str | None) -> None:
+        The read runs on a worker; a reload asked while one runs supersedes it (its result is dropped).
+        """
+        if self.job is not None and not self.job.done:
+            self.job.cancel()
+        day, db_path = self.today(), self.db_path
+        self.busy.show()
+
+        def work(job: Job) -> BrowserData | None:
+            if db_path is None:
+                return read_browser_data(self.db, day)
+            reader = store.open_db(db_path, readonly=True)
+            try:
+                return None if job.cancelled() else read_browser_data(reader, day)
+            finally:
+                reader.close()
+
+        self._generation += 1
+        generation = self._generation
+        self.job = run_in_background(work, lambda data: self._show(generation, data), self._failed, pool=self.pool)
+
+    def _show(self, generation: int, data: BrowserData | None) -> None:
+        if data is None or generation != self._generation or not isValid(self.busy):
+            return  # superseded by a later reload, or the widget was closed meanwhile
+        self.busy.hide()
+        self.edition = data.edition
+        self.proxy.dual_ids = data.dual_ids
+        self.proxy.changed_ids = data.changed_ids
+        self.tree.blockSignals(True)  # one filter pass below, not one per tree change
+        try:
+            self._build_tree(data)
+        finally:
+            self.tree.blockSignals(False)
+        self.proxy.filters = self.filters()
+        self.model.set_rows(data.rows)  # the proxy filters and sorts the new rows once
+        self._show_summary()
+        self.loaded.emit()
+
+    def _failed(self, err: BaseException) -> None:
+        if not isValid(self.busy):
+            return
+        self.busy.hide()
+        if not isinstance(err, UserFacingError):
+            raise err
+        self.summary.setText(f"无法读取目录：{err}")
+
+    def _build_tree(self, data: BrowserData) -> None:
         self.tree.clear()
-        label = self.edition.label if self.edition else "未安装目录"
-        root = QTreeWidgetItem([label, str(len(rows))])
+        label = data.edition.label if data.edition else "未安装目录"
+        root = QTreeWidgetItem([label, str(len(data.rows))])
         root.setData(0, NodeRole, (None, None))
-        if note:
-            root.setToolTip(0, note)
+        if data.note:
+            root.setToolTip(0, data.note)
         self.tree.addTopLevelItem(root)
-        nodes: dict[tuple[str, ...], QTreeWidgetItem] = {}
-        counts: dict[tuple[str, ...], int] = {}
-        for e in rows:
-            parts = [e.section, *category_parts(e)][:4]  # deeper levels would make the tree unreadable
-            for depth in range(1, len(parts) + 1):
-                key = tuple(parts[:depth])
-                counts[key] = counts.get(key, 0) + 1
-                if key in nodes:
-                    continue
-                parent = nodes.get(key[:-1], root)
-                item = QTreeWidgetItem([key[-1], ""])
-                item.setData(0, NodeRole, (key[0], " > ".join(key[1:]) or None))
-                parent.addChild(item)
-                nodes[key] = item
-        for key, item in nodes.items():
-            item.setText(1, str(counts[key]))
+        items: dict[tuple[str, ...], QTreeWidgetItem] = {}
+        for key, count in data.nodes:  # parents come before their children
+            item = QTreeWidgetItem([key[-1], str(count)])
+            item.setData(0, NodeRole, (key[0], " > ".join(key[1:]) or None))
+            items.get(key[:-1], root).addChild(item)
+            items[key] = item
         root.setExpanded(True)
         self.tree.setCurrentItem(root)
 
@@ -293,6 +418,9 @@ class BrowserWidget(QWidget):
 
     def apply_filters(self) -> None:
         self.proxy.set_filters(self.filters())
+        self._show_summary()
+
+    def _show_summary(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         extra = ""
         if self.checks["dual_channel"].isChecked() and not self.proxy.dual_ids:
@@ -308,4 +436,4 @@ class BrowserWidget(QWidget):
             self.entry_activated.emit(entry)
 
     def visible_entries(self) -> list[r.Entry]:
-        return [self.proxy.data(self.proxy.index(i, 0), EntryRole) for i in range(self.proxy.rowCount())]
+        return self.proxy.entries()

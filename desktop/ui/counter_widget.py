@@ -33,6 +33,7 @@ from sqlite_utils import Database
 from desktop.catalogue import records as r
 from desktop.catalogue.search import Searcher
 from desktop.errors import RequestError, UserFacingError
+from desktop.rules.contract import Estimate, EstimateRequest
 from desktop.ui import services
 from desktop.ui.basket_model import COL_PRICE, COL_QUANTITY, EDITABLE, BasketModel
 from desktop.ui.detail_panel import DetailPanel
@@ -77,7 +78,7 @@ class CounterWidget(QWidget):
 
     Signals:
         picked(object): an entry was picked (Enter); carries the ``Entry``.
-        estimate_changed(object): the latest estimate result dict (or None when there is none).
+        estimate_changed(object): the latest ``Estimate`` (or None when there is none).
         error_raised(str): a message staff must read in a dialog (what is wrong, what to do).
     """
 
@@ -92,7 +93,7 @@ class CounterWidget(QWidget):
         self.searcher = Searcher(db)
         self.current: r.Entry | None = None
         self.confirmed: dict[str, frozenset[str]] = {}  # entry id -> conditions ticked
-        self.estimate: dict | None = None
+        self.estimate: Estimate | None = None
         self.estimate_problem: str | None = None
         self._in_basket = False  # staff came to the basket with F10 (stay there after an edit)
         self._build()
@@ -100,6 +101,7 @@ class CounterWidget(QWidget):
         self.refresh_settings()
 
     # --- construction ---
+    # Longer than 60 lines: widget construction in layout order; split, it would only scatter one screen's layout.
     def _build(self) -> None:
         self.search = QLineEdit()
         self.search.setObjectName("search")
@@ -398,12 +400,13 @@ class CounterWidget(QWidget):
         else:
             self.focus_search()
 
-    def _move(self, key: Qt.Key) -> None:
+    def _move(self, key: int) -> None:
         rows = self.results_model.rowCount()
         if not rows:
             return
         row = self.results.currentIndex().row()
-        step = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_PageUp: -10, Qt.Key.Key_PageDown: 10}[key]
+        steps: dict[int, int] = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_PageUp: -10, Qt.Key.Key_PageDown: 10}
+        step = steps[key]
         row = min(max(0 if row < 0 else row + step, 0), rows - 1)
         self._select_row(row)
 
@@ -491,7 +494,7 @@ class CounterWidget(QWidget):
         patient = self.patient()
         confirmed = self.confirmed.get(entry.id, frozenset())
         try:
-            result = rules.check(
+            eligibility = rules.check(
                 self.db,
                 entry.id,
                 self.as_of(),
@@ -501,7 +504,6 @@ class CounterWidget(QWidget):
                 patient.channel,
                 confirmed,
             )
-            eligibility = result.to_json() if hasattr(result, "to_json") else dict(result)
         except UserFacingError as err:
             self.detail.show_entry(entry, None, str(err))
             return
@@ -532,11 +534,7 @@ class CounterWidget(QWidget):
         except UserFacingError as err:
             self.error_raised.emit(str(err))
             return
-        for attr in ("profile", "region_profile", "region"):
-            value = getattr(self.settings, attr, None)
-            if isinstance(value, str) and value:
-                self._profile = value
-                break
+        self._profile = self.settings.profile or "national"
 
     def patient(self) -> services.Patient:
         deductible: Decimal | None = None
@@ -622,8 +620,16 @@ class CounterWidget(QWidget):
         self.show_current()
         self.focus_search()
 
-    def request(self) -> dict:
-        """The estimate request (desktop.rules.service.estimate's format) for the current sale."""
+    def request(self) -> EstimateRequest:
+        """The estimate request for the current sale, checked like any other (the screen is an edge).
+
+        Raises:
+            RequestError: what is wrong (an entry no longer in the catalogue, a price of 0 ...).
+        """
+        return services.rules().parse_request(self.db, self.request_json(), self.settings)
+
+    def request_json(self) -> dict[str, object]:
+        """The current sale in the request format of docs/rules.md (what ``yaomu estimate`` reads)."""
         patient = self.patient()
         return {
             "date": self.as_of().isoformat(),
@@ -663,15 +669,15 @@ class CounterWidget(QWidget):
             self._show_estimate(None, f"无法预估：{err}")
             return
         self.estimate = result
-        notes = [f"⚠ {w}" for w in result.get("warnings") or []]
-        notes += [f"· {a}" for a in result.get("assumptions") or []]
+        notes = [f"⚠ {w}" for w in result.warnings]
+        notes += [f"· {a}" for a in result.assumptions]
         notes.append("本单为费用预估，以医保结算为准。")
         self._show_estimate(result, "\n".join(notes))
 
-    def _show_estimate(self, result: dict | None, note: str) -> None:
+    def _show_estimate(self, result: Estimate | None, note: str) -> None:
         for key, label in self.breakdown_labels.items():
-            label.setText(str(result.get(key, "—")) if result else "—")
-        self.basket_model.set_results(list(result.get("lines") or []) if result else None)
+            label.setText(str(getattr(result.amounts, key)) if result else "—")
+        self.basket_model.set_results(list(result.lines) if result else None)
         self.estimate_note.setText(note)
         self.estimate_problem = None if result else (note or None)
         self.estimate_changed.emit(result)

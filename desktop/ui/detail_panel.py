@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QFrame, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.catalogue import records as r
+from desktop.rules.contract import Condition, Eligibility
 from desktop.ui import services
 from desktop.ui.format import agreement_text, class_text, payment_standard_text, section_text
 
@@ -32,7 +33,7 @@ class DetailPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.entry: r.Entry | None = None
-        self.eligibility: dict | None = None
+        self.eligibility: Eligibility | None = None
         self.verdict = _label()
         self.verdict.setObjectName("verdict")
         self.verdict.setMinimumHeight(36)
@@ -95,14 +96,15 @@ class DetailPanel(QWidget):
     def confirmed(self) -> frozenset[str]:
         return frozenset(code for code, box in self.checks.items() if box.isChecked())
 
+    # Longer than 60 lines: the panel top to bottom, one labelled block per fact staff read.
     def show_entry(
         self,
         entry: r.Entry | None,
-        eligibility: dict | None = None,
+        eligibility: Eligibility | None = None,
         note: str | None = None,
         confirmed: frozenset[str] = frozenset(),
     ) -> None:
-        """Display ``entry`` with ``eligibility`` (``Eligibility.to_json()``).
+        """Display ``entry`` with its ``eligibility`` (``rules.service.check``).
 
         Args:
             entry: the picked entry (None clears the panel).
@@ -155,35 +157,33 @@ class DetailPanel(QWidget):
             self.conditions_box.hide()
             self.note.setText("")
             return
-        verdict = str(eligibility.get("verdict", "unknown"))
+        self._show_eligibility(eligibility, note, confirmed)
+
+    def _show_eligibility(self, eligibility: Eligibility, note: str | None, confirmed: frozenset[str]) -> None:
+        f = self.fields
+        verdict = eligibility.verdict
         colour = services.VERDICT_COLOURS.get(verdict, "#5f6368")
-        self.verdict.setText(f"● {html.escape(str(eligibility.get('verdict_label') or verdict))}")
+        self.verdict.setText(f"● {html.escape(eligibility.verdict_label)}")
         self.verdict.setStyleSheet(
             f"color:white; background:{colour}; font-size:15pt; font-weight:bold; padding:4px 8px; border-radius:4px"
         )
-        reasons = eligibility.get("reasons") or []
         self.reasons.setText(
             "<br>".join(
-                f"• {html.escape(str(x.get('text', '')))}"
-                + (
-                    f" <span style='color:#5f6368'>〔{html.escape(str(x['source']))}〕</span>"
-                    if x.get("source")
-                    else ""
-                )
-                for x in reasons
+                f"• {html.escape(x.text)}"
+                + (f" <span style='color:#5f6368'>〔{html.escape(x.source)}〕</span>" if x.source else "")
+                for x in eligibility.reasons
             )
         )
-        if eligibility.get("edition"):
-            f["edition"].setText(str(eligibility["edition"]))
-        dual = eligibility.get("dual_channel")
-        if isinstance(dual, dict):
-            f["dual"].setText(str(dual.get("label") or dual.get("text") or dual.get("status") or "—"))
+        if eligibility.edition:
+            f["edition"].setText(eligibility.edition)
+        if eligibility.dual_channel is not None:
+            f["dual"].setText(eligibility.dual_channel.label or "—")
         # Confirmed conditions stay listed (ticked) so staff can untick them again.
-        conditions = list(eligibility.get("confirmed") or []) + list(eligibility.get("conditions") or [])
-        ticked = confirmed | {str(c.get("code")) for c in eligibility.get("confirmed") or []}
+        conditions = [*eligibility.confirmed, *eligibility.conditions]
+        ticked = confirmed | {c.code for c in eligibility.confirmed}
         self._set_conditions(conditions, frozenset(ticked))
-        self.note.setText(str(eligibility.get("edition_note") or note or ""))
-        self.note.setStyleSheet("color:#b3261e" if eligibility.get("edition_note") else "")
+        self.note.setText(eligibility.edition_note or note or "")
+        self.note.setStyleSheet("color:#b3261e" if eligibility.edition_note else "")
 
     def toggle(self, number: int) -> bool:
         """Alt+number: tick or untick the number-th condition; False when there is no such condition."""
@@ -193,16 +193,16 @@ class DetailPanel(QWidget):
         boxes[number - 1].toggle()
         return True
 
-    def _set_conditions(self, conditions: list[dict], ticked: frozenset[str]) -> None:
+    def _set_conditions(self, conditions: list[Condition], ticked: frozenset[str]) -> None:
         for box in self.checks.values():
             self.conditions_layout.removeWidget(box)
             box.deleteLater()
         self.checks = {}
         for i, cond in enumerate(conditions, start=1):
-            code = str(cond.get("code"))
+            code = cond.code
             # A short label (check boxes do not wrap); the full wording is in the reasons and the tooltip.
-            box = QCheckBox(f"[Alt+{i}] {services.CONDITIONS.get(code) or cond.get('text') or code}")
-            box.setToolTip(str(cond.get("text") or ""))
+            box = QCheckBox(f"[Alt+{i}] {services.CONDITIONS.get(code) or cond.text or code}")
+            box.setToolTip(cond.text)
             box.setObjectName(f"condition_{code}")
             box.setChecked(code in ticked)
             box.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Alt+n toggles (toggle()); typing stays in the search box

@@ -23,11 +23,13 @@ class EntryTableModel(ListTableModel):
     """A read-only table over a list of ``Entry`` records."""
 
     HEADERS = HEADERS
-    _rows: list[r.Entry]
+    _rows: Sequence[r.Entry]
 
     def set_rows(self, rows: Sequence[r.Entry]) -> None:
+        """Show ``rows``; a lazy sequence (search results) is kept as it is, so only the rows the view
+        paints become ``Entry`` records (about 25 of 100 per keystroke)."""
         self.beginResetModel()
-        self._rows = list(rows)
+        self._rows = rows if isinstance(rows, Sequence) else list(rows)
         self.endResetModel()
 
     def entry(self, row: int) -> r.Entry | None:
@@ -42,11 +44,11 @@ class EntryTableModel(ListTableModel):
         e = self._rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(e, col)
+            return self.display(e, col)
         if role == SortRole:
             if col == COL_NUMBER:
                 return e.seq
-            return self._display(e, col)
+            return self.display(e, col)
         if role == EntryRole:
             return e
         if role == Qt.ItemDataRole.ToolTipRole and col in (COL_NAME, COL_REMARK):
@@ -54,7 +56,8 @@ class EntryTableModel(ListTableModel):
         return None
 
     @staticmethod
-    def _display(e: r.Entry, col: int) -> str:
+    def display(e: r.Entry, col: int) -> str:
+        """The text a column shows for an entry."""
         if col == COL_NUMBER:
             return e.display_number
         if col == COL_NAME:

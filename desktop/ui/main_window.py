@@ -6,9 +6,10 @@ import logging
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 from sqlite_utils import Database
 
@@ -18,6 +19,9 @@ from desktop.errors import UserFacingError
 from desktop.storage import catalogue as store
 from desktop.ui import services
 from desktop.ui.counter_widget import CounterWidget
+
+if TYPE_CHECKING:  # imported when F7 first opens it
+    from desktop.ui.browser_widget import BrowserWidget
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,9 @@ def show_error(parent: QWidget | None, message: str, title: str = "提示") -> N
 
 class MainWindow(QMainWindow):
     """The application window. Holds the GUI thread's database connection and the database path for workers."""
+
+    #: Emitted once, when the first frame of the window has been painted and flushed.
+    first_frame_shown = Signal()
 
     def __init__(
         self,
@@ -61,7 +68,7 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("tabs")
         self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.tabs.addTab(self.counter, "柜台")
-        self.browser: QWidget | None = None
+        self.browser: BrowserWidget | None = None
         self.tabs.currentChanged.connect(self._tab_changed)
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -82,10 +89,22 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         self.restore_layout()
         self.counter.focus_search()
-        # The rules (policy files, jsonschema) take ~100 ms to import: do it before the first Enter, not on it.
-        QTimer.singleShot(0, self._warm_up)
+        self._painted = False
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self._after_first_frame)  # runs once this frame is flushed
+
+    def _after_first_frame(self) -> None:
+        self.first_frame_shown.emit()
+        # Anything not needed for the first frame starts only now, so it never delays it.
+        self._warm_up()
 
     def _warm_up(self) -> None:
+        """The rules (policy files, jsonschema, ~100 ms of imports) and the receipt font (~150 ms):
+        loaded in the background before the first Enter or F5, not on it."""
         from desktop.ui import services
         from desktop.ui.workers import run_in_background
 
@@ -95,6 +114,9 @@ class MainWindow(QMainWindow):
             services.rules()
             services.settings()
             services.policy().load(profile)  # cached: the first check then costs what every check costs
+            from desktop.receipts import pdf
+
+            pdf.warm_up()  # font registration and the common subsets: the first receipt costs what any does
 
         run_in_background(warm, lambda _r: None, lambda err: log.warning("warm-up failed: %s", err))
 
@@ -209,7 +231,7 @@ class MainWindow(QMainWindow):
         self.counter.run_search(self.counter.search.text())
         self.counter.show_current()
         self.counter.recompute()
-        if self.browser is not None and hasattr(self.browser, "reload"):
+        if self.browser is not None:
             self.browser.reload()
 
     # --- screens ---
@@ -217,7 +239,7 @@ class MainWindow(QMainWindow):
         if self.browser is None:
             from desktop.ui.browser_widget import BrowserWidget
 
-            self.browser = BrowserWidget(self.db, today=self.counter.as_of)
+            self.browser = BrowserWidget(self.db, today=self.counter.as_of, db_path=self.db_path)
             self.browser.entry_activated.connect(self._browse_to_counter)
             self.tabs.addTab(self.browser, "目录浏览")
         self.tabs.setCurrentWidget(self.browser)
@@ -247,10 +269,19 @@ class MainWindow(QMainWindow):
         self._exec_dialog(lambda: ReceiptHistoryDialog(self.db, self))
 
     def open_updates(self) -> None:
+        """F9; the catalogue is re-read after it closes only when a package was applied or rolled back."""
         from desktop.ui.updates_dialog import UpdatesDialog
 
-        self._exec_dialog(lambda: UpdatesDialog(self.db, self.db_path, self))
-        self.catalogue_changed()
+        changes: list[object] = []
+
+        def make() -> UpdatesDialog:
+            dialog = UpdatesDialog(self.db, self.db_path, self)
+            dialog.applied.connect(changes.append)
+            return dialog
+
+        self._exec_dialog(make)
+        if changes:
+            self.catalogue_changed()
 
     def open_settings(self) -> None:
         from desktop.ui.settings_dialog import SettingsDialog

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from desktop import paths
 from desktop.errors import UserFacingError, os_reason
+from desktop.rules.contract import Estimate
 from desktop.ui import services
 
 log = logging.getLogger(__name__)
@@ -61,17 +62,17 @@ class PrintDialog(QDialog):
         self.paper.setObjectName("paper")
         for code, label in PAPERS.items():
             self.paper.addItem(label, code)
-        self.paper.setCurrentIndex(max(self.paper.findData(getattr(self.settings, "paper", "80mm")), 0))
+        self.paper.setCurrentIndex(max(self.paper.findData(self.settings.paper or "80mm"), 0))
         self.patient_name = QLineEdit()
         self.patient_name.setObjectName("patientName")
         self.patient_name.setPlaceholderText("可不填")
         self.patient_id = QLineEdit()
         self.patient_id.setObjectName("patientId")
         self.patient_id.setPlaceholderText("可不填；打印时只显示前 3 位和后 4 位")
-        result = counter.estimate
+        result: Estimate = counter.estimate
         summary = QLabel(
-            f"共 {len(result.get('lines') or [])} 种药品，总费用 {result.get('total')} 元，"
-            f"个人负担合计 {result.get('patient_total')} 元。"
+            f"共 {len(result.lines)} 种药品，总费用 {result.amounts.total} 元，"
+            f"个人负担合计 {result.amounts.patient_total} 元。"
         )
         summary.setWordWrap(True)
         self.print_button = QPushButton("打印…(&P)")
@@ -109,6 +110,15 @@ class PrintDialog(QDialog):
             out,
             patient_name=self.patient_name.text().strip() or None,
             patient_id=self.patient_id.text().strip() or None,
+            printable_width_mm=self._printable_width(),
+        )
+
+    def _printable_width(self) -> str | None:
+        """The printer's printable width applies to the paper it was set for."""
+        return (
+            getattr(self.settings, "printable_width_mm", None)
+            if self.paper.currentData() == getattr(self.settings, "paper", None)
+            else None
         )
 
     def _draft(self) -> Any:
@@ -120,6 +130,7 @@ class PrintDialog(QDialog):
             self.paper.currentData(),
             patient_name=self.patient_name.text().strip() or None,
             patient_id=self.patient_id.text().strip() or None,
+            printable_width_mm=self._printable_width(),
         )
 
     def _fail(self, err: UserFacingError) -> None:
@@ -277,7 +288,7 @@ def paint_receipt(printer: Any, receipt: Any) -> None:
         rect = printer.pageLayout().paintRectPixels(printer.resolution())
         painter.scale(rect.width() / fmt.width_mm / 10, rect.width() / fmt.width_mm / 10)
         em = fmt.font_size * POINT_MM * 10  # the body font size, in tenths of a mm
-        left, right = fmt.margin_mm * 10, (fmt.width_mm - fmt.margin_mm) * 10
+        left, right = fmt.side_mm * 10, (fmt.width_mm - fmt.side_mm) * 10  # the printable width only
         line_h = _line_height_mm(receipt) * 10
         y = fmt.margin_mm * 10
         painter.setPen(QColor("black"))

@@ -95,13 +95,26 @@ class SettingsForm:
         if current.printer and printer.findData(current.printer) < 0:
             printer.addItem(current.printer, current.printer)
         printer.setCurrentIndex(max(printer.findData(current.printer), 0))
-        for key, editor in (("profile", profile), ("paper", paper), ("printer", printer)):
+        width = QLineEdit(current.printable_width_mm)
+        width.setPlaceholderText("按纸张常见值（58 毫米纸 48，80 毫米纸 72）")
+        width.setMaxLength(10)
+        for key, editor in (
+            ("profile", profile),
+            ("paper", paper),
+            ("printer", printer),
+            ("printable_width_mm", width),
+        ):
             editor.setObjectName(f"setting_{key}")
             self.editors[key] = editor
         form.addRow("地区政策(&R)：", profile)
         form.addRow(_note(s.KEYS["profile"].source + "。选定后，政策文件已规定的支付比例、起付线等按文件计算。"))
         form.addRow("收据纸张(&P)：", paper)
         form.addRow("打印机(&I)：", printer)
+        row = QHBoxLayout()
+        row.addWidget(width, 1)
+        row.addWidget(QLabel("毫米"))
+        form.addRow("可打印宽度(&H)：", row)
+        form.addRow(_note(s.KEYS["printable_width_mm"].source + "。"))
 
         # --- local figures ---
         self.figures_page = QWidget()

@@ -71,6 +71,7 @@ class UpdatesDialog(QDialog):
 
     applied = Signal(object)
 
+    # Longer than 60 lines: widget construction in layout order; split, it would only scatter one dialog's layout.
     def __init__(
         self,
         db: Database,
@@ -154,7 +155,7 @@ class UpdatesDialog(QDialog):
         layout.addWidget(QLabel("更新记录："))
         layout.addWidget(self.history_table, 1)
         layout.addLayout(bottom)
-        QShortcut(QKeySequence("Ctrl+O"), self, activated=self.browse)
+        QShortcut(QKeySequence("Ctrl+O"), self).activated.connect(self.browse)
         self.reload_history()
 
     # --- choosing a package ---
@@ -182,7 +183,10 @@ class UpdatesDialog(QDialog):
             self.open_package(Path(urls[0].toLocalFile()))
 
     def open_package(self, path: Path) -> None:
-        """Verify the package and show what it would change; both off the GUI thread."""
+        """Verify the package (once) and show what it would change; both off the GUI thread.
+
+        The verified package is kept and carried to ``apply``: the file is not read again.
+        """
         self.package = path
         self.verified = None
         self.path_edit.setText(str(path))
@@ -196,7 +200,7 @@ class UpdatesDialog(QDialog):
             verified = api.verify_package(path, trust)
             reader = store.open_db(db_path, readonly=True) if db_path else None
             try:
-                diff = api.diff_package(reader, path, trust) if reader is not None else None
+                diff = api.diff_package(reader, verified) if reader is not None else None
             finally:
                 if reader is not None:
                     reader.close()
@@ -245,15 +249,13 @@ class UpdatesDialog(QDialog):
             self._error("当前数据库只在内存中，无法在后台更新。请用数据库文件启动药目后重试。")
             return
         api = _sync_api()
-        path, db_path, trust = self.package, self.db_path, self.trust
+        verified, db_path = self.verified, self.db_path
         self.apply_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
         self._set_verify("正在应用更新包…（可按“取消应用”，数据库将保持不变）", None)
         self.job = run_in_background(
-            lambda job: api.apply_package(
-                db_path, path, on_progress=job.report, should_cancel=job.cancelled, trust=trust
-            ),
+            lambda job: api.apply_package(db_path, verified, on_progress=job.report, should_cancel=job.cancelled),
             self._applied,
             self._apply_failed,
             on_progress=self._progress,
@@ -315,7 +317,8 @@ class UpdatesDialog(QDialog):
         self.rollback_button.setEnabled(bool(rows))
 
     def rollback(self) -> None:
-        module = _sync_api()
+        """Undo the latest apply (after a question), off the GUI thread like an apply."""
+        api = _sync_api()
         if self.db_path is None:
             self._error("内存数据库无法撤销更新。")
             return
@@ -326,14 +329,30 @@ class UpdatesDialog(QDialog):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        try:
-            entry = module.rollback(self.db_path)
-        except UserFacingError as err:
-            self._set_verify(f"✘ {err.for_window()}", False)
-            return
+        db_path = self.db_path
+        self.rollback_button.setEnabled(False)
+        self.apply_button.setEnabled(False)
+        self.progress.setRange(0, 0)
+        self._set_verify("正在撤销最近一次更新…", None)
+        self.job = run_in_background(
+            lambda _job: api.rollback(db_path), self._rolled_back, self._rollback_failed, pool=self.pool
+        )
+
+    def _rolled_back(self, entry: Any) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
         self._set_verify(f"✔ 已撤销更新包 {entry.package_id}（{entry.target}）。", True)
         self.reload_history()
         self.applied.emit(entry)
+
+    def _rollback_failed(self, err: BaseException) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.reload_history()
+        self.apply_button.setEnabled(self.verified is not None)
+        if not isinstance(err, UserFacingError):
+            raise err
+        self._set_verify(f"✘ {err.for_window()}", False)  # said once, here
 
     def keyPressEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         if event.key() == Qt.Key.Key_Escape and self.job is not None and not self.job.done:

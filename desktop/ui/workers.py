@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, SignalInstance, Slot
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +72,9 @@ class Job(QObject):
             self._deliver(self._done_from_worker, result)
 
     @staticmethod
-    def _deliver(signal: Signal, value: object) -> None:
+    def _deliver(signal: SignalInstance, value: object) -> None:
         try:
-            signal.emit(value)  # type: ignore[attr-defined]
+            signal.emit(value)
         except RuntimeError:  # the window (and this job's QObject) is gone: the application is quitting
             log.info("background result dropped: its receiver was deleted")
 

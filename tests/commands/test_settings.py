@@ -7,8 +7,8 @@ import json
 import pytest
 
 from desktop import settings
-from desktop.storage import catalogue as store
 from desktop.cli import main
+from desktop.storage import catalogue as store
 from tests.ui.helpers import pdf_text
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from desktop.errors import DatabaseError, NotFound, UserFacingError
-from desktop.receipts import check, issue, layout, numbering
+from desktop.receipts import check, issue, layout, numbering, stored
 from desktop.rules import service
 from desktop.storage import catalogue as store
 from desktop.storage import receipts as history
@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _issue(db, request, tmp_path, name="r.pdf", **kw):  # type: ignore[no-untyped-def]
-    result = service.estimate(db, request, SETTINGS)
-    return issue.issue(db, request, result, ISSUER, kw.pop("fmt", "80mm"), tmp_path / name, **kw)
+    parsed = service.parse_request(db, request, SETTINGS)
+    result = service.estimate(db, parsed, SETTINGS)
+    return issue.issue(db, parsed, result, ISSUER, kw.pop("fmt", "80mm"), tmp_path / name, **kw)
 
 
 def test_numbers_are_unique_and_increase_per_pharmacy() -> None:
@@ -58,8 +59,8 @@ from desktop import settings as s
 from desktop.rules import service
 
 db = store.open_db(sys.argv[1])
-request = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
 settings = s.get(db)
+request = service.parse_request(db, json.loads(Path(sys.argv[2]).read_text(encoding="utf-8")), settings)
 result = service.estimate(db, request, settings)
 
 def reserved(number):
@@ -122,10 +123,11 @@ def test_history_keeps_everything_and_searches(db, request_json, tmp_path) -> No
     a = _issue(db, request_json, tmp_path, "a.pdf", now=datetime(2025, 3, 1, 9, 0, 0))
     b = _issue(db, request_json, tmp_path, "b.pdf", now=datetime(2025, 3, 2, 9, 0, 0), patient_name="张三")
     rec = history.get(db, a.number)
-    assert rec.request == request_json
-    assert rec.result == service.estimate(db, request_json, SETTINGS)
+    parsed = service.parse_request(db, request_json, SETTINGS)
+    assert stored.load_request(rec.request, rec.number) == parsed.to_json()
+    assert stored.load_estimate(rec.result, rec.number) == service.estimate(db, parsed, SETTINGS)
     assert rec.staff == "王芳" and rec.issued_at == "2025-03-01 09:00:00"
-    assert rec.catalogue_version.startswith("2024-revised-")
+    assert rec.catalogue_version.startswith("2024年版（修订版），数据校验 ")
     assert [r.number for r in history.search(db, day=date(2025, 3, 2))] == [b.number]
     assert [r.number for r in history.search(db, number="20250301")] == [a.number]
     assert [r.number for r in history.search(db)] == [b.number, a.number]
@@ -232,8 +234,8 @@ from desktop import settings as s
 from desktop.rules import service
 
 db = store.open_db(sys.argv[1])
-request = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
 settings = s.get(db)
+request = service.parse_request(db, json.loads(Path(sys.argv[2]).read_text(encoding="utf-8")), settings)
 result = service.estimate(db, request, settings)
 issuer = layout.Issuer.from_settings(settings.with_changes(counter=sys.argv[3]))
 for i in range(int(sys.argv[4])):
@@ -305,7 +307,8 @@ def test_concurrent_reservations_in_a_tight_loop_stay_unique(real_db_copy) -> No
 def test_locked_database_is_a_clear_refusal(db, real_db_copy, request_json, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import sqlite3
 
-    result = service.estimate(db, request_json, SETTINGS)
+    request = service.parse_request(db, request_json, SETTINGS)
+    result = service.estimate(db, request, SETTINGS)
     check.secret(db)
     db.execute("PRAGMA busy_timeout = 50")
     other = sqlite3.connect(real_db_copy, isolation_level=None)
@@ -313,10 +316,45 @@ def test_locked_database_is_a_clear_refusal(db, real_db_copy, request_json, tmp_
     try:
         before = store.content_hash(db)
         with pytest.raises(DatabaseError, match="没有占用单号"):
-            issue.issue(db, request_json, result, ISSUER, "80mm", tmp_path / "x.pdf")
+            issue.issue(db, request, result, ISSUER, "80mm", tmp_path / "x.pdf")
         assert not (tmp_path / "x.pdf").exists()
     finally:
         other.execute("ROLLBACK")
         other.close()
     assert store.content_hash(db) == before
-    assert issue.issue(db, request_json, result, ISSUER, "80mm", tmp_path / "x.pdf").number.endswith("-0001")
+    assert issue.issue(db, request, result, ISSUER, "80mm", tmp_path / "x.pdf").number.endswith("-0001")
+
+
+V1_ROW = ROOT / "tests" / "receipts" / "data" / "receipt_v1.json"
+
+
+def test_a_row_in_the_pre_schema_version_format_still_loads_reprints_and_verifies(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """receipt_v1.json was written by the code before the typed contract (no schema_version)."""
+    fixture = json.loads(V1_ROW.read_text(encoding="utf-8"))
+    row = dict(fixture["row"])
+    assert "schema_version" not in json.loads(row["result"]) and "schema_version" not in json.loads(row["request"])
+    # Same database, same key: sign the captured text as the original database did.
+    row["check_value"] = check.compute(check.secret(db), row["number"], fixture["signed_text"])
+    db["receipt"].insert(row)
+    record = history.get(db, row["number"])
+    assert stored.load_estimate(record.result, record.number).to_json() == fixture["estimate_json"]  # nothing lost
+    assert stored.load_request(record.request, record.number) == json.loads(row["request"])
+    body, _issuer, _meta = issue._rebuild(db, record)
+    assert layout.signed_text(body) == fixture["signed_text"]  # the same lines as the original receipt
+    assert issue.verify(db, row["number"], row["check_value"]).valid
+    again = issue.reprint(db, row["number"], tmp_path / "v1.pdf")
+    assert f"单号：{row['number']}" in pdftotext(again.path)
+
+
+def test_history_writes_the_current_schema_version_and_refuses_a_newer_one(db, request_json, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    done = _issue(db, request_json, tmp_path)
+    record = history.get(db, done.number)
+    result, request = record.result, record.request
+    assert result["schema_version"] == request["schema_version"] == stored.SCHEMA_VERSION == 2
+    assert isinstance(result["edition_id"], int)
+    newer = json.dumps({**result, "schema_version": stored.SCHEMA_VERSION + 1}, ensure_ascii=False)
+    db.execute("update receipt set result = ? where number = ?", [newer, done.number])
+    with pytest.raises(DatabaseError, match="更新版本"):
+        issue.reprint(db, done.number, tmp_path / "newer.pdf")
+    with pytest.raises(DatabaseError, match="更新版本"):
+        issue.verify(db, done.number, done.check_value)

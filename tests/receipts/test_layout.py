@@ -12,11 +12,17 @@ import pytest
 from desktop.errors import UserFacingError
 from desktop.receipts import layout
 from desktop.receipts.layout import FORMATS, Issuer, ReceiptMeta
+from desktop.rules.contract import Estimate
 
 ISSUER = Issuer("长春市益民大药房", "P22010200123", "2号收款台", "王芳")
 META = ReceiptMeta(
     "P22010200123-20250301-0001", "2025-03-01 10:32:05", "2024-revised-3d19bbc5", "张三", "220***********1234"
 )
+
+
+def _est(result: dict) -> Estimate:
+    """The layout prints a typed estimate; these tests write it as the JSON the CLI prints."""
+    return Estimate.from_json(result)
 
 
 def _line(**kw):  # type: ignore[no-untyped-def]
@@ -122,7 +128,7 @@ def plain(lines: list[layout.Line]) -> list[str]:
 
 
 def test_content_lines_in_order() -> None:
-    text = plain(layout.logical_lines(RESULT, ISSUER, META))
+    text = plain(layout.logical_lines(_est(RESULT), ISSUER, META))
     expected = [
         "长春市益民大药房",
         "医保药品费用预估单",
@@ -163,37 +169,37 @@ def test_content_lines_in_order() -> None:
 
 
 def test_confidential_line_prints_no_figure_derived_from_the_standard() -> None:
-    text = "\n".join(plain(layout.logical_lines(RESULT, ISSUER, META)))
+    text = "\n".join(plain(layout.logical_lines(_est(RESULT), ISSUER, META)))
     for figure in ("3187.45", "1192.55", "318.75", "2868.70", "2008.09", "860.61", "2371.91", "1194.89"):
         assert figure not in text, figure
     assert "支付标准：保密" in text
 
 
-def test_fold_without_a_per_line_split_shows_no_over_standard_at_all() -> None:
+def test_an_estimate_without_a_per_line_split_is_refused_when_read() -> None:
+    """A line without its own over-standard figure cannot be printed safely: it is not an estimate."""
     result = copy.deepcopy(RESULT)
     result["lines"][0]["over_standard"] = None
-    text = plain(layout.logical_lines(result, ISSUER, META))
-    assert "超支付标准 已计入个人负担合计" in text
-    assert not any("2.34" in t and t.startswith("超支付标准") for t in text)
+    with pytest.raises(TypeError):
+        _est(result)
 
 
 def test_amounts_come_from_the_result() -> None:
     result = copy.deepcopy(RESULT)
     result["patient_total"] = "2391.98"
     result["lines"][1]["total"] = "25.01"
-    text = plain(layout.logical_lines(result, ISSUER, META))
+    text = plain(layout.logical_lines(_est(result), ISSUER, META))
     assert "个人负担合计 2391.98" in text and "12.50 × 2 25.01" in text
 
 
 def test_missing_amount_or_float_is_a_bug_not_a_guess() -> None:
     result = copy.deepcopy(RESULT)
     del result["fund"]
-    with pytest.raises(ValueError, match="fund"):
-        layout.logical_lines(result, ISSUER, META)
+    with pytest.raises(KeyError, match="fund"):
+        _est(result)
     result = copy.deepcopy(RESULT)
     result["total"] = 4435.0
     with pytest.raises(TypeError):
-        layout.logical_lines(result, ISSUER, META)
+        _est(result)
 
 
 def test_not_covered_line_says_why_and_what_to_confirm() -> None:
@@ -207,7 +213,7 @@ def test_not_covered_line_says_why_and_what_to_confirm() -> None:
         ],
         conditions=[{"code": "filing", "text": "“双通道”备案已审核生效"}],
     )
-    text = plain(layout.logical_lines(result, ISSUER, META))
+    text = plain(layout.logical_lines(_est(result), ISSUER, META))
     assert "· 有需确认的条件尚未确认，本行按全自费估算" in text
     assert "· 待确认：“双通道”备案已审核生效" in text
     assert not any("按2024年版" in t for t in text)
@@ -244,7 +250,7 @@ def test_issuer_needs_name_and_code() -> None:
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_wrap_fits_the_paper_and_loses_nothing(fmt: str) -> None:
     page = FORMATS[fmt]
-    body = layout.logical_lines(RESULT, ISSUER, META)
+    body = layout.logical_lines(_est(RESULT), ISSUER, META)
     rows = layout.wrap(body, page)
     for row in rows:
         scale = layout.TITLE_SCALE if row.style == "title" else 1.0
@@ -261,7 +267,7 @@ def test_no_row_starts_with_closing_punctuation() -> None:
 
 
 def test_reprint_differs_only_by_the_mark() -> None:
-    body = layout.logical_lines(RESULT, ISSUER, META)
+    body = layout.logical_lines(_est(RESULT), ISSUER, META)
     kw = {"number": META.number, "check_value": "AAAA-BBBB-CCCC-DDDD", "qr_payload": "x"}
     original = layout.assemble(body, FORMATS["80mm"], **kw).text_lines()
     again = layout.assemble(body, FORMATS["80mm"], reprint=True, **kw).text_lines()
@@ -269,8 +275,8 @@ def test_reprint_differs_only_by_the_mark() -> None:
 
 
 def test_check_value_text_does_not_depend_on_the_paper() -> None:
-    body = layout.logical_lines(RESULT, ISSUER, META)
-    assert layout.signed_text(body) == layout.signed_text(layout.logical_lines(RESULT, ISSUER, META))
+    body = layout.logical_lines(_est(RESULT), ISSUER, META)
+    assert layout.signed_text(body) == layout.signed_text(layout.logical_lines(_est(RESULT), ISSUER, META))
     assert "个人负担合计 2391.99" in layout.signed_text(body)
 
 
@@ -296,10 +302,11 @@ def test_receipts_core_imports_no_qt() -> None:
 
 def test_a5_header_rows_leave_room_for_the_qr_code() -> None:
     page = FORMATS["a5"]
-    rows = layout.wrap(layout.logical_lines(RESULT, ISSUER, META), page)
+    rows = layout.wrap(layout.logical_lines(_est(RESULT), ISSUER, META), page)
     assert rows[0].width is None and rows[1].width is None  # the title spans the page above the code
     narrowed = [row for row in rows if row.width is not None]
     assert narrowed and all(row.width == pytest.approx(page.width_em - page.qr_em - 1) for row in narrowed)
     # the rows beside the code cover at least its height
     assert sum(layout.row_height(row, page) for row in narrowed) >= page.qr_em
-    assert all(row.width is None for row in layout.wrap(layout.logical_lines(RESULT, ISSUER, META), FORMATS["80mm"]))
+    body = layout.logical_lines(_est(RESULT), ISSUER, META)
+    assert all(row.width is None for row in layout.wrap(body, FORMATS["80mm"]))

@@ -16,14 +16,15 @@ ISSUER = layout.Issuer.from_settings(SETTINGS)
 
 
 def _issue(db, request, fmt, tmp_path, **kw):  # type: ignore[no-untyped-def]
-    result = service.estimate(db, request, SETTINGS)
-    return result, issue.issue(db, request, result, ISSUER, fmt, tmp_path / f"r-{fmt}.pdf", **kw)
+    parsed = service.parse_request(db, request, SETTINGS)
+    result = service.estimate(db, parsed, SETTINGS)
+    return result, issue.issue(db, parsed, result, ISSUER, fmt, tmp_path / f"r-{fmt}.pdf", **kw)
 
 
 def test_engine_gives_the_totals_the_layout_tests_use(db, request_json) -> None:  # type: ignore[no-untyped-def]
     from tests.receipts.test_layout import RESULT
 
-    result = service.estimate(db, request_json, SETTINGS)
+    result = service.estimate_json(db, request_json, SETTINGS)
     keys = [k for k, _ in layout.BREAKDOWN]
     assert {k: result[k] for k in keys} == {k: RESULT[k] for k in keys}
     assert [ln["over_standard"] for ln in result["lines"]] == [ln["over_standard"] for ln in RESULT["lines"]]
@@ -127,7 +128,7 @@ def _has(tool: str) -> bool:
 @pytest.mark.parametrize("fmt", ["58mm", "80mm", "a5"])
 def test_confidential_standard_never_printed(db, request_json, tmp_path, fmt) -> None:  # type: ignore[no-untyped-def]
     result, done = _issue(db, request_json, fmt, tmp_path)
-    line = result["lines"][0]
+    line = result.to_json()["lines"][0]
     assert line["confidential"] and line["payment_standard_shown"] == "保密"
     over_per_unit = f"{float(PRICE) - float(CONFIDENTIAL):.2f}"  # 1192.55: what would give the standard away
     assert line["over_standard"] == over_per_unit  # the engine did use the supplied standard
@@ -156,9 +157,9 @@ def test_confidential_standard_from_settings_never_printed(db, request_json, tmp
     key = store.get_entry(db, item["entry"]).key
     settings = SETTINGS.with_changes(confidential_standards={key: standard})
     settings_mod.save(db, settings)
-    request = {**request_json, "items": [item]}
+    request = service.parse_request(db, {**request_json, "items": [item]}, settings)
     result = service.estimate(db, request, settings)
-    assert result["over_standard"] == "1192.55"
+    assert str(result.amounts.over_standard) == "1192.55"
     done = issue.issue(db, request, result, ISSUER, "80mm", tmp_path / "s.pdf")
     text = "".join("".join(pdftotext(done.path)).split())
     assert CONFIDENTIAL not in text and "1192.55" not in text
@@ -182,3 +183,56 @@ def test_qr_code_scans_at_thermal_printer_resolution(db, request_json, tmp_path,
     scanned = subprocess.run(["zbarimg", "-q", "--raw", str(image)], capture_output=True, text=True).stdout.strip()
     assert scanned == f"YAOMU1:{done.number}:{done.check_value}"
     assert issue.verify(db, *scanned.split(":")[1:]).valid
+
+
+def _dark_columns(pdf: Path, tmp_path: Path, dpi: int = 203) -> tuple[int, int, int]:
+    """Rendered black-and-white at ``dpi`` (a thermal head): (page width px, first, last dark column)."""
+    out = tmp_path / f"{pdf.stem}-{dpi}"
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-mono", "-f", "1", "-l", "1", str(pdf), str(out)], check=True)
+    data = next(tmp_path.glob(f"{out.name}*.pbm")).read_bytes()
+    fields = data.split(maxsplit=3)  # P4, width, height, packed rows (1 = black)
+    assert fields[0] == b"P4"
+    width, height, bits = int(fields[1]), int(fields[2]), fields[3]
+    stride = (width + 7) // 8
+    first, last = width, -1
+    for row in range(height):
+        line = bits[row * stride : (row + 1) * stride]
+        if not any(line):
+            continue
+        for x in range(width):
+            if line[x // 8] & (0x80 >> (x % 8)):
+                first = min(first, x)
+                break
+        for x in range(width - 1, -1, -1):
+            if line[x // 8] & (0x80 >> (x % 8)):
+                last = max(last, x)
+                break
+    return width, first, last
+
+
+@pytest.mark.parametrize(("fmt", "printable", "setting"), [("58mm", 48, None), ("58mm", 52, "52"), ("80mm", 72, None)])
+def test_thermal_receipt_stays_within_the_printable_width(db, request_json, tmp_path, fmt, printable, setting) -> None:  # type: ignore[no-untyped-def]
+    """At 203 dpi nothing is drawn where the print head does not reach (58 mm rolls print 48 mm by default)."""
+    _, done = _issue(db, request_json, fmt, tmp_path, printable_width_mm=setting)
+    width, first, last = _dark_columns(done.path, tmp_path)
+    dots_per_mm = 203 / 25.4
+    paper = float(fmt.removesuffix("mm"))
+    assert abs(width - paper * dots_per_mm) <= 1
+    left_edge = (paper - printable) / 2 * dots_per_mm
+    assert first >= left_edge - 1 and last <= width - left_edge + 1, (first, last, left_edge)
+    # and the printable width is used: the text reaches close to both edges of it
+    assert first <= left_edge + 3 * dots_per_mm and last >= width - left_edge - 3 * dots_per_mm
+    # a reprint is laid out for the same printer
+    again = issue.reprint(db, done.number, tmp_path / "again.pdf")
+    assert _dark_columns(again.path, tmp_path)[1:] == (first, last)
+
+
+def test_printable_width_is_checked_before_anything_is_recorded(db, request_json, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from desktop.errors import UserFacingError
+
+    before = db.execute("select count(*) from receipt").fetchone()[0]
+    with pytest.raises(UserFacingError, match="可打印宽度“60”无效"):
+        _issue(db, request_json, "58mm", tmp_path, printable_width_mm="60")
+    assert db.execute("select count(*) from receipt").fetchone()[0] == before
+    assert layout.get_format("a5", "60") is layout.FORMATS["a5"]  # A5 has no print head
+    assert layout.get_format("58mm", "50 mm").printable_mm == 50

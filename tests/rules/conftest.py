@@ -1,6 +1,6 @@
 """A small real catalogue for the rules tests: rows read from the official data, overlays from the notices.
 
-Nothing is invented: every row is copied at test time from /work/shared/data (the 2024
+Nothing is invented: every row is copied at test time from resources/sources/ (the 2024
 revised edition as served by the NHSA query, the 2025 Western JSON), and every overlay
 item is a drug a notice in /work/shared/seeds names, with the dates the notice gives.
 The one exception is marked where it is made (Hunan's single-payment list is not public).
@@ -59,8 +59,8 @@ _SECTIONS_2024 = {
 }
 
 
-def _rows_2024(shared: Path) -> list[r.SourceRow]:
-    items = json.loads((shared / "nrdl-2024-revised" / "nhsa-api-4750.json").read_text(encoding="utf-8"))
+def _rows_2024(sources: Path) -> list[r.SourceRow]:
+    items = json.loads((sources / "nhsa-api-4750.json").read_text(encoding="utf-8"))
     counters: dict[str, int] = {}
     out: list[r.SourceRow] = []
     wanted = set(ROWS_2024)
@@ -106,8 +106,8 @@ def _rows_2024(shared: Path) -> list[r.SourceRow]:
     return out
 
 
-def _rows_2025(shared: Path) -> list[r.SourceRow]:
-    data = json.loads((shared / "nrdl-2025" / "china_nrdl_2025_west.json").read_text(encoding="utf-8"))
+def _rows_2025(sources: Path) -> list[r.SourceRow]:
+    data = json.loads((sources / "china_nrdl_2025_west.json").read_text(encoding="utf-8"))
     sections = {
         "西药部分": (r.WEST, None),
         "协议期内谈判药品部分（一）西药": (r.NEGOTIATED, "西药"),
@@ -239,17 +239,17 @@ def seed_overlays(db) -> None:
 
 
 @pytest.fixture(scope="session")
-def _catalogue_file(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _catalogue_file(sources_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("rules") / "catalogue.sqlite3"
     db = store.open_db(path)
     store.load_edition(
         db,
-        _edition("2024", "revised", date(2025, 1, 1), date(2025, 12, 31), _rows_2024(shared_data)),
+        _edition("2024", "revised", date(2025, 1, 1), date(2025, 12, 31), _rows_2024(sources_dir)),
         fanli.SPECS[("2024", "revised")],
     )
     store.load_edition(
         db,
-        _edition("2025", "official", date(2026, 1, 1), None, _rows_2025(shared_data)),
+        _edition("2025", "official", date(2026, 1, 1), None, _rows_2025(sources_dir)),
         fanli.SPECS.get(("2025", "official")),
     )
     seed_overlays(db)

@@ -132,7 +132,8 @@ def test_invariants(lines, deductible, cap):
         assert all(x == x.quantize(FEN) for x in a.as_tuple()), a  # every component in fen
         assert a.total == a.fund + a.patient_total
         assert a.patient_total == a.full_self_pay + a.over_standard + a.first_self_pay + a.coinsurance
-        assert a.policy_scope == a.deductible + (a.policy_scope - a.deductible)
+        assert a.total == a.full_self_pay + a.over_standard + a.first_self_pay + a.policy_scope  # steps 2-5
+        assert a.fund <= a.policy_scope - a.deductible  # the fund pays only above the deductible
         assert a.deductible <= a.policy_scope
     for field in ("total", "fund", "patient_total", "deductible"):
         assert getattr(total, field) == sum((getattr(a, field) for a in amounts), D(0))

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from desktop.catalogue import bundled
 from desktop.rules import service
 from desktop.settings import Settings
 from desktop.storage import catalogue as store
 from desktop.storage import overlays as ov
+from desktop.sync import bundled
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,7 +90,7 @@ def test_jilin_dual_channel_real_negotiated_drug_2025_03_01(real_db):
     assert {c.code for c in e.conditions} == {"restriction", "filing", "responsible_physician"}
     entry = store.get_entry(real_db, eid)
     secret = "2345.67"  # stands for the value the province sends; never printed
-    res = service.estimate(
+    res = service.estimate_json(
         real_db,
         {
             "date": "2025-03-01",

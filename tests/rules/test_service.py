@@ -57,7 +57,7 @@ def assert_consistent(result):
 
 
 def test_domain_class_b_example_what_if(db):
-    res = service.estimate(
+    res = service.estimate_json(
         db,
         request(
             items=[{"name": "某药", "class": "乙", "unit_price": "10.00", "quantity": 1}],
@@ -82,7 +82,7 @@ def test_price_above_payment_standard(db):
     # 环孢素滴眼液(Ⅱ): 5.50元(0.4ml:0.2mg/支); sold at 6.00 x 4; r 10 %, ratio 80 %.
     # over 2.00; base 22.00; first 2.20; scope 19.80; fund 15.84; coinsurance 3.96; patient 8.16.
     eid = find(db, "环孢素滴眼液(Ⅱ)")
-    res = service.estimate(
+    res = service.estimate_json(
         db,
         request(
             items=[{"entry": eid, "unit_price": "6.00", "quantity": 4, "confirmed": ["restriction"]}],
@@ -101,7 +101,7 @@ def test_mixed_class_a_and_b_basket(db):
     # 阿莫西林 (甲) 12.50 x 2 and 玛巴洛沙韦片 (乙, restriction confirmed) 33.30 x 1; 20.00 deductible left.
     # 甲: r = 0 whatever the request says (凡例 rule, fixed); deductible 20.00; fund 5.00 x 0.7 = 3.50.
     # 乙: first 3.33; scope 29.97; fund 20.979 -> 20.98; coinsurance 8.99.
-    res = service.estimate(
+    res = service.estimate_json(
         db,
         request(
             deductible_remaining="20.00",
@@ -121,7 +121,7 @@ def test_mixed_class_a_and_b_basket(db):
 
 
 def test_unconfirmed_restriction_is_full_self_pay(db):
-    res = service.estimate(
+    res = service.estimate_json(
         db,
         request(
             items=[{"entry": find(db, "玛巴洛沙韦片"), "unit_price": "33.30", "quantity": 1}],
@@ -155,7 +155,7 @@ def test_jilin_dual_channel(db, insurance, group, first, scope, fund, coins, pat
     eid = find(db, "依沃西单抗注射液")
     entry = store.get_entry(db, eid)
     settings = Settings(profile="jilin", confidential_standards={entry.key: SECRET}, parameters={"fund_ratio": "0.80"})
-    res = service.estimate(
+    res = service.estimate_json(
         db,
         request(
             profile="jilin",
@@ -193,7 +193,7 @@ def test_jilin_dual_channel(db, insurance, group, first, scope, fund, coins, pat
 
 def test_confidential_standard_from_request_is_never_shown(db):
     eid = find(db, "恩朗苏拜单抗注射液")
-    res = service.estimate(
+    res = service.estimate_json(
         db,
         request(
             profile="jilin",
@@ -217,7 +217,7 @@ def test_confidential_standard_from_request_is_never_shown(db):
 
 
 def test_confidential_standard_missing_is_conservative(db):
-    res = service.estimate(
+    res = service.estimate_json(
         db,
         request(
             profile="jilin",
@@ -242,7 +242,7 @@ def test_confidential_standard_missing_is_conservative(db):
 def test_work_injury_with_restricted_drug(db):
     # 玛巴洛沙韦片 (乙, restricted, not confirmed): work injury ignores both; r = 0; fund 0.90 given.
     # total 90.00; scope 90.00; fund 81.00; coinsurance 9.00.
-    res = service.estimate(
+    res = service.estimate_json(
         db,
         request(
             insurance="work_injury",
@@ -257,7 +257,7 @@ def test_work_injury_with_restricted_drug(db):
 
 def test_negotiated_drug_after_agreement_end(db):
     # 依沃西单抗注射液 in the 2025 edition, agreement to 2026-12-31; asked on 2027-02-01.
-    res = service.estimate(
+    res = service.estimate_json(
         db,
         request(
             date="2027-02-01",
@@ -282,7 +282,7 @@ def test_negotiated_drug_after_agreement_end(db):
 def test_transition_drug(db, day, verdict, fund):
     # 环孢素滴眼液(Ⅲ): dropped after failed renewal, paid at the original standard to 2025-06-30
     # (seed 001). Its original standard is not in our data: the what-if item carries one.
-    res = service.estimate(
+    res = service.estimate_json(
         db,
         request(
             date=day,
@@ -326,7 +326,7 @@ def test_hunan_single_payment(db):
     eid = find(db, "恩朗苏拜单抗注射液")
     results = {}
     for insurance in ("employee", "resident"):
-        results[insurance] = service.estimate(
+        results[insurance] = service.estimate_json(
             db,
             request(
                 profile="hunan",
@@ -361,7 +361,7 @@ def test_hunan_single_payment(db):
     # On the ordinary outpatient channel the single-payment figures do not apply, and no notice
     # states the outpatient fund ratio: the estimate refuses and says which parameter is missing.
     with pytest.raises(RequestError):
-        service.estimate(
+        service.estimate_json(
             db,
             request(
                 date="2025-12-31",
@@ -384,16 +384,16 @@ def test_hunan_single_payment(db):
 def test_pieces_alone_in_the_basket(db):
     piece = {"entry": find(db, "人参片"), "unit_price": "3.20", "quantity": 10, "confirmed": ["restriction"]}
     pol = {"first_self_pay": "0", "fund_ratio": "0.70"}
-    alone = service.estimate(db, request(items=[piece], policy=pol))
+    alone = service.estimate_json(db, request(items=[piece], policy=pol))
     assert alone["lines"][0]["full_self_pay"] == "32.00"
-    mixed = service.estimate(
+    mixed = service.estimate_json(
         db, request(items=[piece, {"entry": find(db, "人工牛黄"), "unit_price": "1.00", "quantity": 1}], policy=pol)
     )
     assert mixed["lines"][0]["fund"] == "22.40"
 
 
 def test_result_has_the_contract_keys(db):
-    res = service.estimate(
+    res = service.estimate_json(
         db,
         request(
             items=[{"entry": find(db, "依普利酮片"), "unit_price": "2.00", "quantity": 30, "spec": "50mg/片"}],
@@ -436,7 +436,7 @@ def test_result_has_the_contract_keys(db):
 
 
 def test_multiple_standards_without_spec_use_the_lowest(db):
-    res = service.estimate(
+    res = service.estimate_json(
         db,
         request(
             items=[{"entry": find(db, "依普利酮片"), "unit_price": "2.00", "quantity": 10}],
@@ -462,7 +462,7 @@ def test_every_problem_is_reported_at_once(db):
         ],
     }
     with pytest.raises(RequestError) as err:
-        service.estimate(db, bad)
+        service.estimate_json(db, bad)
     problems = err.value.problems
     text = "\n".join(problems)
     for needle in (
@@ -484,7 +484,7 @@ def test_every_problem_is_reported_at_once(db):
 
 def test_missing_parameter_says_which(db):
     with pytest.raises(RequestError) as err:
-        service.estimate(
+        service.estimate_json(
             db,
             request(
                 items=[
@@ -501,7 +501,7 @@ def test_missing_parameter_says_which(db):
     assert "first_self_pay" in text and "fund_ratio" in text and "设置" in text
     # A class A drug needs no first self-pay, only the fund ratio.
     with pytest.raises(RequestError) as err:
-        service.estimate(
+        service.estimate_json(
             db,
             request(items=[{"entry": find(db, "阿莫西林", form="口服常释剂型"), "unit_price": "1.00", "quantity": 1}]),
         )
@@ -509,7 +509,7 @@ def test_missing_parameter_says_which(db):
 
 
 def test_default_deductible_and_cap_are_stated(db):
-    res = service.estimate(
+    res = service.estimate_json(
         db,
         request(
             deductible_remaining=None,
@@ -522,7 +522,7 @@ def test_default_deductible_and_cap_are_stated(db):
 
 
 def test_missing_date_means_today_and_says_so(db):
-    res = service.estimate(
+    res = service.estimate_json(
         db,
         request(
             date=None,

@@ -23,11 +23,11 @@ def trust(key: keys.PrivateKey) -> dict[str, keys.PublicKey]:
 
 
 @pytest.fixture(scope="session")
-def yao_2024(shared_data: Path) -> r.EditionData:
+def yao_2024(sources_dir: Path) -> r.EditionData:
     """The 2024 edition as first published, read by its adapter from the official source."""
     from desktop.catalogue.sources import yao_xlsx
 
-    return yao_xlsx.read(shared_data / "nrdl-2024" / "yao.xlsx")
+    return yao_xlsx.read(sources_dir / "yao.xlsx")
 
 
 def small_edition(full: r.EditionData, per_section: int = 6) -> r.EditionData:

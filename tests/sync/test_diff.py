@@ -14,12 +14,10 @@ MOVED = {"阿伐替尼片", "多种微量元素注射液(Ⅲ)"}
 
 
 @pytest.fixture(scope="module")
-def revised_2024(shared_data: Path) -> r.EditionData:
+def revised_2024(sources_dir: Path) -> r.EditionData:
     from desktop.catalogue.sources import nhsa_api
 
-    return nhsa_api.read(
-        shared_data / "nrdl-2024-revised" / "nhsa-api-4750.json", shared_data / "nrdl-2024" / "yao.xlsx"
-    )
+    return nhsa_api.read(sources_dir / "nhsa-api-4750.json", sources_dir / "yao.xlsx")
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,8 @@ from desktop.storage import catalogue as store
 from desktop.sync import apply, build, keys
 
 ROOT = Path(__file__).resolve().parents[2]
-KILLS = 50
+#: A handful of kills by default; the full 50 under ``make soak`` (YAOMU_SOAK=1).
+KILLS = 50 if os.environ.get("YAOMU_SOAK") else 5
 
 CHILD = r"""
 import sys
@@ -53,6 +54,7 @@ def _state(path: Path) -> tuple[str, str | None, int, int]:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX-only (docs/windows.md)")
 def test_sigkill_at_random_moments(tmp_path: Path, yao_2024: r.EditionData, key: keys.PrivateKey, trust: dict) -> None:
     # Old state: a small real edition. New: the whole 西药 section (1,398 numbered rows and their ★ rows).
     from tests.sync.conftest import small_edition
@@ -138,6 +140,6 @@ def test_sigkill_at_random_moments(tmp_path: Path, yao_2024: r.EditionData, key:
         path.unlink()
         for side in path.parent.glob(path.name + "*"):
             side.unlink()
-    assert killed >= 50
+    assert killed >= KILLS
     assert outcomes["old"] > 0  # the kills did land before the commit
     print(f"apply {duration:.2f}s; {n} runs, {killed} killed: {outcomes}")

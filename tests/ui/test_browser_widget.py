@@ -96,6 +96,7 @@ def test_changed_since_the_previous_edition(qtbot, db):
 def test_enter_sends_the_entry_to_the_counter(qtbot, window):
     window.open_browser()
     browser = window.browser
+    qtbot.waitUntil(lambda: browser.edition is not None, timeout=20000)
     assert window.tabs.currentWidget() is browser
     browser.table.setFocus()
     browser.table.setCurrentIndex(browser.proxy.index(0, 0))
@@ -104,3 +105,38 @@ def test_enter_sends_the_entry_to_the_counter(qtbot, window):
     assert window.tabs.currentWidget() is window.counter
     assert window.counter.current == entry
     assert window.counter.search.hasFocus()
+
+
+def test_the_edition_is_read_on_a_worker_behind_a_busy_bar(qtbot, db, db_path, monkeypatch):
+    import threading
+
+    from desktop.ui import browser_widget
+
+    threads = []
+    real = browser_widget.read_browser_data
+
+    def spy(conn, day):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread())
+        return real(conn, day)
+
+    monkeypatch.setattr(browser_widget, "read_browser_data", spy)
+    widget = BrowserWidget(db, today=lambda: DAY_2024, db_path=db_path)
+    qtbot.addWidget(widget)
+    assert not widget.busy.isHidden() and widget.model.rowCount() == 0  # shown at once, filled later
+    with qtbot.waitSignal(widget.loaded, timeout=20000):
+        pass
+    assert threads and threads[0] is not threading.main_thread()
+    assert widget.busy.isHidden()
+    assert widget.tree.topLevelItem(0).text(0) == "2024年版（修订版）"
+    assert int(widget.tree.topLevelItem(0).text(1)) == widget.model.rowCount() > 0
+
+
+def test_a_reload_supersedes_one_still_running(qtbot, db, db_path):
+    widget = BrowserWidget(db, today=lambda: DAY_2024, db_path=db_path)
+    qtbot.addWidget(widget)
+    widget.today = lambda: date(2026, 3, 1)
+    widget.reload()  # the first read (2024) is still running or its result is now stale
+    qtbot.waitUntil(lambda: widget.edition is not None and widget.edition.name == "2025", timeout=20000)
+    qtbot.wait(200)  # the superseded result, if it arrives now, must not replace the 2025 edition
+    assert widget.edition.name == "2025"
+    assert widget.tree.topLevelItem(0).text(0).startswith("2025")

@@ -60,7 +60,7 @@ def test_detail_shows_verdict_class_and_edition(qtbot, window, pharmacy):
     entry = counter.current
     assert counter.detail.fields["class"].text() == f"{entry.drug_class}类"
     assert counter.detail.eligibility is not None  # the rules answered
-    assert counter.detail.eligibility["verdict_label"] in counter.detail.verdict.text()
+    assert counter.detail.eligibility.verdict_label in counter.detail.verdict.text()
     assert "2024年版" in counter.detail.fields["edition"].text()
 
 

@@ -7,8 +7,9 @@ from decimal import Decimal
 from PySide6.QtCore import Qt
 
 from desktop.catalogue import search
+from desktop.rules.contract import AMOUNT_FIELDS, EstimateLine
 from desktop.storage import catalogue as store
-from desktop.ui.basket_model import COL_PATIENT, COL_PRICE, COL_QUANTITY, COL_TOTAL, BasketModel
+from desktop.ui.basket_model import COL_PATIENT, COL_PRICE, COL_QUANTITY, COL_TOTAL, COL_VERDICT, BasketModel
 from desktop.ui.browser_widget import EntryFilterProxy, Filters
 from desktop.ui.entry_table_model import COL_STANDARD, EntryRole, EntryTableModel
 from tests.ui.conftest import DAY_2024
@@ -54,8 +55,12 @@ def test_basket_model(qtmodeltester, db):
         assert not model.setData(model.index(0, COL_PRICE), bad)
     assert not model.setData(model.index(0, COL_QUANTITY), "0")
     assert len(rejected) == 4 and model.lines()[0].unit_price == Decimal("12.50")
-    model.set_results([{"fund": "1.00", "patient_total": "2.00", "verdict_label": "可以报销"}] * len(rows))
+    figures = ("3.00", "0.00", "0.00", "0.00", "3.00", "0.00", "1.00", "2.00", "2.00")
+    amounts = dict(zip(AMOUNT_FIELDS, figures, strict=True))
+    line = EstimateLine.from_json({"name": "某药", "quantity": 1, "unit_price": "3", "verdict": "covered", **amounts})
+    model.set_results([line] * len(rows))
     assert model.index(0, COL_PATIENT).data() == "2.00"
+    assert model.index(0, COL_VERDICT).data() == "可以报销"
     assert model.flags(model.index(0, COL_PRICE)) & Qt.ItemFlag.ItemIsEditable
     qtmodeltester.check(model)
     model.remove(1)

@@ -55,13 +55,13 @@ def test_whole_sale_by_keyboard_then_pdf_and_reprint(qtbot, window, db, pharmacy
     # The estimate on screen is the rules' answer for exactly this request.
     assert counter.estimate is not None, counter.estimate_note.text()
     expected = service.estimate(db, counter.request(), pharmacy)
-    assert counter.request()["insurance"] == "resident"
-    assert counter.request()["deductible_remaining"] == "0.00"
+    assert counter.request().insurance == "resident"
+    assert str(counter.request().deductible_remaining) == "0.00"
     for key in ("total", "fund", "patient_total", "first_self_pay"):
-        assert counter.breakdown_labels[key].text() == expected[key]
-    assert Decimal(expected["total"]) == Decimal("12.50") + Decimal("8.00")
-    assert Decimal(expected["fund"]) + Decimal(expected["patient_total"]) == Decimal(expected["total"])
-    assert counter.basket_model.index(0, 7).data() == expected["lines"][0]["patient_total"]
+        assert counter.breakdown_labels[key].text() == str(getattr(expected.amounts, key))
+    assert expected.amounts.total == Decimal("12.50") + Decimal("8.00")
+    assert expected.amounts.fund + expected.amounts.patient_total == expected.amounts.total
+    assert counter.basket_model.index(0, 7).data() == str(expected.lines[0].amounts.patient_total)
     assert "以医保结算为准" in counter.estimate_note.text()
 
     # F5 -> save as PDF (the file dialog is faked; the buttons are the dialog's own).
@@ -73,7 +73,7 @@ def test_whole_sale_by_keyboard_then_pdf_and_reprint(qtbot, window, db, pharmacy
     assert out.read_bytes().startswith(b"%PDF")
     text = pdf_text(out)
     assert "阿莫西林" in text and "布洛芬" in text
-    assert expected["patient_total"] in text and "以医保结算为准" in text
+    assert str(expected.amounts.patient_total) in text and "以医保结算为准" in text
     assert "测试大药房" in text
     assert counter.search.hasFocus()
 
@@ -149,16 +149,16 @@ def test_conditions_are_confirmed_with_alt_digits(qtbot, window, pharmacy):
     qtbot.keyClick(counter.search, Qt.Key.Key_Return)
     checks = counter.detail.checks
     assert "restriction" in checks, (counter.current, counter.detail.verdict.text())
-    before = counter.detail.eligibility["verdict"]
+    before = counter.detail.eligibility.verdict
     index = list(checks).index("restriction") + 1
     qtbot.keyClick(window, getattr(Qt.Key, f"Key_{index}"), Qt.KeyboardModifier.AltModifier)
     assert counter.confirmed[counter.current.id] >= {"restriction"}
     assert counter.detail.checks["restriction"].isChecked()
-    assert "restriction" not in [c["code"] for c in counter.detail.eligibility["conditions"]]
-    assert "restriction" in [c["code"] for c in counter.detail.eligibility["confirmed"]]
+    assert "restriction" not in [c.code for c in counter.detail.eligibility.conditions]
+    assert "restriction" in [c.code for c in counter.detail.eligibility.confirmed]
     # Alt+n again unticks it: the condition is open again.
     index = list(counter.detail.checks).index("restriction") + 1
     qtbot.keyClick(window, getattr(Qt.Key, f"Key_{index}"), Qt.KeyboardModifier.AltModifier)
-    assert "restriction" in [c["code"] for c in counter.detail.eligibility["conditions"]]
-    assert counter.detail.eligibility["verdict"] == before
+    assert "restriction" in [c.code for c in counter.detail.eligibility.conditions]
+    assert counter.detail.eligibility.verdict == before
     assert counter.search.hasFocus()

@@ -158,3 +158,47 @@ def test_messages_say_what_to_do_in_the_window(qtbot, db, db_path, package, key,
     text = dialog.verify_label.text()
     assert "已经应用过" in text and "更新记录" in text
     assert "yaomu" not in text and not dialogs
+
+
+def test_a_package_is_verified_once_and_the_verified_package_applied(
+    qtbot, db, db_path, package, key, dialogs, monkeypatch
+):
+    from desktop.sync import package as pkg_mod
+
+    calls: list[Path] = []
+    real = pkg_mod.verify_package
+    monkeypatch.setattr(
+        pkg_mod, "verify_package", lambda path, *a, **k: calls.append(Path(path)) or real(path, *a, **k)
+    )
+    dialog = open_dialog(qtbot, db, db_path, key)
+    dialog.open_package(package)
+    assert wait_job(qtbot, dialog), dialog.verify_label.text()
+    package.unlink()  # what gets applied is the content that was verified, not the file read again
+    with qtbot.waitSignal(dialog.applied, timeout=20000):
+        dialog.apply()
+    assert calls == [package]
+    assert "已应用更新包" in dialog.verify_label.text()
+
+
+def _window_with_browser(qtbot, window):  # type: ignore[no-untyped-def]
+    window.open_browser()
+    qtbot.waitUntil(lambda: window.browser.edition is not None, timeout=20000)
+    reloads: list[int] = []
+    real = window.browser.reload
+    window.browser.reload = lambda: reloads.append(1) or real()  # type: ignore[method-assign]
+    return reloads
+
+
+def test_closing_f9_without_applying_reloads_nothing(qtbot, window, monkeypatch):
+    reloads = _window_with_browser(qtbot, window)
+    monkeypatch.setattr(UpdatesDialog, "exec", lambda self: 0)
+    window.open_updates()
+    assert reloads == []
+
+
+def test_an_apply_in_f9_reloads_the_browser_once(qtbot, window, monkeypatch):
+    reloads = _window_with_browser(qtbot, window)
+    monkeypatch.setattr(UpdatesDialog, "exec", lambda self: self.applied.emit(object()) or 0)
+    window.open_updates()
+    assert reloads == [1]
+    qtbot.waitUntil(lambda: window.browser.busy.isHidden(), timeout=20000)

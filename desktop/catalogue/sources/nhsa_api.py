@@ -32,6 +32,7 @@ import json
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from desktop.catalogue import fanli
 from desktop.catalogue import records as r
@@ -67,7 +68,7 @@ def _fail(message: str) -> SourceFormatError:
     return SourceFormatError(message, hint=_HINT)
 
 
-def _load(json_path: Path) -> list[dict]:
+def _load(json_path: Path) -> list[dict[str, Any]]:
     try:
         payload = json.loads(json_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -105,7 +106,7 @@ def restore_piece_remark(text: str | None) -> str | None:
     return f"□; {rest}" if rest else "□"
 
 
-def _category(item: dict) -> tuple[str | None, str | None]:
+def _category(item: dict[str, Any]) -> tuple[str | None, str | None]:
     category = item.get("category") or {}
     code = clean_text(category.get("code"))
     path = item.get("categoryName")
@@ -127,7 +128,7 @@ def _piece_numbers(count: int) -> list[int]:
     return out
 
 
-def _base_rows(items: list[dict]) -> tuple[list[r.SourceRow], list[int | None]]:
+def _base_rows(items: list[dict[str, Any]]) -> tuple[list[r.SourceRow], list[int | None]]:
     """Rows with numbers rebuilt; ★ rows still lack ``star_of``. Also each row's ``flag``."""
     counters: dict[tuple[str, str | None], int] = defaultdict(int)
     rows: list[r.SourceRow] = []
@@ -218,11 +219,11 @@ def _stars_from_xlsx(rows: list[r.SourceRow], flags: list[int | None], first: li
             main_key = first_main.get(star.star_of or 0)
             if main_key not in revised_main:
                 raise _fail(f"“{star.name_published}”所重复的第 {star.star_of} 号在本数据源中找不到")
-            out[i] = revised_main[main_key]  # type: ignore[assignment]
+            out[i] = revised_main[main_key]
     return out
 
 
-def _repair_from_xlsx(rows: list[r.SourceRow], items: list[dict], first: list[r.SourceRow]) -> list[str]:
+def _repair_from_xlsx(rows: list[r.SourceRow], items: list[dict[str, Any]], first: list[r.SourceRow]) -> list[str]:
     """Take from yao.xlsx the standards where 企业申请价格保密 sat inside a longer value."""
     warnings: list[str] = []
     by_key = {(x.section, _key(x)): x for x in first if x.payment_standard}
@@ -262,6 +263,8 @@ def _sections() -> dict[str, r.SectionInfo]:
     return {s: r.SectionInfo(s, complete=True, expected=n) for s, n in expected.items()}
 
 
+# Longer than 60 lines: the adapter's pipeline in the order of the source (load, rebuild numbers,
+# resolve stars, repair, check).
 def read(json_path: Path, xlsx_path: Path | None = None) -> r.EditionData:
     """Read the NHSA query dump of the 2024 edition (revised variant).
 

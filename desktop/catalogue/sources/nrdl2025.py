@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from desktop.catalogue import records as r
 from desktop.catalogue.fanli import (
@@ -110,6 +111,8 @@ class _Table:
     footnotes: list[str] = field(default_factory=list)
 
 
+# Longer than 60 lines: the adapter's pipeline over the source's parts in publication order; each
+# part has its own reader.
 def read(west_json: Path, text_path: Path) -> r.EditionData:
     """Read the 2025 edition from its two source files.
 
@@ -138,7 +141,7 @@ def read(west_json: Path, text_path: Path) -> r.EditionData:
     _cross_check(doc, parts, warnings)
 
     nego_west_table = _table(parts["nego_west"])
-    ordered: list[dict[str, object]] = [
+    ordered: list[dict[str, Any]] = [
         *west[r.WEST],
         *tcm,
         *west[r.NEGOTIATED],
@@ -148,7 +151,7 @@ def read(west_json: Path, text_path: Path) -> r.EditionData:
         *excluded,
         *commercial,
     ]
-    rows = [r.SourceRow(seq=i, **fields) for i, fields in enumerate(ordered, start=1)]  # type: ignore[arg-type]
+    rows = [r.SourceRow(seq=i, **fields) for i, fields in enumerate(ordered, start=1)]
     _check_numbering(rows, warnings)
     _check_keys(rows, warnings)
 
@@ -314,7 +317,7 @@ def _join_name(lines: Iterable[str]) -> str:
 # --- 中成药部分 ---------------------------------------------------------------------------------------
 
 
-def _tcm_rows(lines: list[str]) -> list[dict[str, object]]:
+def _tcm_rows(lines: list[str]) -> list[dict[str, Any]]:
     table = _table(lines)
     rows = []
     for block in table.blocks:
@@ -436,7 +439,7 @@ def _parse_negotiated(block: _Block) -> _Negotiated:
     )
 
 
-def _negotiated_rows(table: _Table, section: str, subsection: str, warnings: list[str]) -> list[dict[str, object]]:
+def _negotiated_rows(table: _Table, section: str, subsection: str, warnings: list[str]) -> list[dict[str, Any]]:
     rows = []
     for block in table.blocks:
         row = _parse_negotiated(block)
@@ -465,7 +468,7 @@ def _negotiated_rows(table: _Table, section: str, subsection: str, warnings: lis
 # --- 中药饮片 ---------------------------------------------------------------------------------------
 
 
-def _piece_rows(lines: list[str], warnings: list[str]) -> list[dict[str, object]]:
+def _piece_rows(lines: list[str], warnings: list[str]) -> list[dict[str, Any]]:
     """The paid pieces: "序号 名称 [备注]" twice per line; rows come back in 序号 order.
 
     A remark may wrap: "284 红参 □；限临床危" / "重患者抢救 329 龟甲胶 □". Words where a 序号 is
@@ -507,7 +510,7 @@ def _piece_rows(lines: list[str], warnings: list[str]) -> list[dict[str, object]
     return [found[n] for n in sorted(found)]
 
 
-def _excluded_rows(lines: list[str]) -> tuple[list[dict[str, object]], str | None]:
+def _excluded_rows(lines: list[str]) -> tuple[list[dict[str, Any]], str | None]:
     """The never-paid pieces: a "、" list wrapped over lines, then indented entries, then a note."""
     listed: list[str] = []
     entries: list[str] = []
@@ -547,26 +550,27 @@ def _split_list(text: str) -> list[str]:
 # --- the JSON: Western part and the commercial list ---------------------------------------------------
 
 
-def _json_drugs(doc: object) -> list[dict[str, object]]:
+def _json_drugs(doc: object) -> list[dict[str, Any]]:
     if not (isinstance(doc, dict) and isinstance(doc.get("drugs"), list) and isinstance(doc.get("categories"), dict)):
         raise _format_error(f"{WEST_JSON_NAME} 缺少 drugs 或 categories")
-    return doc["drugs"]
+    drugs: list[dict[str, Any]] = doc["drugs"]
+    return drugs
 
 
-def _json_category_names(doc: dict[str, object], json_section: str) -> dict[str, str]:
+def _json_category_names(doc: dict[str, Any], json_section: str) -> dict[str, str]:
     """Category names as printed in one section (the 谈判 tables spell a few differently)."""
-    names = {str(k): clean_text(str(v)) or "" for k, v in doc["categories"].items()}  # type: ignore[union-attr]
+    names = {str(k): clean_text(str(v)) or "" for k, v in doc["categories"].items()}
     variants = doc.get("category_name_variants") or {}
-    for code, spellings in variants.items():  # type: ignore[union-attr]
+    for code, spellings in variants.items():
         for name, used_in in spellings.items():
             if json_section in used_in:
                 names[code] = clean_text(name) or ""
     return names
 
 
-def _west_rows(doc: dict[str, object], warnings: list[str]) -> dict[str, list[dict[str, object]]]:
+def _west_rows(doc: dict[str, Any], warnings: list[str]) -> dict[str, list[dict[str, Any]]]:
     drugs = _json_drugs(doc)
-    out: dict[str, list[dict[str, object]]] = {r.WEST: [], r.NEGOTIATED: [], r.BIDDING: []}
+    out: dict[str, list[dict[str, Any]]] = {r.WEST: [], r.NEGOTIATED: [], r.BIDDING: []}
     names = {s: _json_category_names(doc, s) for s in _JSON_SECTIONS}
     for d in drugs:
         try:
@@ -591,19 +595,19 @@ def _west_rows(doc: dict[str, object], warnings: list[str]) -> dict[str, list[di
                 "name_published": name,
                 "number": number,
                 "star_of": star_of,
-                "dosage_form": clean_text(d.get("dosage_form")),  # type: ignore[arg-type]
+                "dosage_form": clean_text(d.get("dosage_form")),
                 "drug_class": d.get("class"),
                 "category_code": code,
                 "category_path": path,
-                "remark": clean_text(d.get("restriction")),  # type: ignore[arg-type]
-                "payment_standard": clean_text(d.get("payment_standard")),  # type: ignore[arg-type]
-                "agreement_text": clean_text(d.get("agreement_period")),  # type: ignore[arg-type]
+                "remark": clean_text(d.get("restriction")),
+                "payment_standard": clean_text(d.get("payment_standard")),
+                "agreement_text": clean_text(d.get("agreement_period")),
             }
         )
     return out
 
 
-def _commercial_rows(doc: dict[str, object]) -> list[dict[str, object]]:
+def _commercial_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
     items = doc.get("commercial_innovative_list")
     if not isinstance(items, list):
         raise _format_error(f"{WEST_JSON_NAME} 缺少 commercial_innovative_list")
@@ -637,7 +641,7 @@ def _squash(text: str | None) -> str:
     return re.sub(r"[\s、]", "", text or "").replace("（", "(").replace("）", ")")
 
 
-def _cross_check(doc: dict[str, object], parts: dict[str, list[str]], warnings: list[str]) -> None:
+def _cross_check(doc: dict[str, Any], parts: dict[str, list[str]], warnings: list[str]) -> None:
     """Compare the JSON's Western rows with the same rows parsed from the official text."""
     drugs = _json_drugs(doc)
     for json_section, part in ((_JSON_WEST, "west"), (_JSON_NEGO, "nego_west"), (_JSON_BIDDING, "bidding")):

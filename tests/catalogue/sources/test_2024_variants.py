@@ -41,15 +41,13 @@ def pdf_lines(shared_data: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def first(shared_data: Path) -> r.EditionData:
-    return yao_xlsx.read(shared_data / "nrdl-2024" / "yao.xlsx")
+def first(sources_dir: Path) -> r.EditionData:
+    return yao_xlsx.read(sources_dir / "yao.xlsx")
 
 
 @pytest.fixture(scope="module")
-def revised(shared_data: Path) -> r.EditionData:
-    return nhsa_api.read(
-        shared_data / "nrdl-2024-revised" / "nhsa-api-4750.json", shared_data / "nrdl-2024" / "yao.xlsx"
-    )
+def revised(sources_dir: Path) -> r.EditionData:
+    return nhsa_api.read(sources_dir / "nhsa-api-4750.json", sources_dir / "yao.xlsx")
 
 
 def pdf_rows(lines: list[str]) -> list[tuple[tuple[str, str | None], str, int | None, int | None, str]]:
@@ -86,7 +84,7 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", match_key(text)).replace("、", "")
 
 
-def test_first_variant_row_by_row_against_pdf(first: r.EditionData, pdf_lines: list[str]) -> None:
+def test_first_variant_row_by_row_against_pdf_cross_check_shared(first: r.EditionData, pdf_lines: list[str]) -> None:
     pdf = pdf_rows(pdf_lines)
     ours = [x for x in first.rows if x.section in r.NUMBERED_SECTIONS]
     assert len(pdf) == len(ours) == 3159 + 559 + 108
@@ -122,7 +120,7 @@ def test_revised_numbered_rows_follow_the_first(first: r.EditionData, revised: r
                 assert main_key(first, x) == main_key(revised, y), x
 
 
-def test_pieces_against_pdf(revised: r.EditionData, pdf_lines: list[str]) -> None:
+def test_pieces_against_pdf_cross_check_shared(revised: r.EditionData, pdf_lines: list[str]) -> None:
     start = next(i for i, line in enumerate(pdf_lines) if "（一）基金予以支付的中药饮片" in line)
     end = next(i for i, line in enumerate(pdf_lines) if "不得纳入基金支付范围的中药饮片" in line and i > start)
     pdf: dict[int, tuple[str, bool]] = {}
@@ -141,7 +139,7 @@ def test_pieces_against_pdf(revised: r.EditionData, pdf_lines: list[str]) -> Non
     assert sum(1 for x in pieces.values() if (x.remark or "").startswith("□")) == 116
 
 
-def test_excluded_pieces_against_pdf(revised: r.EditionData, pdf_lines: list[str]) -> None:
+def test_excluded_pieces_against_pdf_cross_check_shared(revised: r.EditionData, pdf_lines: list[str]) -> None:
     start = next(i for i, line in enumerate(pdf_lines) if "(二)不得纳入基金支付范围的中药饮片" in line)
     body = [line.strip() for line in pdf_lines[start + 1 : start + 6] if line.strip()]
     names = re.split(r"、(?![^(]*\))", "".join(body[:-1])) + [body[-1]]  # 、 outside brackets
