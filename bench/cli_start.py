@@ -75,8 +75,10 @@ def main() -> int:
     )
     for name, xs in own.items():
         walls, cpus = [w for w, _ in xs], [c for _, c in xs]
-        med = statistics.median(walls)
-        verdict = "ok" if med <= TARGET_S else "OVER TARGET"
+        med, cpu = statistics.median(walls), statistics.median(cpus)
+        # On a loaded machine the wall time counts waiting for a core (compare the bare interpreter's
+        # wall and CPU times above); the CPU time is the process's own work.
+        verdict = f"wall {'ok' if med <= TARGET_S else 'OVER'}, CPU {'ok' if cpu <= TARGET_S else 'OVER'}"
         print(
             f"{name}: start-up of its own median {med:.3f} s, p99 {p99(walls):.3f} s wall; "
             f"CPU median {statistics.median(cpus):.3f} s, p99 {p99(cpus):.3f} s over {args.runs} runs "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 import traceback
@@ -12,6 +11,8 @@ from types import TracebackType
 
 from desktop import APP_NAME, APP_ORG, APP_TITLE, __version__, paths
 from desktop.errors import UserFacingError
+from desktop.platform import NO_DISPLAY as NO_DISPLAY  # re-exported: the start-up tests read it here
+from desktop.platform import display_problem
 
 log = logging.getLogger(__name__)
 
@@ -163,29 +164,6 @@ def install_catalogue(db_path: Path, *, smoke_test: bool) -> UserFacingError | N
     if isinstance(err, UserFacingError):
         return err
     raise err
-
-
-#: Said instead of Qt's "could not load the Qt platform plugin xcb" hint, which points at libraries.
-NO_DISPLAY = (
-    "没有可用的图形显示（未设置 DISPLAY 或 WAYLAND_DISPLAY），无法打开药目窗口。\n"
-    "请在桌面会话中启动，或远程登录时使用 ssh -X；命令行功能（yaomu -h）不需要显示。\n"
-    "No display: neither DISPLAY nor WAYLAND_DISPLAY is set, so the window cannot open. "
-    "Start Yaomu from a desktop session (or ssh -X); the command line (yaomu -h) needs no display."
-)
-
-
-def display_problem(
-    environ: dict[str, str] | os._Environ[str] = os.environ, platform: str = sys.platform
-) -> str | None:
-    """Why the window cannot open here (a Linux/BSD session without X11 or Wayland), or None."""
-    if not platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
-        return None  # Windows and macOS always have a display server
-    qpa = environ.get("QT_QPA_PLATFORM", "")
-    if qpa and not qpa.startswith(("xcb", "wayland")):
-        return None  # offscreen, vnc, eglfs, linuxfb...: Qt needs no X server
-    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
-        return None
-    return NO_DISPLAY
 
 
 # Longer than 60 lines: start-up in the order it must happen (Qt, fonts, database, first start,

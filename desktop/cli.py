@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "desktop.commands.receipts",
     "desktop.commands.sync",
     "desktop.commands.settings",
+    "desktop.commands.products",
 )
 
 #: Which module registers a top-level command, so ``yaomu search`` imports only its own group
@@ -44,6 +45,10 @@ COMMAND_OWNERS = {
     "receipts": "desktop.commands.receipts",
     "package": "desktop.commands.sync",
     "sync": "desktop.commands.sync",
+    "products": "desktop.commands.products",
+    "items": "desktop.commands.products",
+    "scan": "desktop.commands.products",
+    "trace": "desktop.commands.products",
 }
 
 #: Global options that take a value (to find the command word before parsing).

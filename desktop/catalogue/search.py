@@ -81,6 +81,10 @@ class Searcher:
         if not text or choice.edition is None:
             return SearchResult(query, choice, ())
         pks = self._collect(text, choice.edition.id, limit)
+        if len(pks) < limit:  # products name entries too: a brand finds its generic (desktop/products)
+            from desktop.products.search import entry_pks
+
+            pks += [pk for pk in entry_pks(self.db, text, choice.edition.id, limit - len(pks)) if pk not in pks]
         transitions = self._transitions(text, choice.day)
         if not pks:
             return replace(self._elsewhere(query, text, choice, limit), transitions=transitions)

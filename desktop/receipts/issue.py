@@ -231,6 +231,9 @@ def _record(
                 meta={**_meta_dict(issuer, meta), "printable_width_mm": page.printable_mm},
                 check_value=check_value,
             )
+            from desktop.products import trace  # 追溯码 sold with this receipt; a code sold before is refused
+
+            trace.record(db, meta.number, request)
     except sqlite3.OperationalError as err:  # locked past busy_timeout, disk full, read-only file
         raise DatabaseError(
             f"无法登记收据：数据库暂时无法写入（{db_reason(err)}）。没有开具任何收据，也没有占用单号。",

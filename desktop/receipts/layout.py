@@ -326,6 +326,8 @@ def _item_lines(i: int, item: EstimateLine) -> list[Line]:
     out.append(Line(f"结论：{item.verdict_label}", indent=1, pack=True))
     amounts = item.amounts
     out.append(Line(f"{money(item.unit_price)} × {item.quantity}", right=money(amounts.total), indent=1))
+    for code in item.trace_codes:  # 药品追溯码, one per pack sold (packed two a row where the paper is wide)
+        out.append(Line(f"追溯码 {code}", style="note", indent=1, pack=True))
     if item.confidential:
         # Never the standard, never a per-line figure derived from it (see the module docstring).
         out.append(Line("支付标准：保密；超出支付标准部分（如有）已计入个人负担合计，不单列", style="note", indent=1))

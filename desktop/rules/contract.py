@@ -282,6 +282,7 @@ class RequestItem:
     payment_standard: Decimal | None = None  # overrides the catalogue's (or supplies a confidential one)
     spec: str | None = None
     confirmed: frozenset[ConditionCode] = frozenset()
+    trace_codes: tuple[str, ...] = ()  # 药品追溯码 of the packs sold (desktop/products/trace.py)
 
     @property
     def what_if(self) -> bool:
@@ -299,6 +300,8 @@ class RequestItem:
         if self.spec is not None:
             out["spec"] = self.spec
         out["confirmed"] = sorted(self.confirmed)
+        if self.trace_codes:
+            out["trace_codes"] = list(self.trace_codes)
         return out
 
 
@@ -373,6 +376,7 @@ class EstimateLine:
     first_self_pay_ratio: Decimal | None
     fund_ratio: Decimal | None
     amounts: Amounts
+    trace_codes: tuple[str, ...] = ()  # 药品追溯码 of the packs sold, printed on the receipt
 
     @property
     def verdict_label(self) -> str:
@@ -398,6 +402,7 @@ class EstimateLine:
             "first_self_pay_ratio": _opt_dec(self.first_self_pay_ratio),
             "fund_ratio": _opt_dec(self.fund_ratio),
             **self.amounts.to_json(),
+            **({"trace_codes": list(self.trace_codes)} if self.trace_codes else {}),
         }
 
     @classmethod
@@ -421,6 +426,7 @@ class EstimateLine:
             first_self_pay_ratio=_dec_or_none(data.get("first_self_pay_ratio")),
             fund_ratio=_dec_or_none(data.get("fund_ratio")),
             amounts=_amounts(data),
+            trace_codes=tuple(str(c) for c in data.get("trace_codes") or ()),
         )
 
 

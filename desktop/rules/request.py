@@ -285,6 +285,7 @@ def _text_field(item: Mapping[str, Any], key: str, what: str, p: _Problems) -> s
 
 
 def _item(i: int, item: object, p: _Problems, known: set[str]) -> RequestItem | None:
+    """One basket line; a new item field is checked here and carried on ``RequestItem``."""
     n = f"第 {i} 项"
     if not isinstance(item, Mapping):
         p.add(f"{n}格式不对：每一项应为一个对象（含 entry 或 name、unit_price、quantity）。")
@@ -314,6 +315,7 @@ def _item(i: int, item: object, p: _Problems, known: set[str]) -> RequestItem | 
         override = _amount(item.get("payment_standard"), f"{n}的支付标准", p, positive=True)
     confirmed = _confirmed(n, item.get("confirmed"), p)
     spec = _text_field(item, "spec", f"{n}的规格（spec）", p)
+    trace_codes = _trace_codes(n, item.get("trace_codes"), quantity, p)
     return RequestItem(
         quantity=quantity,
         unit_price=price or Decimal(0),
@@ -324,7 +326,29 @@ def _item(i: int, item: object, p: _Problems, known: set[str]) -> RequestItem | 
         payment_standard=override,
         spec=spec,
         confirmed=confirmed,
+        trace_codes=trace_codes,
     )
+
+
+def _trace_codes(n: str, value: object, quantity: int, p: _Problems) -> tuple[str, ...]:
+    """药品追溯码 of a line: 20 digits each, no more than the quantity (拆零: one pack's code covers its units)."""
+    if value is None or value == []:
+        return ()
+    if not isinstance(value, list):
+        p.add(f'{n}的追溯码（trace_codes）应为列表，如 ["81234560000000000001"]。')
+        return ()
+    out: list[str] = []
+    for code in value:
+        text = code.replace(" ", "") if isinstance(code, str) else None
+        if text is None or len(text) != 20 or not text.isdigit():
+            p.add(f"{n}的追溯码“{_show(code)}”无效：药品追溯码为 20 位数字。")
+        elif text in out:
+            p.add(f"{n}：追溯码 {text} 出现了两次；同一盒药不能销售两次，请重新扫描。")
+        else:
+            out.append(text)
+    if quantity and len(out) > quantity:
+        p.add(f"{n}给出了 {len(out)} 个追溯码，多于数量 {quantity}：每个追溯码对应一盒（一个包装）。")
+    return tuple(out)
 
 
 def _quantity(n: str, value: object, p: _Problems) -> int:

@@ -216,6 +216,9 @@ def parse_request(
     """
     settings = settings or Settings()
     known = cache if cache is not None else _EntryCache(db)
+    from desktop.products import request as by_product  # "item"/"product" lines, 追溯码 (issue 13)
+
+    data = by_product.resolve(db, data)
     return request_mod.parse_request(data, default_profile=settings.profile, known_entries=known)
 
 
@@ -534,6 +537,7 @@ def _line_out(line: _Line, inp: copay.LineInput, amt: Amounts) -> EstimateLine:
         first_self_pay_ratio=inp.first_self_pay if amt.fund or amt.policy_scope else None,
         fund_ratio=inp.fund_ratio if amt.policy_scope else None,
         amounts=amt,
+        trace_codes=line.item.trace_codes,
     )
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from desktop.storage import last_pk
+
+if TYPE_CHECKING:  # sqlite-utils is imported by whoever opens the database
+    from sqlite_utils import Database
 
 _COLUMNS = "id, at, who, action, package_id, sha256, kind, target, sequence, publisher, key_id, summary, rolled_back_by"
 

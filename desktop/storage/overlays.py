@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
-
 from desktop.catalogue.normalise import match_key
 from desktop.storage import last_pk
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # importing storage must not import sqlite-utils (yaomu search starts without it)
+    from sqlite_utils import Database
+
     from desktop.storage.catalogue import Connection
 
 # Overlay kinds.

@@ -13,12 +13,13 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from desktop.errors import NotFound
 from desktop.storage import last_pk
+
+if TYPE_CHECKING:  # sqlite-utils is imported by whoever opens the database
+    from sqlite_utils import Database
 
 #: Characters that make a spreadsheet treat a cell as a formula (or strip it into one).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -236,6 +237,7 @@ CSV_COLUMNS = (
     ("patient_total", "个人负担合计"),
     ("status", "状态"),
     ("reprints", "补打次数"),
+    ("trace_codes", "追溯码"),
 )
 STATUS_LABELS = {"printed": "已打印", "reserved": "已登记未打印"}
 
@@ -248,5 +250,7 @@ def to_csv(records: Iterable[Record]) -> str:
     for record in records:
         summary = record.summary()
         summary["status"] = STATUS_LABELS.get(record.status, record.status)
+        lines = record.result.get("lines") or [] if isinstance(record.result, dict) else []
+        summary["trace_codes"] = " ".join(c for line in lines for c in (line.get("trace_codes") or []))
         writer.writerow([safe_cell(summary[key]) for key, _ in CSV_COLUMNS])
     return buf.getvalue()

@@ -188,6 +188,12 @@ class Staged:
 def _stage(db: Database, pkg: p.VerifiedPackage) -> Staged:
     """Check the package against the installed state and work out what it installs (no writes)."""
     m = pkg.manifest
+    if m.kind == "products":  # the product database keeps its own history and diff (desktop/products)
+        raise p.PackageConflict(
+            "products_kind",
+            f"更新包 {m.package_id} 是药品库（医保药品分类与代码）更新包，不是目录更新包。",
+            hint="请用 yaomu products import 导入它；数据库保持不变。",
+        )
     _check_conflicts(db, pkg)
     if m.kind == "overlay":
         assert m.overlay is not None
@@ -367,7 +373,11 @@ def _write(db: Database, pkg: p.VerifiedPackage, step: ProgressFn, cancel: Cance
                 store.update_edition(db, staged.data, spec, package_id=m.package_id, on_progress=step)
             if cancel():
                 raise Cancelled()
-            return staged, h.record(db, _history_entry(pkg, staged), snapshot=snapshot)
+            history_id = h.record(db, _history_entry(pkg, staged), snapshot=snapshot)
+            from desktop.products import items as store_items  # products relinked, 对码 re-checked
+
+            staged.diff.notes.extend(store_items.stale_note(store_items.after_catalogue_update(db)))
+            return staged, history_id
     except sqlite3.OperationalError as err:
         raise DatabaseError(
             f"写入数据库失败：{db_reason(err)}。",
@@ -433,6 +443,9 @@ def rollback(db_or_path: Database | Path | str, *, backup: bool = True) -> h.His
                 {"undid": row.id},
             )
             h.mark_rolled_back(db, row.id, h.record(db, undo))
+            from desktop.products import items as store_items
+
+            store_items.after_catalogue_update(db)
         return h.get(db, row.id)
     finally:
         if owned:

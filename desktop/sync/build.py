@@ -338,3 +338,31 @@ def overlay_from_def(
     elif complete is not None:
         raise BuildError("只有同时提供省级目录文件（--items）时才能指定是否完整。")
     return overlay_package(info, items, out, key, package_id=d.package_id, sequence=seq)
+
+
+def products_package(
+    rows: list[list[str]],
+    out: Path,
+    key: k.PrivateKey | None,
+    *,
+    package_id: str,
+    sequence: int = 1,
+    publisher: str = "",
+    created: datetime | None = None,
+) -> Path:
+    """A products package from sheet 总表 rows (header first), split into parts of at most
+    ``MAX_PRODUCT_ROWS`` rows, each a CSV with the header (docs/package-format.md)."""
+    import csv
+    import io
+
+    header, body = rows[0], rows[1:]
+    size = p.MAX_PRODUCT_ROWS
+    files = []
+    for n, start in enumerate(range(0, max(len(body), 1), size), start=1):
+        part = body[start : start + size]
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows([header, *part])
+        files.append((f"data/products-{n}.csv", "products", "csv", buf.getvalue().encode("utf-8"), len(part)))
+    manifest = _base_manifest("products", package_id, sequence, publisher or (key.publisher if key else ""), created)
+    manifest["summary"] = f"医保药品分类与代码 {len(body)} 条（{len(files)} 个数据文件）"
+    return write_package(out, manifest, files, key)

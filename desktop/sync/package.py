@@ -46,7 +46,7 @@ FORMAT_VERSION = 1
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
-KINDS = ("edition", "revision", "overlay")
+KINDS = ("edition", "revision", "overlay", "products")
 
 # Limits, enforced from the zip directory before anything is decompressed.
 MAX_PACKAGE_BYTES = 64 * 1024 * 1024
@@ -58,6 +58,14 @@ MAX_TOTAL_BYTES = 128 * 1024 * 1024
 MAX_RATIO = 100
 #: The 2025 edition has 4,870 rows; a provincial list a few thousand. A million rows is an attack or a mistake.
 MAX_ROWS = 50_000
+#: The national product database (医保药品分类与代码) has ~270,000 rows: a products package splits it into
+#: data files ("parts") of at most this many rows each, each within MAX_FILE_BYTES.
+MAX_PRODUCT_ROWS = 100_000
+MAX_PRODUCT_PARTS = 10
+
+
+def max_rows(kind: str) -> int:
+    return MAX_PRODUCT_ROWS if kind == "products" else MAX_ROWS
 #: A payment standard above this (yuan) is impossible (the dearest negotiated drugs cost ~1.2 million per dose).
 MAX_AMOUNT = Decimal("10000000")
 
@@ -93,6 +101,7 @@ ROLES: dict[str, dict[str, tuple[tuple[str, ...], bool]]] = {
     "edition": {"rows": (("jsonl",), True)},
     "revision": {"added": (("jsonl",), True), "changed": (("jsonl",), True), "removed": (("jsonl",), True)},
     "overlay": {"items": (("csv", "jsonl"), True)},
+    "products": {"products": (("csv",), True)},  # sheet 总表 columns; may repeat (parts)
 }
 
 
@@ -186,6 +195,7 @@ class VerifiedPackage:
     changed: list[r.SourceRow] = field(default_factory=list)
     removed: list[tuple[str, str]] = field(default_factory=list)  # (key, section)
     items: list[overlays.OverlayItem] = field(default_factory=list)  # overlay
+    product_parts: list[str] = field(default_factory=list)  # products: CSV texts, in manifest order
 
     @property
     def package_id(self) -> str:
@@ -422,7 +432,7 @@ def parse_manifest(manifest_bytes: bytes) -> Manifest:
         )
     kind = _need(doc, "kind", str)
     if kind not in KINDS:
-        raise PackageFormatError("kind", f"未知的更新包类型 {kind!r}（应为 edition、revision 或 overlay）。")
+        raise PackageFormatError("kind", f"未知的更新包类型 {kind!r}（应为 edition、revision、overlay 或 products）。")
     publisher = _need(doc, "publisher", str)
     try:
         created = datetime.fromisoformat(_need(doc, "created", str))
@@ -454,6 +464,8 @@ def parse_manifest(manifest_bytes: bytes) -> Manifest:
                 raise PackageFormatError(
                     "base_edition", f"修订包的基础版本 {base['edition']} 与目标版本 {edition.name} 不一致。"
                 )
+    elif kind == "products":
+        target = "products"
     else:
         overlay = _overlay_info(_need(doc, "overlay", dict))
         target = overlay.overlay_id
@@ -499,8 +511,10 @@ def _files(items: list[Any], kind: str) -> tuple[FileEntry, ...]:
             raise PackageFormatError("file_sha", f"数据文件 {path} 的 sha256 格式错误。")
         nbytes = _need(item, "bytes", int, "文件清单")
         rows = _need(item, "rows", int, "文件清单")
-        if rows > MAX_ROWS:
-            raise PackageLimitError("rows_declared", f"数据文件 {path} 声明了 {rows} 行，超过上限 {MAX_ROWS} 行。")
+        if rows > max_rows(kind):
+            raise PackageLimitError(
+                "rows_declared", f"数据文件 {path} 声明了 {rows} 行，超过上限 {max_rows(kind)} 行。"
+            )
         if nbytes > MAX_FILE_BYTES:
             raise PackageLimitError("file_size", f"数据文件 {path} 声明的大小 {nbytes} 字节超过上限。")
         if rows < 0 or nbytes < 0:
@@ -510,7 +524,8 @@ def _files(items: list[Any], kind: str) -> tuple[FileEntry, ...]:
     for role, (_fmts, required) in roles.items():
         if required and role not in seen:
             raise PackageFormatError("file_missing_role", f"{kind} 类型的更新包缺少 {role} 数据文件。")
-    if len(set(seen)) != len(seen) or len({f.path for f in out}) != len(out):
+    parts = kind == "products" and len(seen) <= MAX_PRODUCT_PARTS  # a products package may be split
+    if (len(set(seen)) != len(seen) and not parts) or len({f.path for f in out}) != len(out):
         raise PackageFormatError("file_duplicate", "更新包清单中同一数据文件或角色出现了两次。")
     return tuple(out)
 
@@ -825,7 +840,10 @@ def _read_rows(pkg: VerifiedPackage, entry: FileEntry, text: str) -> None:
                 "row_count", f"数据文件 {entry.path} 有 {lines} 行，与清单声明的 {entry.rows} 行不符。"
             )
     count = 0
-    if entry.role == "items":
+    if entry.role == "products":
+        count = sum(1 for values in csv.reader(io.StringIO(text, newline="")) if any(values)) - 1
+        pkg.product_parts.append(text)
+    elif entry.role == "items":
         pkg.items = _overlay_items(text, entry.format, entry.path)
         count = len(pkg.items)
     else:
@@ -851,6 +869,9 @@ def _validate(pkg: VerifiedPackage) -> None:
         if not pkg.rows:
             raise PackageDataError("no_rows", "完整版本更新包中没有任何药品行。")
         check_rows(pkg.rows, m.sections)
+    elif m.kind == "products":
+        if not pkg.product_parts:
+            raise PackageDataError("no_rows", "药品库更新包中没有任何数据文件。")
     elif m.kind == "revision":
         for rows in (pkg.added, pkg.changed):
             for row in rows:

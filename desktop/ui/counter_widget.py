@@ -34,7 +34,7 @@ from desktop.catalogue import records as r
 from desktop.catalogue.search import Searcher
 from desktop.errors import RequestError, UserFacingError
 from desktop.rules.contract import Estimate, EstimateRequest
-from desktop.ui import services
+from desktop.ui import scan_box, services
 from desktop.ui.basket_model import COL_PRICE, COL_QUANTITY, EDITABLE, BasketModel
 from desktop.ui.detail_panel import DetailPanel
 from desktop.ui.entry_table_model import EntryTableModel
@@ -438,6 +438,8 @@ class CounterWidget(QWidget):
     def run_search(self, text: str) -> None:
         """Results follow the typing (the core search is indexed: a few ms per query on the GUI thread)."""
         try:
+            if scan_box.show(self, text):  # a scanned code: item, product, entry (desktop/ui/scan_box.py)
+                return
             result = self.searcher.search(text, day=self.as_of(), limit=100)
         except UserFacingError as err:
             self.results_model.set_rows([])
@@ -458,8 +460,12 @@ class CounterWidget(QWidget):
             notes.append(result.note)
         if text.strip() and not result.entries:
             notes.append(self._not_found(text.strip()))
-        self.search_note.setText("\n".join(notes))
-        self.search_note.setStyleSheet("color:#b3261e" if notes else "")
+        # Set only what changed: a style sheet re-polishes the label and a new text re-lays out the panel.
+        note, style = "\n".join(notes), "color:#b3261e" if notes else ""
+        if self.search_note.text() != note:
+            self.search_note.setText(note)
+        if self.search_note.styleSheet() != style:
+            self.search_note.setStyleSheet(style)
 
     @staticmethod
     def _not_found(text: str) -> str:
@@ -473,9 +479,13 @@ class CounterWidget(QWidget):
 
     def pick_current(self) -> None:
         """Enter: pick the highlighted result and show its detail and eligibility."""
+        if scan_box.pick(self):  # an unknown 追溯码 prefix: which item is it?
+            self.search.selectAll()
+            return
         entry = self.results_model.entry(self.results.currentIndex().row())
         if entry is None:
-            if self.search.text().strip():
+            # A scanned code keeps the scan's own answer (desktop/ui/scan_box.py); other text says what to try.
+            if self.search.text().strip() and getattr(self, "_scan_result", None) is None:
                 self.search_note.setText(self._not_found(self.search.text().strip()))
                 self.search_note.setStyleSheet("color:#b3261e")
             self.search.selectAll()  # the next scan replaces what is there, never appends to it

@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
             ("F6", "收据记录…", self.open_receipt_history),
             ("F7", "目录浏览", self.open_browser),
             ("F9", "目录更新…", self.open_updates),
+            ("F11", "对码…", self.open_matching),
             ("F12", "设置…", self.open_settings),
         ):
             action = QAction(f"{title}\t{key}", self)
@@ -282,6 +283,11 @@ class MainWindow(QMainWindow):
         self._exec_dialog(make)
         if changes:
             self.catalogue_changed()
+
+    def open_matching(self) -> None:
+        from desktop.ui.matching_dialog import MatchingDialog
+
+        self._exec_dialog(lambda: MatchingDialog(self.db, self))
 
     def open_settings(self) -> None:
         from desktop.ui.settings_dialog import SettingsDialog

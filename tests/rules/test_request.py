@@ -19,7 +19,15 @@ from desktop import cli
 from desktop.errors import RequestError
 from desktop.rules import request as req
 from desktop.rules import service
-from desktop.rules.contract import Channel, ConditionCode, DrugClass, EstimateRequest, Insurance, PatientGroup
+from desktop.rules.contract import (
+    Channel,
+    ConditionCode,
+    DrugClass,
+    Estimate,
+    EstimateRequest,
+    Insurance,
+    PatientGroup,
+)
 from desktop.rules.labels import CHANNELS, CONDITIONS, GROUPS, INSURANCES
 from desktop.settings import Settings
 from tests.rules.conftest import find
@@ -274,6 +282,7 @@ def _estimate_or_refusal(db, data: object) -> None:  # type: ignore[no-untyped-d
         str(err)  # the message itself renders
         return
     json.dumps(result, ensure_ascii=False)  # an estimate is JSON (the CLI prints it)
+    assert Estimate.from_json(result).to_json() == result  # and reads back whole (the receipt history)
     assert Decimal(result["total"]) == Decimal(result["fund"]) + Decimal(result["patient_total"])
 
 

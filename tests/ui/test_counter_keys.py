@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from desktop.ui.basket_model import COL_PRICE, COL_QUANTITY
-from tests.ui.helpers import type_chinese
+from tests.ui.helpers import drive_modals, key, type_chinese
 from tests.ui.test_sale_workflow import add_with_price
 
 
@@ -115,13 +115,16 @@ def test_read_only_columns_are_skipped(qtbot, window):
 )
 def test_scanner_input_of_any_length_answers_and_is_selected(qtbot, window, dialogs, scan):
     counter = window.counter
+    # An unknown 追溯码 asks which store item it is (desktop/ui/scan_box.py): staff press Esc there.
+    timer = drive_modals(*[lambda d: key(d, Qt.Key.Key_Escape)] * 3)
     qtbot.keyClicks(counter.search, scan)
     qtbot.keyClick(counter.search, Qt.Key.Key_Return)
+    timer.stop()
     assert not dialogs, dialogs  # no error dialog swallowing the keys
     assert counter.search.text() == scan  # no digit lost
     assert counter.search.selectedText() == scan  # the next scan replaces it
-    if len(scan) >= 8:
-        assert f"“{scan}”" in counter.search_note.text() and "未在目录中找到" in counter.search_note.text()
+    assert counter.search_note.text() or counter.current is not None  # an answer, whatever the digits
+    assert "内部错误" not in counter.search_note.text() and "出错" not in counter.search_note.text()
     qtbot.keyClicks(counter.search, "6901234567892")  # the next scan
     assert counter.search.text() == "6901234567892"
 
