@@ -440,7 +440,7 @@ def _price_line(ctx: _EstimateContext, line: _Line, pieces_alone: bool, collecte
         )
         collected.warnings.append(
             f"第 {line.index} 项“{line.name}”的支付标准保密且未录入：请在设置中录入本省下发的支付标准"
-            "（或在请求中给出 payment_standard）后重新估算。"
+            "（或在请求中给出该药的支付标准）后重新估算。"
         )
     item = line.item
     if not payable:
@@ -468,7 +468,7 @@ def _parameters(ctx: _EstimateContext, line: _Line, collected: _Collected) -> tu
         label = labels.PARAMETERS[name]
         if src is None:
             collected.missing.append(
-                f"第 {line.index} 项“{line.name}”缺少{label}（{name}）："
+                f"第 {line.index} 项“{line.name}”缺少{label}："
                 f"{prof.label}的政策文件没有规定，请在设置中填写，或在请求的 policy 中给出。"
             )
         elif (key := f"{name}={value}") not in collected.used_params:
@@ -603,7 +603,7 @@ def _first_self_pay(ctx: _EstimateContext, sel: policy.Selectors, el: Eligibilit
         return rule.decimal, rule.source.label
     found = ctx.settings.parameter("first_self_pay", req.insurance, req.channel)
     if found is not None:
-        return Decimal(found[0]), f"本店设置（{found[1]}）"
+        return Decimal(found[0]), f"本店设置（{_setting_label(found[1])}）"
     return Decimal(0), None
 
 
@@ -617,5 +617,12 @@ def _fund_ratio(ctx: _EstimateContext, sel: policy.Selectors) -> tuple[Decimal, 
         return rule.decimal, rule.source.label
     found = ctx.settings.parameter("fund_ratio", req.insurance, req.channel)
     if found is not None:
-        return Decimal(found[0]), f"本店设置（{found[1]}）"
+        return Decimal(found[0]), f"本店设置（{_setting_label(found[1])}）"
     return Decimal(0), None
+
+
+def _setting_label(key: str) -> str:
+    """A setting's key as staff read it (``fund_ratio:resident`` -> 统筹基金支付比例（城乡居民医保））."""
+    from desktop.settings import key_label  # lazy: settings imports the rules' labels
+
+    return key_label(key)

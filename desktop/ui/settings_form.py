@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -242,9 +243,11 @@ class SettingsForm:
         self._fill_table()
 
     def _message(self, text: str) -> None:
-        from desktop.ui.main_window import show_error
-
-        show_error(self.figures_page.window(), text, "数值有误")
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "数值有误", text, QMessageBox.StandardButton.Ok, self.figures_page.window()
+        )
+        box.setObjectName("errorDialog")
+        box.exec()
 
     # --- the whole form ---
     def collect(self) -> Any:

@@ -15,7 +15,7 @@ import logging
 import sqlite3
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget, QWizard, QWizardPage
+from PySide6.QtWidgets import QLabel, QMessageBox, QVBoxLayout, QWidget, QWizard, QWizardPage
 from sqlite_utils import Database
 
 from desktop.errors import RequestError, UserFacingError
@@ -136,10 +136,10 @@ class SetupWizard(QWizard):
         return True
 
     def _show(self, text: str) -> None:
-        from desktop.ui.main_window import show_error
-
         self.problem_shown = text
-        show_error(self, text, "请修改后继续")
+        box = QMessageBox(QMessageBox.Icon.Warning, "请修改后继续", text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("errorDialog")
+        box.exec()
 
     def accept(self) -> None:
         try:
