@@ -56,9 +56,12 @@ def add(counter, text: str, price: str, app: QApplication) -> None:  # type: ign
     else:
         type_chinese(counter.search, text)
     QTest.keyClick(counter.search, Qt.Key.Key_Return)
-    counter.add_current()
-    row = counter.basket_model.rowCount() - 1
-    counter.basket_model.setData(counter.basket_model.index(row, 3), price)
+    counter.add_current()  # F4: the new line's price cell opens for typing
+    settle(app)
+    editor = counter.basket.indexWidget(counter.basket.currentIndex())
+    if editor is not None:  # typed into the cell's editor, Enter (keys go to the widget: no window manager here)
+        QTest.keyClicks(editor, price)
+        QTest.keyClick(editor, Qt.Key.Key_Return)
     counter.focus_search()
     settle(app)
 
