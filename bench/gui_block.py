@@ -6,8 +6,10 @@ A QTimer beats every 5 ms on the GUI thread; a stall is the time between two bea
 interval, i.e. how long staff's keystrokes would wait. Each run, on the real bundled catalogue:
 open the browser (a new widget, 2024 edition in force), reload it, switch it to the 2025 edition,
 open F9 and close it without applying. Prints the worst stall of each step over all runs, the
-median and p99 of the per-run worst, and, for reference, what the browser's read would stall if it
-ran on the GUI thread. Target: worst <= 100 ms.
+median and p99 of the per-run worst, the GUI thread's own CPU time within the worst gap (on a loaded
+machine a gap also holds time spent waiting for a CPU, or for the GIL a descheduled worker holds), the
+load average, and, for reference, what the browser's read would stall if it ran on the GUI thread.
+Target: worst <= 100 ms.
 """
 
 from __future__ import annotations
@@ -37,26 +39,30 @@ DAYS = {"2024": date(2025, 3, 1), "2025": date(2026, 3, 1)}
 
 
 class Heartbeat:
-    """Records the longest gap between beats of a GUI-thread timer since the last ``reset``."""
+    """Records the longest gap between beats of a GUI-thread timer since the last ``reset``.
+
+    ``worst`` is wall time (what staff feel, including waiting for a CPU on a loaded machine);
+    ``worst_cpu`` is the GUI thread's own CPU time within the gaps (the work that blocked it).
+    """
 
     def __init__(self) -> None:
         self.timer = QTimer()
         self.timer.setInterval(BEAT_MS)
         self.timer.timeout.connect(self._beat)
-        self.last = time.perf_counter()
-        self.worst = 0.0
+        self.reset()
 
     def _beat(self) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         self.worst = max(self.worst, (now - self.last) * 1000 - BEAT_MS)
-        self.last = now
+        self.worst_cpu = max(self.worst_cpu, (cpu - self.last_cpu) * 1000)
+        self.last, self.last_cpu = now, cpu
 
     def start(self) -> None:
         self.timer.start()
 
     def reset(self) -> None:
-        self.last = time.perf_counter()
-        self.worst = 0.0
+        self.last, self.last_cpu = time.perf_counter(), time.thread_time()
+        self.worst = self.worst_cpu = 0.0
 
 
 def wait_for(signal, timeout_ms: int = 60000) -> None:  # noqa: ANN001 - a Qt signal
@@ -73,8 +79,8 @@ def settle(ms: int = 50) -> None:
     loop.exec()
 
 
-def one_run(window, day: list[date], beat: Heartbeat) -> dict[str, float]:  # noqa: ANN001 - MainWindow
-    out: dict[str, float] = {}
+def one_run(window, day: list[date], beat: Heartbeat) -> dict[str, tuple[float, float]]:  # noqa: ANN001
+    out: dict[str, tuple[float, float]] = {}
     day[0] = DAYS["2024"]
     if window.browser is not None:
         window.tabs.removeTab(window.tabs.indexOf(window.browser))
@@ -85,23 +91,23 @@ def one_run(window, day: list[date], beat: Heartbeat) -> dict[str, float]:  # no
     window.open_browser()  # F7: builds the widget, reads the edition on a worker
     wait_for(window.browser.loaded)
     settle()
-    out["open browser (F7)"] = beat.worst
+    out["open browser (F7)"] = (beat.worst, beat.worst_cpu)
     beat.reset()
     window.browser.reload()
     wait_for(window.browser.loaded)
     settle()
-    out["reload browser"] = beat.worst
+    out["reload browser"] = (beat.worst, beat.worst_cpu)
     day[0] = DAYS["2025"]
     beat.reset()
     window.browser.reload()
     wait_for(window.browser.loaded)
     settle()
-    out["reload, other edition"] = beat.worst
+    out["reload, other edition"] = (beat.worst, beat.worst_cpu)
     beat.reset()
     QTimer.singleShot(300, lambda: QApplication.activeModalWidget().reject())  # staff close F9 at once
     window.open_updates()
     settle()
-    out["open and close F9"] = beat.worst
+    out["open and close F9"] = (beat.worst, beat.worst_cpu)
     return out
 
 
@@ -136,15 +142,24 @@ def main() -> int:
     beat = Heartbeat()
     beat.start()
     runs = [one_run(window, day, beat) for _ in range(args.runs)]
-    print(f"GUI-thread stalls on the bundled catalogue, {args.runs} runs (heartbeat every {BEAT_MS} ms):")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"GUI-thread stalls on the bundled catalogue, {args.runs} runs (heartbeat every {BEAT_MS} ms, load {load:.1f}):"
+    )
     for step in runs[0]:
-        values = [run[step] for run in runs]
-        print(f"  {step:<24} worst {max(values):6.1f} ms   median {statistics.median(values):6.1f} ms")
-    worst_per_run = sorted(max(run.values()) for run in runs)
+        walls = [run[step][0] for run in runs]
+        cpus = [run[step][1] for run in runs]
+        print(
+            f"  {step:<24} worst {max(walls):6.1f} ms   median {statistics.median(walls):6.1f} ms"
+            f"   (GUI-thread CPU in a gap: worst {max(cpus):5.1f} ms)"
+        )
+    worst_cpu = max(cpu for run in runs for _, cpu in run.values())
+    worst_per_run = sorted(max(wall for wall, _ in run.values()) for run in runs)
     p99 = worst_per_run[min(len(worst_per_run) - 1, round(0.99 * (len(worst_per_run) - 1)))]
     worst = worst_per_run[-1]
     print(f"  per-run worst: median {statistics.median(worst_per_run):.1f} ms, p99 {p99:.1f} ms")
-    print(f"worst GUI-thread stall: {worst:.1f} ms (target <= {TARGET_MS:.0f} ms)")
+    work = f"{worst_cpu:.1f} ms of GUI-thread work"
+    print(f"worst GUI-thread stall: {worst:.1f} ms wall, {work} (target <= {TARGET_MS:.0f} ms)")
     print(f"reference: the browser's read on the GUI thread would stall {synchronous_read(db_path):.0f} ms")
     window.close()
     return 0 if worst <= TARGET_MS else 1

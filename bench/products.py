@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import shutil
 import statistics
@@ -139,7 +140,16 @@ def changed_copy(rows: list[list[str]], fraction: float, seed: int = 5) -> list[
     return out
 
 
-def timed_import(db_path: Path, file: Path) -> tuple[float, dict]:
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_import(db_path: Path, file: Path) -> tuple[float, float, dict]:
+    """(wall s, CPU s of the import process, report): on a shared machine CPU time shows what waiting hides."""
+    cpu = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "desktop", "--db", str(db_path), "products", "import", str(file), "--json"],
@@ -152,7 +162,7 @@ def timed_import(db_path: Path, file: Path) -> tuple[float, dict]:
     if done.returncode != 0:
         raise SystemExit(f"import failed ({done.returncode}): {done.stderr}")
     report = json.loads(done.stdout)
-    return elapsed, report
+    return elapsed, _children_cpu() - cpu, report
 
 
 def main() -> int:
@@ -180,15 +190,21 @@ def main() -> int:
         bundled.install(base_db)
     db_path = work / "bench.sqlite3"
     shutil.copy(base_db, db_path)
-    first, report = timed_import(db_path, big)
+    figures["load_average_before"] = round(os.getloadavg()[0], 1)
+    first, first_cpu, report = timed_import(db_path, big)
     figures |= {
         "import_s": round(first, 1),
+        "import_cpu_s": round(first_cpu, 1),
         "imported": report["rows_good"],
         "bad_rows_reported": report["rows_bad"],
         "unlinked": report["unlinked"],
     }
-    again, report2 = timed_import(db_path, changed)
-    figures |= {"reimport_1pct_s": round(again, 1), "reimport_changed": report2["changed"]}
+    again, again_cpu, report2 = timed_import(db_path, changed)
+    figures |= {
+        "reimport_1pct_s": round(again, 1),
+        "reimport_1pct_cpu_s": round(again_cpu, 1),
+        "reimport_changed": report2["changed"],
+    }
 
     # --- scan: 20,000 store items and 5,000 learned trace prefixes --------------------------------
     db = store.open_db(db_path)
@@ -240,17 +256,21 @@ def main() -> int:
     for c in codes[:50]:
         scanner.scan(c, profile="weihai")  # warm-up: policy files, statement cache
     times = []
+    cpu_times = []
     answered = 0
     for c in codes:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.thread_time()
         r = scanner.scan(c, profile="weihai")
         times.append((time.perf_counter() - t) * 1000)
+        cpu_times.append((time.thread_time() - cpu) * 1000)
         answered += r.verdict is not None
     figures |= {
         "scans": len(codes),
         "scans_with_verdict": answered,
         "scan_median_ms": round(statistics.median(times), 2),
         "scan_p99_ms": round(pct(times, 0.99), 2),
+        "scan_cpu_median_ms": round(statistics.median(cpu_times), 2),
+        "scan_cpu_p99_ms": round(pct(cpu_times, 0.99), 2),
     }
     # --- the search box's product hook, keystroke by keystroke ---------------------------------
     edition = store.edition_on(db, __import__("datetime").date.today()).edition
@@ -259,36 +279,46 @@ def main() -> int:
         for text in (p["registered_name"] or "", p["manufacturer"] or ""):
             queries += [text[:k] for k in range(1, min(len(text), 6) + 1)]
     hook = []
+    hook_cpu = []
     for q in queries:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.thread_time()
         product_search.entry_pks(db, q, edition.id, 100)  # type: ignore[union-attr]
         hook.append((time.perf_counter() - t) * 1000)
+        hook_cpu.append((time.thread_time() - cpu) * 1000)
     figures |= {
         "search_hook_keystrokes": len(hook),
         "search_hook_median_ms": round(statistics.median(hook), 2),
         "search_hook_p99_ms": round(pct(hook, 0.99), 2),
+        "search_hook_cpu_p99_ms": round(pct(hook_cpu, 0.99), 2),
+        "load_average_after": round(os.getloadavg()[0], 1),
     }
     db.close()
     shutil.rmtree(work, ignore_errors=True)
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=2))
     else:
-        print(f"workbook: {args.rows} rows, {figures['workbook_mb']} MB")
         print(
-            f"import (whole process): {figures['import_s']} s, {figures['imported']} rows in, "
-            f"{figures['bad_rows_reported']} bad rows reported   [target ≤ 60 s]"
+            f"workbook: {args.rows} rows, {figures['workbook_mb']} MB; load average "
+            f"{figures['load_average_before']} -> {figures['load_average_after']} on {os.cpu_count()} CPUs"
         )
         print(
-            f"re-import, 1 % changed: {figures['reimport_1pct_s']} s ({figures['reimport_changed']} changed)   [≤ 15 s]"
+            f"import (whole process): {figures['import_s']} s wall, {figures['import_cpu_s']} s CPU, "
+            f"{figures['imported']} rows in, {figures['bad_rows_reported']} bad rows reported   [target <= 60 s]"
+        )
+        print(
+            f"re-import, 1 % changed: {figures['reimport_1pct_s']} s wall, {figures['reimport_1pct_cpu_s']} s CPU "
+            f"({figures['reimport_changed']} changed)   [<= 15 s]"
         )
         print(f"items import: {args.items} items in {figures['items_import_s']} s, {figures['items_applied']} exact")
         print(
-            f"scan → item → product → verdict: median {figures['scan_median_ms']} ms, "
-            f"p99 {figures['scan_p99_ms']} ms over {len(codes)} scans   [p99 ≤ 5 ms]"
+            f"scan -> item -> product -> verdict: median {figures['scan_median_ms']} ms, "
+            f"p99 {figures['scan_p99_ms']} ms over {len(codes)} scans "
+            f"(CPU: median {figures['scan_cpu_median_ms']}, p99 {figures['scan_cpu_p99_ms']} ms)  [p99 <= 5 ms]"
         )
         print(
             f"search-box product hook: median {figures['search_hook_median_ms']} ms, "
-            f"p99 {figures['search_hook_p99_ms']} ms over {len(hook)} keystrokes"
+            f"p99 {figures['search_hook_p99_ms']} ms over {len(hook)} keystrokes "
+            f"(CPU p99 {figures['search_hook_cpu_p99_ms']} ms)"
         )
     return 0
 

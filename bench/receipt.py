@@ -28,6 +28,7 @@ from desktop import settings as settings_mod  # noqa: E402
 from desktop.catalogue import bundled, records  # noqa: E402
 from desktop.receipts import check, issue, layout, pdf  # noqa: E402
 from desktop.rules import service  # noqa: E402
+from desktop.rules.contract import Estimate  # noqa: E402
 from desktop.storage import catalogue as store  # noqa: E402
 
 TARGET_MS = 10.0
@@ -121,7 +122,7 @@ class Setup:
         self.db = store.open_db(tmp / "bench.sqlite3")
         bundled.load(self.db, bundled.read_2024_revised())
         settings_mod.save(self.db, SETTINGS)
-        self.requests = baskets(self.db, n)
+        self.requests = [service.parse_request(self.db, req, SETTINGS) for req in baskets(self.db, n)]
         self.results = [service.estimate(self.db, req, SETTINGS) for req in self.requests]
         self.issuer = layout.Issuer.from_settings(SETTINGS)
         self.meta = layout.ReceiptMeta(
@@ -129,11 +130,11 @@ class Setup:
             "2025-03-01 10:00:00",
             "2024-revised-x",
             "张三",
-            layout.mask_id("220102199001011234"),
+            layout.mask_id("220102199001011239"),
         )
         self.key = check.secret(self.db)
 
-    def draw(self, result: dict, page: layout.PageFormat) -> bytes:
+    def draw(self, result: Estimate, page: layout.PageFormat) -> bytes:
         body = layout.logical_lines(result, self.issuer, self.meta)
         cv = check.compute(self.key, self.meta.number, layout.signed_text(body))
         receipt = layout.assemble(
@@ -194,7 +195,7 @@ def main() -> int:
         figures["issue_80mm"] = summary(
             *timed(lambda pair: issue.issue(setup.db, pair[0], pair[1], setup.issuer, "80mm", out), pairs)
         )
-        figures["lines"] = len(results[0]["lines"])
+        figures["lines"] = len(results[0].lines)
         setup.db.close()
 
     if args.json:
@@ -219,8 +220,11 @@ def main() -> int:
         f"p99 {f['p99_ms']:.2f} ms (CPU median {f['cpu_median_ms']:.2f} ms)"  # type: ignore[index]
     )
     worst = max(figures[f"draw_{fmt}"]["median_ms"] for fmt in ("58mm", "80mm", "a5"))  # type: ignore[index]
+    cpu = max(figures[f"draw_{fmt}"]["cpu_median_ms"] for fmt in ("58mm", "80mm", "a5"))  # type: ignore[index]
     print(
-        f"target <= {TARGET_MS} ms median per receipt: {'met' if worst <= TARGET_MS else 'NOT met'} (worst {worst} ms)"
+        f"target <= {TARGET_MS} ms median per receipt: wall {'met' if worst <= TARGET_MS else 'NOT met'} "
+        f"(worst {worst} ms), CPU {'met' if cpu <= TARGET_MS else 'NOT met'} (worst {cpu} ms); "
+        "wall far above CPU means the machine is busy"
     )
     return 0
 

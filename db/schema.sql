@@ -7,6 +7,19 @@ CREATE TABLE "_sqlite_migrations" (
    "applied_at" TEXT
 );
 
+CREATE TABLE confidential_standard (
+    id INTEGER PRIMARY KEY,
+    entry_key TEXT NOT NULL,
+    spec TEXT NOT NULL DEFAULT '',        -- as entered; '' when the drug has a single specification
+    spec_key TEXT NOT NULL DEFAULT '',    -- normalised specification for matching ('0.5g' = '500mg')
+    agreement_start TEXT NOT NULL,        -- YYYY-MM-DD, the agreement period of the catalogue entry
+    agreement_end TEXT NOT NULL,
+    amount TEXT NOT NULL,                 -- decimal yuan, two places
+    source TEXT NOT NULL,                 -- 'form' (typed in the window / CLI) or the imported file name
+    entered_at TEXT NOT NULL,
+    UNIQUE (entry_key, spec_key, agreement_start, agreement_end)
+);
+
 CREATE TABLE edition (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,            -- '2024': one variant of an edition is installed at a time
@@ -72,6 +85,19 @@ CREATE TABLE entry_category_key (
 
 CREATE VIRTUAL TABLE entry_fts USING fts5(
     chars, g2, g3, pre, ini, py, tokenize='unicode61 remove_diacritics 0', prefix='1 2 3'
+);
+
+CREATE TABLE feed_state (
+    source TEXT PRIMARY KEY,              -- the feed as configured: an http(s) URL or a folder
+    feed_id TEXT NOT NULL,                -- from the signed index
+    key_id TEXT NOT NULL,                 -- the key that signed the index
+    sequence INTEGER NOT NULL,            -- the newest index sequence accepted (an older one is refused)
+    index_sha256 TEXT NOT NULL,           -- of feed.json as accepted
+    index_json BLOB NOT NULL,             -- feed.json as accepted (re-verified before use after a 304)
+    index_sig BLOB NOT NULL,              -- feed.sig as accepted
+    etag TEXT,                            -- validators for the next conditional GET
+    last_modified TEXT,
+    checked_at TEXT NOT NULL              -- ISO time of the last successful poll
 );
 
 CREATE TABLE item_match (
@@ -211,8 +237,15 @@ CREATE TABLE receipt (
     result TEXT NOT NULL,                 -- JSON
     meta TEXT NOT NULL,                   -- JSON: issuer and patient as printed
     check_value TEXT NOT NULL,            -- HMAC over the printed lines (see desktop/receipts/check.py)
-    status TEXT NOT NULL CHECK (status IN ('reserved', 'printed')),
+    status TEXT NOT NULL CHECK (status IN ('reserved', 'printed')), chain TEXT,
     UNIQUE (pharmacy_code, day, seq)
+);
+
+CREATE TABLE receipt_chain_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    count INTEGER NOT NULL,               -- receipts in the chain
+    last TEXT NOT NULL,                   -- the newest link (hex)
+    mac TEXT NOT NULL                     -- HMAC(key, count + last): a rolled-back head does not verify
 );
 
 CREATE TABLE receipt_counter (
@@ -224,6 +257,12 @@ CREATE TABLE receipt_counter (
 CREATE TABLE receipt_key (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     secret TEXT NOT NULL,                 -- hex
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE receipt_key_ref (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    key_id TEXT NOT NULL,                 -- names the key in the keyring / key file; not secret
     created_at TEXT NOT NULL
 );
 
@@ -281,13 +320,15 @@ CREATE TABLE sync_history (
     summary TEXT NOT NULL DEFAULT '{}',   -- JSON: counts, warnings, label
     snapshot BLOB,                        -- zlib-compressed JSON of the rows this apply replaced
     rolled_back_by INTEGER REFERENCES sync_history(id)
-);
+, feed_url TEXT, package_url TEXT);
 
 CREATE TABLE trace_prefix (
     prefix TEXT PRIMARY KEY CHECK (length(prefix) = 7),
     item_id TEXT NOT NULL REFERENCES store_item(id) ON DELETE CASCADE,
     learned_at TEXT NOT NULL
 );
+
+CREATE INDEX confidential_standard_key ON confidential_standard(entry_key, agreement_start);
 
 CREATE INDEX entry_category ON entry(edition_id, category_code, seq);
 
@@ -304,6 +345,8 @@ CREATE INDEX entry_number ON entry(edition_id, number);
 CREATE INDEX entry_pinyin ON entry(edition_id, pinyin);
 
 CREATE INDEX entry_star ON entry(edition_id, star_of);
+
+CREATE INDEX feed_state_feed ON feed_state(feed_id, key_id);
 
 CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
     ON "_sqlite_migrations" ("migration_set", "name");

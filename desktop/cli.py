@@ -28,7 +28,10 @@ COMMAND_MODULES = (
     "desktop.commands.receipts",
     "desktop.commands.sync",
     "desktop.commands.settings",
+    "desktop.commands.overlays",
+    "desktop.commands.confidential",
     "desktop.commands.products",
+    "desktop.commands.feed",
 )
 
 #: Which module registers a top-level command, so ``yaomu search`` imports only its own group
@@ -45,10 +48,13 @@ COMMAND_OWNERS = {
     "receipts": "desktop.commands.receipts",
     "package": "desktop.commands.sync",
     "sync": "desktop.commands.sync",
+    "overlays": "desktop.commands.overlays",
+    "confidential": "desktop.commands.confidential",
     "products": "desktop.commands.products",
     "items": "desktop.commands.products",
     "scan": "desktop.commands.products",
     "trace": "desktop.commands.products",
+    "feed": "desktop.commands.feed",
 }
 
 #: Global options that take a value (to find the command word before parsing).

@@ -122,6 +122,11 @@ class Settings:
     paper: str = "80mm"
     #: How wide the receipt printer prints, in mm ("": the paper's usual width, 48 on 58 mm rolls, 72 on 80 mm).
     printable_width_mm: str = ""
+    # Catalogue feed (issue 14; desktop/schedule.py checks them)
+    feed_url: str = ""
+    feed_poll_minutes: int = 60
+    feed_auto_apply: bool = False  # apply by itself outside opening hours
+    opening_hours: str = "08:00-22:00"
 
     def parameter(self, name: str, insurance: str, channel: str) -> tuple[str, str] | None:
         """The most specific value set for ``name`` (and the key it was found under)."""
@@ -427,6 +432,9 @@ def problems(settings: Settings) -> list[str]:
             out.append(f"{key_label(key)}的值“{value}”无效：应为 0 到 100 之间的百分数。")
         if name in AMOUNT_PARAMS and not _amount_ok(str(value)):
             out.append(f"{key_label(key)}的值“{value}”无效：应为不小于 0、最多两位小数的金额（元）。")
+    from desktop.schedule import feed_problems
+
+    out += feed_problems(settings)
     for key, value in settings.confidential_standards.items():
         if not key or "|" not in key:
             out.append(f"保密支付标准的药品键“{key}”无效，应为目录条目的 key（名称|剂型）。")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 
 from desktop.catalogue import records as r
@@ -16,7 +16,19 @@ CONFIDENTIAL_WORDS = "企业申请价格保密"
 
 _DATE = r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
 _PERIOD = re.compile(_DATE + r"\s*[至到\-—~]\s*" + _DATE)
-_STANDARD = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*元\s*(?:\((.*)\))?\s*$", re.S)
+#: "13.60元(1ml:12.5mg/支)", "479.00元/盒(…)", and a spec opened "(" but closed "）" as published.
+_STANDARD = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*元\s*(?:/\s*([^\s(（)）\d]{1,2}))?\s*(?:[(（](.*)[)）])?\s*$", re.S)
+
+#: Standards the catalogue states in a note instead of the column ("见备注2"), read from that note.
+#: 2024 and 2025 editions, 协议期内谈判药品部分 备注2: "治疗用碘[131I]化钠胶囊的获批规格为37-3700MBq（1-100毫居），
+#: 支付阶梯价格方案如下：1-10 59.00；11-50 0.8*59.00=47.20；51-100 0.65*59.00=38.35（元/毫居）".
+NOTE_STANDARDS = {
+    "见备注2": ("治疗用碘[131I]化钠胶囊", "毫居", ((1, 10, "59.00"), (11, 50, "47.20"), (51, 100, "38.35"))),
+}
+
+
+class StandardError(ValueError):
+    """A published payment standard that cannot be read whole (amount and specification)."""
 
 
 @lru_cache(maxsize=4096)  # a few dozen distinct periods per edition
@@ -57,13 +69,18 @@ def _split_standards(text: str) -> list[str]:
     return parts
 
 
-def parse_standards(text: str | None) -> tuple[r.PaymentStandard, ...]:
+def parse_standards(text: str | None, name: str | None = None) -> tuple[r.PaymentStandard, ...]:
     """Parse a published payment standard into amounts per specification.
 
     >>> parse_standards("13.60元(1ml:12.5mg/支)；66.82元(5ml:100mg/支)")[1]
-    PaymentStandard(amount='66.82', spec='5ml:100mg/支', confidential=False)
+    PaymentStandard(amount='66.82', spec='5ml:100mg/支', confidential=False, unit=None, tiers=())
     >>> parse_standards("*")
-    (PaymentStandard(amount=None, spec=None, confidential=True),)
+    (PaymentStandard(amount=None, spec=None, confidential=True, unit=None, tiers=()),)
+    >>> parse_standards("479.00元/盒(先诺特韦片0.375g/利托那韦片0.1g,每盒30片)")[0].unit
+    '盒'
+
+    A part that cannot be read comes back with neither amount nor tiers; ``check_standards``
+    refuses such a text.
     """
     if not text or not text.strip():
         return ()
@@ -73,14 +90,49 @@ def parse_standards(text: str | None) -> tuple[r.PaymentStandard, ...]:
     for part in _split_standards(text):
         m = _STANDARD.match(part.strip())
         if not m:
-            out.append(r.PaymentStandard(amount=None, spec=clean_text(part), confidential=False))
+            out.append(_note_standard(part, name) or r.PaymentStandard(amount=None, spec=clean_text(part)))
             continue
-        try:
-            amount = str(Decimal(m.group(1)).quantize(Decimal("0.01")))
-        except InvalidOperation:  # pragma: no cover - the regex admits only numbers
-            amount = None
-        out.append(r.PaymentStandard(amount=amount, spec=clean_text(m.group(2)), confidential=False))
+        amount = str(Decimal(m.group(1)).quantize(Decimal("0.01")))
+        out.append(r.PaymentStandard(amount=amount, spec=clean_text(m.group(3)), unit=m.group(2) or None))
     return tuple(out)
+
+
+def _note_standard(part: str, name: str | None) -> r.PaymentStandard | None:
+    for marker, (drug, unit, tiers) in NOTE_STANDARDS.items():
+        head, _, rest = part.strip().partition("(")
+        if head == marker and (name is None or drug in name):
+            spec = clean_text(rest[:-1] if rest.endswith((")", "）")) else rest)
+            return r.PaymentStandard(amount=None, spec=spec, unit=unit, tiers=tiers)
+    return None
+
+
+def check_standards(text: str | None, name: str | None = None) -> None:
+    """Every part of a published standard is read whole (an amount, "*", or a tiered price of a note).
+
+    Raises:
+        StandardError: naming the part that cannot be read.
+    """
+    for std in parse_standards(text, name):
+        if std.amount is None and not std.confidential and not std.tiers:
+            raise StandardError(f"支付标准“{text}”中的“{std.spec}”无法识别（应为“金额元(规格)”）")
+
+
+def tiered_amount(std: r.PaymentStandard, units: Decimal) -> Decimal:
+    """The standard of ``units`` (e.g. 毫居) under a tiered price: each tier's price for the units in it.
+
+    >>> s = parse_standards("见备注2(每粒)", "治疗用碘[131I]化钠胶囊")[0]
+    >>> tiered_amount(s, Decimal(11)), tiered_amount(s, Decimal(100))
+    (Decimal('637.20'), Decimal('4395.50'))
+    """
+    total = Decimal(0)
+    previous = 0
+    for _start, end, price in std.tiers:
+        portion = min(units, Decimal(end)) - previous
+        if portion <= 0:
+            break
+        total += portion * Decimal(price)
+        previous = end
+    return total.quantize(Decimal("0.01"))
 
 
 def flags(row: r.SourceRow, inpatient_nutrition: range | None, nutrition_screening: range | None) -> tuple[str, ...]:

@@ -97,11 +97,34 @@ class EditionData:
 
 @dataclass(frozen=True)
 class PaymentStandard:
-    """One published payment standard: an amount per specification, or confidential."""
+    """One published payment standard: an amount per specification, or confidential, or tiered.
 
-    amount: str | None  # decimal string in yuan, None when confidential
+    ``unit`` is the unit the amount is per when the catalogue names one ("479.00元/盒(…)" -> "盒");
+    ``tiers`` is a tiered price per unit stated in a note of the catalogue (治疗用碘[131I]化钠胶囊:
+    "见备注2"): (from, to, yuan per unit) with ``unit`` the unit counted ("毫居").
+    """
+
+    amount: str | None  # decimal string in yuan, None when confidential or tiered
     spec: str | None  # "10mg/瓶"
     confidential: bool = False
+    unit: str | None = None
+    tiers: tuple[tuple[int, int, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        # Read back from JSON the tiers are lists; keep the record hashable.
+        if not isinstance(self.tiers, tuple) or any(not isinstance(t, tuple) for t in self.tiers):
+            object.__setattr__(self, "tiers", tuple(tuple(t) for t in self.tiers))
+
+    @property
+    def text(self) -> str:
+        """The standard as published (brackets half-width): "479.00元/盒(先诺特韦片…)"."""
+        if self.confidential:
+            return "*"
+        if self.tiers:
+            steps = "，".join(f"{a}-{b}{self.unit}每{self.unit}{price}元" for a, b, price in self.tiers)
+            return f"阶梯价格（{steps}）" + (f"({self.spec})" if self.spec else "")
+        unit = f"/{self.unit}" if self.unit else ""
+        return f"{self.amount}元{unit}" + (f"({self.spec})" if self.spec else "")
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ class Searcher:
             return SearchResult(query, choice, ())
         pks = self._collect(text, choice.edition.id, limit)
         if len(pks) < limit:  # products name entries too: a brand finds its generic (desktop/products)
-            from desktop.products.search import entry_pks
+            from desktop.storage.products import entry_pks
 
             pks += [pk for pk in entry_pks(self.db, text, choice.edition.id, limit - len(pks)) if pk not in pks]
         transitions = self._transitions(text, choice.day)
@@ -148,13 +148,10 @@ class Searcher:
     def _candidates(self, text: str, edition_id: int) -> Iterator[Tier]:
         if _ENTRY_ID.match(text):
             yield EXACT, self._find(None, "id", text)
-        if text.isdigit():
-            # Official numbers are short; a scanned 追溯码 (20 digits) or two barcodes in a row are no
-            # number of the list (and overflow SQLite's INTEGER): nothing to look up, no error.
-            if text.isdecimal() and len(text) <= 9:
-                n = int(text)
-                yield EXACT, self._find(edition_id, "number", n, by_seq=True)
-                yield EXACT, self._find(edition_id, "star_of", n, by_seq=True)
+        if text.isascii() and text.isdigit() and len(text) <= 18:  # "²", "①" are digits to str.isdigit
+            n = int(text)
+            yield EXACT, self._find(edition_id, "number", n, by_seq=True)
+            yield EXACT, self._find(edition_id, "star_of", n, by_seq=True)
             return
         if _CATEGORY.match(text):
             code = text.upper()

@@ -114,7 +114,12 @@ def cmd_products_import(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
 
-    report = database.import_file(db, Path(args.file), on_progress=progress)
+    if Path(args.file).suffix.lower() == ".zip":  # a signed products package (docs/package-format.md §8)
+        from desktop.sync import products as products_package
+
+        report = products_package.import_package(db, Path(args.file), on_progress=progress)
+    else:
+        report = database.import_file(db, Path(args.file), on_progress=progress)
     if args.json:
         print_json(report.to_json())
         return 0

@@ -14,6 +14,7 @@ from desktop.rules import labels, policy
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from desktop.rules.contract import Estimate
     from desktop.settings import Settings
 
 _VERDICT_MARK = {"covered": "✔", "conditional": "？", "not_covered": "✘", "unknown": "…"}
@@ -108,33 +109,57 @@ def run_estimate(args: argparse.Namespace) -> int:
 
     data = read_request(args.request)
     db, settings = _open(args)
-    result = service.estimate(db, service.parse_request(db, data, settings), settings)
+    from desktop.products import request as by_product  # "item"/"product" lines and 追溯码
+
+    result = service.estimate(db, by_product.parse(db, data, settings), settings)
     if args.json:
         print_json(result.to_json())
         return 0
-    print(
+    for row in estimate_text(result):
+        print(row)
+    return 0
+
+
+def estimate_text(result: Estimate) -> list[str]:
+    """The plain-text estimate of ``yaomu estimate`` (without --json), one string per row."""
+    out: list[str] = []
+
+    def unset(line_unset: bool, value: object) -> str:
+        return "未设置统筹支付比例" if line_unset else str(value)
+
+    out.append(
         f"{result.profile_label} · {result.insurance.label} · {result.patient_group.label} · "
         f"{result.channel.label} · {result.day.isoformat()} · {result.edition or '无目录'}"
     )
     for i, line in enumerate(result.lines, 1):
         standard = f" 支付标准 {line.payment_standard_shown}" if line.payment_standard_shown else ""
-        print(
+        out.append(
             f"{i}. {line.name} {line.dosage_form or ''} {line.unit_price} × {line.quantity}"
             f"  [{line.drug_class or '-'}]{standard}  {line.verdict_label}"
         )
-        a = line.amounts
-        # A confidential line is not itemised (its over-standard part would reveal the standard).
-        over = "" if line.confidential else f"  超标准 {a.over_standard}"
-        print(
-            f"   合计 {a.total}  全自费 {a.full_self_pay}{over}  先行自付 {a.first_self_pay}"
-            f"  统筹 {a.fund}  个人负担 {a.patient_total}"
-        )
-    t = result.amounts
-    print(f"总费用 {t.total}  全自费 {t.full_self_pay}  超支付标准 {t.over_standard}  先行自付 {t.first_self_pay}")
-    print(f"政策范围内 {t.policy_scope}  起付线 {t.deductible}  统筹支付 {t.fund}  个人自付 {t.coinsurance}")
-    print(f"个人负担合计 {t.patient_total}")
+        a, u = line.amounts, line.fund_unset
+        # A confidential line is not itemised (its components would reveal the standard by subtraction).
+        if line.confidential:
+            out.append(
+                f"   合计 {a.total}  全自费 {a.full_self_pay}  统筹 {unset(u, a.fund)}  "
+                f"个人负担 {unset(u, a.patient_total)}（保密品种，不分项）"
+            )
+        else:
+            out.append(
+                f"   合计 {a.total}  全自费 {a.full_self_pay}  超标准 {a.over_standard}  先行自付 {a.first_self_pay}"
+                f"  统筹 {unset(u, a.fund)}  个人负担 {unset(u, a.patient_total)}"
+            )
+    t, u = result.amounts, result.fund_unset
+    out.append(f"总费用 {t.total}  全自费 {t.full_self_pay}  超支付标准 {t.over_standard}  先行自付 {t.first_self_pay}")
+    out.append(
+        f"政策范围内 {t.policy_scope}  起付线 {t.deductible}  统筹支付 {unset(u, t.fund)}  "
+        f"个人自付 {unset(u, t.coinsurance)}"
+    )
+    if result.folded:
+        out.append(f"保密品种个人负担（不分项，以上各项不含保密品种） {result.confidential_patient}")
+    out.append(f"个人负担合计 {unset(u, t.patient_total)}")
     for text in result.warnings:
-        print(f"注意：{text}")
+        out.append(f"注意：{text}")
     for text in result.assumptions:
-        print(f"说明：{text}")
-    return 0
+        out.append(f"说明：{text}")
+    return out

@@ -128,8 +128,6 @@ def import_file(
 ) -> ImportReport:
     """Import a product file (format detected). Raises SourceFormatError when it is no product file."""
     path = Path(path)
-    if path.suffix.lower() == ".zip":
-        return import_package(db, path, on_progress=on_progress, cancelled=cancelled, link=link)
     on_progress("read", 0, 1)
     read = adapters.read(path)
     on_progress("read", 1, 1)
@@ -137,50 +135,6 @@ def import_file(
         raise Cancelled("已取消导入，数据库未改变。")
     return apply_rows(
         db, read, source=path.name, checksum=_sha256(path), on_progress=on_progress, cancelled=cancelled, link=link
-    )
-
-
-def import_package(
-    db: Database,
-    path: Path | str,
-    *,
-    trust: dict | None = None,  # type: ignore[type-arg]
-    on_progress: ProgressFn = _ignore,
-    cancelled: Callable[[], bool] = lambda: False,
-    link: bool = True,
-) -> ImportReport:
-    """Import a signed products package (kind ``products``): verified like any package, then imported.
-
-    A signed package must be clean: any bad row refuses the whole package (its publisher vouches for it).
-    """
-    from desktop.sync import package
-
-    on_progress("read", 0, 1)
-    pkg = package.verify_package(Path(path), trust)
-    if pkg.kind != "products":
-        raise UserFacingError(
-            f"更新包 {pkg.package_id} 是{pkg.kind}类型的目录更新包，不是药品库更新包。",
-            hint="目录更新包请用 yaomu sync apply 应用；数据库保持不变。",
-        )
-    import csv
-    import io
-
-    table: list[list[object]] = []
-    for n, text in enumerate(pkg.product_parts):
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-        if table and rows[:1] != table[:1]:
-            raise package.PackageDataError("part_header", f"药品库更新包第 {n + 1} 个数据文件的表头与第 1 个不同。")
-        table += rows if not table else rows[1:]
-    read = adapters.read_table(table, "package", pkg.package_id)
-    on_progress("read", 1, 1)
-    if read.problems:
-        first = read.problems[0]
-        raise package.PackageDataError(
-            "product_row",
-            f"药品库更新包 {pkg.package_id} 有 {len(read.problems)} 行有误（如第 {first.line} 行：{first.reason}）。",
-        )
-    return apply_rows(
-        db, read, source=pkg.package_id, checksum=pkg.sha256, on_progress=on_progress, cancelled=cancelled, link=link
     )
 
 

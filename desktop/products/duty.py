@@ -45,7 +45,7 @@ def stocking_duty(db: Database, day: date, profile: str, *, county: bool = False
         for start in range(0, len(keys), 500):
             part = keys[start : start + 500]
             negotiated += db.query(
-                f"select key, name, dosage_form, agreement_start, agreement_end from entry where edition_id = ? "
+                f"select key, name, dosage_form, agreement_start, agreement_end from entry where +edition_id = ? "
                 f"and section in (?, ?) and key in ({','.join('?' * len(part))})",
                 [choice.edition.id, r.NEGOTIATED, r.BIDDING, *part],
             )
@@ -80,7 +80,7 @@ def stocking_duty(db: Database, day: date, profile: str, *, county: bool = False
                 stocked |= {
                     match_key(n)
                     for (n,) in db.execute(
-                        f"select name from entry where edition_id = ? and key in ({','.join('?' * len(part))})",
+                        f"select name from entry where +edition_id = ? and key in ({','.join('?' * len(part))})",
                         [choice.edition.id, *part],
                     )
                 }

@@ -355,7 +355,7 @@ def _entry_now(db: Database, key: str | None, day: date | None = None) -> dict |
     return next(
         iter(
             db.query(
-                f"{store.ENTRY_SELECT} where e.edition_id = ? and e.key = ? order by e.seq limit 1",
+                f"{store.ENTRY_SELECT} where +e.edition_id = ? and e.key = ? order by +e.seq limit 1",
                 [choice.edition.id, key],
             )
         ),

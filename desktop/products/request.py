@@ -21,6 +21,17 @@ from desktop.products import codes, trace
 from desktop.storage import catalogue as store
 
 
+def parse(db: Database, data: object, settings: Any = None) -> Any:
+    """The request JSON with item/product lines resolved, parsed by ``rules.service.parse_request``.
+
+    Raises:
+        RequestError: every problem (of the lines here, then of the request).
+    """
+    from desktop.rules import service
+
+    return service.parse_request(db, resolve(db, data), settings)
+
+
 def mentions_products(request: object) -> bool:
     items = request.get("items") if isinstance(request, Mapping) else None
     return isinstance(items, list) and any(
@@ -85,7 +96,7 @@ def resolve(db: Database, request: object) -> object:
             entry = None
             if product["entry_key"] and choice.edition is not None:
                 entry = db.execute(
-                    "select id from entry where edition_id = ? and key = ? order by seq limit 1",
+                    "select id from entry where +edition_id = ? and key = ? order by +seq limit 1",
                     [choice.edition.id, product["entry_key"]],
                 ).fetchone()
             if entry is None:

@@ -196,7 +196,7 @@ class Scanner:
         if choice.edition is not None:
             entry_row = _one(
                 db,
-                f"{store.ENTRY_SELECT} where e.edition_id = ? and e.key = ? order by e.seq limit 1",
+                f"{store.ENTRY_SELECT} where +e.edition_id = ? and e.key = ? order by +e.seq limit 1",
                 [choice.edition.id, product["entry_key"]],
             )
         if entry_row is None:

@@ -1,141 +1,18 @@
-"""Products in the one search box: 商品名 (brand), 注册名称, manufacturer, 批准文号, 本位码, 医保药品代码.
-
-Names, manufacturers and 批准文号 live in ``product_term`` (a WITHOUT ROWID B-tree); codes and
-本位码 in ``product``'s own indexes. A query is one range scan over what starts with it, so the cost
-is the same at 270,000 or 1,000,000 products. The catalogue search merges ``entry_pks``: the
-entries the matching products link to, so a brand name finds its generic entry.
-"""
+"""Products in the one search box: the lookups live in ``desktop.storage.products`` (the catalogue search,
+a lower layer, merges ``entry_pks`` from there); this module is the products package's view of them."""
 
 from __future__ import annotations
 
-import re
-import sqlite3
-from collections.abc import Iterable
-from functools import lru_cache
-from typing import TYPE_CHECKING
-
-from desktop.catalogue.normalise import normalise_name
-
-if TYPE_CHECKING:  # the search box reads with plain sqlite3 (``yaomu search`` imports no sqlite_utils)
-    from sqlite_utils import Database
-
-#: Fields whose text is a search term, and the label staff see.
-TERM_FIELDS = {
-    "brand": "商品名",
-    "registered_name": "注册名称",
-    "manufacturer": "生产企业",
-    "approval_no": "批准文号",
-}
-#: How many matching products one keystroke reads at most.
-SCAN_LIMIT = 400
-_COLS = ", ".join(TERM_FIELDS)
-
-
-@lru_cache(maxsize=100_000)
-def term(text: str) -> str:
-    """The search form of a text: normalised, upper-case ASCII, no spaces, no 国药准字.
-
-    >>> term(" 国药准字h20000001 ")
-    'H20000001'
-    """
-    return normalise_name(text).replace(" ", "").upper().removeprefix("国药准字")
-
-
-def _terms(row: Iterable[object]) -> Iterable[tuple[str, int, str]]:
-    pid, *values = row
-    for fname, value in zip(TERM_FIELDS, values, strict=True):
-        if value:
-            yield term(value), pid, fname  # type: ignore[arg-type, misc]
-
-
-def add_terms(conn: sqlite3.Connection, rows: Iterable[Iterable[object]]) -> None:
-    """Index products given as (id, brand, registered_name, manufacturer, approval_no) tuples."""
-    conn.executemany("insert or ignore into product_term values (?,?,?)", (t for r in rows for t in _terms(r)))
-
-
-def drop_terms(conn: sqlite3.Connection, rows: Iterable[Iterable[object]]) -> None:
-    """Remove the terms of products given as their (id, …) tuples before the change."""
-    conn.executemany(
-        "delete from product_term where term = ? and product_id = ? and field = ?",
-        (t for r in rows for t in _terms(r)),
-    )
-
-
-def rows_of(conn: sqlite3.Connection, ids: list[int]) -> list[tuple]:  # type: ignore[type-arg]
-    out: list[tuple] = []  # type: ignore[type-arg]
-    for start in range(0, len(ids), 500):
-        part = ids[start : start + 500]
-        out += conn.execute(f"select id, {_COLS} from product where id in ({','.join('?' * len(part))})", part)
-    return out
-
-
-def index_all(conn: sqlite3.Connection) -> None:
-    """Index every product; terms are inserted in key order, so the B-tree only ever appends."""
-    conn.execute("delete from product_term")
-    terms = sorted({t for r in conn.execute(f"select id, {_COLS} from product") for t in _terms(r)})
-    conn.executemany("insert into product_term values (?,?,?)", terms)
-
-
-def _range_end(prefix: str) -> str:
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-_CODE_START = re.compile(r"^[XZ][A-Z]\d{2}[A-Z]{2}[A-Z0-9]+$")
-
-
-def worth_searching(text: str) -> bool:
-    """Short ASCII and digit fragments are catalogue numbers, pinyin or category codes, not products."""
-    if _CJK.search(text):
-        return len(text) >= 2
-    return len(text) >= 6
-
-
-def matching_ids(db: Database, text: str, limit: int = SCAN_LIMIT) -> list[tuple[int, str]]:
-    """(product id, field) of products with a name, maker, 批准文号, code or 本位码 starting with ``text``."""
-    t = term(text)
-    if not t or not worth_searching(t):
-        return []
-    end = _range_end(t)
-    if t.isdigit():
-        sql = "select id, 'standard_code' from product where standard_code >= ? and standard_code < ? limit ?"
-    elif _CODE_START.match(t):
-        sql = "select id, 'code' from product where code >= ? and code < ? limit ?"
-    else:
-        sql = "select product_id, field from product_term where term >= ? and term < ? limit ?"
-    return [(pid, f) for pid, f in db.execute(sql, [t, end, limit])]
-
-
-def products(db: Database, text: str, limit: int = 50) -> list[dict]:
-    """Product rows matching ``text`` (for the 对码 screen and the command line)."""
-    ids = list(dict.fromkeys(pid for pid, _ in matching_ids(db, text)))[:limit]
-    if not ids:
-        return []
-    rows = {r["id"]: r for r in db.query(f"select * from product where id in ({','.join('?' * len(ids))})", ids)}
-    return [rows[i] for i in ids if i in rows]
-
-
-def entry_pks(db: Database, text: str, edition_id: int, limit: int) -> list[int]:
-    """Catalogue row ids (``entry.pk``) of the edition that products matching ``text`` link to, in edition order."""
-    if limit <= 0:
-        return []
-    ids = [pid for pid, _ in matching_ids(db, text)]
-    if not ids:
-        return []
-    keys = [
-        k
-        for (k,) in db.execute(
-            f"select distinct entry_key from product where id in ({','.join('?' * len(ids))}) "
-            "and entry_key is not null",
-            ids,
-        )
-    ][:limit]
-    if not keys:
-        return []
-    return [
-        pk
-        for (pk,) in db.execute(
-            f"select pk from entry where edition_id = ? and key in ({','.join('?' * len(keys))}) order by seq limit ?",
-            [edition_id, *keys, limit],
-        )
-    ]
+from desktop.storage.products import (  # noqa: F401 (re-exported)
+    SCAN_LIMIT,
+    TERM_FIELDS,
+    add_terms,
+    drop_terms,
+    entry_pks,
+    index_all,
+    matching_ids,
+    products,
+    rows_of,
+    term,
+    worth_searching,
+)

@@ -192,28 +192,59 @@ class Receipt:
 # --- small pure helpers --------------------------------------------------------------------------
 
 
-def mask_id(id_number: str) -> str:
-    """Mask an ID number: the first 3 and the last 4 characters stay visible.
+#: Shorter numbers (passports, 港澳通行证, 社保卡号) show at most their last 4 characters.
+SHORT_ID_SHOWN = 4
 
-    >>> mask_id("220102199001011234")
-    '220***********1234'
-    >>> mask_id("G12345678")
-    'G12**5678'
-    >>> mask_id("1234567")
-    '*******'
+
+def mask_id(id_number: str) -> str:
+    """Mask an ID number; an 18-digit resident ID number must have a valid check digit.
+
+    Resident ID numbers (15 or 18 characters) keep the first 3 and the last 4 visible (region and
+    check digit, as the 医保 forms print them); anything shorter shows at most its last 4 characters,
+    and at most half of it; 7 characters or fewer show nothing.
+
+    >>> mask_id("220102199001011239")
+    '220***********1239'
+    >>> mask_id("G12345678"), mask_id("12345678"), mask_id("1234567")
+    ('*****5678', '****5678', '*******')
 
     Raises:
-        UserFacingError: the number contains anything but letters and digits.
+        UserFacingError: anything but letters and digits, or an 18-digit number whose check digit
+            (GB 11643) or birth date is wrong.
     """
-    text = id_number.strip().replace(" ", "")
-    if not re.fullmatch(r"[0-9A-Za-z]{1,32}", text):
+    text = id_number.strip().replace(" ", "").upper()
+    if not re.fullmatch(r"[0-9A-Z]{1,32}", text):
         raise UserFacingError(
             "证件号码无效：只能包含字母和数字（最多 32 位），请核对后重新输入。",
             hint="身份证号为 18 位，最后一位可以是 X；不打印证件号时可不填。",
         )
-    if len(text) <= 7:  # nothing could be hidden; show none of it
+    if len(text) == 18 and text[:17].isdigit():
+        _check_resident_id(text)
+    if len(text) >= 15:
+        return text[:3] + "*" * (len(text) - 7) + text[-4:]
+    if len(text) <= 7:  # nothing could be hidden safely; show none of it
         return "*" * len(text)
-    return text[:3] + "*" * (len(text) - 7) + text[-4:]
+    shown = min(SHORT_ID_SHOWN, len(text) // 2)
+    return "*" * (len(text) - shown) + text[-shown:]
+
+
+def _check_resident_id(text: str) -> None:
+    """GB 11643 resident ID number: valid birth date and check digit (python-stdnum's cn.ric)."""
+    from stdnum.cn import ric
+    from stdnum.exceptions import InvalidChecksum, ValidationError
+
+    try:
+        ric.validate(text)
+    except InvalidChecksum:
+        raise UserFacingError(
+            f"身份证号码 {text[:3]}…{text[-4:]} 的校验位不对：可能有一位输错了。",
+            hint="请对照证件逐位核对后重新输入（最后一位可能是 X）；不打印证件号时可不填。",
+        ) from None
+    except ValidationError:
+        raise UserFacingError(
+            f"身份证号码 {text[:3]}…{text[-4:]} 无效：其中的出生日期或地区码不存在。",
+            hint="请对照证件逐位核对后重新输入；不打印证件号时可不填。",
+        ) from None
 
 
 def money(value: Any, what: str = "金额") -> str:
@@ -347,18 +378,35 @@ def _item_lines(i: int, item: EstimateLine) -> list[Line]:
     return out
 
 
+#: Amounts the estimate gives without the "*" lines (their part is confidential_patient).
+_FOLDED = ("over_standard", "first_self_pay", "policy_scope", "deductible", "coinsurance")
+
+
 def _breakdown(result: Estimate) -> list[Line]:
     out: list[Line] = []
     any_confidential = result.any_confidential
+    # Folded by the engine: every "*" line carries its folded part (an older saved result has none).
+    folded = any_confidential and all(ln.confidential_patient is not None for ln in result.lines if ln.confidential)
     for key, label in BREAKDOWN:
         value: Decimal = getattr(result.amounts, key)
-        if key == "over_standard" and any_confidential:
+        if key == "patient_total" and folded:
+            # The engine folded the "*" lines' components into one figure (desktop.rules.confidential).
+            out.append(Line("保密品种个人负担（不分项）", right=money(result.confidential_patient)))
+        elif key == "over_standard" and folded:
+            # One note instead of a longer label per row (a 58 mm roll has no room for it).
+            out.append(Line("以下超支付标准至个人自付各项不含保密品种：", style="note"))
+        elif key == "over_standard" and any_confidential:  # a result saved before the engine folded
             hidden = sum((ln.amounts.over_standard for ln in result.lines if ln.confidential), Decimal(0))
             out.append(Line(f"{label}（不含保密品种）", right=money(value - hidden)))
             continue
+            continue
         style = "strong" if key == "patient_total" else "text"
         out.append(Line(label, right=money(value), style=style))
-    if any_confidential:
+    if folded:
+        out.append(
+            Line("注：保密支付标准药品的超支付标准、先行自付、个人自付等不分项列出，合计计入个人负担。", style="note")
+        )
+    elif any_confidential:  # a result saved before the engine folded: printed as it was then
         out.append(Line("注：保密支付标准药品超出支付标准的部分已计入个人负担合计，不单列。", style="note"))
     return out
 

@@ -11,7 +11,7 @@ Amounts are ``Decimal`` yuan, never float; in JSON they are strings with two dec
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -138,6 +138,7 @@ class ConditionCode(StrEnum):
     E_PRESCRIPTION = "e_prescription"
     RESPONSIBLE_PHYSICIAN = "responsible_physician"
     THREE_FIXED = "three_fixed"
+    TREATMENT_APPROVAL = "treatment_approval"
 
     @property
     def label(self) -> str:
@@ -208,6 +209,10 @@ class ListStatus:
     note: str | None = None
     until: date | None = None
     requirements: tuple[str, ...] = ()
+    #: Which list answered and how old it is on the day (issue 10 item 1).
+    answered_by: str | None = None
+    #: A newer list may exist (the region revises it yearly): said with the answer.
+    caveat: str | None = None
 
     @property
     def listed(self) -> bool:
@@ -215,6 +220,8 @@ class ListStatus:
 
     def to_json(self) -> dict[str, object]:
         return {
+            "answered_by": self.answered_by,
+            "caveat": self.caveat,
             "status": str(self.status),
             "label": self.label,
             "listed": self.listed,
@@ -376,6 +383,12 @@ class EstimateLine:
     first_self_pay_ratio: Decimal | None
     fund_ratio: Decimal | None
     amounts: Amounts
+    #: A "*" line: its over-standard, first self-pay, policy scope, deductible and coinsurance are folded into
+    #: this one figure (their ``amounts`` fields are 0) so that none gives the standard by subtraction.
+    confidential_patient: Decimal | None = None
+    #: No fund ratio is set: fund, coinsurance and patient total are unknown (issue 11); shown as None.
+    fund_unset: bool = False
+    channel: str | None = None  # the line's channel when it differs from the basket's (issue 10 item 9)
     trace_codes: tuple[str, ...] = ()  # 药品追溯码 of the packs sold, printed on the receipt
 
     @property
@@ -401,7 +414,13 @@ class EstimateLine:
             "conditions": [c.to_json() for c in self.conditions],
             "first_self_pay_ratio": _opt_dec(self.first_self_pay_ratio),
             "fund_ratio": _opt_dec(self.fund_ratio),
-            **self.amounts.to_json(),
+            **_amounts_json(self.amounts, self.confidential_patient is not None, self.fund_unset),
+            **(
+                {"confidential_patient": str(self.confidential_patient)}
+                if self.confidential_patient is not None
+                else {}
+            ),
+            **({"channel": self.channel} if self.channel else {}),
             **({"trace_codes": list(self.trace_codes)} if self.trace_codes else {}),
         }
 
@@ -425,7 +444,10 @@ class EstimateLine:
             conditions=tuple(_condition(x) for x in data.get("conditions") or ()),
             first_self_pay_ratio=_dec_or_none(data.get("first_self_pay_ratio")),
             fund_ratio=_dec_or_none(data.get("fund_ratio")),
-            amounts=_amounts(data),
+            amounts=_amounts(data, line=True),
+            confidential_patient=_dec_or_none(data.get("confidential_patient")),
+            fund_unset=data.get("fund") is None,
+            channel=_opt_str(data.get("channel")),
             trace_codes=tuple(str(c) for c in data.get("trace_codes") or ()),
         )
 
@@ -447,10 +469,19 @@ class Estimate:
     assumptions: tuple[str, ...]
     warnings: tuple[str, ...]
     edition_id: int | None = None  # the installed edition that answered (not part of the CLI's JSON)
+    #: The "*" lines' folded part of the patient's share; ``amounts``' components exclude those lines.
+    confidential_patient: Decimal = Decimal(0)
+    #: No fund ratio is set for some line: the fund's share is "未设置统筹支付比例" (issue 11).
+    fund_unset: bool = False
 
     @property
     def any_confidential(self) -> bool:
         return any(line.confidential for line in self.lines)
+
+    @property
+    def folded(self) -> bool:
+        """The "*" lines' components are folded (every result since issue 10; not an older saved one)."""
+        return any(line.confidential_patient is not None for line in self.lines)
 
     def to_json(self) -> Json:
         """The JSON of ``yaomu estimate --json``: amounts as strings with two decimals."""
@@ -466,7 +497,9 @@ class Estimate:
             "channel_label": self.channel.label,
             "edition": self.edition,
             "edition_note": self.edition_note,
-            **self.amounts.to_json(),
+            **_amounts_json(self.amounts, False, self.fund_unset),
+            **({"confidential_patient": str(self.confidential_patient)} if self.folded else {}),
+            **({"fund_unset": FUND_UNSET} if self.fund_unset else {}),
             "lines": [line.to_json() for line in self.lines],
             "assumptions": list(self.assumptions),
             "warnings": list(self.warnings),
@@ -494,6 +527,8 @@ class Estimate:
             assumptions=tuple(str(a) for a in data.get("assumptions") or ()),
             warnings=tuple(_text(w) for w in data.get("warnings") or ()),
             edition_id=int(edition_id) if edition_id is not None else None,
+            confidential_patient=_dec_or_none(data.get("confidential_patient")) or Decimal(0),
+            fund_unset=bool(data.get("fund_unset")),
         )
 
 
@@ -534,10 +569,31 @@ def _money(value: object, what: str) -> Decimal:
     return Decimal(str(value))
 
 
-def _amounts(data: Mapping[str, Any]) -> Amounts:
-    return Amounts(*(_money(data[name], name) for name in AMOUNT_FIELDS))
+def _amounts(data: Mapping[str, Any], line: bool = False) -> Amounts:
+    """The nine amounts of a JSON object; a None is read as 0 only where the shape allows it: a "*" line's
+    folded components (beside ``confidential_patient``) and an unset fund share (fund, coinsurance and
+    patient total all None). Anything else None is not an estimate (TypeError)."""
+    allowed: set[str] = set()
+    if line and data.get("confidential_patient") is not None:
+        allowed |= set(FOLDED_FIELDS)
+    if all(data.get(name, 0) is None for name in UNSET_FIELDS):
+        allowed |= set(UNSET_FIELDS)
+    return Amounts(
+        *(ZERO if data[name] is None and name in allowed else _money(data[name], name) for name in AMOUNT_FIELDS)
+    )
 
 
-def codes(values: Sequence[str]) -> list[str]:
-    """The values of a vocabulary as plain strings (for messages: ``'、'.join(codes(Insurance))``)."""
-    return [str(v) for v in values]
+#: What an estimate shows instead of the fund's share while no fund ratio is set (issue 11).
+FUND_UNSET = "未设置统筹支付比例"
+#: The components a "*" line never shows (each would give its standard by subtraction).
+FOLDED_FIELDS = ("over_standard", "first_self_pay", "policy_scope", "deductible", "coinsurance")
+UNSET_FIELDS = ("fund", "coinsurance", "patient_total")
+
+
+def _amounts_json(amounts: Amounts, folded: bool, unset: bool) -> dict[str, str | None]:
+    out: dict[str, str | None] = dict(amounts.to_json())
+    for name in FOLDED_FIELDS if folded else ():
+        out[name] = None
+    for name in UNSET_FIELDS if unset else ():
+        out[name] = None
+    return out

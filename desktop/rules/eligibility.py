@@ -20,12 +20,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from desktop.catalogue import records as r
+from desktop.rules import lists
 from desktop.rules.contract import (  # noqa: F401 (re-exported: the verdict types live in the contract)
     VERDICT_LABELS,
     Condition,
@@ -91,11 +92,23 @@ REASON_CODES = {
     "two_diseases_unknown": "“两病”用药清单不完整或未导入，无法判断",
     "high_value": "高值药品，实行“三定”管理",
     "critical_illness": "大病保险药品",
+    "list_answered_by": "答复所依据的地区清单及其执行时长",
+    "list_outdated": "地区清单按规定每年调整，所依据的清单已逾调整周期，结果可能已过时",
+    "overlay_form_differs": "通知所列剂型与目录剂型不同，按同一药品适用（凡例七、八）",
+    "two_diseases_employee": "“两病”门诊用药保障属城乡居民医保待遇，职工医保不适用（医保发〔2019〕54号）",
+    "high_value_unknown": "高值药品名单未导入，无法判断谈判药品是否实行“三定”管理",
+    "policy_note": "本地区政策说明（与本次答复有关）",
     "requirement": "本地区对该渠道的要求，需确认",
     "confirmed": "工作人员已确认的条件",
 }
 
 _NEGOTIATED_SECTIONS = (r.NEGOTIATED, r.BIDDING)
+#: The two-disease outpatient benefit is one of 城乡居民医保 (医保发〔2019〕54号); employees are not covered by it.
+_TWO_DISEASES_NOT_FOR = ("employee", "retiree")
+_TWO_DISEASES_SOURCE = "医保发〔2019〕54号"
+_TWO_DISEASES_TEXT = (
+    "“两病”门诊用药保障是城乡居民医保参保人的待遇（医保发〔2019〕54号），职工医保不适用；请改按普通门诊或门诊慢特病。"
+)
 _FANLI = "《药品目录》凡例"
 _F2 = f"{_FANLI}（二）"
 _F3 = f"{_FANLI}（三）"
@@ -282,51 +295,61 @@ def list_status(
     facts: list[ov.OverlayFact],
     installed: list[ov.OverlayInfo],
     what: str,
+    revision: lists.Revision | None = None,
 ) -> ListStatus:
-    """The drug's status on the region's lists of ``kinds`` on ``day``.
+    """The drug's status on the region's lists of ``kinds`` on ``day`` (``desktop.rules.lists``).
 
-    A partial list that does not name the drug answers ``unknown`` with its note, never
-    "not listed"; only a complete list can say "not listed".
+    The newest list in force decides; a partial list that does not name the drug answers
+    ``unknown`` with its note, never "not listed"; only a complete list can say "not listed".
     """
-    mine = [f for f in facts if f.overlay.kind in kinds]
-    active = [f for f in mine if f.item.active_on(day) and _overlay_active(f.overlay, day)]
-    removed = [f for f in active if f.item.action == "remove"]
-    added = [f for f in active if f.item.action in ("add", "set")]
-    if removed:
-        f = removed[-1]
+    a = lists.answer(kinds, day, facts, installed, revision)
+    info = a.overlay
+    src = _overlay_source(info) if info else None
+    by = lists.age_text(info, day) if info else None
+    if a.status == "removed":
+        assert info is not None
         return ListStatus(
-            ListState.REMOVED, f"已调出{what}", _overlay_source(f.overlay), f.overlay.complete, f.overlay.note
+            ListState.REMOVED, f"已调出{what}", src, info.complete, info.note, answered_by=by, caveat=a.caveat
         )
-    if added:
-        f = added[-1]
-        until = f.item.end or f.overlay.effective_end
+    if a.status == "listed":
+        assert info is not None and a.fact is not None
+        until = a.fact.item.end or info.effective_end
         if drug.negotiated and drug.agreement_end and day > drug.agreement_end:
-            return ListStatus(
-                ListState.LAPSED, f"协议到期，{what}属性失效", _overlay_source(f.overlay), f.overlay.complete
-            )
+            return ListStatus(ListState.LAPSED, f"协议到期，{what}属性失效", src, info.complete, answered_by=by)
         return ListStatus(
-            ListState.LISTED, f"已列入{what}", _overlay_source(f.overlay), f.overlay.complete, f.overlay.note, until
+            ListState.LISTED, f"已列入{what}", src, info.complete, info.note, until, answered_by=by, caveat=a.caveat
         )
-    ended = [(f, f.item.end) for f in mine if f.item.end and f.item.end < day and f.item.action != "remove"]
-    if ended:
-        f, end = ended[-1]
+    if a.status == "expired":
+        assert info is not None and a.fact is not None
+        end = a.fact.item.end if a.fact.item.end and a.fact.item.end < day else info.effective_end
+        assert end is not None
         return ListStatus(
             ListState.EXPIRED,
             f"{what}执行期/过渡期已于{end.isoformat()}结束",
-            _overlay_source(f.overlay),
-            f.overlay.complete,
-            f.overlay.note,
+            src,
+            info.complete,
+            info.note,
             end,
+            answered_by=by,
         )
-    lists = [i for i in installed if i.kind in kinds and _overlay_active(i, day)]
-    complete = [i for i in lists if i.complete]
-    if complete:
-        i = complete[-1]
-        return ListStatus(ListState.NOT_LISTED, f"不在{what}", _overlay_source(i), True, i.note)
-    if lists:
-        i = lists[-1]
-        note = i.note or "该清单只包含通知中点名的药品，不是完整清单。"
-        return ListStatus(ListState.UNKNOWN, f"{what}清单不完整，未列出该药，无法判断", _overlay_source(i), False, note)
+    if a.status == "not_listed":
+        assert info is not None
+        return ListStatus(ListState.NOT_LISTED, f"不在{what}", src, True, info.note, answered_by=by, caveat=a.caveat)
+    if a.status == "unknown":
+        assert info is not None
+        note = info.note or "该清单只包含通知中点名的药品，不是完整清单。"
+        return ListStatus(
+            ListState.UNKNOWN, f"{what}清单不完整，未列出该药，无法判断", src, False, note, answered_by=by
+        )
+    if a.ended is not None:
+        assert a.ended.effective_end is not None
+        return ListStatus(
+            ListState.UNKNOWN,
+            f"本地区{what}清单（{a.ended.title}）已于{a.ended.effective_end.isoformat()}到期，未导入新的清单，无法判断",
+            _overlay_source(a.ended),
+            None,
+            "请导入本地区最新清单（更新包）。",
+        )
     return ListStatus(
         ListState.UNKNOWN, f"未导入本地区{what}清单，无法判断", None, None, "请导入本地区清单（更新包）。"
     )
@@ -603,7 +626,7 @@ DRUG_RULES: tuple[DrugRule, ...] = (
 
 # --- step 3: regional lists and requirements -------------------------------------------------------
 
-_LIST_KINDS = (ov.DUAL_CHANNEL, ov.SINGLE_PAYMENT, ov.TWO_DISEASES, ov.HIGH_VALUE, ov.CRITICAL_ILLNESS)
+_LIST_KINDS = (ov.DUAL_CHANNEL, ov.SINGLE_PAYMENT, ov.TWO_DISEASES, ov.HIGH_VALUE, ov.CRITICAL_ILLNESS, ov.CENTRALIZED)
 
 
 def _listed_in(ctx: AssessContext) -> frozenset[str]:
@@ -611,9 +634,12 @@ def _listed_in(ctx: AssessContext) -> frozenset[str]:
     if not ctx.facts:  # most drugs: no notice names them
         return frozenset()
     listed: set[str] = set()
+    facts, installed = list(ctx.facts), list(ctx.installed)
     for kind in _LIST_KINDS:
-        active = ctx.active(kind)
-        if any(f.item.action in ("add", "set") for f in active) and not any(f.item.action == "remove" for f in active):
+        # The newest list in force decides (a later 调入 beats an earlier 调出 and the other way round).
+        if any(f.overlay.kind == kind for f in facts) and lists.answer((kind,), ctx.day, facts, installed).status == (
+            "listed"
+        ):
             listed.add(kind)
     if ctx.transition_active:
         listed.add(ov.TRANSITION)
@@ -623,16 +649,23 @@ def _listed_in(ctx: AssessContext) -> frozenset[str]:
 def _list_steps(ctx: AssessContext, c: _Collector, listed_in: frozenset[str]) -> ListStatus | None:
     """Dual channel, two diseases, managed lists, then the region's requirements; the dual-channel status."""
     dual = _dual_channel_status(ctx, listed_in)
+    dual, listed_in = _all_negotiated(dual, ctx, listed_in)
     if ctx.query.channel == "dual_channel" and dual is not None:
+        _list_caveat(c, dual, ctx.profile.revision(ctx.profile.dual_channel_lists))
         _dual_channel_rule(dual, listed_in, c)
+    elif ctx.query.channel == "two_diseases" and ctx.query.insurance in _TWO_DISEASES_NOT_FOR:
+        c.block("two_diseases_employee", _TWO_DISEASES_TEXT, _TWO_DISEASES_SOURCE)
     elif ctx.query.channel == "two_diseases":
         _two_diseases_rule(ctx, c)
     _managed_list_rules(ctx, c, listed_in)
+    _match_notes(c, list(ctx.facts), ctx.day)
+    if ctx.drug is not None:
+        _missing_lists(c, ctx, listed_in)
+        for note in ctx.profile.notes_for(ctx.day, ctx.selectors(listed_in)):
+            c.info("policy_note", note.text or "", note.source.label)
     requirements = _requirement_rules(ctx, c, listed_in)
     if dual is not None and requirements and ctx.query.channel == "dual_channel":
-        dual = ListStatus(
-            dual.status, dual.label, dual.overlay, dual.complete, dual.note, dual.until, tuple(requirements)
-        )
+        dual = replace(dual, requirements=tuple(requirements))
     for cond in c.confirmed:
         c.info("confirmed", f"已确认：{cond.text}", cond.source)
     return dual
@@ -642,7 +675,15 @@ def _dual_channel_status(ctx: AssessContext, listed_in: frozenset[str]) -> ListS
     """Asked for on the dual-channel channel, or shown for negotiated drugs and listed ones."""
     lists = ctx.profile.dual_channel_lists
     if ctx.query.channel == "dual_channel" or ctx.probe.negotiated or listed_in & set(lists):
-        return list_status(lists, ctx.probe, ctx.day, list(ctx.facts), list(ctx.installed), "“双通道”药品范围")
+        return list_status(
+            lists,
+            ctx.probe,
+            ctx.day,
+            list(ctx.facts),
+            list(ctx.installed),
+            "“双通道”药品范围",
+            ctx.profile.revision(lists),
+        )
     return None
 
 
@@ -667,9 +708,11 @@ def _dual_channel_rule(dual: ListStatus, listed_in: frozenset[str], c: _Collecto
 
 def _two_diseases_rule(ctx: AssessContext, c: _Collector) -> None:
     """The two-disease (高血压、糖尿病) outpatient list: only listed drugs are paid on that channel."""
+    revision = ctx.profile.revision((ov.TWO_DISEASES,))
     two = list_status(
-        (ov.TWO_DISEASES,), ctx.probe, ctx.day, list(ctx.facts), list(ctx.installed), "“两病”门诊用药范围"
+        (ov.TWO_DISEASES,), ctx.probe, ctx.day, list(ctx.facts), list(ctx.installed), "“两病”门诊用药范围", revision
     )
+    _list_caveat(c, two, revision)
     if two.status == ListState.LISTED:
         c.info("two_diseases_listed", two.label + "。", two.overlay)
     elif two.status == ListState.UNKNOWN:
@@ -700,6 +743,61 @@ def _requirement_rules(ctx: AssessContext, c: _Collector, listed_in: frozenset[s
     return requirements
 
 
+def _all_negotiated(
+    dual: ListStatus | None, ctx: AssessContext, listed_in: frozenset[str]
+) -> tuple[ListStatus | None, frozenset[str]]:
+    """Where every negotiated drug in agreement is under dual-channel management (威海 004 一(一)), a list
+    that cannot say is answered by that rule; a complete list that leaves the drug out still wins."""
+    drug, day, profile = ctx.probe, ctx.day, ctx.profile
+    in_agreement = drug.negotiated and not (drug.agreement_end and day > drug.agreement_end)
+    if profile.all_negotiated_dual and in_agreement and (dual is None or dual.status == ListState.UNKNOWN):
+        listed = ListStatus(
+            ListState.LISTED,
+            "已纳入“双通道”管理（协议期内国谈药品全部纳入）",
+            profile.all_negotiated_dual,
+            None,
+            dual.note if dual else None,
+            drug.agreement_end,
+        )
+        return listed, listed_in | {ov.DUAL_CHANNEL}
+    return dual, listed_in
+
+
+def _missing_lists(c: _Collector, ctx: AssessContext, listed_in: frozenset[str]) -> None:
+    """A list the region's rules depend on is missing: the verdict drops to unknown, saying which (item 8).
+
+    A negotiated drug may be one of Weihai's high-value drugs under "三定" management (004 一(一)1);
+    without that list nobody can tell, so it is not "可以报销" without a caveat.
+    """
+    drug = ctx.probe
+    needs_high_value = any(ov.HIGH_VALUE in req.when.get("listed_in", ()) for req in ctx.profile.requirements)
+    if needs_high_value and drug.negotiated and ov.HIGH_VALUE not in listed_in:
+        a = lists.answer((ov.HIGH_VALUE,), ctx.day, list(ctx.facts), list(ctx.installed))
+        if a.status in ("unknown", "none"):
+            src = _overlay_source(a.overlay) if a.overlay else None
+            note = (a.overlay.note if a.overlay else None) or "请导入本地区高值药品名单。"
+            c.unknown(
+                "high_value_unknown",
+                f"高值药品名单未导入，无法判断该谈判药品是否实行“三定”管理（定机构、定医师、定患者）。{note}",
+                src,
+            )
+
+
+def _list_caveat(c: _Collector, status: ListStatus, revision: lists.Revision | None) -> None:
+    """Say which list answered and, when the region revises it yearly and it is older, that it may be outdated."""
+    if status.answered_by:
+        c.info("list_answered_by", f"依据：{status.answered_by}。", status.overlay)
+    if status.caveat:
+        c.info("list_outdated", status.caveat, revision.source if revision else status.overlay)
+
+
+def _match_notes(c: _Collector, facts: list[ov.OverlayFact], day: date) -> None:
+    """Say when a notice's item was applied although its dosage form differs from the catalogue's."""
+    for fact in facts:
+        if fact.match_note and fact.item.active_on(day) and _overlay_active(fact.overlay, day):
+            c.info("overlay_form_differs", f"{fact.overlay.title}：{fact.match_note}", _overlay_source(fact.overlay))
+
+
 # --- step 4: the verdict ---------------------------------------------------------------------------
 
 
@@ -710,6 +808,9 @@ def _self_pay_ratio(ctx: AssessContext) -> tuple[Decimal, str] | None:
     ratio = None
     for f in ctx.active(ov.SELF_PAY_RATIO):
         value = _attrs(f.item).get("ratio")
+        for_insurance = _attrs(f.item).get("insurance")
+        if for_insurance and ctx.query.insurance not in str(for_insurance).replace("，", ",").split(","):
+            continue  # a row for another insurance type (Hunan's list sets ratios per insurance)
         if value is not None:
             ratio = (Decimal(value), _overlay_source(f.overlay))
     return ratio

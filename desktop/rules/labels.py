@@ -37,4 +37,5 @@ CONDITIONS = {
     "e_prescription": "处方经电子处方中心流转",
     "responsible_physician": "由责任医师开具/审核",
     "three_fixed": "符合“三定”管理（定机构、定医师、定患者）",
+    "treatment_approval": "“双通道”待遇已经认定（待遇审核）",
 }

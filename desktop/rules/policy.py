@@ -36,8 +36,9 @@ from desktop.rules.labels import CONDITIONS as CONDITIONS
 from desktop.rules.labels import GROUPS as GROUPS
 from desktop.rules.labels import INSURANCES as INSURANCES
 from desktop.rules.labels import PARAMETERS as PARAMETERS
+from desktop.rules.lists import Revision
 
-SELECTORS = ("insurance", "group", "channel", "class", "section", "listed_in")
+SELECTORS = ("insurance", "group", "channel", "class", "section", "listed_in", "not_listed_in")
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,10 @@ class Rule:
         """Every selector matches the context; ``listed_in`` needs one of its lists to name the drug."""
         for key, allowed in self.when.items():
             value = ctx.get(key)
-            if key == "listed_in":
+            if key in ("listed_in", "not_listed_in"):
+                value = ctx.get("listed_in")
                 listed = value if isinstance(value, (set, frozenset, tuple, list)) else ()
-                if not any(kind in listed for kind in allowed):
+                if (key == "listed_in") != any(kind in listed for kind in allowed):
                     return False
             elif value not in allowed:
                 return False
@@ -124,6 +126,16 @@ class Profile:
     notes: tuple[Rule, ...] = ()
     dual_channel_lists: tuple[str, ...] = ("dual_channel",)
     chain: tuple[str, ...] = field(default=())  # this profile first, then what it extends
+    #: How often the region revises its lists, per overlay kind (a notice says so).
+    revisions: tuple[tuple[str, Revision], ...] = ()
+    #: Every negotiated drug in its agreement is a dual-channel drug here (the citation), e.g. Weihai 004 一(一).
+    all_negotiated_dual: str | None = None
+    #: The region's per-drug first self-pay list (title, citation), e.g. Hunan's 自付比例 column.
+    self_pay_list: tuple[str, str] | None = None
+
+    def revision(self, kinds: tuple[str, ...]) -> Revision | None:
+        """The revision interval of the region's lists of these kinds, None when no notice states one."""
+        return next((rev for kind, rev in self.revisions if kind in kinds), None)
 
     def lookup(self, name: str, day: date, ctx: SelectorSource, *, fixed_only: bool = False) -> Rule | None:
         """The parameter ``name`` that applies on ``day`` in ``ctx``, or None when no source states it.
@@ -153,6 +165,10 @@ class Profile:
 
     def notes_on(self, day: date) -> list[Rule]:
         return [n for n in self.notes if n.active_on(day)]
+
+    def notes_for(self, day: date, ctx: SelectorSource) -> list[Rule]:
+        """The notes that concern an answer in ``ctx`` on ``day`` (those with selectors that match)."""
+        return [n for n in self.notes if n.when and n.active_on(day) and n.matches(ctx)]
 
 
 class PolicyError(UserFacingError):
@@ -184,7 +200,7 @@ def validate(data: dict[str, Any], name: str = "profile") -> None:
             f"政策配置文件 {name} 不符合格式要求：位置 {where}：{err.message}",
             hint="请恢复随程序发布的政策文件，或联系维护人员。",
         )
-    for key in ("parameters", "requirements", "notes"):
+    for key in ("parameters", "requirements", "notes", "list_revisions"):
         for i, item in enumerate(data.get(key, [])):
             notice = item["source"]["notice"]
             if notice not in data["sources"]:
@@ -268,4 +284,33 @@ def load(profile_id: str) -> Profile:
         notes=tuple(r for d in chain for r in _rules(d, "notes")),
         dual_channel_lists=tuple(own.get("dual_channel_lists", ["dual_channel"])),
         chain=tuple(d["id"] for d in chain),
+        revisions=tuple(_revisions(own)),
+        all_negotiated_dual=_label(own, own.get("dual_channel_all_negotiated")),
+        self_pay_list=(own["self_pay_ratio_list"]["title"], _label(own, own["self_pay_ratio_list"]) or "")
+        if own.get("self_pay_ratio_list")
+        else None,
     )
+
+
+def _label(data: dict[str, Any], item: dict[str, Any] | None) -> str | None:
+    if not item:
+        return None
+    notice = data["sources"][item["source"]["notice"]]
+    return Source(
+        notice["file"], notice.get("document"), notice["title"], item["source"]["quote"], item["source"].get("clause")
+    ).label
+
+
+def _revisions(data: dict[str, Any]) -> list[tuple[str, Revision]]:
+    out = []
+    for item in data.get("list_revisions", []):
+        notice = data["sources"][item["source"]["notice"]]
+        source = Source(
+            notice["file"],
+            notice.get("document"),
+            notice["title"],
+            item["source"]["quote"],
+            item["source"].get("clause"),
+        )
+        out.append((item["kind"], Revision(int(item["months"]), item["text"], source.label)))
+    return out

@@ -16,12 +16,25 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from desktop.catalogue import matching
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import match_key
 from desktop.errors import RequestError
-from desktop.rules import copay, eligibility, labels, policy
+from desktop.rules import confidential as conf
+from desktop.rules import copay, eligibility, labels, policy, standards
 from desktop.rules import request as request_mod
-from desktop.rules.contract import Amounts, Eligibility, Estimate, EstimateLine, EstimateRequest, Reason, RequestItem
+from desktop.rules.contract import (
+    EMPTY,
+    ZERO,
+    Amounts,
+    Eligibility,
+    Estimate,
+    EstimateLine,
+    EstimateRequest,
+    Reason,
+    RequestItem,
+    Verdict,
+)
 from desktop.rules.eligibility import Drug, EditionContext, Query
 from desktop.settings import Settings
 from desktop.storage import catalogue as store
@@ -31,10 +44,16 @@ from desktop.storage import overlays as ov
 ESTIMATE_CODES = {
     "not_confirmed": "有需确认的条件尚未确认，本行按全自费估算",
     "unknown_self_pay": "无法判断是否可报销，本行按全自费估算",
-    "confidential_standard_missing": "保密支付标准未提供，本行按全自费保守估算",
+    "confidential_assumed_within": "保密支付标准未录入，按挂网价格不高于支付标准估算（吉医保联〔2023〕45号 四（一））",
     "standard_lowest": "该药有多个规格的支付标准且未指明规格，按最低标准估算",
+    "spec_not_listed": "所售规格未载明支付标准，须由国家医保局确定后才能支付，本行按全自费估算",
+    "spec_matched": "所售规格按目录中相同含量的规格（或多个相同规格中的一个）确定支付标准",
+    "bidding_above_standard": "竞价药品售价高于支付标准，超出部分由参保人承担",
     "pieces_alone_basket": "本次所购中药饮片全部为□饮片，不予支付",
     "resolved_in_force": "条目已换为当日生效目录中的同一药品",
+    "transition_standard_missing": "过渡期药品按原支付标准支付，但原支付标准未载入，本行按售价计算",
+    "fund_ratio_unset": "未设置统筹支付比例：统筹支付和个人负担暂无法估算，其余各项照常计算",
+    "channel_per_line": "“双通道”购药中的普通药品按普通门诊判断和计算（渠道按行）",
 }
 
 CONFIDENTIAL_SHOWN = "保密"
@@ -96,26 +115,40 @@ def form_matches(item_form: str | None, form: str | None) -> bool:
     return a == b or a.startswith(b) or b.startswith(a)
 
 
-def _overlay_keys(db: Database, region: str) -> frozenset[str]:
-    """The names (match keys) the region's and the national overlays mention: most drugs need no lookup."""
-    return ov.match_keys(db, region)
-
-
 def _facts(
-    db: Database, region: str, name: str, form: str | None, section: str | None, keys: frozenset[str] | None = None
+    db: Database,
+    region: str,
+    name: str,
+    form: str | None,
+    section: str | None,
+    index: matching.FactIndex | None = None,
+    edition_id: int | None = None,
 ) -> list[ov.OverlayFact]:
-    out: list[ov.OverlayFact] = []
-    seen: set[tuple[object, ...]] = set()
-    for alias, alias_form in overlay_names(name, form, section):
-        if keys is not None and match_key(alias) not in keys:
-            continue
-        for fact in ov.facts_for(db, region, alias):
-            key = (fact.overlay.overlay_id, fact.item.name, fact.item.dosage_form, fact.item.action, fact.item.start)
-            if key in seen or not form_matches(fact.item.dosage_form, alias_form):
-                continue
-            seen.add(key)
-            out.append(fact)
-    return out
+    """The overlay items naming this drug (凡例 七/八 matching, ``desktop.catalogue.matching``)."""
+    index = index or matching.FactIndex(ov.region_facts(db, region))
+
+    def siblings() -> list[matching.Reading]:
+        if edition_id is None:
+            return []
+        fragment = matching.core(matching.read_entry(name, form, section))
+        return matching.sibling_readings(ov.entries_named_like(db, edition_id, fragment))
+
+    return index.facts(name, form, section, siblings)
+
+
+_INDEXES: dict[tuple[int, str], tuple[tuple[object, ...], matching.FactIndex]] = {}
+
+
+def _fact_index(db: Database, region: str) -> matching.FactIndex:
+    """The region's overlay items by generic name, read again only when the overlays changed."""
+    key, sig = (id(db), region), ov.signature(db)
+    cached = _INDEXES.get(key)
+    if cached is None or cached[0] != sig:
+        cached = (sig, matching.FactIndex(ov.region_facts(db, region)))
+        if len(_INDEXES) > 16:
+            _INDEXES.clear()
+        _INDEXES[key] = cached
+    return cached[1]
 
 
 def _edition_context(choice: store.EditionChoice) -> EditionContext:
@@ -174,7 +207,7 @@ def check(
     choice = store.edition_on(db, day)
     current = _in_force(db, entry, choice)
     query = Query(day, insurance, group, channel, frozenset(confirmed))
-    facts = _facts(db, prof.region, entry.name, entry.dosage_form, entry.section)
+    facts = _facts(db, prof.region, entry.name, entry.dosage_form, entry.section, edition_id=entry.edition_id)
     installed = ov.overlays(db, prof.region)
     drug = Drug.from_entry(current) if current else None
     return eligibility.assess(drug, query, prof, _edition_context(choice), facts, installed)
@@ -216,9 +249,6 @@ def parse_request(
     """
     settings = settings or Settings()
     known = cache if cache is not None else _EntryCache(db)
-    from desktop.products import request as by_product  # "item"/"product" lines, 追溯码 (issue 13)
-
-    data = by_product.resolve(db, data)
     return request_mod.parse_request(data, default_profile=settings.profile, known_entries=known)
 
 
@@ -249,7 +279,7 @@ class _EstimateContext:
     choice: store.EditionChoice
     edition: EditionContext
     installed: list[ov.OverlayInfo]
-    overlay_keys: frozenset[str]
+    index: matching.FactIndex
 
     @property
     def day(self) -> date:
@@ -268,6 +298,10 @@ class _Line:
     notes: list[Reason] = field(default_factory=list)
     shown: str | None = None
     confidential: bool = False
+    verdict_override: Verdict | None = None  # the amounts decided otherwise (□ alone, unlisted spec)
+    channel: str | None = None  # the line's channel (item 9); the basket's when None
+    channel_note: str | None = None
+    fund_unset: bool = False
 
     @property
     def name(self) -> str:
@@ -287,6 +321,7 @@ class _Collected:
     used_params: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     confidential_used: bool = False
+    assumed_within: bool = False
 
 
 def estimate(db: Database, request: EstimateRequest, settings: Settings | None = None) -> Estimate:
@@ -308,6 +343,9 @@ def _estimate(
 ) -> Estimate:
     settings = settings or Settings()
     lines = _resolve(db, request, found)
+    conflicts = _standard_conflicts(lines)
+    if conflicts:
+        raise RequestError(conflicts)
     ctx = _context(db, request, settings)
     collected = _Collected(warnings=[ctx.choice.note] if ctx.choice.note else [])
     for line in lines:
@@ -319,6 +357,17 @@ def _estimate(
     deductible, cap, assumptions = _totals(request)
     assumptions += _parameter_assumptions(lines, collected)
     amounts, total = copay.settle(inputs, deductible, cap)
+    folded = Decimal(0)
+    per_line: list[Decimal | None] = [None] * len(lines)
+    if any(line.confidential for line in lines):
+        amounts, total, folded, per_line = _fold(lines, amounts)
+    unset = any(line.fund_unset for line in lines)
+    if unset:
+        collected.warnings.append(
+            f"{FUND_UNSET}：{ctx.profile.label}的政策文件没有规定本地统筹支付比例，"
+            "统筹支付和个人负担暂无法估算；全自费、超支付标准、先行自付、政策范围内费用照常计算。"
+            "请在设置中填写本地比例，或在请求的 policy 中给出。"
+        )
     return Estimate(
         day=request.day,
         profile=ctx.profile.id,
@@ -329,10 +378,15 @@ def _estimate(
         edition=ctx.edition.label,
         edition_note=ctx.choice.note,
         amounts=total,
-        lines=tuple(_line_out(line, inp, amt) for line, inp, amt in zip(lines, inputs, amounts, strict=True)),
+        lines=tuple(
+            _line_out(line, inp, amt, part)
+            for line, inp, amt, part in zip(lines, inputs, amounts, per_line, strict=True)
+        ),
         assumptions=tuple(assumptions),
         warnings=tuple(collected.warnings),
         edition_id=ctx.choice.edition_id,
+        confidential_patient=folded,
+        fund_unset=unset,
     )
 
 
@@ -364,21 +418,20 @@ def _context(db: Database, request: EstimateRequest, settings: Settings) -> _Est
         choice=choice,
         edition=_edition_context(choice),
         installed=ov.overlays(db, prof.region),
-        overlay_keys=_overlay_keys(db, prof.region),
+        index=_fact_index(db, prof.region),
     )
 
 
 def _assess_line(ctx: _EstimateContext, line: _Line, warnings: list[str]) -> None:
     """Eligibility of one line; a catalogue entry is first moved to the edition in force on the day."""
-    req = ctx.request
-    query = Query(req.day, req.insurance, req.patient_group, req.channel, frozenset(line.item.confirmed))
     region = ctx.profile.region
     if line.entry is None:
         item = line.item
         name = item.name or ""
         drug_class = str(item.drug_class) if item.drug_class else None
         line.drug = Drug(name=name, dosage_form=item.dosage_form, section=None, drug_class=drug_class)
-        facts = _facts(ctx.db, region, name, item.dosage_form, None, ctx.overlay_keys)
+        facts = _facts(ctx.db, region, name, item.dosage_form, None, ctx.index)
+        query = _query(ctx, line, facts)
         line.eligibility = eligibility.assess(
             line.drug, query, ctx.profile, ctx.edition, facts, ctx.installed, what_if=True
         )
@@ -390,10 +443,28 @@ def _assess_line(ctx: _EstimateContext, line: _Line, warnings: list[str]) -> Non
             f"第 {line.index} 项：条目 {asked.id} 属于{asked.edition}年版，已按当日生效目录中的同一药品 "
             f"{current.id} 计算。"
         )
-    facts = _facts(ctx.db, region, asked.name, asked.dosage_form, asked.section, ctx.overlay_keys)
+    facts = _facts(ctx.db, region, asked.name, asked.dosage_form, asked.section, ctx.index, asked.edition_id)
     line.drug = Drug.from_entry(current) if current else None
     line.entry = current or asked
+    query = _query(ctx, line, facts)
     line.eligibility = eligibility.assess(line.drug, query, ctx.profile, ctx.edition, facts, ctx.installed)
+
+
+def _query(ctx: _EstimateContext, line: _Line, facts: list[ov.OverlayFact]) -> Query:
+    """The question for one line: the basket's, except its channel (item 9): an ordinary drug in a
+    dual-channel sale (not negotiated, on no dual-channel list) is an ordinary outpatient line."""
+    req = ctx.request
+    channel = str(req.channel)
+    if (
+        channel == "dual_channel"
+        and line.drug is not None
+        and not line.drug.negotiated
+        and not any(f.overlay.kind in ctx.profile.dual_channel_lists for f in facts)
+    ):
+        channel = "outpatient"
+        line.channel_note = "本行不是“双通道”药品，按普通门诊判断和计算（“双通道”购药可同时包含普通药品）。"
+    line.channel = channel
+    return Query(req.day, req.insurance, req.patient_group, channel, frozenset(line.item.confirmed))
 
 
 def _pieces_alone(lines: list[_Line]) -> bool:
@@ -402,8 +473,8 @@ def _pieces_alone(lines: list[_Line]) -> bool:
     return bool(pieces) and all(r.FLAG_PIECE_ALONE in drug.flags for drug in pieces)
 
 
-def _note(code: str, text: str) -> Reason:
-    return Reason(code, text, None)
+def _note(code: str, text: str, source: str | None = None) -> Reason:
+    return Reason(code, text, source)
 
 
 def _payable(line: _Line, pieces_alone: bool, collected: _Collected) -> bool:
@@ -417,8 +488,11 @@ def _payable(line: _Line, pieces_alone: bool, collected: _Collected) -> bool:
         why = "；".join(x.text for x in el.reasons if x.code in _UNKNOWN_CODES)
         collected.warnings.append(f"第 {line.index} 项“{line.name}”无法判断能否报销：{why}")
     payable = el.verdict == eligibility.COVERED
+    if line.channel_note:
+        line.notes.append(_note("channel_per_line", line.channel_note))
     if payable and line.drug is not None and line.drug.section == r.PIECES and pieces_alone:
         line.notes.append(_note("pieces_alone_basket", "本次所购中药饮片全部为□饮片，单独使用不予支付（凡例十六）。"))
+        line.verdict_override = eligibility.NOT_COVERED  # the verdict says what the amounts do
         return False
     return payable
 
@@ -429,23 +503,17 @@ _UNKNOWN_CODES = ("dual_channel_unknown", "two_diseases_unknown", "edition_outsi
 def _price_line(ctx: _EstimateContext, line: _Line, pieces_alone: bool, collected: _Collected) -> copay.LineInput:
     """What the arithmetic needs for one line (payable, S, r, ratio, exemption), every figure with its source."""
     payable = _payable(line, pieces_alone, collected)
-    standard, line.shown, line.confidential = _standard(line, ctx.settings, collected.warnings)
+    standard, line.shown, line.confidential = _standard(ctx.db, line, ctx.settings, collected.warnings)
+    if payable and any(n.code == "spec_not_listed" for n in line.notes):
+        payable = False  # 003 二(三): not payable until the NHSA sets the spec's standard
+        line.verdict_override = eligibility.CONDITIONAL
     if payable and line.confidential and standard is None:
-        payable = False
-        line.notes.append(
-            _note(
-                "confidential_standard_missing",
-                "该药支付标准保密，未提供本省下发的实际支付标准，本行按全自费保守估算。",
-            )
-        )
-        collected.warnings.append(
-            f"第 {line.index} 项“{line.name}”的支付标准保密且未录入：请在设置中录入本省下发的支付标准"
-            "（或在请求中给出该药的支付标准）后重新估算。"
-        )
+        collected.assumed_within = True  # 000 四(一): the listed price is not above the standard
+        line.notes.append(_note("confidential_assumed_within", conf.ASSUMED_TEXT, conf.ASSUMED_SOURCE))
     item = line.item
     if not payable:
         return copay.LineInput(item.unit_price, item.quantity, False, Decimal(0), Decimal(0), standard, False)
-    collected.confidential_used = collected.confidential_used or line.confidential
+    collected.confidential_used = collected.confidential_used or (line.confidential and standard is not None)
     r_value, ratio, exempt = _parameters(ctx, line, collected)
     return copay.LineInput(item.unit_price, item.quantity, True, r_value, ratio, standard, exempt)
 
@@ -454,23 +522,25 @@ def _parameters(ctx: _EstimateContext, line: _Line, collected: _Collected) -> tu
     """r, the fund ratio and the deductible exemption of a payable line; a figure nothing states is missing."""
     el, prof, day = line.verdict, ctx.profile, ctx.day
     req = ctx.request
+    channel = line.channel or str(req.channel)
     sel = policy.Selectors(
         insurance=req.insurance,
         group=req.patient_group,
-        channel=req.channel,
+        channel=channel,
         drug_class=el.pay_class,
         section=line.drug.section if line.drug else None,
         listed_in=el.listed_in,
     )
-    r_value, r_src = _first_self_pay(ctx, sel, el)
-    ratio, f_src = _fund_ratio(ctx, sel)
+    r_value, r_src = _first_self_pay(ctx, sel, el, channel)
+    ratio, f_src = _fund_ratio(ctx, sel, channel)
     for name, value, src in (("first_self_pay", r_value, r_src), ("fund_ratio", ratio, f_src)):
         label = labels.PARAMETERS[name]
-        if src is None:
-            collected.missing.append(
-                f"第 {line.index} 项“{line.name}”缺少{label}："
-                f"{prof.label}的政策文件没有规定，请在设置中填写，或在请求的 policy 中给出。"
-            )
+        if src is None and name == "fund_ratio":
+            # Issue 11: everything the catalogue decides is still answered; the fund's share is marked unset.
+            line.fund_unset = True
+            line.notes.append(_note("fund_ratio_unset", FUND_UNSET + "：本行统筹支付和个人负担无法估算。"))
+        elif src is None:
+            collected.missing.append(_missing_first_self_pay(line, prof))
         elif (key := f"{name}={value}") not in collected.used_params:
             collected.used_params[key] = f"{label} {_percent(value)}：{src}"
     rule = prof.lookup("deductible", day, sel)
@@ -511,13 +581,14 @@ def _parameter_assumptions(lines: list[_Line], collected: _Collected) -> list[st
     out = list(collected.used_params.values())
     if collected.confidential_used:
         out.append("保密支付标准已按本省下发的实际值参与计算，按规定不予显示。")
-    if any(n.code == "confidential_standard_missing" for line in lines for n in line.notes):
-        out.append("支付标准保密且未录入的药品，统筹支付按 0 计、全额计入个人负担（保守估计，实际报销可能更多）。")
+    if collected.assumed_within:
+        out.append(f"{conf.ASSUMED_TEXT}（{conf.ASSUMED_SOURCE}）")
+    out.extend(_policy_notes(lines))
     out.append("本结果为预估，实际以医保结算为准。")
     return out
 
 
-def _line_out(line: _Line, inp: copay.LineInput, amt: Amounts) -> EstimateLine:
+def _line_out(line: _Line, inp: copay.LineInput, amt: Amounts, folded: Decimal | None = None) -> EstimateLine:
     el, drug = line.verdict, line.drug
     return EstimateLine(
         entry=line.entry.id if line.entry is not None else None,
@@ -531,12 +602,15 @@ def _line_out(line: _Line, inp: copay.LineInput, amt: Amounts) -> EstimateLine:
         flags=tuple(drug.flags) if drug else (),
         confidential=line.confidential,
         payment_standard_shown=line.shown,
-        verdict=el.verdict,
+        verdict=line.verdict_override or el.verdict,
         reasons=el.reasons + tuple(line.notes),
         conditions=el.conditions,
         first_self_pay_ratio=inp.first_self_pay if amt.fund or amt.policy_scope else None,
-        fund_ratio=inp.fund_ratio if amt.policy_scope else None,
+        fund_ratio=inp.fund_ratio if amt.policy_scope and not line.fund_unset else None,
         amounts=amt,
+        confidential_patient=folded,
+        fund_unset=line.fund_unset,
+        channel=line.channel,
         trace_codes=line.item.trace_codes,
     )
 
@@ -545,7 +619,9 @@ def _percent(d: Decimal) -> str:
     return f"{(d * 100).normalize():f}%"
 
 
-def _standard(line: _Line, settings: Settings, warnings: list[str]) -> tuple[Decimal | None, str | None, bool]:
+def _standard(
+    db: Database, line: _Line, settings: Settings, warnings: list[str]
+) -> tuple[Decimal | None, str | None, bool]:
     """The payment standard S for the arithmetic, what may be shown of it, and whether it is confidential."""
     el, item = line.verdict, line.item
     entry = line.entry if not item.what_if else None
@@ -555,36 +631,118 @@ def _standard(line: _Line, settings: Settings, warnings: list[str]) -> tuple[Dec
         return item.payment_standard, shown, confidential
     if el.transition_standard:
         return Decimal(el.transition_standard), el.transition_standard, False
+    if ov.TRANSITION in el.listed_in and (entry is None or not entry.payment_standards):
+        line.notes.append(_note("transition_standard_missing", _TRANSITION_TEXT, "吉林省2024年版目录执行通知 二（三）"))
+        warnings.append(f"第 {line.index} 项“{line.name}”：{_TRANSITION_TEXT}")
     if entry is None:
         return None, None, False
     if confidential:
-        value = settings.confidential_standards.get(entry.key)
-        return (Decimal(value) if value else None), CONFIDENTIAL_SHOWN, True
+        value, note = conf.standard_for(db, entry, item.spec)
+        if note:
+            warnings.append(f"第 {line.index} 项“{entry.name}”：{note}。")
+        return value, CONFIDENTIAL_SHOWN, True
     return _published_standard(line, entry, warnings)
 
 
+_TRANSITION_TEXT = (
+    "过渡期内按原支付标准支付，但本机没有该药的原支付标准：本行按售价计算，统筹支付可能偏高；"
+    "请核对原支付标准后在 payment_standard 中给出。"
+)
+
+
 def _published_standard(line: _Line, entry: r.Entry, warnings: list[str]) -> tuple[Decimal | None, str | None, bool]:
-    """The catalogue's standard: the one of the spec asked for, the only one, or the lowest (said so)."""
-    amounts = [s for s in entry.payment_standards if s.amount is not None]
-    if not amounts:
+    """The published standard for the sold spec (``rules.standards``): matched, or not payable when unlisted."""
+    choice = standards.choose(entry, line.item.spec)
+    if choice.status == "none":
         return None, entry.payment_standard, False
-    spec = line.item.spec
-    if spec:
-        for s in amounts:
-            if s.spec and match_key(s.spec) == match_key(spec):
-                return Decimal(s.amount or "0"), f"{s.amount}元({s.spec})", False
-    if len(amounts) == 1:
-        s = amounts[0]
-        return Decimal(s.amount or "0"), f"{s.amount}元" + (f"({s.spec})" if s.spec else ""), False
-    lowest = min(amounts, key=lambda s: Decimal(s.amount or "0"))
-    line.notes.append(
-        _note("standard_lowest", f"该药有多个规格的支付标准，未指明规格（spec），按最低的 {lowest.amount} 元估算。")
+    if choice.status == "unlisted":
+        line.notes.append(_note("spec_not_listed", standards.SPEC_TEXT, standards.SPEC_CLAUSE))
+        warnings.append(f"第 {line.index} 项“{entry.name}”规格“{line.item.spec}”未载明支付标准，本行按全自费估算。")
+        return None, entry.payment_standard, False
+    assert choice.amount is not None and choice.standard is not None
+    if choice.note:
+        line.notes.append(_note("spec_matched", choice.note + "。"))
+    if choice.status == "lowest":
+        line.notes.append(
+            _note("standard_lowest", f"该药有多个规格的支付标准，未指明规格（spec），按最低的 {choice.amount} 元估算。")
+        )
+        warnings.append(f"第 {line.index} 项“{entry.name}”未指明规格，支付标准按最低规格估算；请在 spec 中填写规格。")
+        return choice.amount, entry.payment_standard, False
+    price = line.item.unit_price
+    if entry.section == r.BIDDING and price > choice.amount:
+        text = (
+            f"竞价药品售价 {price} 元高于支付标准 {choice.amount} 元，超出部分由参保人承担；"
+            "应优先配备同通用名下价格不高于支付标准的品种。"
+        )
+        line.notes.append(_note("bidding_above_standard", text, standards.BIDDING_CLAUSE))
+        warnings.append(f"第 {line.index} 项“{entry.name}”：{text}")
+    return choice.amount, choice.standard.text, False
+
+
+#: What an estimate shows instead of the fund's share while no fund ratio is set (issue 11).
+FUND_UNSET = "未设置统筹支付比例"
+
+
+def _missing_first_self_pay(line: _Line, prof: policy.Profile) -> str:
+    head = f"第 {line.index} 项“{line.name}”缺少{labels.PARAMETERS['first_self_pay']}（first_self_pay）："
+    if prof.self_pay_list:
+        title, source = prof.self_pay_list
+        return (
+            f"{head}{prof.label}按药品逐一规定乙类自付比例（{title}，{source}），本机未导入该清单；"
+            "请导入本省自付比例清单（更新包），或在设置、请求的 policy 中给出。"
+        )
+    return f"{head}{prof.label}的政策文件没有规定，请在设置中填写，或在请求的 policy 中给出。"
+
+
+def _standard_conflicts(lines: list[_Line]) -> list[str]:
+    """A published standard always wins: a different one in the request is refused, naming both (item 3)."""
+    out = []
+    for line in lines:
+        if line.entry is not None and line.item.payment_standard is not None:
+            why = standards.request_conflict(line.entry, line.item.spec, line.item.payment_standard)
+            if why:
+                out.append(f"第 {line.index} 项：{why}")
+    return out
+
+
+def _policy_notes(lines: list[_Line]) -> list[str]:
+    """The region's notes that concern this sale, once each (they go on the receipt too: item 7)."""
+    notes = (
+        f"政策说明：{x.text}（{x.source}）"
+        for ln in lines
+        if ln.eligibility is not None
+        for x in ln.eligibility.reasons
+        if x.code == "policy_note"
     )
-    warnings.append(f"第 {line.index} 项“{entry.name}”未指明规格，支付标准按最低规格估算；请在 spec 中填写规格。")
-    return Decimal(lowest.amount or "0"), entry.payment_standard, False
+    return list(dict.fromkeys(notes))
 
 
-def _first_self_pay(ctx: _EstimateContext, sel: policy.Selectors, el: Eligibility) -> tuple[Decimal, str | None]:
+def _fold(lines: list[_Line], amounts: list[Amounts]) -> tuple[list[Amounts], Amounts, Decimal, list[Decimal | None]]:
+    """Fold every "*" line's components into one figure (``rules.confidential``): none of its over-standard,
+    first self-pay, policy scope, deductible or coinsurance is shown, and the basket's components count the
+    public lines only, so no difference of shown figures gives a confidential standard."""
+    out: list[Amounts] = []
+    folded = Decimal(0)
+    per_line: list[Decimal | None] = []
+    for line, amt in zip(lines, amounts, strict=True):
+        if not line.confidential:
+            out.append(amt)
+            per_line.append(None)
+            continue
+        part = amt.patient_total - amt.full_self_pay
+        folded += part
+        per_line.append(part)
+        z = ZERO
+        out.append(Amounts(amt.total, amt.full_self_pay, z, z, z, z, amt.fund, z, amt.patient_total))
+    total = EMPTY
+    for amt in out:
+        total = total + amt
+    return out, total, folded, per_line
+
+
+def _first_self_pay(
+    ctx: _EstimateContext, sel: policy.Selectors, el: Eligibility, channel: str
+) -> tuple[Decimal, str | None]:
     """r and where it comes from, first source that states it wins; (0, None) when nothing does.
 
     Order: the catalogue's fixed rule (甲类 0, 凡例 二) > the request > a provincial per-drug list >
@@ -601,13 +759,13 @@ def _first_self_pay(ctx: _EstimateContext, sel: policy.Selectors, el: Eligibilit
     rule = prof.lookup("first_self_pay", day, sel)
     if rule is not None:
         return rule.decimal, rule.source.label
-    found = ctx.settings.parameter("first_self_pay", req.insurance, req.channel)
+    found = ctx.settings.parameter("first_self_pay", req.insurance, channel)
     if found is not None:
         return Decimal(found[0]), f"本店设置（{_setting_label(found[1])}）"
     return Decimal(0), None
 
 
-def _fund_ratio(ctx: _EstimateContext, sel: policy.Selectors) -> tuple[Decimal, str | None]:
+def _fund_ratio(ctx: _EstimateContext, sel: policy.Selectors, channel: str) -> tuple[Decimal, str | None]:
     """The fund ratio: the request > the profile's notice > the pharmacy's settings; (0, None) when none."""
     req = ctx.request
     if req.policy.fund_ratio is not None:
@@ -615,7 +773,7 @@ def _fund_ratio(ctx: _EstimateContext, sel: policy.Selectors) -> tuple[Decimal, 
     rule = ctx.profile.lookup("fund_ratio", ctx.day, sel)
     if rule is not None:
         return rule.decimal, rule.source.label
-    found = ctx.settings.parameter("fund_ratio", req.insurance, req.channel)
+    found = ctx.settings.parameter("fund_ratio", req.insurance, channel)
     if found is not None:
         return Decimal(found[0]), f"本店设置（{_setting_label(found[1])}）"
     return Decimal(0), None

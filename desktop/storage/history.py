@@ -16,7 +16,10 @@ from desktop.storage import last_pk
 if TYPE_CHECKING:  # sqlite-utils is imported by whoever opens the database
     from sqlite_utils import Database
 
-_COLUMNS = "id, at, who, action, package_id, sha256, kind, target, sequence, publisher, key_id, summary, rolled_back_by"
+_COLUMNS = (
+    "id, at, who, action, package_id, sha256, kind, target, sequence, publisher, key_id, summary, rolled_back_by, "
+    "feed_url, package_url"
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class HistoryEntry:
     key_id: str | None
     summary: dict[str, Any]
     rolled_back_by: int | None
+    feed_url: str | None = None  # the feed whose signed index listed the package (issue 14)
+    package_url: str | None = None  # where its bytes came from
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -53,6 +58,8 @@ class NewEntry:
     publisher: str | None
     key_id: str | None
     summary: dict[str, Any]
+    feed_url: str | None = None
+    package_url: str | None = None
 
 
 def _entry(row: dict[str, Any]) -> HistoryEntry:
@@ -68,12 +75,26 @@ def get(db: Database, history_id: int) -> HistoryEntry:
     return _entry(next(iter(db.query(f"select {_COLUMNS} from sync_history where id = ?", [history_id]))))
 
 
-def current(db: Database, target: str) -> HistoryEntry | None:
-    """The latest apply of a target that has not been rolled back."""
+#: Kinds whose packages share one sequence per target; any other kind is a namespace of its own.
+_EDITION_KINDS = ("edition", "revision")
+
+
+def namespace(kind: str) -> tuple[str, ...]:
+    """The kinds whose sequences are compared with ``kind``'s: editions and revisions order one
+    sequence per edition name; overlays (one per overlay id) and products are apart.
+
+    An overlay whose id is "2024" never blocks (or is blocked by) the 2024 edition.
+    """
+    return _EDITION_KINDS if kind in _EDITION_KINDS else (kind,)
+
+
+def current(db: Database, target: str, kind: str = "edition") -> HistoryEntry | None:
+    """The latest apply of a target of ``kind``'s namespace that has not been rolled back."""
+    kinds = namespace(kind)
     rows = db.query(
         f"select {_COLUMNS} from sync_history where target = ? and action = 'apply' and rolled_back_by is null "
-        "order by id desc limit 1",
-        [target],
+        f"and kind in ({', '.join('?' for _ in kinds)}) order by id desc limit 1",
+        [target, *kinds],
     )
     return next((_entry(row) for row in rows), None)
 
@@ -127,3 +148,19 @@ def record(db: Database, entry: NewEntry, *, snapshot: bytes | None = None) -> i
 
 def mark_rolled_back(db: Database, history_id: int, by: int) -> None:
     db.execute("update sync_history set rolled_back_by = ? where id = ?", [by, history_id])
+
+
+def seen_and_current(db: Database) -> tuple[set[str], set[str], dict[str, int]]:
+    """Package ids and hashes ever applied (rolled back too) and the sequence in force per target (feeds)."""
+    ids: set[str] = set()
+    hashes: set[str] = set()
+    current: dict[str, int] = {}
+    for row in db.query(
+        "select package_id, sha256, target, sequence, rolled_back_by from sync_history where action = 'apply' "
+        "order by id"
+    ):
+        ids.add(row["package_id"])
+        hashes.add(row["sha256"])
+        if row["rolled_back_by"] is None:
+            current[row["target"]] = max(current.get(row["target"], 0), row["sequence"])
+    return ids, hashes, current

@@ -29,7 +29,17 @@ SINGLE_PAYMENT = "single_payment"  # 单行支付药品
 HIGH_VALUE = "high_value"  # 高值药品（"三定"管理）
 CRITICAL_ILLNESS = "critical_illness"  # 大病保险药品
 SELF_PAY_RATIO = "self_pay_ratio"  # 乙类先行自付比例（按药品）
-KINDS = (DUAL_CHANNEL, TWO_DISEASES, TRANSITION, SINGLE_PAYMENT, HIGH_VALUE, CRITICAL_ILLNESS, SELF_PAY_RATIO)
+CENTRALIZED = "centralized_procurement"  # 国家集中带量采购中选药品
+KINDS = (
+    DUAL_CHANNEL,
+    TWO_DISEASES,
+    TRANSITION,
+    SINGLE_PAYMENT,
+    HIGH_VALUE,
+    CRITICAL_ILLNESS,
+    SELF_PAY_RATIO,
+    CENTRALIZED,
+)
 
 KIND_LABELS = {
     DUAL_CHANNEL: "双通道药品",
@@ -39,6 +49,7 @@ KIND_LABELS = {
     HIGH_VALUE: "高值药品",
     CRITICAL_ILLNESS: "大病保险药品",
     SELF_PAY_RATIO: "乙类先行自付比例",
+    CENTRALIZED: "国家集采中选药品",
 }
 
 
@@ -72,10 +83,15 @@ class OverlayItem:
 
 @dataclass(frozen=True)
 class OverlayFact:
-    """One overlay item that concerns an entry, with the overlay it comes from."""
+    """One overlay item that concerns an entry, with the overlay it comes from.
+
+    ``match_note`` says how the notice's name was matched when it is not plain (the notice's
+    dosage form differs from the catalogue's, 凡例 七/八); None for an exact match.
+    """
 
     overlay: OverlayInfo
     item: OverlayItem
+    match_note: str | None = None
 
 
 def _iso(d: date | None) -> str | None:
@@ -183,6 +199,16 @@ def installed(db: Database, overlay_id: str) -> InstalledOverlay | None:
     return InstalledOverlay(_info(head), tuple(_item(row) for row in items), head["package_id"], head["loaded_at"])
 
 
+def signature(db: Database) -> tuple[object, ...]:
+    """Changes whenever an overlay is installed, replaced or removed (a cheap cache key)."""
+    return tuple(
+        db.execute(
+            "select (select count(*) from overlay), (select max(id) from overlay), (select count(*) from overlay_item),"
+            " (select max(id) from overlay_item), (select max(loaded_at) from overlay)"
+        ).fetchone()
+    )
+
+
 def match_keys(db: Database, region: str) -> frozenset[str]:
     """The names (match keys) the region's and the national overlays mention."""
     rows = db.execute(
@@ -264,3 +290,39 @@ def facts_for(db: Database, region: str, name: str, dosage_form: str | None = No
         )
         out.append(OverlayFact(_info(row), item))
     return out
+
+
+def region_facts(db: Database, region: str | None) -> list[OverlayFact]:
+    """Every overlay item of the region and the national overlays (a few dozen rows), in install order;
+    of every region when ``region`` is None."""
+    out = []
+    where, params = ("where o.region in ('national', ?) ", [region]) if region is not None else ("", [])
+    for row in db.query(
+        "select o.*, i.name as item_name, i.dosage_form as item_form, i.action, i.attrs, i.start, i.end, "
+        "i.source as item_source from overlay_item i join overlay o on o.id = i.overlay_id "
+        f"{where}order by o.id, i.id",
+        params,
+    ):
+        item = OverlayItem(
+            name=row["item_name"],
+            action=row["action"],
+            dosage_form=row["item_form"],
+            attrs=json.loads(row["attrs"]),
+            start=_date(row["start"]),
+            end=_date(row["end"]),
+            source=row["item_source"],
+        )
+        out.append(OverlayFact(_info(row), item))
+    return out
+
+
+def entries_named_like(db: Database, edition_id: int, fragment: str) -> list[tuple[str, str, str | None, str]]:
+    """(id, name, dosage form, section) of the edition's entries whose name contains ``fragment``."""
+    escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return [
+        (row[0], row[1], row[2], row[3])
+        for row in db.execute(
+            "select id, name, dosage_form, section from entry where edition_id = ? and name like ? escape '\\'",
+            [edition_id, f"%{escaped}%"],
+        ).fetchall()
+    ]

@@ -28,7 +28,6 @@ from shiboken6 import isValid
 from sqlite_utils import Database
 
 from desktop.catalogue import records as r
-from desktop.catalogue.normalise import match_key
 from desktop.errors import UserFacingError
 from desktop.storage import catalogue as store
 from desktop.storage import overlays
@@ -125,33 +124,17 @@ class EntryFilterProxy(EntryTableModel):
 
 
 def dual_channel_ids(db: Database, rows: list[r.Entry]) -> frozenset[str]:
-    """Entries named by an installed dual-channel list (added or set, not removed), as its notice names them.
+    """Entries named by an installed dual-channel list (added or set, not removed), as its notice names them
+    (generic name without radicals, merged dosage form: ``desktop.catalogue.matching``)."""
+    from desktop.catalogue import matching
 
-    Notices name drugs without the dosage form in the name ("依沃西单抗（剂型：注射剂）"); the rules
-    service knows those spellings, so its name variants are used when it is installed.
-    """
-    items = {
-        key: [(item.dosage_form, item.action) for item in listed]
-        for key, listed in overlays.items_by_key(db, overlays.DUAL_CHANNEL).items()
-    }
-    if not items:
+    facts = [f for f in overlays.region_facts(db, None) if f.overlay.kind == overlays.DUAL_CHANNEL]
+    if not facts:
         return frozenset()
-    from desktop.rules.service import form_matches, overlay_names
-
-    def names(e: r.Entry) -> list[tuple[str, str | None]]:
-        return overlay_names(e.name, e.dosage_form, e.section)
-
-    def form_ok(item_form: str | None, form: str | None) -> bool:
-        return form_matches(item_form, form)
-
+    index = matching.FactIndex(facts)
     out = set()
     for e in rows:
-        actions = [
-            action
-            for name, form in names(e)
-            for item_form, action in items.get(match_key(name), ())
-            if form_ok(item_form, form)
-        ]
+        actions = [f.item.action for f in index.facts(e.name, e.dosage_form, e.section)]
         if actions and "remove" not in actions:
             out.add(e.id)
     return frozenset(out)

@@ -67,6 +67,7 @@ BREAKDOWN = (
     ("deductible", "起付线"),
     ("fund", "统筹支付"),
     ("coinsurance", "个人自付"),
+    ("confidential_patient", "保密品种个人负担（不分项）"),
     ("patient_total", "个人负担合计"),
 )
 
@@ -134,6 +135,7 @@ class CounterWidget(QWidget):
 
         self.detail = DetailPanel()  # name and verdict stay on top; the rest scrolls (Ctrl+↑/↓)
         self.detail.setObjectName("detail")
+        self.detail.confidential_requested.connect(self.enter_confidential)
 
         # Patient (F3).
         self.patient_box = QGroupBox("F3 患者")
@@ -684,10 +686,28 @@ class CounterWidget(QWidget):
         notes.append("本单为费用预估，以医保结算为准。")
         self._show_estimate(result, "\n".join(notes))
 
+    def enter_confidential(self, entry_id: str) -> None:
+        """The entry form of "*" standards, on the drug picked in the detail panel; the estimate is redone."""
+        from desktop.ui.confidential_dialog import ConfidentialDialog
+
+        ConfidentialDialog(self.db, self, entry_id=entry_id).exec()
+        self.recompute()
+
     def _show_estimate(self, result: Estimate | None, note: str) -> None:
         for key, label in self.breakdown_labels.items():
-            label.setText(str(getattr(result.amounts, key)) if result else "—")
+            label.setText(_amount_text(result, key))
         self.basket_model.set_results(list(result.lines) if result else None)
         self.estimate_note.setText(note)
         self.estimate_problem = None if result else (note or None)
         self.estimate_changed.emit(result)
+
+
+def _amount_text(result: Estimate | None, key: str) -> str:
+    """A breakdown figure: "—" without an estimate; the folded "*" part; "未设置统筹支付比例" while unset."""
+    if result is None:
+        return "—"
+    if key == "confidential_patient":
+        return str(result.confidential_patient)
+    if result.fund_unset and key in ("fund", "coinsurance", "patient_total"):
+        return "未设置统筹支付比例"
+    return str(getattr(result.amounts, key))

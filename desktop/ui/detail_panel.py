@@ -5,7 +5,17 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QFrame, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.catalogue import records as r
 from desktop.rules.contract import Condition, Eligibility
@@ -29,6 +39,8 @@ class DetailPanel(QWidget):
     """
 
     confirmed_changed = Signal(object)
+    #: The entry id of a "*" drug whose confidential standard staff want to enter.
+    confidential_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,6 +75,12 @@ class DetailPanel(QWidget):
         self.checks: dict[str, QCheckBox] = {}
         self.note = _label()
         self.note.setObjectName("note")
+        self.confidential_button = QPushButton("录入保密支付标准…")
+        self.confidential_button.setObjectName("enterConfidential")
+        self.confidential_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.confidential_button.clicked.connect(
+            lambda: self.entry is not None and self.confidential_requested.emit(self.entry.id)
+        )
 
         # Name and verdict stay in view; the reasons, conditions and fields below them scroll
         # (Ctrl+↑/↓ from the counter, ``scroll_by``), keeping their place when a condition is ticked.
@@ -73,6 +91,7 @@ class DetailPanel(QWidget):
         bl.addWidget(self.conditions_box)
         bl.addLayout(form)
         bl.addWidget(self.note)
+        bl.addWidget(self.confidential_button)
         bl.addStretch(1)
         self.scroll = QScrollArea()
         self.scroll.setObjectName("detailScroll")
@@ -135,6 +154,7 @@ class DetailPanel(QWidget):
                 label.setText("")
             self._set_conditions([], frozenset())
             self.conditions_box.hide()
+            self.confidential_button.hide()
             self.note.setText(note or "")
             return
         self.name.setText(f"<b style='font-size:16pt'>{html.escape(entry.name_published.replace(chr(10), '、'))}</b>")
@@ -146,6 +166,7 @@ class DetailPanel(QWidget):
         f["category"].setText(" ".join(x for x in (entry.category_code, entry.category_path) if x) or "—")
         f["restriction"].setText(entry.remark or "无")
         f["standard"].setText(payment_standard_text(entry) or "—")
+        self.confidential_button.setVisible(entry.confidential)
         f["agreement"].setText(agreement_text(entry) or "—")
         f["edition"].setText(f"{entry.edition}年版")
         f["dual"].setText("—")

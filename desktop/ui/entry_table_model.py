@@ -28,6 +28,9 @@ class EntryTableModel(ListTableModel):
     def set_rows(self, rows: Sequence[r.Entry]) -> None:
         """Show ``rows``; a lazy sequence (search results) is kept as it is, so only the rows the view
         paints become ``Entry`` records (about 25 of 100 per keystroke)."""
+        same = getattr(rows, "pks", None)
+        if same is not None and same == getattr(self._rows, "pks", None):
+            return  # the same rows (typing on within one drug's name): no reset, no repaint of the list
         self.beginResetModel()
         self._rows = rows if isinstance(rows, Sequence) else list(rows)
         self.endResetModel()

@@ -88,6 +88,9 @@ class MainWindow(QMainWindow):
         self._actions()
         self.refresh_status()
         self.restore_layout()
+        from desktop.ui import feed_watch
+
+        self.feed_watch = feed_watch.install(self)  # background checks of the catalogue feed (issue 14)
         self.counter.focus_search()
         self._painted = False
 
@@ -256,7 +259,8 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.counter)
         issued = None
         try:
-            issued = print_receipt(self, self.counter)
+            with self.feed_watch.paused():  # no catalogue check or update while a sale prints
+                issued = print_receipt(self, self.counter)
         except UserFacingError as err:
             self.error(str(err))
         if issued is not None:
@@ -294,6 +298,7 @@ class MainWindow(QMainWindow):
 
         dialogs: list[SettingsDialog] = []
         self._exec_dialog(lambda: dialogs.append(SettingsDialog(self.db, self)) or dialogs[-1])
+        self.feed_watch.start()
         self._settings_changed()
         if dialogs and dialogs[-1].wizard_requested:
             self.run_setup_wizard()

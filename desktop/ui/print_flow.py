@@ -111,6 +111,7 @@ class PrintDialog(QDialog):
             patient_name=self.patient_name.text().strip() or None,
             patient_id=self.patient_id.text().strip() or None,
             printable_width_mm=self._printable_width(),
+            force=True,  # the save dialog asked before overwriting; the print copy is a scratch file
         )
 
     def _printable_width(self) -> str | None:

@@ -30,7 +30,7 @@ from desktop.errors import UserFacingError
 from desktop.storage import catalogue as store
 from desktop.ui.workers import Job, Pool, run_in_background
 
-HISTORY_HEADERS = ("时间", "操作", "更新包", "内容", "对象", "摘要", "操作人", "状态")
+HISTORY_HEADERS = ("时间", "操作", "更新包", "内容", "对象", "摘要", "操作人", "状态", "来源")
 ACTION_LABELS = {"apply": "应用", "rollback": "撤销"}
 KIND_LABELS = {"edition": "目录版本", "revision": "修订", "overlay": "地方/专项目录"}
 COUNT_LABELS = {
@@ -311,6 +311,7 @@ class UpdatesDialog(QDialog):
                     summary,
                     h.who,
                     status,
+                    getattr(h, "feed_url", None) or "",  # the feed it came from (issue 14)
                 )
             ):
                 self.history_table.setItem(i, j, QTableWidgetItem(str(value or "")))

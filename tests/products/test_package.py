@@ -1,5 +1,5 @@
 """Products travel as a signed package (kind ``products``, split into parts): desktop/sync/package.py,
-build.py and desktop/products/database.import_package."""
+build.py and desktop/sync/products.import_package."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from desktop.products import database
 from desktop.storage import catalogue as store
 from desktop.sync import apply, build, keys
 from desktop.sync import package as p
+from desktop.sync import products as products_package
 
 
 @pytest.fixture()
@@ -31,7 +32,7 @@ def test_a_signed_products_package_imports_like_the_file(signed, real_db_copy: P
     verified = p.verify_package(out, trust)
     assert verified.kind == "products" and len(verified.product_parts) == 3
     db = store.open_db(real_db_copy)
-    report = database.import_package(db, out, trust=trust)
+    report = products_package.import_package(db, out, trust=trust)
     assert report.format == "package" and report.source == "products-2025-07"
     assert report.problems == [] and len(report.added) == len(rows) - 1 == database.count(db)
     with pytest.raises(p.PackageConflict, match="yaomu products import"):

@@ -11,6 +11,7 @@ import pytest
 from desktop import settings as settings_mod
 from desktop.errors import RequestError
 from desktop.products import items, trace
+from desktop.products import request as by_product
 from desktop.receipts import issue, layout
 from desktop.rules import service
 from tests.products.conftest import barcode, linked_products, write_store_csv
@@ -46,23 +47,32 @@ def _request(codes: list[str], quantity: int = 2, **line) -> dict:  # type: igno
     }
 
 
+def _estimate(db, request: dict):  # type: ignore[no-untyped-def]
+    """The JSON edge, as ``yaomu estimate`` and the counter run it: parse (items resolved), then estimate."""
+    settings = settings_mod.get(db)
+    parsed = by_product.parse(db, request, settings)
+    return parsed, service.estimate(db, parsed, settings).to_json()
+
+
 def _issue(db, request: dict, out: Path, fmt: str = "58mm"):  # type: ignore[no-untyped-def]
-    result = service.estimate(db, request, settings_mod.get(db))
-    return issue.issue(db, request, result, layout.Issuer.from_settings(settings_mod.get(db)), fmt, out), result
+    settings = settings_mod.get(db)
+    parsed = by_product.parse(db, request, settings)
+    result = service.estimate(db, parsed, settings)
+    return issue.issue(db, parsed, result, layout.Issuer.from_settings(settings), fmt, out), result
 
 
 def test_an_item_line_takes_the_store_price_the_entry_and_its_codes(shop) -> None:  # type: ignore[no-untyped-def]
     db, p = shop
-    result = service.estimate(db, _request(CODES), settings_mod.get(db))
+    parsed, result = _estimate(db, _request(CODES))
     line = result["lines"][0]
     assert line["unit_price"] == "23.40" and line["trace_codes"] == CODES
-    assert line["entry"] if "entry" in line else True
-    priced = service.estimate(db, _request(CODES, unit_price="20.00"), settings_mod.get(db))
+    assert parsed.items[0].trace_codes == tuple(CODES) and parsed.items[0].spec == (p["spec"] or p["registered_spec"])
+    entry = service.store.get_entry(db, line["entry"])
+    assert entry.key == p["entry_key"]
+    _, priced = _estimate(db, _request(CODES, unit_price="20.00"))
     assert priced["lines"][0]["unit_price"] == "20.00"
-    by_product = service.estimate(
-        db, {**_request([]), "items": [{"product": p["code"], "unit_price": "5", "quantity": 1}]}, settings_mod.get(db)
-    )
-    assert by_product["lines"][0]["name"] and any(w["code"] == "trace_missing" for w in by_product["warnings"])
+    _, by_product = _estimate(db, {**_request([]), "items": [{"product": p["code"], "unit_price": "5", "quantity": 1}]})
+    assert by_product["lines"][0]["entry"] == line["entry"] and "trace_codes" not in by_product["lines"][0]
 
 
 def test_receipt_prints_codes_and_a_second_sale_of_a_code_is_refused_until_refunded(shop, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -72,7 +82,7 @@ def test_receipt_prints_codes_and_a_second_sale_of_a_code_is_refused_until_refun
     assert all(c in text for c in CODES)
     assert [r["code"] for r in trace.of_receipt(db, done.number)] == CODES
     with pytest.raises(RequestError, match=f"已在收据 {done.number} 上售出"):
-        service.estimate(db, _request([CODES[1]], 1), settings_mod.get(db))
+        _estimate(db, _request([CODES[1]], 1))
     n = db.execute("select count(*) from receipt").fetchone()[0]
     with pytest.raises(RequestError):
         _issue(db, _request([CODES[0]], 1), tmp_path / "b.pdf")
@@ -86,19 +96,24 @@ def test_receipt_prints_codes_and_a_second_sale_of_a_code_is_refused_until_refun
 def test_refusals_within_one_sale(shop) -> None:  # type: ignore[no-untyped-def]
     db, _ = shop
     with pytest.raises(RequestError) as err:
-        service.estimate(db, _request([CODES[0], CODES[0]]), settings_mod.get(db))
-    assert "重复" in str(err.value)
+        _estimate(db, _request([CODES[0], CODES[0]]))
+    assert "出现了两次" in str(err.value)
+    with pytest.raises(RequestError) as err:
+        req = _request([CODES[0]], 1)
+        req["items"].append({"item": "SP1", "quantity": 1, "trace_codes": [CODES[0]]})
+        _estimate(db, req)
+    assert "与第 1 项重复" in str(err.value)
     with pytest.raises(RequestError, match="多于数量"):
-        service.estimate(db, _request(CODES, quantity=1), settings_mod.get(db))
+        _estimate(db, _request(CODES, quantity=1))
     with pytest.raises(RequestError, match="20 位数字"):
-        service.estimate(db, _request(["123"], quantity=1), settings_mod.get(db))
+        _estimate(db, _request(["123"], quantity=1))
     items.link_prefix(db, "SP1", "7654321")
     db.execute("insert into store_item (id, name, imported_at) values ('SP2', '别的药', 'x')")
     # SP2 has no 对码 and the box's 药品标识码 is SP1's: both said at once.
     with pytest.raises(RequestError) as err:
         req = _request(["76543210000000000001"], 1)
         req["items"].append({"item": "SP2", "quantity": 1, "trace_codes": ["76543210000000000002"]})
-        service.estimate(db, req, settings_mod.get(db))
+        _estimate(db, req)
     assert "尚未对码" in str(err.value) and "属于商品 SP1" in str(err.value)
 
 

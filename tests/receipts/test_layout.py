@@ -16,7 +16,7 @@ from desktop.rules.contract import Estimate
 
 ISSUER = Issuer("长春市益民大药房", "P22010200123", "2号收款台", "王芳")
 META = ReceiptMeta(
-    "P22010200123-20250301-0001", "2025-03-01 10:32:05", "2024-revised-3d19bbc5", "张三", "220***********1234"
+    "P22010200123-20250301-0001", "2025-03-01 10:32:05", "2024-revised-3d19bbc5", "张三", "220***********1239"
 )
 
 
@@ -52,6 +52,8 @@ def _line(**kw):  # type: ignore[no-untyped-def]
 # 阿伐替尼片 4380.00 with a supplied confidential standard 3187.45 (over 1192.55), 阿莫西林 12.50 x 2 (甲),
 # 一贯煎颗粒 10.00 x 3 above its 9.22 standard: over 2.34, first self-pay 27.66 x 10 % = 2.77, policy scope
 # 24.89, fund 17.42, 个人自付 7.47. test_pdf checks desktop.rules.service gives these same totals.
+# The "*" line's components (over 1192.55, first 318.75, scope 2868.70, 个人自付 860.61) are folded into
+# confidential_patient 2371.91 and the basket's components count the public lines only (issue 10).
 RESULT = {
     "date": "2025-03-01",
     "profile": "jilin",
@@ -66,12 +68,13 @@ RESULT = {
     "edition_note": None,
     "total": "4435.00",
     "full_self_pay": "0.00",
-    "over_standard": "1194.89",
-    "first_self_pay": "321.52",
-    "policy_scope": "2918.59",
+    "over_standard": "2.34",
+    "first_self_pay": "2.77",
+    "policy_scope": "49.89",
     "deductible": "0.00",
     "fund": "2043.01",
-    "coinsurance": "875.58",
+    "coinsurance": "14.97",
+    "confidential_patient": "2371.91",
     "patient_total": "2391.99",
     "assumptions": ["剩余起付线按 0.00 元计算。", "保密支付标准已按本省下发的实际值参与计算，按规定不予显示。"],
     "warnings": [],
@@ -86,11 +89,13 @@ RESULT = {
             confidential=True,
             payment_standard_shown="保密",
             total="4380.00",
-            over_standard="1192.55",
-            first_self_pay="318.75",
-            policy_scope="2868.70",
+            over_standard=None,
+            first_self_pay=None,
+            policy_scope=None,
+            deductible=None,
             fund="2008.09",
-            coinsurance="860.61",
+            coinsurance=None,
+            confidential_patient="2371.91",
             patient_total="2371.91",
         ),
         _line(
@@ -141,7 +146,7 @@ def test_content_lines_in_order() -> None:
         "政策：吉林省",
         "预估日期：2025-03-01",
         "患者：张三",
-        "证件号：220***********1234",
+        "证件号：220***********1239",
         "险种：职工医保",
         "人员类别：普通参保人员",
         "待遇类别：普通门诊统筹",
@@ -151,18 +156,20 @@ def test_content_lines_in_order() -> None:
     assert "12.50 × 2 25.00" in text
     assert "乙类　限定支付范围　支付标准保密" in text
     breakdown = [t for t in text if t.split(" ")[0] in {label for _, label in layout.BREAKDOWN}]
+    # the public lines' components (a note says so); the confidential line's are one folded figure
     assert breakdown == [
         "总费用 4435.00",
         "全自费 0.00",
-        "先行自付 321.52",
-        "政策范围内费用 2918.59",
+        "超支付标准 2.34",
+        "先行自付 2.77",
+        "政策范围内费用 49.89",
         "起付线 0.00",
         "统筹支付 2043.01",
-        "个人自付 875.58",
+        "个人自付 14.97",
         "个人负担合计 2391.99",
     ]
-    # the public over-standard of 一贯煎颗粒 alone; the confidential one is folded into the patient total
-    assert "超支付标准（不含保密品种） 2.34" in text
+    assert "以下超支付标准至个人自付各项不含保密品种：" in text
+    assert "保密品种个人负担（不分项） 2371.91" in text
     assert "支付标准：9.22" in text and "其中超支付标准 2.34" in text
     assert text[-1] == layout.DISCLAIMER == "本单为费用预估，以医保结算为准"
     assert "· 保密支付标准已按本省下发的实际值参与计算，按规定不予显示。" in text
@@ -170,14 +177,16 @@ def test_content_lines_in_order() -> None:
 
 def test_confidential_line_prints_no_figure_derived_from_the_standard() -> None:
     text = "\n".join(plain(layout.logical_lines(_est(RESULT), ISSUER, META)))
-    for figure in ("3187.45", "1192.55", "318.75", "2868.70", "2008.09", "860.61", "2371.91", "1194.89"):
+    for figure in ("3187.45", "1192.55", "318.75", "2868.70", "860.61", "1194.89", "321.52", "875.58", "2918.59"):
         assert figure not in text, figure
     assert "支付标准：保密" in text
 
 
 def test_an_estimate_without_a_per_line_split_is_refused_when_read() -> None:
-    """A line without its own over-standard figure cannot be printed safely: it is not an estimate."""
+    """A line without its own over-standard figure cannot be printed safely: it is not an estimate
+    (a "*" line's components are None only beside its folded figure)."""
     result = copy.deepcopy(RESULT)
+    del result["lines"][0]["confidential_patient"]
     result["lines"][0]["over_standard"] = None
     with pytest.raises(TypeError):
         _est(result)
@@ -222,15 +231,28 @@ def test_not_covered_line_says_why_and_what_to_confirm() -> None:
 @pytest.mark.parametrize(
     ("raw", "masked"),
     [
-        ("220102199001011234", "220***********1234"),
-        ("22010219900101123X", "220***********123X"),
-        (" 220102 199001011234 ", "220***********1234"),
-        ("A1234567", "A12*4567"),
+        ("220102199001011239", "220***********1239"),
+        ("11010519491231002x", "110***********002X"),
+        (" 220102 199001011239 ", "220***********1239"),
+        ("A1234567", "****4567"),
+        ("12345678", "****5678"),
+        ("E12345678", "*****5678"),
         ("1234567", "*******"),
     ],
 )
 def test_mask_id(raw: str, masked: str) -> None:
     assert layout.mask_id(raw) == masked
+    if len(raw.strip()) < 15:  # short numbers: at most 4 characters show
+        assert sum(ch != "*" for ch in masked) <= 4
+
+
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [("220102199001011234", "校验位不对"), ("220102199013011236", "出生日期"), ("11010519491231002Y", "校验位")],
+)
+def test_resident_id_numbers_are_validated(bad: str, says: str) -> None:
+    with pytest.raises(UserFacingError, match=says):
+        layout.mask_id(bad)
 
 
 @pytest.mark.parametrize("bad", ["220102-19900101", "张三", "", "1" * 33])
@@ -281,11 +303,9 @@ def test_check_value_text_does_not_depend_on_the_paper() -> None:
 
 
 def test_amount_sum_is_consistent_with_the_engine() -> None:
-    """The printed breakdown adds up once the folded confidential part is added back."""
-    parts = ("full_self_pay", "first_self_pay", "coinsurance")
-    shown_over = Decimal(RESULT["over_standard"]) - Decimal(RESULT["lines"][0]["over_standard"])
-    folded = Decimal(RESULT["lines"][0]["over_standard"])
-    assert sum(Decimal(RESULT[p]) for p in parts) + shown_over + folded == Decimal(RESULT["patient_total"])
+    """The printed breakdown adds up: the public components plus the folded confidential part."""
+    parts = ("full_self_pay", "over_standard", "first_self_pay", "coinsurance", "confidential_patient")
+    assert sum(Decimal(RESULT[p]) for p in parts) == Decimal(RESULT["patient_total"])
 
 
 def test_receipts_core_imports_no_qt() -> None:

@@ -147,10 +147,16 @@ def test_jilin_dual_channel_removed_and_partial_list(db):
     assert removed.verdict == "not_covered" and "dual_channel_removed" in codes(removed)
     iron = check(db, "异麦芽糖酐铁注射液", profile="jilin", channel="dual_channel")
     assert iron.dual_channel.status == "removed"
-    # 乌帕替尼缓释片 is 缓释控释; the notice removed 乌帕替尼 口服常释: the partial list cannot say.
+    # 乌帕替尼缓释片 is 缓释控释; the notice removed 乌帕替尼 口服常释, and the catalogue has no other form of
+    # 乌帕替尼: the removal applies to it (凡例 七/八: same generic, oral family) and the answer says so.
     upa = check(db, "乌帕替尼缓释片", profile="jilin", channel="dual_channel")
-    assert upa.verdict == "unknown" and "dual_channel_unknown" in codes(upa)
-    assert "附件2" in upa.dual_channel.note  # the overlay's own note, never "not listed"
+    assert upa.verdict == "not_covered" and "dual_channel_removed" in codes(upa)
+    differs = [x for x in upa.reasons if x.code == "overlay_form_differs"]
+    assert len(differs) == 1 and "口服常释剂型" in differs[0].text and "缓释控释剂型" in differs[0].text
+    # A drug the partial list does not name stays unknown, with the overlay's own note, never "not listed".
+    other = check(db, "依普利酮片", profile="jilin", channel="dual_channel")
+    assert other.verdict == "unknown" and "dual_channel_unknown" in codes(other)
+    assert other.dual_channel.note and "附件2" in other.dual_channel.note
     # The same drug outside the dual channel is an ordinary class B negotiated drug.
     assert check(db, "乌帕替尼缓释片", profile="jilin").verdict == "conditional"
 
@@ -169,13 +175,14 @@ def test_hunan_dual_channel_needs_e_prescription_from_2025(db):
     e = check(db, "依沃西单抗注射液", profile="hunan", channel="dual_channel", confirmed=frozenset({"restriction"}))
     # The single-payment list is only a frame (no names): unknown, plus the e-prescription rule.
     assert e.verdict == "unknown" and "dual_channel_unknown" in codes(e)
-    assert [c.code for c in e.conditions] == ["e_prescription"]
+    assert [c.code for c in e.conditions] == ["e_prescription", "treatment_approval", "responsible_physician"]
 
 
 def test_jilin_two_diseases(db):
-    e = check(db, "依普利酮片", profile="jilin", channel="two_diseases")  # named in seed 001
+    # named in seed 001; the benefit is one of residents (医保发〔2019〕54号)
+    e = check(db, "依普利酮片", profile="jilin", insurance="resident", channel="two_diseases")
     assert e.verdict == "covered" and "two_diseases_listed" in codes(e)
-    other = check(db, "阿莫西林", form="口服常释剂型", profile="jilin", channel="two_diseases")
+    other = check(db, "阿莫西林", form="口服常释剂型", profile="jilin", insurance="resident", channel="two_diseases")
     assert other.verdict == "unknown" and "two_diseases_unknown" in codes(other)
 
 

@@ -31,8 +31,9 @@ def test_profile_is_valid(profile_id):
 def test_profile_quotes_its_notices_cross_check_shared(profile_id, shared_data):
     SHARED = shared_data.parent
     data = json.loads((policy.policies_dir() / f"{profile_id}.json").read_text(encoding="utf-8"))
-    for key in ("parameters", "requirements", "notes"):
-        for item in data.get(key, []):
+    single = [data[k] for k in ("dual_channel_all_negotiated", "self_pay_ratio_list") if k in data]
+    for key in ("parameters", "requirements", "notes", "list_revisions", None):
+        for item in data.get(key, []) if key else single:
             notice = data["sources"][item["source"]["notice"]]
             source_file = SHARED / notice["file"] if notice["file"] != "DOMAIN.md" else SHARED / "DOMAIN.md"
             if not source_file.exists():
@@ -86,7 +87,12 @@ def test_requirements_by_date():
     assert [r.name for r in jl.requirements_for(date(2025, 1, 1), ctx)] == ["filing", "responsible_physician"]
     assert jl.requirements_for(date(2024, 12, 31), ctx) == []
     hn = policy.load("hunan")
-    assert [r.name for r in hn.requirements_for(date(2025, 1, 1), ctx)] == ["e_prescription"]
+    # 003 五(三)/五(四): e-prescription, 待遇认定 and the responsible physician.
+    assert [r.name for r in hn.requirements_for(date(2025, 1, 1), ctx)] == [
+        "e_prescription",
+        "treatment_approval",
+        "responsible_physician",
+    ]
 
 
 def test_schema_rejects_bad_profiles():

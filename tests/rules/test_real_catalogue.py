@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.rules import service
+from desktop.rules import confidential, service
 from desktop.settings import Settings
 from desktop.storage import catalogue as store
 from desktop.storage import overlays as ov
@@ -90,6 +90,7 @@ def test_jilin_dual_channel_real_negotiated_drug_2025_03_01(real_db):
     assert {c.code for c in e.conditions} == {"restriction", "filing", "responsible_physician"}
     entry = store.get_entry(real_db, eid)
     secret = "2345.67"  # stands for the value the province sends; never printed
+    confidential.enter(real_db, entry, "", secret)
     res = service.estimate_json(
         real_db,
         {
@@ -108,10 +109,12 @@ def test_jilin_dual_channel_real_negotiated_drug_2025_03_01(real_db):
                 }
             ],
         },
-        Settings(profile="jilin", parameters={"fund_ratio": "0.80"}, confidential_standards={entry.key: secret}),
+        Settings(profile="jilin", parameters={"fund_ratio": "0.80"}),
     )
     # 低保 resident 20 %: base 4691.34; first 938.27; scope 3753.07; fund 3002.46; patient 1797.54.
-    assert (res["first_self_pay"], res["fund"], res["patient_total"]) == ("938.27", "3002.46", "1797.54")
+    # The "*" line's components are folded (confidential_patient), never itemised.
+    assert (res["fund"], res["patient_total"], res["confidential_patient"]) == ("3002.46", "1797.54", "1797.54")
+    assert res["first_self_pay"] == "0.00" and res["lines"][0]["first_self_pay"] is None
     assert secret not in json.dumps(res, ensure_ascii=False)
 
 

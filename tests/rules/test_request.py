@@ -283,6 +283,9 @@ def _estimate_or_refusal(db, data: object) -> None:  # type: ignore[no-untyped-d
         return
     json.dumps(result, ensure_ascii=False)  # an estimate is JSON (the CLI prints it)
     assert Estimate.from_json(result).to_json() == result  # and reads back whole (the receipt history)
+    if result.get("fund_unset"):  # no fund ratio set (issue 11): the fund's share is marked, not invented
+        assert result["fund"] is None and result["patient_total"] is None
+        return
     assert Decimal(result["total"]) == Decimal(result["fund"]) + Decimal(result["patient_total"])
 
 

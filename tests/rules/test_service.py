@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from desktop.errors import RequestError
-from desktop.rules import service
+from desktop.rules import confidential, service
 from desktop.settings import Settings
 from desktop.storage import catalogue as store
 from desktop.storage import overlays as ov
@@ -47,13 +47,17 @@ def amounts(d, *names):
 
 
 def assert_consistent(result):
+    """total = fund + patient; patient = its components (+ the folded "*" part); totals = sum of lines."""
     from decimal import Decimal as D
 
     for part in [result, *result["lines"]]:
         assert D(part["total"]) == D(part["fund"]) + D(part["patient_total"])
-        assert all(D(part[k]) >= 0 and len(part[k].split(".")[1]) == 2 for k in AMOUNTS)
+        assert all(part[k] is None or (D(part[k]) >= 0 and len(part[k].split(".")[1]) == 2) for k in AMOUNTS)
+        folded = D(part.get("confidential_patient") or 0)
+        parts = ("full_self_pay", "over_standard", "first_self_pay", "coinsurance")
+        assert D(part["patient_total"]) == folded + sum(D(part[k] or 0) for k in parts)
     for k in AMOUNTS:
-        assert D(result[k]) == sum(D(line[k]) for line in result["lines"])
+        assert D(result[k]) == sum(D(line[k] or 0) for line in result["lines"])
 
 
 def test_domain_class_b_example_what_if(db):
@@ -154,7 +158,8 @@ SECRET = "2345.67"
 def test_jilin_dual_channel(db, insurance, group, first, scope, fund, coins, patient):
     eid = find(db, "依沃西单抗注射液")
     entry = store.get_entry(db, eid)
-    settings = Settings(profile="jilin", confidential_standards={entry.key: SECRET}, parameters={"fund_ratio": "0.80"})
+    confidential.enter(db, entry, "", SECRET)
+    settings = Settings(profile="jilin", parameters={"fund_ratio": "0.80"})
     res = service.estimate_json(
         db,
         request(
@@ -175,14 +180,17 @@ def test_jilin_dual_channel(db, insurance, group, first, scope, fund, coins, pat
     )
     line = res["lines"][0]
     assert line["verdict"] == "covered"
-    assert amounts(line, "total", "over_standard") == ("4800.00", "108.66")
-    assert amounts(line, "first_self_pay", "policy_scope", "fund", "coinsurance", "patient_total") == (
-        first,
-        scope,
+    # Shown: total, fund, patient; the components (over 108.66, first, scope, coinsurance) stay inside.
+    assert amounts(line, "total", "fund", "patient_total", "confidential_patient") == (
+        "4800.00",
         fund,
-        coins,
+        patient,
         patient,
     )
+    assert all(line[k] is None for k in ("over_standard", "first_self_pay", "policy_scope", "coinsurance"))
+    from decimal import Decimal as D
+
+    assert D(first) + D(coins) + D("108.66") == D(patient) and D(first) + D(scope) == D("4691.34")
     assert line["confidential"] is True and line["payment_standard_shown"] == "保密"
     assert any("吉医保联〔2021〕26号" in a for a in res["assumptions"])
     assert any("本店设置" in a for a in res["assumptions"])  # the fund ratio no notice states
@@ -210,13 +218,17 @@ def test_confidential_standard_from_request_is_never_shown(db):
             ],
         ),
     )
-    assert res["lines"][0]["verdict"] == "covered" and res["lines"][0]["over_standard"] == "370.35"
-    assert "3876.54" not in json.dumps(res, ensure_ascii=False)
+    # 3999.99 × 3 = 11999.97; S × 3 = 11629.62 (over 370.35); first 20 % = 2325.92; scope 9303.70;
+    # fund 75 % = 6977.775 -> 6977.78; coinsurance 2325.92; patient 370.35 + 2325.92 + 2325.92 = 5022.19.
+    line = res["lines"][0]
+    assert line["verdict"] == "covered" and (line["fund"], line["patient_total"]) == ("6977.78", "5022.19")
+    assert line["over_standard"] is None
+    assert "3876.54" not in json.dumps(res, ensure_ascii=False) and "370.35" not in json.dumps(res)
     check = service.check(db, eid, date(2025, 3, 1), "jilin", "employee", channel="dual_channel")
     assert "3876.54" not in json.dumps(check.to_json(), ensure_ascii=False)
 
 
-def test_confidential_standard_missing_is_conservative(db):
+def test_confidential_standard_not_entered_assumes_price_within(db):
     res = service.estimate_json(
         db,
         request(
@@ -233,10 +245,12 @@ def test_confidential_standard_missing_is_conservative(db):
             ],
         ),
     )
+    # 000 四(一): the listed price is not above the standard -> base 2400.00; employee dual channel 20 %:
+    # first 480.00; scope 1920.00; fund 80 % = 1536.00; coinsurance 384.00; patient 864.00.
     line = res["lines"][0]
-    assert line["full_self_pay"] == "2400.00" and line["fund"] == "0.00"
-    assert any(r["code"] == "confidential_standard_missing" for r in line["reasons"])
-    assert any("保密" in w for w in res["warnings"]) and any("保守" in a for a in res["assumptions"])
+    assert line["verdict"] == "covered" and (line["fund"], line["patient_total"]) == ("1536.00", "864.00")
+    assert any(r["code"] == "confidential_assumed_within" for r in line["reasons"])
+    assert any("挂网价格不高于支付标准" in a and "四（一）" in a for a in res["assumptions"])
 
 
 def test_work_injury_with_restricted_drug(db):
@@ -340,7 +354,7 @@ def test_hunan_single_payment(db):
                         "unit_price": "1480.00",
                         "quantity": 1,
                         "payment_standard": "1500.00",
-                        "confirmed": ["restriction", "e_prescription"],
+                        "confirmed": ["restriction", "e_prescription", "treatment_approval", "responsible_physician"],
                     }
                 ],
             ),
@@ -348,15 +362,9 @@ def test_hunan_single_payment(db):
     emp, res = results["employee"], results["resident"]
     # base 1480.00 (price under the standard); first 148.00; scope 1332.00; no deductible;
     # employee fund 70 % = 932.40, coinsurance 399.60, patient 547.60; resident 60 % = 799.20.
-    assert amounts(emp, "first_self_pay", "policy_scope", "deductible", "fund", "coinsurance", "patient_total") == (
-        "148.00",
-        "1332.00",
-        "0.00",
-        "932.40",
-        "399.60",
-        "547.60",
-    )
-    assert amounts(res, "fund", "coinsurance", "patient_total") == ("799.20", "532.80", "680.80")
+    # 恩朗苏拜单抗 is "*": its components are folded; 148.00 + 399.60 = 547.60 = confidential_patient.
+    assert amounts(emp, "fund", "patient_total", "confidential_patient") == ("932.40", "547.60", "547.60")
+    assert amounts(res, "fund", "patient_total", "confidential_patient") == ("799.20", "680.80", "680.80")
     assert any("湘医保发〔2025〕53号" in a for a in emp["assumptions"])
     # On the ordinary outpatient channel the single-payment figures do not apply, and no notice
     # states the outpatient fund ratio: the estimate refuses and says which parameter is missing.
@@ -498,14 +506,16 @@ def test_missing_parameter_says_which(db):
             ),
         )
     text = "\n".join(err.value.problems)
-    assert "first_self_pay" in text and "fund_ratio" in text and "设置" in text
-    # A class A drug needs no first self-pay, only the fund ratio.
-    with pytest.raises(RequestError) as err:
-        service.estimate_json(
-            db,
-            request(items=[{"entry": find(db, "阿莫西林", form="口服常释剂型"), "unit_price": "1.00", "quantity": 1}]),
-        )
-    assert "first_self_pay" not in "\n".join(err.value.problems)
+    assert "first_self_pay" in text and "设置" in text
+    # A class A drug needs no first self-pay; without a fund ratio the estimate still answers and marks
+    # the fund's share unset (issue 11), never a refusal of the whole basket.
+    res = service.estimate_json(
+        db,
+        request(items=[{"entry": find(db, "阿莫西林", form="口服常释剂型"), "unit_price": "1.00", "quantity": 1}]),
+    )
+    assert res["fund"] is None and res["policy_scope"] == "1.00" and res["fund_unset"] == "未设置统筹支付比例"
+    assert any("统筹支付比例" in w for w in res["warnings"])
+    assert not any("fund_ratio" in w for w in res["warnings"])  # staff read Chinese, never the setting's key
 
 
 def test_default_deductible_and_cap_are_stated(db):

@@ -81,3 +81,22 @@ def test_filter_proxy(qtmodeltester, db):
     shown = [proxy.index(i, 0).data(EntryRole) for i in range(proxy.rowCount())]
     assert shown and all(e.drug_class == "甲" for e in shown)
     assert len(shown) == sum(1 for e in rows if e.drug_class == "甲")
+
+
+def test_the_same_search_rows_do_not_reset_the_results_model(qapp, real_db) -> None:  # type: ignore[no-untyped-def]
+    """Typing on within one drug's name often gives the same rows: the list is then left as it is."""
+    from datetime import date
+
+    from desktop.catalogue import search
+    from desktop.ui.entry_table_model import EntryTableModel
+
+    model = EntryTableModel()
+    resets: list[int] = []
+    model.modelReset.connect(lambda: resets.append(1))
+    day = date(2026, 6, 1)
+    model.set_rows(search.search(real_db, "司美格鲁", day=day, limit=100).entries)
+    model.set_rows(search.search(real_db, "司美格鲁肽", day=day, limit=100).entries)
+    first = [model.entry(i).id for i in range(model.rowCount())]
+    assert len(resets) == 1 and first
+    model.set_rows(search.search(real_db, "阿莫西林", day=day, limit=100).entries)
+    assert len(resets) == 2 and model.entry(0).name == "阿莫西林"

@@ -122,12 +122,14 @@ def test_bad_price_is_refused_with_a_message(qtbot, window, dialogs):
 
 
 def test_missing_policy_figure_is_named_not_invented(qtbot, window):
-    """Without the pharmacy's fund ratio the estimate refuses and says which figure is missing (#6)."""
+    """Without the pharmacy's fund ratio the estimate answers what the catalogue decides and marks the fund's
+    share "未设置统筹支付比例" (issue 11), saying which figure is missing; nothing is invented."""
     counter = window.counter
     add_with_price(qtbot, window, pinyin="amxl", price="10.00")
-    assert counter.estimate is None
-    assert "fund_ratio" in counter.estimate_note.text() or "支付比例" in counter.estimate_note.text()
-    assert counter.breakdown_labels["patient_total"].text() == "—"
+    assert counter.estimate is not None and counter.estimate.fund_unset
+    assert "未设置统筹支付比例" in counter.estimate_note.text() and "fund_ratio" not in counter.estimate_note.text()
+    assert counter.breakdown_labels["patient_total"].text() == "未设置统筹支付比例"
+    assert counter.breakdown_labels["policy_scope"].text() == "10.00"
 
 
 @pytest.mark.parametrize("key", ["Delete"])
