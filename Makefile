@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/feed.py
 	$(BIN)/python bench/estimate.py
 	$(BIN)/python bench/receipt.py
+	$(BIN)/python bench/backup.py
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/cli_start.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/keystroke.py

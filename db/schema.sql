@@ -84,7 +84,7 @@ CREATE TABLE entry_category_key (
 ) WITHOUT ROWID;
 
 CREATE VIRTUAL TABLE entry_fts USING fts5(
-    chars, g2, g3, pre, ini, py, tokenize='unicode61 remove_diacritics 0', prefix='1 2 3'
+    chars, g2, g3, pre, ini, py, tokenize='unicode61 remove_diacritics 0', prefix='1 2 3 4 5 6'
 );
 
 CREATE TABLE feed_state (

@@ -205,8 +205,10 @@ def cmd_products_diff(args: argparse.Namespace) -> int:
     from desktop.products import database
 
     db = _db(args)
-    import_id = args.import_id or db.execute("select max(id) from product_import").fetchone()[0]
-    if import_id is None or db.execute("select 1 from product_import where id = ?", [import_id]).fetchone() is None:
+    from desktop.storage import products as sp
+
+    import_id = args.import_id or sp.latest_import_id(db)
+    if import_id is None or not sp.import_exists(db, import_id):
         raise NotFound(f"没有序号为 {args.import_id} 的药品库导入（yaomu products history 查看）。")
     rows = database.changes(db, import_id)
     if args.json:

@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from desktop.errors import RequestError
 from desktop.products import codes, trace
 from desktop.storage import catalogue as store
+from desktop.storage import products as sp
 
 
 def parse(db: Database, data: object, settings: Any = None) -> Any:
@@ -68,26 +69,24 @@ def resolve(db: Database, request: object) -> object:
         store_item = None
         product = None
         if item.get("item") not in (None, ""):
-            store_item = next(iter(db.query("select * from store_item where id = ?", [str(item["item"])])), None)
+            store_item = sp.item_by_id(db, str(item["item"]))
             if store_item is None:
                 problems.append(f"{n}：本店商品中没有商品编码“{item['item']}”。")
             else:
-                m = db.execute(
-                    "select product_code, status, stale from item_match where item_id = ?", [store_item["id"]]
-                ).fetchone()
-                if m is None or m[1] == "suggested":
+                m = sp.match_of(db, store_item["id"])
+                if m is None or m["status"] == "suggested":
                     problems.append(f"{n}：商品“{store_item['name']}”尚未对码，请先在对码界面确认。")
-                elif m[2]:
+                elif m["stale"]:
                     problems.append(
-                        f"{n}：商品“{store_item['name']}”的对码需复核（{m[2]}），请在对码界面确认后再估算。"
+                        f"{n}：商品“{store_item['name']}”的对码需复核（{m['stale']}），请在对码界面确认后再估算。"
                     )
                 else:
-                    product = next(iter(db.query("select * from product where code = ?", [m[0]])), None)
+                    product = sp.product_by_code(db, m["product_code"])
                 if item.get("unit_price") in (None, "") and store_item["price"]:
                     item["unit_price"] = store_item["price"]
         elif item.get("product") not in (None, ""):
             c = codes.recognise(str(item["product"]))
-            product = next(iter(db.query("select * from product where code = ?", [c.value])), None)
+            product = sp.product_by_code(db, c.value)
             if product is None:
                 problems.append(f"{n}：药品库中没有医保药品代码“{item['product']}”。")
         if product is not None:
@@ -95,17 +94,14 @@ def resolve(db: Database, request: object) -> object:
                 problems.append(f"{n}同时给出了 entry 和 item/product，请只给其一。")
             entry = None
             if product["entry_key"] and choice.edition is not None:
-                entry = db.execute(
-                    "select id from entry where +edition_id = ? and key = ? order by +seq limit 1",
-                    [choice.edition.id, product["entry_key"]],
-                ).fetchone()
+                entry = sp.entry_row_by_key(db, choice.edition.id, product["entry_key"])
             if entry is None:
                 problems.append(
                     f"{n}：医保药品代码 {product['code']} 在 {choice.day.isoformat()} 适用的目录中没有对应条目"
                     f"（{product['link_problem'] or '已调出或未收录'}）；如按自费计算，请改用 name 和 class。"
                 )
             else:
-                item["entry"] = entry[0]
+                item["entry"] = entry["id"]
                 if item.get("spec") in (None, ""):
                     item["spec"] = product["spec"] or product["registered_spec"]
         item.pop("item", None)

@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from desktop.products import codes, items
 from desktop.storage import catalogue as store
+from desktop.storage import products as sp
 
 
 @dataclass
@@ -79,10 +80,6 @@ class ScanResult:
         }
 
 
-def _one(db: Database, sql: str, params: list[object]) -> dict | None:
-    return next(iter(db.query(sql, params)), None)
-
-
 def _norm(spec: str | None) -> str:
     return re.sub(r"[\s()（）]", "", spec or "").lower()
 
@@ -128,7 +125,7 @@ class Scanner:
         item: dict | None = None
         product: dict | None = None
         if code.kind == codes.EAN13:
-            item = _one(db, "select * from store_item where barcode = ? limit 1", [code.value])
+            item = sp.item_by_barcode(db, code.value)
             if item is None:
                 result.message = (
                     f"条形码 {code.value} 不在本店商品清单中。医保目录按通用名收录，不含商品条码："
@@ -137,35 +134,23 @@ class Scanner:
                 return result
         elif code.kind == codes.TRACE:
             prefix = code.prefix
-            item = _one(
-                db, "select i.* from trace_prefix t join store_item i on i.id = t.item_id where t.prefix = ?", [prefix]
-            )
+            item = sp.item_by_trace_prefix(db, prefix)  # type: ignore[arg-type]
             if item is None:
                 result.needs_item = True
                 result.message = f"追溯码的药品标识码 {prefix} 尚未对应本店商品：请选择这盒药对应的商品（只需一次）。"
                 return result
         elif code.kind == codes.STANDARD:
-            item = _one(db, "select * from store_item where standard_code = ? limit 1", [code.value])
+            item = sp.item_by_standard_code(db, code.value)
             if item is None:
-                product = _one(db, "select * from product where standard_code = ? order by code limit 1", [code.value])
+                product = sp.product_by_standard_code(db, code.value)
                 if product is not None:
-                    item = _one(
-                        db,
-                        "select i.* from item_match m join store_item i on i.id = m.item_id where m.product_code = ? "
-                        "and m.status != 'suggested' limit 1",
-                        [product["code"]],
-                    )
+                    item = sp.item_of_product(db, product["code"])
         else:  # insurance code
-            product = _one(db, "select * from product where code = ?", [code.value])
-            item = _one(
-                db,
-                "select i.* from item_match m join store_item i on i.id = m.item_id where m.product_code = ? "
-                "and m.status != 'suggested' limit 1",
-                [code.value],
-            )
+            product = sp.product_by_code(db, code.value)
+            item = sp.item_of_product(db, code.value)
         result.item = item
         if item is not None:
-            m = _one(db, "select * from item_match where item_id = ?", [item["id"]])
+            m = sp.match_of(db, item["id"])
             if m is None or m["status"] == "suggested":
                 if product is None:
                     result.message = f"商品“{item['name']}”（{item['id']}）尚未对码" + (
@@ -178,7 +163,7 @@ class Scanner:
             else:
                 if m["stale"]:
                     result.warnings.append(f"对码需复核：{m['stale']}。")
-                product = _one(db, "select * from product where code = ?", [m["product_code"]]) or product
+                product = sp.product_by_code(db, m["product_code"]) or product
         if product is None:
             what = "本位码" if code.kind == codes.STANDARD else code.label
             result.message = f"药品库中没有{what} {code.value}：请导入医保药品分类与代码（yaomu products import）。"
@@ -194,11 +179,7 @@ class Scanner:
         choice = store.edition_on(db, day or date.today())
         entry_row = None
         if choice.edition is not None:
-            entry_row = _one(
-                db,
-                f"{store.ENTRY_SELECT} where +e.edition_id = ? and e.key = ? order by +e.seq limit 1",
-                [choice.edition.id, product["entry_key"]],
-            )
+            entry_row = sp.entry_row_by_key(db, choice.edition.id, product["entry_key"])
         if entry_row is None:
             label = choice.edition.label if choice.edition else "目录"
             result.message = (

@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from desktop.catalogue import records as r
 from desktop.errors import NotFound, RequestError
 from desktop.products import codes
+from desktop.storage import products as sp
 
 
 def exempt(section: str | None, name: str | None) -> bool:
@@ -63,23 +64,16 @@ def check(
             seen[code] = i
             all_codes.append(code)
             if item_id:
-                owner = db.execute("select item_id from trace_prefix where prefix = ?", [code[:7]]).fetchone()
-                if owner and owner[0] != item_id:
+                owner = sp.trace_prefix_owner(db, code[:7])
+                if owner and owner != item_id:
                     problems.append(
-                        f"第 {i} 项：追溯码 {code} 的药品标识码属于商品 {owner[0]}，"
-                        f"不是本行商品 {item_id}，请核对实物。"
+                        f"第 {i} 项：追溯码 {code} 的药品标识码属于商品 {owner}，不是本行商品 {item_id}，请核对实物。"
                     )
-    for start in range(0, len(all_codes), 500):
-        part = all_codes[start : start + 500]
-        for code, number in db.execute(
-            f"select code, receipt_number from receipt_trace where released_at is null and code in "
-            f"({','.join('?' * len(part))})",
-            part,
-        ):
-            problems.append(
-                f"第 {seen[code]} 项：追溯码 {code} 已在收据 {number} 上售出，不能再次销售（疑似串换或回流药）；"
-                "如已退货，请先办理退货。"
-            )
+    for code, number in sp.live_trace_codes(db, all_codes):
+        problems.append(
+            f"第 {seen[code]} 项：追溯码 {code} 已在收据 {number} 上售出，不能再次销售（疑似串换或回流药）；"
+            "如已退货，请先办理退货。"
+        )
 
 
 def request_codes(request: Any) -> list[tuple[int, list[str]]]:
@@ -105,25 +99,16 @@ def record(db: Database, number: str, request: Any) -> int:
     check(db, ((i, cs, None) for i, cs in request_codes(request)), problems)
     if problems:
         raise RequestError(problems)
-    now = datetime.now().isoformat(timespec="seconds")
-    db.conn.executemany(
-        "insert into receipt_trace (code, receipt_number, line, sold_at) values (?,?,?,?)",
-        [(*row, now) for row in rows],
-    )
+    sp.insert_trace_codes(db, rows, datetime.now().isoformat(timespec="seconds"))
     return len(rows)
 
 
 def release(db: Database, number: str) -> int:
     """A refund: the codes of receipt ``number`` may be sold again. Returns how many were released."""
-    if db.execute("select 1 from receipt where number = ?", [number]).fetchone() is None:
+    if not sp.receipt_exists(db, number):
         raise NotFound(f"没有单号为 {number} 的收据。")
-    with db.atomic():
-        cur = db.conn.execute(
-            "update receipt_trace set released_at = ? where receipt_number = ? and released_at is null",
-            [datetime.now().isoformat(timespec="seconds"), number],
-        )
-    return cur.rowcount
+    return sp.release_trace_codes(db, number, datetime.now().isoformat(timespec="seconds"))
 
 
 def of_receipt(db: Database, number: str) -> list[dict]:
-    return list(db.query("select * from receipt_trace where receipt_number = ? order by line, code", [number]))
+    return sp.trace_codes_of(db, number)

@@ -166,6 +166,11 @@ class Profile:
     def notes_on(self, day: date) -> list[Rule]:
         return [n for n in self.notes if n.active_on(day)]
 
+    @property
+    def answer_notes(self) -> bool:
+        """The profile has notes shown with the answers their selectors match."""
+        return any(n.when for n in self.notes)
+
     def notes_for(self, day: date, ctx: SelectorSource) -> list[Rule]:
         """The notes that concern an answer in ``ctx`` on ``day`` (those with selectors that match)."""
         return [n for n in self.notes if n.when and n.active_on(day) and n.matches(ctx)]

@@ -156,3 +156,114 @@ def entry_pks(db: Database, text: str, edition_id: int, limit: int) -> list[int]
             [edition_id, *keys, limit],
         )
     ]
+
+
+# --- 追溯码 on receipts (desktop/products/trace.py) ---------------------------------------------
+
+
+def trace_prefix_owner(db: Database, prefix: str) -> str | None:
+    """The store item a 药品标识码 was learned for, if any."""
+    row = db.execute("select item_id from trace_prefix where prefix = ?", [prefix]).fetchone()
+    return row[0] if row else None
+
+
+def live_trace_codes(db: Database, codes: list[str]) -> list[tuple[str, str]]:
+    """(code, receipt number) of the given codes that are on an issued, not refunded receipt."""
+    out: list[tuple[str, str]] = []
+    for start in range(0, len(codes), 500):
+        part = codes[start : start + 500]
+        out += db.execute(
+            "select code, receipt_number from receipt_trace where released_at is null and code in "
+            f"({','.join('?' * len(part))})",
+            part,
+        ).fetchall()
+    return out
+
+
+def insert_trace_codes(db: Database, rows: list[tuple[str, str, int]], when: str) -> None:
+    """Store (code, receipt number, line) sold at ``when`` (inside the receipt's transaction)."""
+    db.conn.executemany(
+        "insert into receipt_trace (code, receipt_number, line, sold_at) values (?,?,?,?)",
+        [(*row, when) for row in rows],
+    )
+
+
+def receipt_exists(db: Database, number: str) -> bool:
+    return db.execute("select 1 from receipt where number = ?", [number]).fetchone() is not None
+
+
+def release_trace_codes(db: Database, number: str, when: str) -> int:
+    with db.atomic():
+        cur = db.conn.execute(
+            "update receipt_trace set released_at = ? where receipt_number = ? and released_at is null",
+            [when, number],
+        )
+    return cur.rowcount
+
+
+def trace_codes_of(db: Database, number: str) -> list[dict]:
+    return list(db.query("select * from receipt_trace where receipt_number = ? order by line, code", [number]))
+
+
+# --- product imports (desktop/products/database.py, the command line) ---------------------------
+
+
+def latest_import_id(db: Database) -> int | None:
+    return db.execute("select max(id) from product_import").fetchone()[0]
+
+
+def import_exists(db: Database, import_id: int) -> bool:
+    return db.execute("select 1 from product_import where id = ?", [import_id]).fetchone() is not None
+
+
+# --- lookups of a scan and of item/product request lines (desktop/products/scan.py, request.py) -------
+
+
+def _one(db: Database, sql: str, params: list[object]) -> dict | None:
+    return next(iter(db.query(sql, params)), None)
+
+
+def item_by_barcode(db: Database, barcode: str) -> dict | None:
+    return _one(db, "select * from store_item where barcode = ? limit 1", [barcode])
+
+
+def item_by_trace_prefix(db: Database, prefix: str) -> dict | None:
+    return _one(db, "select i.* from trace_prefix t join store_item i on i.id = t.item_id where t.prefix = ?", [prefix])
+
+
+def item_by_standard_code(db: Database, code: str) -> dict | None:
+    return _one(db, "select * from store_item where standard_code = ? limit 1", [code])
+
+
+def item_by_id(db: Database, item_id: str) -> dict | None:
+    return _one(db, "select * from store_item where id = ?", [item_id])
+
+
+def item_of_product(db: Database, product_code: str) -> dict | None:
+    """The store item whose applied or confirmed 对码 is this product."""
+    return _one(
+        db,
+        "select i.* from item_match m join store_item i on i.id = m.item_id where m.product_code = ? "
+        "and m.status != 'suggested' limit 1",
+        [product_code],
+    )
+
+
+def product_by_code(db: Database, code: str) -> dict | None:
+    return _one(db, "select * from product where code = ?", [code])
+
+
+def product_by_standard_code(db: Database, code: str) -> dict | None:
+    return _one(db, "select * from product where standard_code = ? order by code limit 1", [code])
+
+
+def match_of(db: Database, item_id: str) -> dict | None:
+    return _one(db, "select * from item_match where item_id = ?", [item_id])
+
+
+def entry_row_by_key(db: Database, edition_id: int, key: str) -> dict | None:
+    """The catalogue row (``ENTRY_SELECT`` shape) of ``key`` in an edition."""
+    from desktop.storage.catalogue import ENTRY_SELECT
+
+    # WORKAROUND: unary "+" keeps the planner on the key index, not walking the edition by seq.
+    return _one(db, f"{ENTRY_SELECT} where +e.edition_id = ? and e.key = ? order by +e.seq limit 1", [edition_id, key])
