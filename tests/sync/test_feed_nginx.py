@@ -61,7 +61,7 @@ def test_a_counter_catches_up_through_nginx_then_polls_with_one_304(tmp_path: Pa
     assert catalogue_rows(db) == catalogue_rows_of(before)
 
     nginx.clear_log()
-    second = feed.publish(overlays[3:], nginx.root, hq)  # one more publication
+    second = feed.publish(hq_signed(hq, tmp_path / "hq", overlays[3:]), nginx.root, hq)  # one more publication
     report = feed.sync(db, nginx.url, trust=trust)
     assert [a.package_id for a in report.applied] == [e.package_id for e in second.added]
     assert [h.status for h in nginx.hits() if h.uri == "/feed.json"] == [200]
