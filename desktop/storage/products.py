@@ -267,3 +267,57 @@ def entry_row_by_key(db: Database, edition_id: int, key: str) -> dict | None:
 
     # WORKAROUND: unary "+" keeps the planner on the key index, not walking the edition by seq.
     return _one(db, f"{ENTRY_SELECT} where +e.edition_id = ? and e.key = ? order by +e.seq limit 1", [edition_id, key])
+
+
+# --- links of products to entries (desktop/products/link.py) ------------------------------------
+
+_LINK_COLUMNS = "id, code, insurance_name, registered_name, insurance_form, form, class, number, edition"
+
+
+def entries_for_linking(db: Database, edition_id: int) -> list[dict]:
+    """An edition's entries with the fields a product link compares, in publication order."""
+    return list(
+        db.query(
+            "select key, name, dosage_form, class, section, number, star_of, category_code from entry "
+            "where edition_id = ? order by seq",
+            [edition_id],
+        )
+    )
+
+
+def linked_codes(db: Database) -> list[tuple[str, str]]:
+    """(code, entry key) of products linked by 编号 or name (the segment fallback reads these)."""
+    return db.execute(
+        "select code, entry_key from product where entry_key is not null and link_method in ('number', 'name')"
+    ).fetchall()
+
+
+def products_to_link(db: Database, ids: list[int] | None) -> list[dict]:
+    if ids is None:
+        return list(db.query(f"select {_LINK_COLUMNS} from product"))
+    rows: list[dict] = []
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        rows += db.query(f"select {_LINK_COLUMNS} from product where id in ({','.join('?' * len(part))})", part)
+    return rows
+
+
+def set_links(db: Database, updates: list[tuple[object, ...]]) -> None:
+    """(entry key, method, problem, product id) for each product."""
+    db.conn.executemany("update product set entry_key = ?, link_method = ?, link_problem = ? where id = ?", updates)
+
+
+def link_counts(db: Database) -> tuple[int, int]:
+    unlinked = db.execute("select count(*) from product where entry_key is null").fetchone()[0]
+    disagree = db.execute(
+        "select count(*) from product where entry_key is not null and link_problem is not null"
+    ).fetchone()[0]
+    return int(unlinked), int(disagree)
+
+
+def link_report(db: Database, limit: int | None = None) -> list[dict]:
+    sql = (
+        "select code, coalesce(insurance_name, registered_name) as name, entry_key, link_method, link_problem "
+        "from product where entry_key is null or link_problem is not null order by code"
+    )
+    return list(db.query(sql + (f" limit {int(limit)}" if limit else "")))
