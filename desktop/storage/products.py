@@ -321,3 +321,52 @@ def link_report(db: Database, limit: int | None = None) -> list[dict]:
         "from product where entry_key is null or link_problem is not null order by code"
     )
     return list(db.query(sql + (f" limit {int(limit)}" if limit else "")))
+
+
+# --- stocking duty (desktop/products/duty.py) ---------------------------------------------------
+
+
+def stocked_entry_keys(db: Database) -> list[str]:
+    """Entry keys of the store's items whose 对码 answers (applied or confirmed, not stale)."""
+    return [
+        k
+        for (k,) in db.execute(
+            "select distinct p.entry_key from item_match m join product p on p.code = m.product_code "
+            "where m.status in ('applied', 'confirmed') and m.stale is null and p.entry_key is not null"
+        )
+    ]
+
+
+def entries_by_keys(db: Database, edition_id: int, keys: list[str], sections: tuple[str, ...] = ()) -> list[dict]:
+    """key, name, form and agreement dates of an edition's entries with these keys (optionally in sections)."""
+    out: list[dict] = []
+    where = f" and section in ({','.join('?' * len(sections))})" if sections else ""
+    for start in range(0, len(keys), 500):
+        part = keys[start : start + 500]
+        out += db.query(
+            f"select key, name, dosage_form, agreement_start, agreement_end from entry where +edition_id = ?{where} "
+            f"and key in ({','.join('?' * len(part))})",
+            [edition_id, *sections, *part],
+        )
+    return out
+
+
+def high_value_lists(db: Database, region: str, day: str) -> list[tuple[int, int, str]]:
+    """(overlay row id, complete, title) of the region's high-value lists in force on ``day``."""
+    return db.execute(
+        "select id, complete, title from overlay where kind = 'high_value' and region = ? "
+        "and (effective_start is null or effective_start <= ?) and (effective_end is null or effective_end >= ?)",
+        [region, day, day],
+    ).fetchall()
+
+
+def added_overlay_names(db: Database, overlay_ids: list[int]) -> dict[str, str]:
+    """match key -> name of the drugs these overlays add."""
+    return {
+        mk: name
+        for mk, name in db.execute(
+            f"select match_key, name from overlay_item where action = 'add' and overlay_id in "
+            f"({','.join('?' * len(overlay_ids))})",
+            overlay_ids,
+        )
+    }
