@@ -3,13 +3,14 @@
 # Needs Python >= 3.11 and make; the system packages (python3-venv, Qt's X libraries, poppler-utils,
 # zbar-tools, xvfb) are installed first by .ci/system-deps (as root), or named when missing.
 # make check: what CI runs: ruff, ruff format, mypy, lint-imports (the architecture contract), then make test.
-# make soak: the long-running suites at full length (50 SIGKILLs during an apply).
+# make soak: the fuzz and SIGKILL suites at full length (hundreds of kills, thousands of examples).
+# make packages: rebuild the bundled packages and their SHA-256 manifest (no publisher key needed).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check soak lint bench bundle smoke clean system-deps
+.PHONY: run test check soak lint bench bundle smoke clean system-deps packages
 
 # System packages first (order-only): a missing python3-venv would otherwise leave a .venv without pip.
 $(STAMP): pyproject.toml | system-deps
@@ -37,20 +38,27 @@ check: lint
 	$(BIN)/lint-imports
 	$(MAKE) test
 
-soak: $(STAMP) system-deps
-	YAOMU_SOAK=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q tests/sync/test_kill.py
-
 bench: $(STAMP)
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/feed.py
 	$(BIN)/python bench/estimate.py
 	$(BIN)/python bench/receipt.py
+	$(BIN)/python bench/backup.py
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/cli_start.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/keystroke.py
 	$(BIN)/python bench/parse.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/gui_block.py
+
+# Rebuild resources/packages/*.zip and their SHA-256 manifest from resources/sources/ and
+# resources/overlays/ (after an adapter or overlay fix); needs no publisher key.
+packages: $(STAMP)
+	$(BIN)/python -m desktop package bundle
+
+# The fuzz and SIGKILL suites at full strength (minutes to an hour); `make test` runs them bounded.
+soak: $(STAMP) system-deps
+	YAOMU_SOAK=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q tests/fuzz tests/sync/test_kill.py tests/receipts/test_kill.py
 
 bundle: $(STAMP)
 	$(BIN)/pyinstaller --noconfirm --clean build.spec

@@ -130,7 +130,7 @@ class Setup:
             "2025-03-01 10:00:00",
             "2024-revised-x",
             "张三",
-            layout.mask_id("220102199001011234"),
+            layout.mask_id("220102199001011239"),
         )
         self.key = check.secret(self.db)
 

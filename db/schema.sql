@@ -84,7 +84,7 @@ CREATE TABLE entry_category_key (
 ) WITHOUT ROWID;
 
 CREATE VIRTUAL TABLE entry_fts USING fts5(
-    chars, g2, g3, pre, ini, py, tokenize='unicode61 remove_diacritics 0', prefix='1 2 3'
+    chars, g2, g3, pre, ini, py, tokenize='unicode61 remove_diacritics 0', prefix='1 2 3 4 5 6'
 );
 
 CREATE TABLE feed_state (
@@ -237,8 +237,15 @@ CREATE TABLE receipt (
     result TEXT NOT NULL,                 -- JSON
     meta TEXT NOT NULL,                   -- JSON: issuer and patient as printed
     check_value TEXT NOT NULL,            -- HMAC over the printed lines (see desktop/receipts/check.py)
-    status TEXT NOT NULL CHECK (status IN ('reserved', 'printed')),
+    status TEXT NOT NULL CHECK (status IN ('reserved', 'printed')), chain TEXT,
     UNIQUE (pharmacy_code, day, seq)
+);
+
+CREATE TABLE receipt_chain_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    count INTEGER NOT NULL,               -- receipts in the chain
+    last TEXT NOT NULL,                   -- the newest link (hex)
+    mac TEXT NOT NULL                     -- HMAC(key, count + last): a rolled-back head does not verify
 );
 
 CREATE TABLE receipt_counter (
@@ -250,6 +257,12 @@ CREATE TABLE receipt_counter (
 CREATE TABLE receipt_key (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     secret TEXT NOT NULL,                 -- hex
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE receipt_key_ref (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    key_id TEXT NOT NULL,                 -- names the key in the keyring / key file; not secret
     created_at TEXT NOT NULL
 );
 

@@ -38,9 +38,9 @@ def data_dir() -> Path:
     """The per-user data directory (created on demand)."""
     from platformdirs import user_data_dir
 
-    path = Path(user_data_dir(APP_NAME, APP_ORG))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    from desktop import platform
+
+    return platform.private_dir(Path(user_data_dir(APP_NAME, APP_ORG)))  # 0700: the database lives here
 
 
 def default_db_path() -> Path:

@@ -94,7 +94,7 @@ def render() -> None:
                 "--patient-name",
                 "张三",
                 "--patient-id",
-                "220102199001011234",
+                "220102199001011239",
             ]
         )
         if code:

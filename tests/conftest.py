@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["YAOMU_KEYRING"] = "off"  # receipt keys go to files beside the test databases, never a real keyring
 
 import pytest  # noqa: E402
 

@@ -213,3 +213,33 @@ def check_totals(data: r.EditionData, spec: EditionSpec) -> None:
             f"{data.info.name}年版（{data.info.variant}）目录的数量与凡例不符，导入已停止：\n" + "\n".join(problems),
             hint="请确认源文件完整且未被修改；数据库保持不变。",
         )
+
+
+def spec_of(name: str, variant: str) -> EditionSpec | None:
+    """The 凡例 of an edition variant; for a variant under another name, the first 凡例 of its edition."""
+    return SPECS.get((name, variant)) or next((s for s in SPECS.values() if s.name == name), None)
+
+
+def checked_spec(data: r.EditionData) -> EditionSpec | None:
+    """Check an edition against the 凡例 of its edition, whatever its variant is called; returns the 凡例 met.
+
+    A known variant is checked against its own 凡例. Any other variant of a known edition (a package
+    calling itself "official2") must meet one of that edition's 凡例, so 2024 rows can never pass
+    for the 2025 edition under a new name. An edition Yaomu has no 凡例 for returns None.
+
+    Raises:
+        ImportCountMismatch: no 凡例 of the edition is met (the first one's differences are named).
+    """
+    exact = SPECS.get((data.info.name, data.info.variant))
+    candidates = [exact] if exact else [s for s in SPECS.values() if s.name == data.info.name]
+    errors: list[ImportCountMismatch] = []
+    for spec in candidates:
+        try:
+            check_totals(data, spec)
+        except ImportCountMismatch as err:
+            errors.append(err)
+            continue
+        return spec
+    if errors:
+        raise errors[0]
+    return None

@@ -148,7 +148,7 @@ class Searcher:
     def _candidates(self, text: str, edition_id: int) -> Iterator[Tier]:
         if _ENTRY_ID.match(text):
             yield EXACT, self._find(None, "id", text)
-        if text.isdigit():
+        if text.isascii() and text.isdigit() and len(text) <= 18:  # "²", "①" are digits to str.isdigit
             n = int(text)
             yield EXACT, self._find(edition_id, "number", n, by_seq=True)
             yield EXACT, self._find(edition_id, "star_of", n, by_seq=True)

@@ -8,6 +8,7 @@ import time
 from datetime import date
 from typing import TYPE_CHECKING
 
+from desktop import sanitize
 from desktop.commands import print_json
 from desktop.errors import RequestError
 from desktop.storage import catalogue as store
@@ -88,14 +89,52 @@ def _line(e: Entry) -> str:
     return f"{e.id}  [{e.section} {e.display_number}] {cls} {e.name}{form}{extra}"
 
 
+#: Most results ``yaomu search`` lists; the longest query it takes.
+MAX_LIMIT = 1000
+MAX_QUERY = 64
+#: Catalogue numbers have at most 4 digits; a longer run of digits is a barcode or 追溯码.
+MAX_NUMBER_DIGITS = 6
+
+
+def check_query(query: str, limit: int) -> str:
+    """The query as searched, or every problem with it and the limit (exit 2, in Chinese).
+
+    >>> check_query(" 阿莫西林 ", 20)
+    '阿莫西林'
+    """
+    from desktop import sanitize
+
+    text = query.strip()
+    problems = []
+    if not 1 <= limit <= MAX_LIMIT:
+        problems.append(f"--limit 须为 1 到 {MAX_LIMIT} 之间的整数（现为 {limit}）。")
+    if not text:
+        problems.append("查询内容为空：请输入药品名称、拼音首字母、目录编号或分类代码。")
+    elif sanitize.find_control(text):
+        problems.append(f"查询内容含有控制字符 {sanitize.find_control(text)}，请重新输入。")
+    elif len(text) > MAX_QUERY:
+        problems.append(f"查询内容过长（{len(text)} 个字符，最多 {MAX_QUERY} 个），请只输入药品名称的一部分。")
+    elif text.isdigit() and not text.isascii():
+        problems.append(
+            f"查询“{sanitize.text(text)}”是上标或带圈的数字，无法查找：目录编号请用阿拉伯数字（如 123）输入。"
+        )
+    elif text.isascii() and text.isdigit() and len(text) > MAX_NUMBER_DIGITS:
+        problems.append(
+            f"查询“{text}”有 {len(text)} 位数字，不是目录编号（最多 4 位）："
+            "商品条码、本位码或追溯码请用 yaomu scan 识别。"
+        )
+    if problems:
+        raise RequestError(problems)
+    return text
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     day = parse_day(args.date)
-    if args.limit < 1:
-        raise RequestError(["--limit 须为正整数。"])
+    query = check_query(args.query, args.limit)
     from desktop.catalogue import search
 
     db = open_catalogue(args, reading=True)
-    result = search.search(db, args.query, day=day, limit=args.limit)
+    result = search.search(db, query, day=day, limit=args.limit)
     edition = result.choice.edition
     if args.json:
         print_json(
@@ -117,7 +156,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not result.entries:
         print("没有找到匹配的药品。")
     for e in result.entries:
-        print(_line(e))
+        print(sanitize.text(_line(e)))  # names come from packages: never echo a control character raw
     return 0
 
 
@@ -155,7 +194,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         if key == "flags":
             value = "、".join(entry.flags) or None
         if value not in (None, ""):
-            print(f"{label}：{value}")
+            print(f"{label}：{sanitize.text(value)}")
     return 0
 
 

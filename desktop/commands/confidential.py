@@ -6,12 +6,11 @@ The amount is typed (hidden) or imported, never printed: ``list`` shows only "�
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import date
 from pathlib import Path
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("confidential", help="录入、导入保密支付标准（“*”药品），录入后不再显示数值")
     csub = p.add_subparsers(dest="confidential_command", metavar="子命令", required=True)
     c = csub.add_parser("list", help="列出当日生效目录中的“*”药品及是否已录入（不显示数值）")
@@ -73,12 +72,9 @@ def run_set(args: argparse.Namespace) -> int:
 
     db = store.open_db(args.db)
     entry = store.get_entry(db, args.entry)
-    if sys.stdin.isatty():
-        import getpass
+    from desktop import platform
 
-        text = getpass.getpass(f"“{entry.name}”的保密支付标准（元，输入不显示）：")
-    else:
-        text = sys.stdin.readline()
+    text = platform.read_secret(f"“{entry.name}”的保密支付标准（元，输入不显示）：")
     confidential.enter(db, entry, args.spec, text.strip())
     status = confidential.statuses(db, [entry])[0]
     print(f"{entry.name}：{status.label}")

@@ -6,9 +6,13 @@ import argparse
 import json
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("overlays", help="地区叠加清单（双通道、两病、过渡期等）")
     osub = p.add_subparsers(dest="overlays_command", metavar="子命令", required=True)
     c = osub.add_parser("check", help="逐项列出随附清单中的药品对应到哪些目录条目，对应不上的说明原因")
@@ -20,7 +24,7 @@ def _d(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def shipped_overlays(directory: Path | None = None) -> list[dict]:
+def shipped_overlays(directory: Path | None = None) -> list[dict[str, Any]]:
     """The overlay definitions shipped in resources/overlays/, in file order."""
     from desktop import paths
 
@@ -28,7 +32,7 @@ def shipped_overlays(directory: Path | None = None) -> list[dict]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(Path(directory).glob("*.json"))]
 
 
-def check_overlays(db, definitions: list[dict]) -> list[dict]:  # noqa: ANN001 - sqlite_utils.Database
+def check_overlays(db: Database, definitions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """For each overlay: each item resolved in every installed edition its period overlaps."""
     from desktop.catalogue import matching
     from desktop.storage import catalogue as store

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from desktop.commands import print_json
-from desktop.errors import UserFacingError
+from desktop.errors import RequestError
 
 #: Exit code of ``receipts verify`` when the receipt does not match the history.
 EXIT_NOT_VERIFIED = 3
@@ -17,8 +17,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("request", metavar="REQUEST.json", help="预估请求文件（与 yaomu estimate 相同；- 表示标准输入）")
     p.add_argument("--format", dest="paper", choices=("58mm", "80mm", "a5"), help="纸张（默认：设置中的纸张）")
     p.add_argument("--out", required=True, metavar="FILE.pdf", help="保存 PDF 的位置")
+    p.add_argument("--force", action="store_true", help="覆盖已存在的输出文件（数据库及其备份永不覆盖）")
     p.add_argument("--patient-name", help="患者姓名（可不填）")
-    p.add_argument("--patient-id", help="证件号码（只打印前 3 位和后 4 位）")
+    p.add_argument("--patient-id", help="证件号码（身份证号核对校验位；打印前 3 位和后 4 位，较短的证件号至多后 4 位）")
     p.add_argument("--staff", help="经办人（默认：设置中的经办人）")
     p.add_argument("--counter", help="收款台（默认：设置中的收款台）")
     p.add_argument("--json", action="store_true", help="以 JSON 输出单号、校验码和文件")
@@ -39,11 +40,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = rsub.add_parser("reprint", help="补打：与原收据完全相同，另加“补打”标记")
     p.add_argument("number", metavar="NUMBER")
     p.add_argument("--out", required=True, metavar="FILE.pdf")
+    p.add_argument("--force", action="store_true", help="覆盖已存在的输出文件（数据库及其备份永不覆盖）")
     p.add_argument("--staff", help="补打经办人（记入历史）")
     p.set_defaults(func=cmd_reprint)
 
     p = rsub.add_parser("export", help="导出收据历史为 CSV（可用 Excel 打开）")
     p.add_argument("--out", required=True, metavar="FILE.csv")
+    p.add_argument("--force", action="store_true", help="覆盖已存在的输出文件（数据库及其备份永不覆盖）")
     p.add_argument("--date", help="只导出这一天的（YYYY-MM-DD）")
     p.set_defaults(func=cmd_export)
 
@@ -60,6 +63,32 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return store.open_db(args.db)
 
 
+#: Longest staff or counter name accepted from the command line.
+MAX_FREE_TEXT = 40
+
+
+def check_free_text(**fields: str | None) -> None:
+    """Staff, counter and the like: printed on receipts, so no control characters and a sane length.
+
+    Raises:
+        RequestError: naming every field that is wrong.
+    """
+    from desktop import sanitize
+
+    labels = {"staff": "--staff 经办人", "counter": "--counter 收款台", "patient_name": "--patient-name 患者姓名"}
+    problems = []
+    for name, value in fields.items():
+        if value is None:
+            continue
+        bad = sanitize.find_control(value)
+        if bad:
+            problems.append(f"{labels.get(name, name)}含有控制字符 {bad}，请重新输入。")
+        elif len(value.strip()) > MAX_FREE_TEXT:
+            problems.append(f"{labels.get(name, name)}过长（最多 {MAX_FREE_TEXT} 个字）。")
+    if problems:
+        raise RequestError(problems)
+
+
 def cmd_receipt(args: argparse.Namespace) -> int:
     from desktop import settings as settings_mod
     from desktop.commands.catalogue import open_catalogue
@@ -67,6 +96,7 @@ def cmd_receipt(args: argparse.Namespace) -> int:
     from desktop.receipts import issue, layout
     from desktop.rules import service
 
+    check_free_text(staff=args.staff, counter=args.counter, patient_name=args.patient_name)
     data = read_request(args.request)
     db = open_catalogue(args)
     settings = settings_mod.get(db)
@@ -90,6 +120,7 @@ def cmd_receipt(args: argparse.Namespace) -> int:
         patient_id=args.patient_id,
         # the printer's printable width applies to the paper it is set up for
         printable_width_mm=settings.printable_width_mm if paper == settings.paper else None,
+        force=args.force,
     )
     if args.json:
         print_json(
@@ -134,26 +165,26 @@ def cmd_reprint(args: argparse.Namespace) -> int:
     from desktop import settings as settings_mod
     from desktop.receipts import issue
 
+    check_free_text(staff=args.staff)
     db = _open(args)
     staff = args.staff or settings_mod.get(db).staff
-    done = issue.reprint(db, args.number, Path(args.out), staff=staff)
+    done = issue.reprint(db, args.number, Path(args.out), staff=staff, force=args.force)
     print(f"已补打收据 {done.number}：{done.path}")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from desktop import outfile
     from desktop.receipts import issue
+    from desktop.storage import catalogue as store
     from desktop.storage import receipts as history
 
     day = issue.parse_day(args.date) if args.date else None
-    records = history.search(_open(args), day=day)
-    out = Path(args.out)
-    try:
-        out.write_text(history.to_csv(records), encoding="utf-8-sig", newline="")
-    except OSError as err:
-        raise UserFacingError(
-            f"无法写入 {out}：{err.strerror or err}", hint="请检查文件夹是否存在、文件是否被 Excel 占用。"
-        ) from None
+    db = _open(args)
+    db_path = store.db_file(db)
+    out = outfile.check(Path(args.out), db_path=db_path, force=args.force, what="导出文件")
+    records = history.search(db, day=day)
+    outfile.write(out, history.to_csv(records).encode("utf-8-sig"), db_path=db_path, force=args.force, what="导出文件")
     print(f"已导出 {len(records)} 张收据：{out}")
     return 0
 

@@ -40,8 +40,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--key", type=Path, help="发布方私钥文件（默认 ~/.config/yaomu-publisher/publisher.json）")
     p.add_argument("--unsigned", action="store_true", help="不签名（之后用 yaomu package sign 签名）")
     p.add_argument("--out", type=Path, required=True, help="输出的更新包文件 .zip")
+    p.add_argument("--force", action="store_true", help="覆盖已存在的输出文件")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_wrap(cmd_build))
+
+    p = psub.add_parser(
+        "bundle", help="重建随附的目录包和 SHA-256 清单（resources/packages/，无需发布方私钥；即 make packages）"
+    )
+    p.add_argument("--sources", type=Path, help="源文件目录（默认 resources/sources/）")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_wrap(cmd_bundle))
 
     p = psub.add_parser("sign", help="用发布方私钥为更新包签名")
     p.add_argument("package", type=Path)
@@ -59,7 +67,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ):
         p = ssub.add_parser(name, help=helptext)
         p.add_argument("package", type=Path)
-        p.add_argument("--trust", type=Path, help="信任的发布方公钥目录（默认 resources/trust/）")
+        p.add_argument(
+            "--trust", type=Path, help="改用此目录中的发布方公钥作为信任列表（默认 resources/trust/；列出所信任的密钥）"
+        )
         p.add_argument("--json", action="store_true")
         if name == "apply":
             p.add_argument("--yes", action="store_true", help="不询问，直接应用")
@@ -98,9 +108,24 @@ def _wrap(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Names
 
 
 def _trust(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The built-in trust store, or the one named by ``--trust`` -- said out loud, key by key."""
+    from desktop import sanitize
     from desktop.sync import keys
 
-    return keys.trust_store(args.trust) if getattr(args, "trust", None) else keys.trust_store()
+    if not getattr(args, "trust", None):
+        return keys.trust_store()
+    if not Path(args.trust).is_dir():
+        raise keys.KeyError_(
+            f"--trust 指定的信任目录 {args.trust} 不存在。", hint="请给出存放发布方公钥 JSON 的文件夹。"
+        )
+    store = keys.trust_store(args.trust)
+    listed = "、".join(f"{k.key_id}（{sanitize.text(k.publisher) or '未署名'}）" for k in store.values()) or "（无）"
+    print(
+        f"注意：按 --trust 改用 {args.trust} 中的公钥作为信任列表，而不是本机内置的信任列表。"
+        f"由以下密钥签名的更新包将被接受：{listed}",
+        file=sys.stderr,
+    )
+    return store
 
 
 def _private(path: Path | None):  # type: ignore[no-untyped-def]
@@ -115,20 +140,25 @@ def _private(path: Path | None):  # type: ignore[no-untyped-def]
 
 
 def _out(args: argparse.Namespace, data: object, text: str) -> None:
+    from desktop import sanitize
     from desktop.commands import print_json
 
     if args.json:
         print_json(data)
-    else:
-        print(text)
+    else:  # names and remarks come from packages: control characters are shown escaped, never raw
+        print("\n".join(sanitize.text(line) for line in text.split("\n")))
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
     from desktop.sync import keys
 
     private = args.private or keys.default_key_dir() / "publisher.json"
-    if private.exists():
-        raise keys.KeyError_(f"私钥文件 {private} 已存在，不会覆盖。", hint="如需新密钥，请指定另一个 --private 路径。")
+    for path, what in ((private, "私钥"), (args.public, "公钥")):
+        if path.exists():
+            raise keys.KeyError_(
+                f"{what}文件 {path} 已存在，不会覆盖（覆盖私钥会让已发布的更新包无法再被信任）。",
+                hint=f"如需新密钥，请另指定一个 --{'private' if what == '私钥' else 'public'} 路径；原文件未被改动。",
+            )
     key = keys.generate(args.publisher)
     keys.write_keypair(key, private, args.public)
     _out(
@@ -140,10 +170,12 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from desktop import outfile
     from desktop.catalogue import bundled
     from desktop.sync import build
     from desktop.sync import package as pk
 
+    outfile.check(args.out, db_path=args.db or _default_db(), force=args.force, what="更新包")
     key = None if args.unsigned else _private(args.key)
     if args.edition:
         spec = bundled.SOURCES.get(args.edition)
@@ -185,6 +217,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from desktop.sync import bundled
+
+    pins = bundled.rebuild(sources=args.sources)
+    lines = [f"{name}  sha256={sha}" for name, sha in pins.items()]
+    _out(args, {"packages": pins}, "已重建随附的目录包与清单 bundled.json：\n" + "\n".join(lines))
+    return 0
+
+
 def cmd_sign(args: argparse.Namespace) -> int:
     from desktop.sync import build
 
@@ -222,10 +263,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
+    from desktop import sanitize
     from desktop.sync import apply
 
     def confirm(d) -> bool:  # type: ignore[no-untyped-def]
-        print(d.text())
+        print("\n".join(sanitize.text(line) for line in d.text().split("\n")))
         if not sys.stdin.isatty():
             raise UserFacingError(
                 "未确认：非交互方式应用更新包需要加 --yes。", hint="请先用 yaomu sync diff 查看变化，再加 --yes 应用。"
@@ -241,7 +283,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     )
     if not args.json and sys.stderr.isatty():
         print(file=sys.stderr)
-    _out(args, report.to_json(), report.text())
+    _out(args, report.to_json(), "\n".join([report.text(), *report.warnings]))
     return 0
 
 

@@ -9,10 +9,8 @@ drawn later with ``reprint``.
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -21,6 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from desktop import outfile, platform
 from desktop.errors import DatabaseError, UserFacingError
 from desktop.receipts import check, layout, numbering, stored
 from desktop.receipts.layout import Issuer, Receipt, ReceiptMeta
@@ -64,27 +63,14 @@ def _check_patient_name(name: str | None) -> str:
     return text
 
 
-def _check_out(out: Path) -> Path:
-    out = Path(out)
-    if out.is_dir():
-        raise UserFacingError(f"输出路径 {out} 是一个文件夹。", hint="请给出 PDF 文件名，例如 收据.pdf。")
-    if not out.parent.is_dir():
-        raise UserFacingError(
-            f"无法保存收据：文件夹 {out.parent} 不存在。", hint="请先创建该文件夹，或选择其他保存位置。"
-        )
-    return out
+def _check_out(db: Database, out: Path, force: bool) -> Path:
+    """Never the database, its WAL or a back-up; an existing file only with ``force``."""
+    return outfile.check(out, db_path=store.db_file(db), force=force, what="收据 PDF")
 
 
 def _write(out: Path, data: bytes) -> None:
     """Write atomically: a half-written PDF never replaces a good one."""
-    fd, tmp = tempfile.mkstemp(prefix=".receipt-", suffix=".pdf", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    platform.atomic_write(out, data)
 
 
 def _pdf_measure() -> Callable[[str], float]:
@@ -127,6 +113,7 @@ def issue(
     now: datetime | None = None,
     on_reserved: Callable[[str], None] | None = None,
     printable_width_mm: float | str | None = None,
+    force: bool = False,
 ) -> Issued:
     """Number, record, draw and save a receipt for an estimate ``result`` of ``request``.
 
@@ -135,6 +122,7 @@ def issue(
             None: the paper's usual width, 48 mm on 58 mm rolls). Recorded, so a 补打 is laid out alike.
         on_reserved: called with the number once it is committed, before drawing (tests use it to
             simulate a crash at the worst moment).
+        force: overwrite an existing file at ``out`` (never the database or its back-ups).
 
     Raises:
         UserFacingError: bad format, patient data or output path (nothing is recorded), or the PDF
@@ -148,7 +136,7 @@ def issue(
     page = layout.get_format(fmt, printable_width_mm)
     name = _check_patient_name(patient_name)
     masked = layout.mask_id(patient_id) if patient_id and patient_id.strip() else ""
-    out = _check_out(out)
+    out = _check_out(db, out, force)
     now = (now or datetime.now()).replace(microsecond=0)
     version = catalogue_version(db, result.edition_id)
     meta, body, check_value, receipt_id = _record(db, request, result, issuer, page, now, version, name, masked)
@@ -165,8 +153,18 @@ def issue(
     )
     data = _render(receipt)
     _save(out, data, meta.number)
-    history.mark_printed(db, receipt_id, kind="original", staff=issuer.staff, when=now)
+    _mark_printed(db, receipt_id, meta.number, kind="original", staff=issuer.staff, when=now)
     return Issued(meta.number, out, check_value, receipt, data)
+
+
+def _mark_printed(db: Database, receipt_id: int, number: str, *, kind: str, staff: str | None, when: datetime) -> None:
+    try:
+        history.mark_printed(db, receipt_id, kind=kind, staff=staff, when=when)
+    except sqlite3.OperationalError as err:  # the PDF is saved; only the print log could not be written
+        raise DatabaseError(
+            f"收据 {number} 的 PDF 已保存，但打印记录无法写入数据库（{err}）。",
+            hint="收据已登记且单号不会重复；请检查磁盘空间后在收据记录中核对该单的状态。",
+        ) from err
 
 
 def _record(
@@ -181,8 +179,8 @@ def _record(
     masked: str,
 ) -> tuple[ReceiptMeta, list[layout.Line], str, int]:
     """Take the number and record the history row in one durable transaction (the step a crash cannot split)."""
-    key = check.secret(db)
     try:
+        key = check.secret(db)  # kept outside the database; creating it may also write its id
         with store.durable(db), db.atomic():
             number = numbering.next_number(db, issuer.institution_code, now.date())
             meta = ReceiptMeta(str(number), now.isoformat(sep=" "), version, name, masked)
@@ -205,6 +203,7 @@ def _record(
             from desktop.products import trace  # 追溯码 sold with this receipt; a code sold before is refused
 
             trace.record(db, meta.number, request)
+            check.extend_chain(db, key, receipt_id)
     except sqlite3.OperationalError as err:  # locked past busy_timeout, disk full, read-only file
         raise DatabaseError(
             f"无法登记收据：数据库暂时无法写入（{err}）。没有开具任何收据，也没有占用单号。",
@@ -223,25 +222,37 @@ def _save(out: Path, data: bytes, number: str) -> None:
         ) from err
 
 
+class AlteredRecord(DatabaseError):
+    """A history row no longer matches the check value it was printed with: it was edited."""
+
+
 def _rebuild(db: Database, record: history.Record) -> tuple[list[layout.Line], Issuer, ReceiptMeta]:
     """The original lines from the history, after checking they still match the printed check value."""
     issuer, meta = _from_meta(record.meta)
     body = layout.logical_lines(stored.load_estimate(record.result, record.number), issuer, meta)
     if check.compute(check.secret(db), record.number, layout.signed_text(body)) != record.check_value:
-        raise DatabaseError(
+        raise AlteredRecord(
             f"收据 {record.number} 的历史记录与开具时不一致（校验值不符），不能补打或核验。",
             hint="数据库中的记录可能被改动。请从备份恢复数据库，并联系技术支持。",
         )
     return body, issuer, meta
 
 
-def reprint(db: Database, number: str, out: Path, *, staff: str | None = None, now: datetime | None = None) -> Issued:
+def reprint(
+    db: Database,
+    number: str,
+    out: Path,
+    *,
+    staff: str | None = None,
+    now: datetime | None = None,
+    force: bool = False,
+) -> Issued:
     """Draw a receipt again, identical to the original except for the 补打 mark.
 
     Raises:
         NotFound: no such number. DatabaseError: the stored record no longer matches its check value.
     """
-    out = _check_out(out)
+    out = _check_out(db, out, force)
     record = history.get(db, number)
     body, _issuer, meta = _rebuild(db, record)
     page = layout.get_format(record.format, record.meta.get("printable_width_mm"))
@@ -257,7 +268,7 @@ def reprint(db: Database, number: str, out: Path, *, staff: str | None = None, n
     data = _render(receipt)
     _save(out, data, record.number)
     when = (now or datetime.now()).replace(microsecond=0)
-    history.mark_printed(db, record.id, kind="reprint", staff=staff, when=when)
+    _mark_printed(db, record.id, record.number, kind="reprint", staff=staff, when=when)
     return Issued(record.number, out, record.check_value, receipt, data)
 
 
@@ -280,8 +291,20 @@ def verify(db: Database, number: str, check_value: str) -> Verification:
     """
     given = check.normalise(check_value)
     record = history.get(db, number)
-    body, _issuer, _meta = _rebuild(db, record)
+    try:
+        body, _issuer, _meta = _rebuild(db, record)
+    except AlteredRecord as err:  # the row no longer matches what was printed: an edit
+        return Verification(False, f"核验不通过：{err.message}", record, ())
     lines = tuple(line.plain for line in body if line.plain)
+    broken = check.chain_problem(db, check.secret(db))
+    if broken:
+        return Verification(
+            False,
+            f"核验不通过：本店的收据历史记录不完整或被改动（{broken}），无法确认收据 {record.number}。"
+            "请从备份恢复数据库，并联系技术支持。",
+            record,
+            lines,
+        )
     if not check.matches(record.check_value, given):
         return Verification(
             False,

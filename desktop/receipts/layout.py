@@ -192,28 +192,59 @@ class Receipt:
 # --- small pure helpers --------------------------------------------------------------------------
 
 
-def mask_id(id_number: str) -> str:
-    """Mask an ID number: the first 3 and the last 4 characters stay visible.
+#: Shorter numbers (passports, 港澳通行证, 社保卡号) show at most their last 4 characters.
+SHORT_ID_SHOWN = 4
 
-    >>> mask_id("220102199001011234")
-    '220***********1234'
-    >>> mask_id("G12345678")
-    'G12**5678'
-    >>> mask_id("1234567")
-    '*******'
+
+def mask_id(id_number: str) -> str:
+    """Mask an ID number; an 18-digit resident ID number must have a valid check digit.
+
+    Resident ID numbers (15 or 18 characters) keep the first 3 and the last 4 visible (region and
+    check digit, as the 医保 forms print them); anything shorter shows at most its last 4 characters,
+    and at most half of it; 7 characters or fewer show nothing.
+
+    >>> mask_id("220102199001011239")
+    '220***********1239'
+    >>> mask_id("G12345678"), mask_id("12345678"), mask_id("1234567")
+    ('*****5678', '****5678', '*******')
 
     Raises:
-        UserFacingError: the number contains anything but letters and digits.
+        UserFacingError: anything but letters and digits, or an 18-digit number whose check digit
+            (GB 11643) or birth date is wrong.
     """
-    text = id_number.strip().replace(" ", "")
-    if not re.fullmatch(r"[0-9A-Za-z]{1,32}", text):
+    text = id_number.strip().replace(" ", "").upper()
+    if not re.fullmatch(r"[0-9A-Z]{1,32}", text):
         raise UserFacingError(
             "证件号码无效：只能包含字母和数字（最多 32 位），请核对后重新输入。",
             hint="身份证号为 18 位，最后一位可以是 X；不打印证件号时可不填。",
         )
-    if len(text) <= 7:  # nothing could be hidden; show none of it
+    if len(text) == 18 and text[:17].isdigit():
+        _check_resident_id(text)
+    if len(text) >= 15:
+        return text[:3] + "*" * (len(text) - 7) + text[-4:]
+    if len(text) <= 7:  # nothing could be hidden safely; show none of it
         return "*" * len(text)
-    return text[:3] + "*" * (len(text) - 7) + text[-4:]
+    shown = min(SHORT_ID_SHOWN, len(text) // 2)
+    return "*" * (len(text) - shown) + text[-shown:]
+
+
+def _check_resident_id(text: str) -> None:
+    """GB 11643 resident ID number: valid birth date and check digit (python-stdnum's cn.ric)."""
+    from stdnum.cn import ric
+    from stdnum.exceptions import InvalidChecksum, ValidationError
+
+    try:
+        ric.validate(text)
+    except InvalidChecksum:
+        raise UserFacingError(
+            f"身份证号码 {text[:3]}…{text[-4:]} 的校验位不对：可能有一位输错了。",
+            hint="请对照证件逐位核对后重新输入（最后一位可能是 X）；不打印证件号时可不填。",
+        ) from None
+    except ValidationError:
+        raise UserFacingError(
+            f"身份证号码 {text[:3]}…{text[-4:]} 无效：其中的出生日期或地区码不存在。",
+            hint="请对照证件逐位核对后重新输入；不打印证件号时可不填。",
+        ) from None
 
 
 def money(value: Any, what: str = "金额") -> str:

@@ -6,10 +6,10 @@
   form, spec, standard, agreement period); every row that matches no "*" entry is reported.
 * Not entered: the estimate takes the price as within the standard, as the notices require of the
   listed price (吉医保联〔2023〕45号 四（一）: 谈判药品的挂网价格不高于支付标准), and says so.
-* No output but the entry form may show the value or let it follow by subtraction: ``redact``
-  removes a "*" line's components (over the standard, first self-pay, policy scope, coinsurance)
-  and folds them into one figure (``confidential_patient``), so the printed breakdown still adds
-  up while no difference of printed figures equals the over-standard part.
+* No output but the entry form may show the value or let it follow by subtraction: the estimate
+  (``rules.service._fold``) folds a "*" line's components (over the standard, first self-pay,
+  policy scope, deductible, coinsurance) into one figure (``confidential_patient``), so the printed
+  breakdown still adds up while no difference of printed figures equals the over-standard part.
 
 What remains inferable (docs/rules.md): a reader who knows the public ratios (first self-pay r,
 fund ratio) and the deductible can solve a "*" line's fund share for its base min(price, S) × qty;
@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -42,8 +43,6 @@ ASSUMED_TEXT = (
     "保密支付标准未录入：按挂网价格不高于支付标准估算（谈判药品的挂网价格不高于支付标准），未计超支付标准部分；"
     "录入本省下发的支付标准后结果更准确。"
 )
-#: The per-line amounts a "*" line never shows (each would give the standard by subtraction).
-HIDDEN = ("over_standard", "first_self_pay", "policy_scope", "deductible", "coinsurance")
 _MIN, _MAX = date(1900, 1, 1), date(9999, 12, 31)
 
 
@@ -255,34 +254,10 @@ def import_file(db: Database, path: Path, day: date) -> ImportReport:
     return ImportReport(len(values), tuple(unmatched))
 
 
-# --- what an estimate may show -------------------------------------------------------------------
+# --- what the receipt history keeps -------------------------------------------------------------
 
 
-def redact(lines: list[dict], totals: dict[str, str]) -> None:
-    """Remove every figure of a "*" line that, with the public ones, gives its standard by subtraction.
-
-    In place: a "*" line keeps total, 全自费, fund and patient total; its hidden components go into
-    ``confidential_patient`` (also per basket), and the basket's components count only public lines.
-    """
-    folded: Decimal | None = Decimal(0)
-    for line in lines:
-        if not line.get("confidential"):
-            continue
-        if line.get("patient_total") is None:  # the fund ratio is not set: the part is unknown too
-            part = None
-            line["confidential_patient"] = None
-        else:
-            part = Decimal(line["patient_total"]) - Decimal(line["full_self_pay"])
-            line["confidential_patient"] = f"{part:.2f}"
-        folded = None if part is None or folded is None else folded + part
-        for key in HIDDEN:
-            if key in totals and line.get(key) is not None:
-                totals[key] = f"{Decimal(totals[key]) - Decimal(line[key]):.2f}"
-            line[key] = None
-    totals["confidential_patient"] = None if folded is None else f"{folded:.2f}"
-
-
-def scrub_request(request: dict, result: dict) -> dict:
+def scrub_request(request: dict[str, Any], result: Mapping[str, Any]) -> dict[str, Any]:
     """The request as kept in the receipt history: without the standard of any "*" line."""
     lines = result.get("lines") or []
     items = request.get("items")

@@ -658,11 +658,13 @@ def _list_steps(ctx: AssessContext, c: _Collector, listed_in: frozenset[str]) ->
     elif ctx.query.channel == "two_diseases":
         _two_diseases_rule(ctx, c)
     _managed_list_rules(ctx, c, listed_in)
-    _match_notes(c, list(ctx.facts), ctx.day)
+    if ctx.facts:
+        _match_notes(c, list(ctx.facts), ctx.day)
     if ctx.drug is not None:
         _missing_lists(c, ctx, listed_in)
-        for note in ctx.profile.notes_for(ctx.day, ctx.selectors(listed_in)):
-            c.info("policy_note", note.text or "", note.source.label)
+        if ctx.profile.answer_notes:
+            for note in ctx.profile.notes_for(ctx.day, ctx.selectors(listed_in)):
+                c.info("policy_note", note.text or "", note.source.label)
     requirements = _requirement_rules(ctx, c, listed_in)
     if dual is not None and requirements and ctx.query.channel == "dual_channel":
         dual = replace(dual, requirements=tuple(requirements))
@@ -770,8 +772,9 @@ def _missing_lists(c: _Collector, ctx: AssessContext, listed_in: frozenset[str])
     without that list nobody can tell, so it is not "可以报销" without a caveat.
     """
     drug = ctx.probe
-    needs_high_value = any(ov.HIGH_VALUE in req.when.get("listed_in", ()) for req in ctx.profile.requirements)
-    if needs_high_value and drug.negotiated and ov.HIGH_VALUE not in listed_in:
+    if not drug.negotiated or ov.HIGH_VALUE in listed_in:
+        return
+    if any(ov.HIGH_VALUE in req.when.get("listed_in", ()) for req in ctx.profile.requirements):
         a = lists.answer((ov.HIGH_VALUE,), ctx.day, list(ctx.facts), list(ctx.installed))
         if a.status in ("unknown", "none"):
             src = _overlay_source(a.overlay) if a.overlay else None

@@ -166,7 +166,12 @@ class Profile:
     def notes_on(self, day: date) -> list[Rule]:
         return [n for n in self.notes if n.active_on(day)]
 
-    def notes_for(self, day: date, ctx: dict[str, object]) -> list[Rule]:
+    @property
+    def answer_notes(self) -> bool:
+        """The profile has notes shown with the answers their selectors match."""
+        return any(n.when for n in self.notes)
+
+    def notes_for(self, day: date, ctx: SelectorSource) -> list[Rule]:
         """The notes that concern an answer in ``ctx`` on ``day`` (those with selectors that match)."""
         return [n for n in self.notes if n.when and n.active_on(day) and n.matches(ctx)]
 
@@ -292,7 +297,7 @@ def load(profile_id: str) -> Profile:
     )
 
 
-def _label(data: dict, item: dict | None) -> str | None:
+def _label(data: dict[str, Any], item: dict[str, Any] | None) -> str | None:
     if not item:
         return None
     notice = data["sources"][item["source"]["notice"]]
@@ -301,7 +306,7 @@ def _label(data: dict, item: dict | None) -> str | None:
     ).label
 
 
-def _revisions(data: dict) -> list[tuple[str, Revision]]:
+def _revisions(data: dict[str, Any]) -> list[tuple[str, Revision]]:
     out = []
     for item in data.get("list_revisions", []):
         notice = data["sources"][item["source"]["notice"]]

@@ -23,7 +23,18 @@ from desktop.errors import RequestError
 from desktop.rules import confidential as conf
 from desktop.rules import copay, eligibility, labels, policy, standards
 from desktop.rules import request as request_mod
-from desktop.rules.contract import Amounts, Eligibility, Estimate, EstimateLine, EstimateRequest, Reason, RequestItem
+from desktop.rules.contract import (
+    EMPTY,
+    ZERO,
+    Amounts,
+    Eligibility,
+    Estimate,
+    EstimateLine,
+    EstimateRequest,
+    Reason,
+    RequestItem,
+    Verdict,
+)
 from desktop.rules.eligibility import Drug, EditionContext, Query
 from desktop.settings import Settings
 from desktop.storage import catalogue as store
@@ -287,7 +298,7 @@ class _Line:
     notes: list[Reason] = field(default_factory=list)
     shown: str | None = None
     confidential: bool = False
-    verdict_override: eligibility.Verdict | None = None  # the amounts decided otherwise (□ alone, unlisted spec)
+    verdict_override: Verdict | None = None  # the amounts decided otherwise (□ alone, unlisted spec)
     channel: str | None = None  # the line's channel (item 9); the basket's when None
     channel_note: str | None = None
     fund_unset: bool = False
@@ -710,7 +721,9 @@ def _fold(lines: list[_Line], amounts: list[Amounts]) -> tuple[list[Amounts], Am
     """Fold every "*" line's components into one figure (``rules.confidential``): none of its over-standard,
     first self-pay, policy scope, deductible or coinsurance is shown, and the basket's components count the
     public lines only, so no difference of shown figures gives a confidential standard."""
-    out, folded, per_line = [], Decimal(0), []
+    out: list[Amounts] = []
+    folded = Decimal(0)
+    per_line: list[Decimal | None] = []
     for line, amt in zip(lines, amounts, strict=True):
         if not line.confidential:
             out.append(amt)
@@ -719,9 +732,9 @@ def _fold(lines: list[_Line], amounts: list[Amounts]) -> tuple[list[Amounts], Am
         part = amt.patient_total - amt.full_self_pay
         folded += part
         per_line.append(part)
-        z = copay.ZERO
+        z = ZERO
         out.append(Amounts(amt.total, amt.full_self_pay, z, z, z, z, amt.fund, z, amt.patient_total))
-    total = copay.EMPTY
+    total = EMPTY
     for amt in out:
         total = total + amt
     return out, total, folded, per_line

@@ -7,6 +7,7 @@ thread that opened it: the GUI holds one for lookups, a worker opens its own to 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
-from desktop import paths
+from desktop import paths, platform
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import drug_key, normalise_name
 from desktop.errors import DatabaseError, NotFound, SourceFormatError
@@ -79,8 +80,9 @@ def open_db(path: Path | str | None = None, *, readonly: bool = False, migrate: 
             conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, check_same_thread=False)
             db = Database(conn, execute_plugins=False)
         else:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _prepare_file(Path(path))
             db = Database(Path(path), execute_plugins=False)  # no third-party plugins in our connection
+        _refuse_foreign(db, path)
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA busy_timeout = 5000")
         if path != ":memory:" and not readonly:
@@ -96,6 +98,38 @@ def open_db(path: Path | str | None = None, *, readonly: bool = False, migrate: 
             hint="该文件可能不是药目数据库或已损坏。请检查路径，或从备份恢复。",
         ) from err
     return db
+
+
+def _prepare_file(path: Path) -> None:
+    """A new database file is created 0600 (its folder 0700) before SQLite writes to it; its WAL inherits the mode."""
+    try:
+        if path.exists():
+            platform.make_private(path)
+        else:
+            platform.private_dir(path.parent)
+            platform.create_private(path)
+    except OSError as err:
+        raise DatabaseError(
+            f"无法创建数据库文件 {path}：{err.strerror or err}",
+            hint="请确认该文件夹存在且可以写入（不是只读的 U 盘或网络文件夹），或用 --db 指定其他位置。",
+        ) from err
+
+
+def _refuse_foreign(db: Database, path: Path | str) -> None:
+    """Refuse (unchanged) a SQLite file that holds tables but was never a Yaomu database."""
+    tables = [t for t in db.table_names() if not t.startswith("sqlite_")]
+    if not tables:
+        return
+    ours = (
+        "_sqlite_migrations" in tables
+        and db.execute("select exists(select 1 from _sqlite_migrations where migration_set = 'yaomu')").fetchone()[0]
+    )
+    if not ours:
+        db.close()
+        raise DatabaseError(
+            f"{path} 不是药目的数据库（其中已有别的程序的数据表：{'、'.join(sorted(tables)[:5])}），未作任何改动。",
+            hint="请用 --db 指定药目自己的数据库文件，或给出一个新的文件名让药目创建。",
+        )
 
 
 def _refuse_newer(db: Database) -> None:
@@ -179,17 +213,106 @@ SEARCH_MIGRATION = "0013_search.sql"
 
 
 def _backup(db: Database, path: Path, *, reason: str, keep: int = KEEP_MIGRATION_BACKUPS) -> Path:
-    """Copy the database (consistently, through SQLite's backup API) beside itself."""
+    """Copy the database (consistently, through SQLite's backup API) beside itself, and verify the copy.
+
+    The copy is written under a ``.partial`` name, integrity-checked, and only then renamed to
+    ``.bak``: a full disk or a read-only folder leaves no unreadable back-up among the kept ones, and
+    a damaged database (its damage is copied too) is refused before anything writes to it.
+
+    Raises:
+        DatabaseError: the copy could not be written (disk full, read-only), or the database is damaged.
+    """
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = path.with_name(f"{path.name}.{reason}-{stamp}.bak")
-    dest = sqlite3.connect(target)
-    with dest:
-        db.conn.backup(dest)
-    dest.close()
-    old = sorted(path.parent.glob(f"{path.name}.{reason}-*.bak"))
-    for stale in old[:-keep]:
-        stale.unlink(missing_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        platform.create_private(partial)
+        dest = sqlite3.connect(partial)
+        try:
+            with dest:
+                db.conn.backup(dest)
+            dest.execute("pragma journal_mode = delete")  # a back-up is one self-contained file, never a WAL
+            problems = [row[0] for row in dest.execute("pragma integrity_check(5)")]
+        finally:
+            dest.close()
+        if problems != ["ok"]:
+            raise DamagedDatabase(path, problems)
+        os.replace(partial, target)
+    except (sqlite3.Error, OSError) as err:
+        raise DatabaseError(
+            f"无法备份数据库（{getattr(err, 'strerror', None) or err}），为安全起见没有做任何改动。",
+            hint=f"请检查 {path.parent} 所在磁盘的剩余空间和写入权限后重试。",
+        ) from err
+    finally:
+        partial.unlink(missing_ok=True)
+    _prune(path, reason, keep)
     return target
+
+
+def _prune(path: Path, reason: str, keep: int) -> None:
+    """Keep the newest ``keep`` back-ups that pass SQLite's quick check; a damaged one never counts."""
+    good = 0
+    for candidate in sorted(path.parent.glob(f"{path.name}.{reason}-*.bak"), reverse=True):
+        if good < keep and _readable(candidate):
+            good += 1
+            continue
+        candidate.unlink(missing_ok=True)
+
+
+def _readable(path: Path) -> bool:
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)  # reads only: no -wal/-shm beside it
+        try:
+            return bool(con.execute("pragma quick_check(1)").fetchone()[0] == "ok")
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return False
+
+
+def latest_backup(path: Path | str) -> Path | None:
+    """The newest readable back-up beside a database file (any reason), for the restore hint."""
+    path = Path(path)
+    for candidate in sorted(path.parent.glob(f"{path.name}.*.bak"), key=lambda p: p.stat().st_mtime, reverse=True):
+        if _readable(candidate):
+            return candidate
+    return None
+
+
+class DamagedDatabase(DatabaseError):
+    """The database fails SQLite's integrity check: nothing may write to it; restore a back-up."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        good = latest_backup(path)
+        how = (
+            f"恢复方法：关闭药目，把损坏的 {path.name} 另存到别处留作检查，然后把备份 {good.name} 复制为 {path.name}"
+            f"（同一文件夹 {path.parent}），再重新打开药目。"
+            if good
+            else f"没有找到可用的备份（{path.name}.*.bak）。请联系技术支持，勿再使用该文件。"
+        )
+        super().__init__(
+            f"数据库文件 {path} 已损坏（完整性检查未通过：{'；'.join(problems[:2])}），为防止损坏扩散，已拒绝写入。",
+            hint=how,
+        )
+
+
+def check_intact(db: Database) -> None:
+    """Refuse to write to a database file with damaged pages (SQLite's quick check).
+
+    Raises:
+        DamagedDatabase: naming the newest good back-up and how to restore it.
+    """
+    path = next(
+        (Path(f) for _s, name, f in db.execute("pragma database_list").fetchall() if name == "main" and f), None
+    )
+    if path is None:
+        return
+    try:
+        problems = [row[0] for row in db.execute("pragma quick_check(5)")]
+    except sqlite3.DatabaseError as err:
+        problems = [str(err)]
+    if problems != ["ok"]:
+        raise DamagedDatabase(path, problems)
 
 
 def backup(db: Database, path: Path, *, reason: str, keep: int = 3) -> Path:
@@ -517,13 +640,16 @@ def update_edition(
     if installed is None:
         return load_edition(db, data, spec, package_id=package_id, on_progress=on_progress)
     edition_id = int(installed[0])
-    old = {row["key"]: row for row in db.query("select * from entry where edition_id = ?", [edition_id])}
+    # A drug may be listed in two sections (the format allows it): rows are identified by (key, section).
+    old = {
+        (row["key"], row["section"]): row for row in db.query("select * from entry where edition_id = ?", [edition_id])
+    }
     rows = _entry_rows(data, spec, {row["name"]: (row["pinyin"], row["initials"]) for row in old.values()})
     gone: list[int] = []
     new: list[dict[str, object]] = []
     changed: list[tuple[dict[str, object], tuple[str, ...]]] = []
     for row in rows:
-        prev = old.pop(str(row["key"]), None)
+        prev = old.pop((str(row["key"]), str(row["section"])), None)
         if prev is None or prev["name"] != row["name"]:  # a new drug, or a respelt one: re-index it
             new.append(row)
             if prev is not None:
@@ -880,6 +1006,11 @@ def entries_by_key(db: Database, key: str) -> list[r.Entry]:
         row_to_entry(row)
         for row in db.query(f"{ENTRY_SELECT} where e.key = ? order by d.effective_start desc, e.seq", [key])
     ]
+
+
+def drug_names(db: Connection) -> set[str]:
+    """Every distinct normalised drug name of every installed edition."""
+    return {name for (name,) in db.execute("select distinct name from entry")}
 
 
 def section_info(db: Connection, edition_id: int) -> dict[str, r.SectionInfo]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # importing storage must not import sqlite-utils (yaomu search starts without it)
     from sqlite_utils import Database
@@ -29,7 +29,7 @@ class Stored:
         return f"Stored({self.entry_key!r}, {self.spec!r}, {self.agreement_start}..{self.agreement_end}, amount=***)"
 
 
-def _row(row: dict) -> Stored:
+def _row(row: dict[str, Any]) -> Stored:
     return Stored(
         row["entry_key"],
         row["spec"],

@@ -75,12 +75,26 @@ def get(db: Database, history_id: int) -> HistoryEntry:
     return _entry(next(iter(db.query(f"select {_COLUMNS} from sync_history where id = ?", [history_id]))))
 
 
-def current(db: Database, target: str) -> HistoryEntry | None:
-    """The latest apply of a target that has not been rolled back."""
+#: Kinds whose packages share one sequence per target; any other kind is a namespace of its own.
+_EDITION_KINDS = ("edition", "revision")
+
+
+def namespace(kind: str) -> tuple[str, ...]:
+    """The kinds whose sequences are compared with ``kind``'s: editions and revisions order one
+    sequence per edition name; overlays (one per overlay id) and products are apart.
+
+    An overlay whose id is "2024" never blocks (or is blocked by) the 2024 edition.
+    """
+    return _EDITION_KINDS if kind in _EDITION_KINDS else (kind,)
+
+
+def current(db: Database, target: str, kind: str = "edition") -> HistoryEntry | None:
+    """The latest apply of a target of ``kind``'s namespace that has not been rolled back."""
+    kinds = namespace(kind)
     rows = db.query(
         f"select {_COLUMNS} from sync_history where target = ? and action = 'apply' and rolled_back_by is null "
-        "order by id desc limit 1",
-        [target],
+        f"and kind in ({', '.join('?' for _ in kinds)}) order by id desc limit 1",
+        [target, *kinds],
     )
     return next((_entry(row) for row in rows), None)
 

@@ -136,6 +136,7 @@ _SELECT = (
 
 def _record(row: dict[str, Any]) -> Record:
     data = dict(row)
+    data.pop("chain", None)  # the hash-chain link is checked by desktop.receipts.check, not shown
     for key in ("request", "result", "meta"):
         data[key] = json.loads(data[key])
     return Record(**data)
@@ -207,6 +208,68 @@ def create_receipt_secret(db: Database, secret_hex: str, when: datetime) -> str:
             [secret_hex, when.isoformat(timespec="seconds")],
         )
     return str(db.execute("select secret from receipt_key where id = 1").fetchone()[0])
+
+
+def key_ref(db: Database) -> str | None:
+    """The id of the check-value key kept outside the database (migration 0006), or None before the first receipt."""
+    row = db.execute("select key_id from receipt_key_ref where id = 1").fetchone()
+    return str(row[0]) if row else None
+
+
+def set_key_ref(db: Database, key_id: str, when: datetime) -> str:
+    """Record ``key_id`` unless one is recorded, and drop a secret an older version kept in the database.
+
+    Returns the key id in force (another counter may have won the race).
+    """
+    with db.atomic():
+        db.execute(
+            "insert or ignore into receipt_key_ref (id, key_id, created_at) values (1, ?, ?)",
+            [key_id, when.isoformat(timespec="seconds")],
+        )
+        db.execute("delete from receipt_key")
+    return str(db.execute("select key_id from receipt_key_ref where id = 1").fetchone()[0])
+
+
+@dataclass(frozen=True)
+class ChainRow:
+    """What the hash chain covers of one receipt, exactly as stored."""
+
+    id: int
+    number: str
+    check_value: str
+    request: str
+    result: str
+    meta: str
+    chain: str | None
+
+
+_CHAIN_COLUMNS = "id, number, check_value, request, result, meta, chain"
+
+
+def chain_row(db: Database, receipt_id: int) -> ChainRow:
+    return ChainRow(*db.execute(f"select {_CHAIN_COLUMNS} from receipt where id = ?", [receipt_id]).fetchone())
+
+
+def chain_rows(db: Database) -> Iterable[ChainRow]:
+    """Every chained receipt (issued since migration 0006), oldest first."""
+    for row in db.execute(f"select {_CHAIN_COLUMNS} from receipt where chain is not null order by id"):
+        yield ChainRow(*row)
+
+
+def chain_head(db: Database) -> tuple[int, str, str] | None:
+    """(count, last link, mac) of the chain, or None before the first chained receipt."""
+    row = db.execute("select count, last, mac from receipt_chain_head where id = 1").fetchone()
+    return (int(row[0]), str(row[1]), str(row[2])) if row else None
+
+
+def set_chain(db: Database, receipt_id: int, link: str, count: int, mac: str) -> None:
+    """Store a receipt's link and move the head to it (inside the caller's transaction)."""
+    db.execute("update receipt set chain = ? where id = ?", [link, receipt_id])
+    db.execute(
+        "insert into receipt_chain_head (id, count, last, mac) values (1, ?, ?, ?) "
+        "on conflict (id) do update set count = excluded.count, last = excluded.last, mac = excluded.mac",
+        [count, link, mac],
+    )
 
 
 def safe_cell(value: Any) -> str:

@@ -9,6 +9,7 @@ transaction back; a killed process leaves SQLite's journal to undo it on the nex
 
 from __future__ import annotations
 
+import bisect
 import json
 import sqlite3
 import time
@@ -110,7 +111,7 @@ def _check_conflicts(db: Database, pkg: p.VerifiedPackage) -> None:
             f"更新包 {m.package_id} 已经应用过，无需重复应用。",
             hint="可用 yaomu sync history 查看已应用的更新包。数据库保持不变。",
         )
-    current = h.current(db, m.target)
+    current = h.current(db, m.target, m.kind)
     if current and current.sequence >= m.sequence:
         raise p.PackageConflict(
             "older",
@@ -181,6 +182,7 @@ class Staged:
     diff: d.Diff
     data: r.EditionData | None = None
     overlay_items: list[ov.OverlayItem] = field(default_factory=list)
+    spec: fanli.EditionSpec | None = None
 
 
 def _stage(db: Database, pkg: p.VerifiedPackage) -> Staged:
@@ -204,6 +206,12 @@ def _stage(db: Database, pkg: p.VerifiedPackage) -> Staged:
         dd.overlay_removed = [_item_json(x) for x in old_items if _item_ident(x) not in new_ids]
         if not m.overlay.complete:
             dd.notes.append(f"注意：此叠加目录不完整——{m.overlay.note}")
+        unknown = unknown_drugs(db, pkg.items)
+        if unknown:
+            dd.notes.append(
+                f"注意：此叠加目录中有 {len(unknown)} 个药品在已安装的目录中找不到（名称可能有误，或尚未收录），"
+                f"这些条目不会匹配任何药品：{'、'.join(unknown)}。"
+            )
         return Staged(pkg, dd, overlay_items=pkg.items)
     assert m.edition is not None
     installed = store.edition_named(db, m.edition.name)
@@ -213,9 +221,8 @@ def _stage(db: Database, pkg: p.VerifiedPackage) -> Staged:
     new_rows = _apply_revision_rows(old_rows, pkg) if m.kind == "revision" else pkg.rows
     if m.kind == "revision":
         p.check_rows(new_rows, m.sections)
-    spec = fanli.SPECS.get((m.edition.name, m.edition.variant))
-    if spec is not None:  # an official edition: its counts must match its 凡例, as on any import
-        fanli.check_totals(r.EditionData(m.edition, new_rows, m.sections), spec)
+    # An official edition's counts must match its 凡例, as on any import, however its variant is named.
+    spec = fanli.checked_spec(r.EditionData(m.edition, new_rows, m.sections))
     _check_drop(len(old_rows), len(new_rows), f"更新包 {m.package_id} ")
     old_sections = store.section_info(db, installed.id) if installed else {}
     label = r.VARIANT_LABELS.get(m.edition.variant, m.edition.variant)
@@ -237,7 +244,33 @@ def _stage(db: Database, pkg: p.VerifiedPackage) -> Staged:
         if not s.complete:
             dd.notes.append(f"注意：{s.section}部分不完整{('——' + s.note) if s.note else ''}。")
     data = r.EditionData(info=m.edition, rows=new_rows, sections=dict(m.sections))
-    return Staged(pkg, dd, data=data)
+    return Staged(pkg, dd, data=data, spec=spec)
+
+
+def unknown_drugs(db: Database, items: list[ov.OverlayItem]) -> list[str]:
+    """Names of overlay items that no installed catalogue name matches (equal, or the name plus a form).
+
+    A notice writes "依沃西单抗" for the catalogue's "依沃西单抗注射液" and "艾普拉唑钠" for "注射用艾普拉唑钠":
+    an item matches a catalogue name that equals it, starts with it, or is it after "注射用".
+    """
+    from desktop.catalogue.normalise import match_key
+
+    names = sorted({match_key(n) for n in store.drug_names(db)})
+    if not names:
+        return []
+
+    def known(key: str) -> bool:
+        for probe in (key, "注射用" + key):
+            i = bisect.bisect_left(names, probe)
+            if i < len(names) and names[i].startswith(probe):
+                return True
+        return False
+
+    out: list[str] = []
+    for item in items:
+        if not known(match_key(item.name)) and item.name not in out:
+            out.append(item.name)
+    return out
 
 
 def _item_ident(x: ov.OverlayItem) -> tuple[str, str, str, str]:
@@ -267,12 +300,15 @@ def verify_package(pkg_path: Path | str, trust: dict[str, k.PublicKey] | None = 
 
 
 def _verified(
-    pkg: Path | str | p.VerifiedPackage, trust: dict[str, k.PublicKey] | None, cancel: CancelFn | None = None
+    pkg: Path | str | p.VerifiedPackage,
+    trust: dict[str, k.PublicKey] | None,
+    cancel: CancelFn | None = None,
+    pinned_sha256: str | None = None,
 ) -> p.VerifiedPackage:
     """The package verified: a ``VerifiedPackage`` is taken as it is (its content is what was verified)."""
     if isinstance(pkg, p.VerifiedPackage):
         return pkg
-    return p.verify_package(pkg, trust, should_cancel=cancel)
+    return p.verify_package(pkg, trust, should_cancel=cancel, pinned_sha256=pinned_sha256)
 
 
 def diff_package(
@@ -296,6 +332,7 @@ def apply_package(
     confirm: Callable[[d.Diff], bool] | None = None,
     trust: dict[str, k.PublicKey] | None = None,
     backup: bool = True,
+    pinned_sha256: str | None = None,
     origin: tuple[str, str] | None = None,
 ) -> ApplyReport:
     """Verify, stage, validate and apply a package in one transaction, with a history row.
@@ -308,7 +345,9 @@ def apply_package(
         should_cancel: polled between steps and row batches; True rolls back and raises ``Cancelled``.
         yes: apply without asking; with False, ``confirm(diff)`` decides (refusal raises ``Cancelled``).
         trust: publisher keys (default resources/trust/).
-        backup: copy the database file beside itself first (last ``KEEP_BACKUPS`` kept).
+        pinned_sha256: a bundled package, trusted by its hash in the installer's manifest (no signature).
+        backup: copy the database file beside itself first (last ``KEEP_BACKUPS`` verified copies
+            kept); a damaged database is refused. With False the caller has checked the database.
         origin: (feed URL, package URL) recorded in the history when the package came from a feed.
 
     Raises:
@@ -318,7 +357,7 @@ def apply_package(
     started = time.perf_counter()
     progress = on_progress or _ignore
     cancel = should_cancel or (lambda: False)
-    pkg = _verified(pkg_path, trust, cancel)
+    pkg = _verified(pkg_path, trust, cancel, pinned_sha256)
     db, owned = _open(db_or_path)
     try:
         if cancel():
@@ -337,6 +376,8 @@ def apply_package(
             if (backup and path and store.has_content(db))
             else None
         )
+        if backup and backup_path is None:  # no back-up's integrity check looked at the database: look now
+            store.check_intact(db)  # (with backup=False the caller checks, once for a batch)
 
         def step(done: int, total: int) -> None:
             if cancel():
@@ -370,7 +411,7 @@ def _write(
                 step(len(staged.overlay_items), len(staged.overlay_items))
             else:
                 assert staged.data is not None
-                spec = fanli.SPECS.get((m.edition.name, m.edition.variant)) if m.edition else None
+                spec = staged.spec  # the 凡例 the rows met, whatever the variant is called
                 step(0, len(staged.data.rows))
                 store.update_edition(db, staged.data, spec, package_id=m.package_id, on_progress=step)
             if cancel():
@@ -432,7 +473,9 @@ def rollback(db_or_path: Database | Path | str, *, backup: bool = True) -> h.His
             raise NothingToRollBack("没有可以撤销的更新包。", hint="可用 yaomu sync history 查看更新记录。")
         path = store.db_file(db)
         if backup and path:
-            store.backup(db, path, reason="sync", keep=KEEP_BACKUPS)
+            store.backup(db, path, reason="sync", keep=KEEP_BACKUPS)  # verified: refuses a damaged database
+        else:
+            store.check_intact(db)
         with db.atomic():
             blob = h.snapshot(db, row.id)
             assert blob is not None  # every apply keeps one

@@ -55,6 +55,17 @@ class PublicKey:
         return True
 
 
+class _Pinned:
+    """Stands for "trusted by the SHA-256 pin of the installer's manifest" where a key would be."""
+
+    key_id = "bundled-sha256"
+    publisher = "随安装包提供（按 SHA-256 清单校验）"
+
+
+#: The "key" of a bundled package: it carries no signature; its file hash is pinned at build time.
+PINNED = _Pinned()
+
+
 @dataclass(frozen=True)
 class PrivateKey:
     key_id: str

@@ -70,11 +70,24 @@ def max_rows(kind: str) -> int:
 
 #: A payment standard above this (yuan) is impossible (the dearest negotiated drugs cost ~1.2 million per dose).
 MAX_AMOUNT = Decimal("10000000")
+#: Largest ``sequence`` of a package, and largest seq / number / star_of of a row (SQLite stops at 2^63).
+MAX_SEQUENCE = 999_999_999
+MAX_NUMBER = 999_999
+#: Longest text of one field (a name, a remark, a CSV cell); the longest official remark has about 600 characters.
+MAX_TEXT = 20_000
+#: How deep JSON may nest (a manifest needs 3 levels, a row 1): deeper is refused before Python's parser recurses.
+MAX_DEPTH = 16
 
 _MEMBER = re.compile(r"^data/[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _NEGATIVE = re.compile(r"(^|[；;(（\s])[-－−]\s*\d+(\.\d+)?\s*元")
+#: An ISO date in ASCII digits only (``date.fromisoformat`` also takes full-width ones).
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]{5,15}([+-][0-9]{2}:?[0-9]{2}|Z)?)?", re.ASCII)
+#: An amount in yuan as a plain decimal string (an overlay's transition ``payment_standard``).
+_AMOUNT = re.compile(r"[0-9]{1,8}(\.[0-9]{1,4})?", re.ASCII)
+_VARIANT = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}", re.ASCII)
 
 #: The columns of an edition / revision row: exactly the fields of ``SourceRow``.
 ROW_FIELDS = tuple(f.name for f in fields(r.SourceRow))
@@ -330,6 +343,109 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> byte
     return data
 
 
+# --- strict JSON ---------------------------------------------------------------------------
+
+
+class _JSONRefused(ValueError):
+    """JSON the format does not allow although ``json`` would read it."""
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in out:
+            raise _JSONRefused(f"键 {name!r} 出现了两次")
+        out[name] = value
+    return out
+
+
+def _constant(name: str) -> Any:
+    raise _JSONRefused(f"不允许 {name}")
+
+
+def _depth(text: str) -> int:
+    """How deeply brackets nest in ``text`` (strings skipped), without recursing."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def strict_json(text: str) -> Any:
+    """``json.loads`` that refuses duplicate keys, NaN/Infinity and nesting deeper than ``MAX_DEPTH``.
+
+    >>> strict_json('{"a": 1}')
+    {'a': 1}
+
+    Raises:
+        ValueError: (``json.JSONDecodeError`` or a refusal) with a message to quote.
+    """
+    if text.count("[") + text.count("{") > MAX_DEPTH and _depth(text) > MAX_DEPTH:  # a row has one "{"
+        raise _JSONRefused(f"嵌套超过 {MAX_DEPTH} 层")
+    return json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant)
+
+
+def _json_problem(err: ValueError) -> str:
+    return err.msg if isinstance(err, json.JSONDecodeError) else str(err)
+
+
+#: Free-text fields that may hold line feeds (an official note quoted over several lines).
+MULTILINE_FIELDS = frozenset({"note", "summary"})
+
+
+def _no_control(value: Any, where: str) -> None:
+    """Refuse control characters (C0/C1, DEL, bidi overrides) and over-long text anywhere in ``value``.
+
+    A line feed is allowed only in the ``note`` and ``summary`` fields.
+    """
+    from desktop.sanitize import find_control
+
+    stack: list[tuple[str | None, Any]] = [(None, value)]
+    while stack:
+        name, v = stack.pop()
+        if isinstance(v, str):
+            bad = find_control(v.replace("\n", "") if name in MULTILINE_FIELDS else v)
+            if bad:
+                raise PackageDataError(
+                    "control_character",
+                    f"{where}{'的 ' + name + ' ' if name else ''}含有控制字符 {bad}"
+                    "（如换行、ESC、NUL 或文字方向控制符），已拒绝。",
+                    hint="名称、备注等文字中不能有控制字符；请发布方清理后重新打包签名。数据库保持不变。",
+                )
+            if len(v) > MAX_TEXT:
+                raise PackageLimitError(
+                    "text_length", f"{where}有一段文字长达 {len(v)} 个字符，超过 {MAX_TEXT} 的上限。"
+                )
+        elif isinstance(v, dict):
+            stack.extend((None, k) for k in v)
+            stack.extend(v.items())
+        elif isinstance(v, list):
+            stack.extend((name, x) for x in v)
+
+
+def json_lines(text: str) -> list[str]:
+    """The lines of a JSON Lines text: split at LF only (a CR before it is dropped).
+
+    U+2028/U+2029 and the other Unicode line breaks ``str.splitlines`` honours are ordinary characters
+    inside a JSON string (Yaomu's own writer leaves them unescaped).
+    """
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 # --- signature -------------------------------------------------------------------------------
 
 
@@ -348,7 +464,7 @@ def _verify_signature(manifest_bytes: bytes, sig_bytes: bytes | None, trust: dic
             hint="只能应用经可信发布方签名的更新包；数据库保持不变。",
         )
     try:
-        doc = json.loads(sig_bytes.decode("utf-8"))
+        doc = strict_json(sig_bytes.decode("utf-8"))
         key_id = doc["key_id"]
         algorithm = doc["algorithm"]
         signature = base64.b64decode(doc["signature"], validate=True)
@@ -389,12 +505,37 @@ def _tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
 
 
 def _date(value: Any, what: str, code: str = "bad_date") -> date | None:
+    """An ISO date in ASCII digits between 1990 and 2100 (None stays None)."""
     if value is None:
         return None
     try:
-        return date.fromisoformat(str(value))
+        if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+            raise ValueError(value)
+        day = date.fromisoformat(value)
     except ValueError as err:
-        raise PackageDataError(code, f"{what} 不是有效日期：{value!r}（应为 YYYY-MM-DD）。") from err
+        raise PackageDataError(code, f"{what} 不是有效日期：{value!r}（应为 YYYY-MM-DD，半角数字）。") from err
+    if not (date(1990, 1, 1) <= day <= date(2100, 12, 31)):
+        raise PackageDataError("date_range", f"{what} {day} 不合理（应在 1990 至 2100 年之间）。")
+    return day
+
+
+def _text_or_none(doc: dict[str, Any], name: str, where: str) -> str | None:
+    """An optional free-text field: a string or null, nothing else."""
+    value = doc.get(name)
+    if value is not None and not isinstance(value, str):
+        raise PackageFormatError(
+            "manifest_field", f"更新包{where}中 {name} 应为文字或 null（实际 {type(value).__name__}）。"
+        )
+    return value
+
+
+def _bounded(doc: dict[str, Any], name: str, low: int, high: int, where: str = "清单") -> int:
+    value = _need(doc, name, int, where)
+    if not low <= value <= high:
+        raise PackageFormatError(
+            "manifest_field", f"更新包{where}中 {name} 应在 {low} 到 {high} 之间（实际 {value}）。"
+        )
+    return int(value)
 
 
 def _period(start: date | None, end: date | None, what: str) -> None:
@@ -408,14 +549,19 @@ def _period(start: date | None, end: date | None, what: str) -> None:
 # Longer than 60 lines: a flat list of field checks, each with its own refusal message, in the manifest's field order.
 def parse_manifest(manifest_bytes: bytes) -> Manifest:
     try:
-        doc = json.loads(manifest_bytes.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise PackageFormatError("manifest_json", f"更新包清单 manifest.json 不是有效的 UTF-8 JSON：{err}") from err
+        doc = strict_json(manifest_bytes.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise PackageFormatError("manifest_json", "更新包清单 manifest.json 不是 UTF-8 编码。") from err
+    except ValueError as err:
+        raise PackageFormatError(
+            "manifest_json", f"更新包清单 manifest.json 不是有效的 JSON：{_json_problem(err)}。"
+        ) from err
     if not isinstance(doc, dict) or not doc:
         raise PackageFormatError("manifest_empty", "更新包清单 manifest.json 为空。")
+    _no_control(doc, "更新包清单 manifest.json ")
     if doc.get("format") != FORMAT_NAME:
         raise PackageFormatError("format_name", f"更新包清单的 format 不是 {FORMAT_NAME}，这不是药目目录更新包。")
-    version = _need(doc, "format_version", int)
+    version = _bounded(doc, "format_version", 0, MAX_SEQUENCE)
     if version > FORMAT_VERSION:
         raise PackageFormatError(
             "format_future",
@@ -434,12 +580,15 @@ def parse_manifest(manifest_bytes: bytes) -> Manifest:
         raise PackageFormatError("kind", f"未知的更新包类型 {kind!r}（应为 edition、revision、overlay 或 products）。")
     publisher = _need(doc, "publisher", str)
     try:
-        created = datetime.fromisoformat(_need(doc, "created", str))
+        created_text = _need(doc, "created", str)
+        if not _ISO_DATETIME.fullmatch(created_text):
+            raise ValueError(created_text)
+        created = datetime.fromisoformat(created_text)
     except ValueError as err:
         raise PackageFormatError("created", "更新包清单中 created 不是有效的时间。") from err
     sequence = _need(doc, "sequence", int)
-    if sequence < 1:
-        raise PackageFormatError("sequence", "更新包清单中 sequence 必须是正整数。")
+    if not 1 <= sequence <= MAX_SEQUENCE:
+        raise PackageFormatError("sequence", f"更新包清单中 sequence 必须是 1 到 {MAX_SEQUENCE} 之间的整数。")
     files = _files(_need(doc, "files", list), kind)
     start = _date(doc.get("effective_start"), "生效日期")
     end = _date(doc.get("effective_end"), "失效日期")
@@ -484,7 +633,7 @@ def parse_manifest(manifest_bytes: bytes) -> Manifest:
         sections=sections,
         base=base,
         overlay=overlay,
-        summary=doc.get("summary"),
+        summary=_text_or_none(doc, "summary", "清单"),
     )
 
 
@@ -538,16 +687,22 @@ def _edition_info(doc: dict[str, Any]) -> r.EditionInfo:
     _period(start, end, "目录有效期")
     published = _date(doc.get("published"), "目录发布日期")
     assert start is not None
+    variant = _need(doc, "variant", str, "版本说明")
+    if not _VARIANT.fullmatch(variant):
+        raise PackageFormatError(
+            "edition_variant",
+            f"目录版本的 variant {variant!r} 无效（只允许小写字母、数字、横线、下划线，最多 40 个）。",
+        )
     return r.EditionInfo(
         name=name,
-        variant=_need(doc, "variant", str, "版本说明"),
+        variant=variant,
         title=_need(doc, "title", str, "版本说明"),
-        document=doc.get("document"),
+        document=_text_or_none(doc, "document", "版本说明"),
         published=published,
         effective_start=start,
         effective_end=end,
-        source=str(doc.get("source") or ""),
-        checksum=str(doc.get("checksum") or ""),
+        source=_text_or_none(doc, "source", "版本说明") or "",
+        checksum=_text_or_none(doc, "checksum", "版本说明") or "",
     )
 
 
@@ -560,10 +715,14 @@ def _sections(items: list[Any]) -> dict[str, r.SectionInfo]:
         if section not in r.SECTIONS:
             raise PackageDataError("unknown_section", f"更新包清单声明了未知的目录部分 {section!r}。")
         expected = item.get("expected")
-        if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool) or expected < 0):
-            raise PackageFormatError("manifest_sections", f"目录部分 {section} 的 expected 必须是非负整数。")
+        if expected is not None and (
+            not isinstance(expected, int) or isinstance(expected, bool) or not 0 <= expected <= MAX_ROWS
+        ):
+            raise PackageFormatError(
+                "manifest_sections", f"目录部分 {section} 的 expected 必须是 0 到 {MAX_ROWS} 之间的整数。"
+            )
         out[section] = r.SectionInfo(
-            section, bool(_need(item, "complete", bool, "部分说明")), expected, item.get("note")
+            section, bool(_need(item, "complete", bool, "部分说明")), expected, _text_or_none(item, "note", "部分说明")
         )
     return out
 
@@ -576,7 +735,7 @@ def _overlay_info(doc: dict[str, Any]) -> overlays.OverlayInfo:
     if kind not in overlays.KINDS:
         raise PackageFormatError("overlay_kind", f"未知的叠加目录类型 {kind!r}（允许：{'、'.join(overlays.KINDS)}）。")
     complete = _need(doc, "complete", bool, "叠加目录说明")
-    note = doc.get("note")
+    note = _text_or_none(doc, "note", "叠加目录说明")
     if not complete and not note:
         raise PackageFormatError("overlay_note", "不完整的叠加目录必须在 note 中说明缺少什么。")
     start = _date(doc.get("effective_start"), "叠加目录生效日期")
@@ -588,7 +747,7 @@ def _overlay_info(doc: dict[str, Any]) -> overlays.OverlayInfo:
         region=_need(doc, "region", str, "叠加目录说明"),
         title=_need(doc, "title", str, "叠加目录说明"),
         complete=complete,
-        document=doc.get("document"),
+        document=_text_or_none(doc, "document", "叠加目录说明"),
         published=_date(doc.get("published"), "叠加目录发布日期"),
         effective_start=start,
         effective_end=end,
@@ -617,15 +776,18 @@ def _text(data: bytes, path: str) -> str:
 
 
 def _jsonl(text: str, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    for n, line in enumerate(text.splitlines(), start=1):
+    for n, line in enumerate(json_lines(text), start=1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise PackageDataError("jsonl", f"数据文件 {path} 第 {n} 行不是有效的 JSON：{err.msg}。") from err
+            obj = strict_json(line)
+        except ValueError as err:
+            raise PackageDataError(
+                "jsonl", f"数据文件 {path} 第 {n} 行不是有效的 JSON：{_json_problem(err)}。"
+            ) from err
         if not isinstance(obj, dict):
             raise PackageDataError("jsonl", f"数据文件 {path} 第 {n} 行不是 JSON 对象。")
+        _no_control(obj, f"数据文件 {path} 第 {n} 行")
         yield n, obj
 
 
@@ -654,8 +816,8 @@ def _source_row(obj: dict[str, Any], path: str, n: int) -> r.SourceRow:
         raise PackageDataError("empty_name", f"数据文件 {path} 第 {n} 行的药品名称为空。")
     if row.drug_class not in (None, r.CLASS_A, r.CLASS_B):
         raise PackageDataError("bad_class", f"{where}的甲乙类 {row.drug_class!r} 无效（只能是 甲、乙 或空）。")
-    if row.seq < 1 or (row.number is not None and row.number < 1) or (row.star_of is not None and row.star_of < 1):
-        raise PackageDataError("bad_number", f"{where}的序号或编号必须是正整数。")
+    if any(v is not None and not 1 <= v <= MAX_NUMBER for v in (row.seq, row.number, row.star_of)):
+        raise PackageDataError("bad_number", f"{where}的序号或编号必须是 1 到 {MAX_NUMBER} 之间的整数。")
     _check_price(row, where)
     _check_agreement(row, where)
     return row
@@ -689,6 +851,9 @@ def _check_agreement(row: r.SourceRow, where: str) -> None:
         start, end = derive.parse_period(row.agreement_text)
     except ValueError as err:
         raise PackageDataError("bad_date", f"{where}的协议有效期含不存在的日期：{row.agreement_text}。") from err
+    for day in (start, end):
+        if day and not (date(1990, 1, 1) <= day <= date(2100, 12, 31)):
+            raise PackageDataError("date_range", f"{where}的协议有效期日期 {day} 不合理（应在 1990 至 2100 年之间）。")
     if start and end:
         _period(start, end, f"{where}的协议有效期")
 
@@ -704,7 +869,7 @@ def _ref(obj: dict[str, Any], path: str, n: int) -> tuple[str, str]:
 def _overlay_items(text: str, fmt: str, path: str) -> list[overlays.OverlayItem]:
     out = []
     if fmt == "csv":
-        reader = csv.reader(io.StringIO(text, newline=""))
+        reader = _csv_rows(text, path)
         try:
             header = next(reader)
         except StopIteration:
@@ -729,6 +894,25 @@ def _overlay_items(text: str, fmt: str, path: str) -> list[overlays.OverlayItem]
     return out
 
 
+def _csv_rows(text: str, path: str) -> Iterator[list[str]]:
+    """CSV records; a malformed file (a field over the csv module's 128 K limit, a stray quote) is refused."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise PackageDataError(
+                "csv", f"数据文件 {path} 第 {reader.line_num} 行不是有效的 CSV（{err}）。", hint=_CSV_HINT
+            ) from None
+        _no_control(values, f"数据文件 {path} 第 {reader.line_num} 行")
+        yield values
+
+
+_CSV_HINT = "每个单元格最多 131072 个字符，引号须成对；请检查文件后重新打包签名。数据库保持不变。"
+
+
 def _overlay_item(obj: dict[str, Any], path: str, n: int) -> overlays.OverlayItem:
     def s(name: str) -> str | None:
         value = obj.get(name)
@@ -748,8 +932,8 @@ def _overlay_item(obj: dict[str, Any], path: str, n: int) -> overlays.OverlayIte
         )
     attrs_text = s("attrs") or "{}"
     try:
-        attrs = json.loads(attrs_text)
-    except json.JSONDecodeError as err:
+        attrs = strict_json(attrs_text)
+    except ValueError as err:
         raise PackageDataError("bad_attrs", f"数据文件 {path} 第 {n} 行（{name}）的 attrs 不是有效的 JSON。") from err
     if not isinstance(attrs, dict) or not all(isinstance(v, str) for v in attrs.values()):
         raise PackageDataError("bad_attrs", f"数据文件 {path} 第 {n} 行（{name}）的 attrs 应为文字值的 JSON 对象。")
@@ -758,10 +942,17 @@ def _overlay_item(obj: dict[str, Any], path: str, n: int) -> overlays.OverlayIte
             ratio = Decimal(attrs["ratio"])
         except InvalidOperation:
             ratio = Decimal(-1)
-        if not (Decimal(0) <= ratio <= Decimal(1)):
+        if not ratio.is_finite() or not (Decimal(0) <= ratio <= Decimal(1)):
             raise PackageDataError(
                 "bad_ratio", f"数据文件 {path} 第 {n} 行（{name}）的比例 {attrs['ratio']} 应在 0 到 1 之间。"
             )
+    standard = attrs.get("payment_standard")
+    if standard is not None and (not _AMOUNT.fullmatch(standard) or not Decimal(0) < Decimal(standard) <= MAX_AMOUNT):
+        raise PackageDataError(
+            "bad_price",
+            f"数据文件 {path} 第 {n} 行（{name}）的支付标准 {standard!r} 无效"
+            f'（应为大于 0、不超过 {MAX_AMOUNT} 的金额，如 "12.50"）。',
+        )
     start = _date(s("start"), f"数据文件 {path} 第 {n} 行（{name}）的开始日期")
     end = _date(s("end"), f"数据文件 {path} 第 {n} 行（{name}）的结束日期")
     _period(start, end, f"数据文件 {path} 第 {n} 行（{name}）")
@@ -778,19 +969,31 @@ def verify_package(
     trust: dict[str, k.PublicKey] | None = None,
     *,
     should_cancel: Callable[[], bool] | None = None,
+    pinned_sha256: str | None = None,
 ) -> VerifiedPackage:
     """Check everything that can be checked without the database.
 
     Args:
         pkg_path: the package file.
         trust: publisher keys by key id; default: ``resources/trust/``.
+        pinned_sha256: a package shipped inside the installer is trusted because its file hash
+            equals the one in the bundled manifest (``desktop.sync.bundled``), not by a signature:
+            the hash must match, and the signature is then not required.
 
     Raises:
         PackageError: (a subclass) naming the first problem found.
     """
     pkg_path = Path(pkg_path)
-    if trust is None:
+    if trust is None and pinned_sha256 is None:
         trust = k.trust_store()
+    if pinned_sha256 is not None:
+        actual = sha256_file(pkg_path) if pkg_path.is_file() else "(missing)"
+        if actual != pinned_sha256:
+            raise IntegrityError(
+                "bundled_hash",
+                f"随安装包提供的目录包 {pkg_path.name} 与安装包清单中的 SHA-256 不符：文件已损坏或被替换。",
+                hint="请重新安装药目（或在源码目录中运行 make packages 重建随附的目录包）。数据库保持不变。",
+            )
     with _open_zip(pkg_path) as zf:
         members = _check_members(zf)
         if MANIFEST not in members:
@@ -799,13 +1002,18 @@ def verify_package(
         sig_bytes = _read_member(zf, members[SIGNATURE], MAX_MANIFEST_BYTES) if SIGNATURE in members else None
         if not manifest_bytes.strip() or manifest_bytes.strip() in (b"{}", b"null", b"[]"):
             raise PackageFormatError("manifest_empty", "更新包清单 manifest.json 为空。")
-        key = _verify_signature(manifest_bytes, sig_bytes, trust)
+        if pinned_sha256 is not None:
+            key_id, publisher = k.PINNED.key_id, k.PINNED.publisher
+        else:
+            assert trust is not None
+            key = _verify_signature(manifest_bytes, sig_bytes, trust)
+            key_id, publisher = key.key_id, key.publisher
         manifest = parse_manifest(manifest_bytes)
         listed = {f.path for f in manifest.files}
         extra = sorted(set(members) - listed - {MANIFEST, SIGNATURE})
         if extra:
             raise PackageFormatError("extra_member", f"更新包中含有清单未列出的文件：{'、'.join(extra)}。")
-        pkg = VerifiedPackage(pkg_path, sha256_file(pkg_path), manifest, key.key_id, key.publisher)
+        pkg = VerifiedPackage(pkg_path, sha256_file(pkg_path), manifest, key_id, publisher)
         for entry in manifest.files:
             if entry.path not in members:
                 raise IntegrityError("file_missing", f"清单列出的数据文件 {entry.path} 不在更新包中。")
@@ -832,7 +1040,7 @@ def verify_package(
 def _read_rows(pkg: VerifiedPackage, entry: FileEntry, text: str) -> None:
     if entry.format == "jsonl":
         # Count lines before parsing any: a runaway file is refused without building its rows.
-        lines = sum(1 for line in text.splitlines() if line.strip())
+        lines = sum(1 for line in json_lines(text) if line.strip())
         if lines > MAX_ROWS:
             raise PackageLimitError("rows", f"数据文件 {entry.path} 有 {lines} 行，超过 {MAX_ROWS} 行上限。")
         if lines != entry.rows:

@@ -98,7 +98,7 @@ def restore(db: Database, blob: bytes) -> None:
     info = r.EditionInfo(**_dates(r.EditionInfo, held["info"]))
     sections = {s["section"]: r.SectionInfo(**s) for s in held["sections"]}
     rows = [r.SourceRow(**row) for row in held["rows"]]
-    spec = fanli.SPECS.get((info.name, info.variant))
+    spec = fanli.spec_of(info.name, info.variant)
     data = r.EditionData(info, rows, sections)
     store.load_edition(db, data, spec, package_id=held["package_id"], loaded_at=held["loaded_at"])
 

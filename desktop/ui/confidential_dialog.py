@@ -132,7 +132,10 @@ class ConfidentialDialog(QDialog):
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return None
-        entry_id = self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole)
+        item = self.table.item(rows[0].row(), 0)
+        if item is None:
+            return None
+        entry_id = item.data(Qt.ItemDataRole.UserRole)
         return next((e for e in self.entries if e.id == entry_id), None)
 
     def save_current(self) -> None:

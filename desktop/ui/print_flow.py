@@ -108,6 +108,7 @@ class PrintDialog(QDialog):
                 if self.paper.currentData() == getattr(self.settings, "paper", None)
                 else None
             ),
+            force=True,  # the save dialog asked before overwriting; the print copy is a scratch file
         )
 
     def _fail(self, err: UserFacingError) -> None:

@@ -143,7 +143,7 @@ class ReceiptHistoryDialog(QDialog):
         if not name:
             return
         try:
-            self.last_reprint = self.issue.reprint(self.db, rec.number, Path(name), staff=self._staff())
+            self.last_reprint = self.issue.reprint(self.db, rec.number, Path(name), staff=self._staff(), force=True)
         except UserFacingError as err:
             self._fail(err)
             return
@@ -159,7 +159,7 @@ class ReceiptHistoryDialog(QDialog):
         folder.mkdir(parents=True, exist_ok=True)
         try:
             self.last_reprint = self.issue.reprint(
-                self.db, rec.number, folder / f"{rec.number}-reprint.pdf", staff=self._staff()
+                self.db, rec.number, folder / f"{rec.number}-reprint.pdf", staff=self._staff(), force=True
             )
         except UserFacingError as err:
             self._fail(err)

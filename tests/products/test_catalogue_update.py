@@ -3,6 +3,7 @@ updates report (desktop/sync/apply.py → desktop/products/items.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from desktop.catalogue import records as r
@@ -28,7 +29,14 @@ def test_a_revision_removing_an_entry_makes_the_mapping_stale(pdb, tmp_path: Pat
     )  # fmt: skip
     new_rows = [x for x in base if drug_key(normalise_name(x.name_published), x.dosage_form) != p["entry_key"]]
     assert 0 < len(base) - len(new_rows) <= 3
-    sections = store.section_info(pdb, ed.id)
+    # Every variant of an official edition meets its 凡例 (issue 12): the sections losing rows say so.
+    dropped = {x.section for x in base} - {x.section for x in new_rows} | {
+        x.section for x in base if drug_key(normalise_name(x.name_published), x.dosage_form) == p["entry_key"]
+    }
+    sections = {
+        name: replace(s, complete=False, note="测试：删去一个药品") if name in dropped else s
+        for name, s in store.section_info(pdb, ed.id).items()
+    }
     key = keys.generate("测试发布方")
     pkg = build.revision_package(
         base, ed.package_id, r.EditionData(info, new_rows, sections), tmp_path / "rev.zip", key,

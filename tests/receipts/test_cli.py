@@ -28,7 +28,7 @@ def test_receipt_list_reprint_export_verify(db, real_db_copy, request_json, tmp_
                 "--patient-name",
                 "张三",
                 "--patient-id",
-                "220102199001011234",
+                "220102199001011239",
                 "--json",
             ]
         )
@@ -37,7 +37,7 @@ def test_receipt_list_reprint_export_verify(db, real_db_copy, request_json, tmp_
     issued = json.loads(capsys.readouterr().out)
     assert issued["patient_total"] == "2391.99"
     text = "".join(pdftotext(out))
-    assert issued["number"] in text and "220***********1234" in text and CONFIDENTIAL not in text
+    assert issued["number"] in text and "220***********1239" in text and CONFIDENTIAL not in text
 
     assert main([*base, "receipts", "list", "--json", "--number", issued["number"][-8:]]) == 0
     listed = json.loads(capsys.readouterr().out)

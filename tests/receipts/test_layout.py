@@ -16,7 +16,7 @@ from desktop.rules.contract import Estimate
 
 ISSUER = Issuer("长春市益民大药房", "P22010200123", "2号收款台", "王芳")
 META = ReceiptMeta(
-    "P22010200123-20250301-0001", "2025-03-01 10:32:05", "2024-revised-3d19bbc5", "张三", "220***********1234"
+    "P22010200123-20250301-0001", "2025-03-01 10:32:05", "2024-revised-3d19bbc5", "张三", "220***********1239"
 )
 
 
@@ -146,7 +146,7 @@ def test_content_lines_in_order() -> None:
         "政策：吉林省",
         "预估日期：2025-03-01",
         "患者：张三",
-        "证件号：220***********1234",
+        "证件号：220***********1239",
         "险种：职工医保",
         "人员类别：普通参保人员",
         "待遇类别：普通门诊统筹",
@@ -231,15 +231,28 @@ def test_not_covered_line_says_why_and_what_to_confirm() -> None:
 @pytest.mark.parametrize(
     ("raw", "masked"),
     [
-        ("220102199001011234", "220***********1234"),
-        ("22010219900101123X", "220***********123X"),
-        (" 220102 199001011234 ", "220***********1234"),
-        ("A1234567", "A12*4567"),
+        ("220102199001011239", "220***********1239"),
+        ("11010519491231002x", "110***********002X"),
+        (" 220102 199001011239 ", "220***********1239"),
+        ("A1234567", "****4567"),
+        ("12345678", "****5678"),
+        ("E12345678", "*****5678"),
         ("1234567", "*******"),
     ],
 )
 def test_mask_id(raw: str, masked: str) -> None:
     assert layout.mask_id(raw) == masked
+    if len(raw.strip()) < 15:  # short numbers: at most 4 characters show
+        assert sum(ch != "*" for ch in masked) <= 4
+
+
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [("220102199001011234", "校验位不对"), ("220102199013011236", "出生日期"), ("11010519491231002Y", "校验位")],
+)
+def test_resident_id_numbers_are_validated(bad: str, says: str) -> None:
+    with pytest.raises(UserFacingError, match=says):
+        layout.mask_id(bad)
 
 
 @pytest.mark.parametrize("bad", ["220102-19900101", "张三", "", "1" * 33])

@@ -472,3 +472,41 @@ def test_hunan_dual_channel_conditions_and_missing_ratio_list(real_db):
     with pytest.raises(RequestError) as err:
         service.estimate_json(real_db, request)
     assert "本机未导入该清单" in str(err.value) and "二（一）" in str(err.value)
+
+
+def test_hunan_ratio_rows_per_insurance(real_db_copy):
+    # 003 二(一): Hunan sets class-B ratios per drug; a row may be for one insurance type. Two rows for one drug
+    # (employee 10 %, resident 15 %), 5.00 × 20 = 100.00 under the 5.39 standard, fund 70 % given:
+    # employee first 10.00, scope 90.00, fund 63.00, patient 37.00; resident first 15.00, scope 85.00,
+    # fund 59.50, patient 40.50.
+    from desktop.storage import catalogue as store
+    from desktop.storage import overlays as ov
+
+    db = store.open_db(real_db_copy)
+    info = ov.OverlayInfo(
+        "test-hunan-ratio",
+        ov.SELF_PAY_RATIO,
+        "hunan",
+        "湖南省自付比例（测试）",
+        complete=False,
+        effective_start=date(2025, 1, 1),
+    )
+    ov.store_overlay(
+        db,
+        info,
+        [
+            ov.OverlayItem("多格列艾汀", "set", "口服常释", {"ratio": "0.10", "insurance": "employee,retiree"}),
+            ov.OverlayItem("多格列艾汀", "set", "口服常释", {"ratio": "0.15", "insurance": "resident"}),
+        ],
+    )
+    got = {}
+    for insurance in ("employee", "resident"):
+        request = _basket(eid(db, "多格列艾汀片"), "5.00", 20, spec="75mg/片")
+        request.update(profile="hunan", insurance=insurance, policy={"fund_ratio": "0.70"})
+        out = service.estimate_json(db, request)
+        got[insurance] = (out["first_self_pay"], out["policy_scope"], out["fund"], out["patient_total"])
+    assert got == {
+        "employee": ("10.00", "90.00", "63.00", "37.00"),
+        "resident": ("15.00", "85.00", "59.50", "40.50"),
+    }
+    db.close()

@@ -344,7 +344,56 @@ CASES: dict[str, tuple[str, Callable[[Ctx], Path]]] = {
             patch=lambda m: m["overlay"].update(note=None),
         ),
     ),
+    # issue 12: holes found by the attack run
+    "sequence of 2^63": ("sequence", _manifest_patch(_set(sequence=2**63))),
+    "row number of 2^63": ("bad_number", _row_patch(number=2**63)),
+    "self-pay ratio NaN": (
+        "bad_ratio",
+        lambda c: _overlay(c, "nan.zip", (HEADER + '某药,注射剂,set,"{""ratio"": ""NaN""}",,,\n').encode()),
+    ),
+    "CSV field over 128 K characters": (
+        "csv",
+        lambda c: _overlay(c, "wide.zip", (HEADER + "药" * 140_000 + ",注射剂,add,,,,\n").encode()),
+    ),
+    "transition standard abc": (
+        "bad_price",
+        lambda c: _overlay(c, "abc.zip", (HEADER + '某药,注射剂,add,"{""payment_standard"": ""abc""}",,,\n').encode()),
+    ),
+    "transition standard -5.00": (
+        "bad_price",
+        lambda c: _overlay(
+            c, "neg.zip", (HEADER + '某药,注射剂,add,"{""payment_standard"": ""-5.00""}",,,\n').encode()
+        ),
+    ),
+    "ANSI escape in a name": ("control_character", _row_patch(name_published="阿莫西林\x1b[2J胶囊")),
+    "right-to-left override in a remark": ("control_character", _row_patch(remark="限\u202e成人")),
+    "NUL in a CSV cell": (
+        "control_character",
+        lambda c: _overlay(c, "nul.zip", (HEADER + "某\x00药,,add,,,,\n").encode()),
+    ),
+    "CR in the edition title": ("control_character", _manifest_patch(_edition_set(title="目录\r伪造"))),
+    "published 0001-01-01": ("date_range", _manifest_patch(_edition_set(published="0001-01-01"))),
+    "full-width year": ("bad_date", _manifest_patch(_edition_set(effective_start="２０２５-01-01"))),
+    "duplicate manifest key": ("manifest_json", lambda c: _raw_manifest(c, "dupkey.zip", duplicate=True)),
+    "manifest nested 100,000 deep": ("manifest_json", lambda c: _raw_manifest(c, "deep.zip", deep=True)),
+    "variant with spaces": ("edition_variant", _manifest_patch(_edition_set(variant="official 2"))),
 }
+
+
+def _raw_manifest(c: Ctx, name: str, *, duplicate: bool = False, deep: bool = False) -> Path:
+    """A signed package whose manifest bytes JSON-decode to something the format forbids."""
+    good = c.edition("raw-" + name)
+    members = _members(good)
+    text = members[p.MANIFEST].decode()
+    if duplicate:  # the same key twice: json.loads would silently keep the second
+        text = text.replace('"kind": "edition",', '"kind": "edition",\n "kind": "overlay",', 1)
+        assert text.count('"kind"') >= 2
+    if deep:
+        text = text[:-1] + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    data = text.encode()
+    members[p.MANIFEST] = data
+    members[p.SIGNATURE] = p.signature_doc(data, c.key)
+    return _write(c.tmp / name, members)
 
 
 def _write_bytes(path: Path, data: bytes) -> Path:

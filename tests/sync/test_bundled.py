@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -27,10 +29,42 @@ def test_private_key_not_in_repository() -> None:
         assert "private_key" not in path.read_text(encoding="utf-8"), path
 
 
-def test_bundled_packages_are_signed_by_the_trusted_publisher(verified: dict[str, p.VerifiedPackage]) -> None:
+def test_bundled_packages_are_pinned_by_the_manifest_not_signed(verified: dict[str, p.VerifiedPackage]) -> None:
     assert set(EDITIONS) <= set(verified)
-    trust = json.loads(resource_path("trust/yaomu-publisher.json").read_text(encoding="utf-8"))
-    assert {v.key_id for v in verified.values()} == {trust["key_id"]}
+    pins = bundled.read_manifest()
+    assert set(pins) == set(verified) == {x.name for x in resource_path("packages").glob("*.zip")}
+    for name, v in verified.items():
+        assert v.sha256 == pins[name] and v.key_id == "bundled-sha256", name
+        with zipfile.ZipFile(v.path) as zf:
+            assert p.SIGNATURE not in zf.namelist()  # no key needed to rebuild them
+
+
+def test_a_clean_clone_rebuilds_the_same_bundled_packages(tmp_path: Path) -> None:
+    """``make packages`` is reproducible: same sources, same bytes, same pins (no publisher key involved)."""
+    pins = bundled.rebuild(tmp_path)
+    assert pins == bundled.read_manifest()
+    assert json.loads((tmp_path / bundled.MANIFEST_NAME).read_text(encoding="utf-8")) == json.loads(
+        (resource_path("packages") / bundled.MANIFEST_NAME).read_text(encoding="utf-8")
+    )
+
+
+def test_a_tampered_or_extra_bundled_package_stops_the_first_start(tmp_path: Path) -> None:
+    folder = tmp_path / "packages"
+    shutil.copytree(resource_path("packages"), folder)
+    db_path = tmp_path / "first.sqlite3"
+    victim = folder / "overlay-national-transition-2024.zip"
+    victim.write_bytes(victim.read_bytes() + b"\0")
+    with pytest.raises(p.IntegrityError) as caught:
+        bundled.install_bundled(db_path, directory=folder)
+    assert caught.value.code == "bundled_hash"
+    shutil.copy(resource_path("packages") / victim.name, victim)
+    shutil.copy(victim, folder / "overlay-extra.zip")
+    with pytest.raises(p.IntegrityError) as caught:
+        bundled.install_bundled(db_path, directory=folder)
+    assert caught.value.code == "bundled_unlisted"
+    db = store.open_db(db_path)
+    assert store.editions(db) == []
+    db.close()
 
 
 @pytest.mark.parametrize("name", list(EDITIONS))
@@ -92,3 +126,29 @@ def test_install_bundled_first_start(tmp_path: Path) -> None:
     assert str(transition.item.end) == "2025-06-30"
     assert bundled.install_bundled(db_path) == []  # the second start applies nothing
     assert not list(tmp_path.glob("*.bak"))  # a first start has nothing to back up
+
+
+def test_a_first_start_an_older_version_left_half_done_is_completed(tmp_path: Path) -> None:
+    """Older versions installed package by package: a kill left 2024 alone. The next start finishes the job."""
+    from desktop.sync import apply
+    from desktop.sync import bundled as catalogue_bundled
+
+    db_path = tmp_path / "half.sqlite3"
+    pins = bundled.read_manifest()
+    apply.apply_package(
+        db_path, resource_path("packages/nrdl-2024-revised.zip"), pinned_sha256=pins["nrdl-2024-revised.zip"]
+    )
+    db = store.open_db(db_path)
+    assert catalogue_bundled.needs_install(db) and "nrdl-2025-official" in bundled.unfinished(db)
+    db.close()
+    bundled.install_bundled(db_path)
+    db = store.open_db(db_path)
+    assert [e.name for e in store.editions(db)] == ["2024", "2025"]
+    assert not catalogue_bundled.needs_install(db) and bundled.unfinished(db) == []
+    db.close()
+
+
+def test_a_database_with_other_packages_is_not_taken_for_a_half_first_start(tmp_path: Path) -> None:
+    db = store.open_db(tmp_path / "x.sqlite3")
+    assert bundled.unfinished(db) == []
+    db.close()

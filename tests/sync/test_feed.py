@@ -50,6 +50,17 @@ def hq() -> keys.PrivateKey:
     return keys.generate("测试总部")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _bundled_signed_by_hq(hq: keys.PrivateKey, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Head office publishes the bundled packages signed with its key (the bundled files carry none)."""
+    global BUNDLED
+    from tests.sync.conftest import hq_signed
+
+    folder = tmp_path_factory.mktemp("hq-signed")
+    hq_signed(hq, folder, sorted((ROOT / "resources" / "packages").glob("*.zip")))
+    BUNDLED = folder
+
+
 @pytest.fixture(scope="module")
 def counter_trust(hq: keys.PrivateKey) -> dict[str, keys.PublicKey]:
     """What a counter trusts: Yaomu's publisher key (the bundled packages) and the head office's key."""

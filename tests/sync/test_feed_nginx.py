@@ -12,6 +12,7 @@ import pytest
 
 from desktop.storage import catalogue as store
 from desktop.sync import apply, feed, keys
+from tests.sync.conftest import hq_signed
 from tests.sync.nginx_server import Nginx, nginx_binary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +35,9 @@ def test_a_counter_catches_up_through_nginx_then_polls_with_one_304(tmp_path: Pa
     hq = keys.generate("测试总部")
     trust = {**keys.trust_store(), hq.key_id: hq.public}
     overlays = sorted(BUNDLED.glob("overlay-*.zip"))
-    first = feed.publish([BUNDLED / "nrdl-2025-official.zip", *overlays[:3]], nginx.root, hq)
+    first = feed.publish(
+        hq_signed(hq, tmp_path / "hq", [BUNDLED / "nrdl-2025-official.zip", *overlays[:3]]), nginx.root, hq
+    )
     db = tmp_path / "counter" / "yaomu.sqlite3"
     # a part left by an earlier, interrupted run: resumed with Range, not downloaded again
     edition = next(e for e in first.listed if e.package_id == "nrdl-2025-official")
@@ -58,7 +61,7 @@ def test_a_counter_catches_up_through_nginx_then_polls_with_one_304(tmp_path: Pa
     assert catalogue_rows(db) == catalogue_rows_of(before)
 
     nginx.clear_log()
-    second = feed.publish(overlays[3:], nginx.root, hq)  # one more publication
+    second = feed.publish(hq_signed(hq, tmp_path / "hq", overlays[3:]), nginx.root, hq)  # one more publication
     report = feed.sync(db, nginx.url, trust=trust)
     assert [a.package_id for a in report.applied] == [e.package_id for e in second.added]
     assert [h.status for h in nginx.hits() if h.uri == "/feed.json"] == [200]
@@ -70,7 +73,9 @@ def test_a_counter_catches_up_through_nginx_then_polls_with_one_304(tmp_path: Pa
 def test_nginx_serving_altered_bytes_or_an_altered_index_is_refused(tmp_path: Path, nginx: Nginx) -> None:
     hq = keys.generate("测试总部")
     trust = {**keys.trust_store(), hq.key_id: hq.public}
-    published = feed.publish([BUNDLED / "overlay-national-transition-2024.zip"], nginx.root, hq)
+    published = feed.publish(
+        hq_signed(hq, tmp_path / "hq", [BUNDLED / "overlay-national-transition-2024.zip"]), nginx.root, hq
+    )
     db = tmp_path / "counter.sqlite3"
     store.open_db(db).close()
     served = nginx.root / published.listed[0].url

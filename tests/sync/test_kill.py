@@ -19,10 +19,11 @@ import pytest
 from desktop.catalogue import records as r
 from desktop.storage import catalogue as store
 from desktop.sync import apply, build, keys
+from tests.soak import budget
 
 ROOT = Path(__file__).resolve().parents[2]
-#: A handful of kills by default; the full 50 under ``make soak`` (YAOMU_SOAK=1).
-KILLS = 50 if os.environ.get("YAOMU_SOAK") else 5
+#: Kills per scenario: a handful by default, hundreds under ``make soak``.
+KILLS = budget(8, 200)
 
 CHILD = r"""
 import sys
@@ -144,3 +145,171 @@ def test_sigkill_at_random_moments(tmp_path: Path, yao_2024: r.EditionData, key:
     assert killed >= KILLS
     assert outcomes["old"] > 0  # the kills did land before the commit
     print(f"apply {duration:.2f}s; {n} runs, {killed} killed: {outcomes}")
+
+
+FIRST_START = r"""
+import sys
+from pathlib import Path
+from desktop.storage import catalogue as store
+from desktop.sync import bundled
+db_path = sys.argv[1]
+bundled.bundled_packages()  # warm up: imports, verification caches
+store.open_db(db_path).close()
+print("ready", flush=True)
+sys.stdin.readline()
+bundled.install_bundled(db_path)
+print("done", flush=True)
+"""
+
+
+def _first_start_state(path: Path) -> tuple[str, tuple[str, ...], int, int, int]:
+    """(integrity, installed package ids, entry rows, overlay items, history rows)."""
+    con = sqlite3.connect(path)
+    try:
+        integrity = con.execute("pragma integrity_check").fetchone()[0]
+        ids = tuple(
+            x
+            for (x,) in con.execute(
+                "select package_id from edition union all select package_id from overlay order by 1"
+            )
+        )
+        counts = [
+            con.execute(f"select count(*) from {t}").fetchone()[0] for t in ("entry", "overlay_item", "sync_history")
+        ]
+    finally:
+        con.close()
+    return integrity, ids, *counts  # type: ignore[return-value]
+
+
+def _run_child(script: str, args: list[str], delay: float | None) -> bool:
+    """Run ``script`` until it says ready, let it go, SIGKILL it after ``delay`` (None: let it finish)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        cwd=ROOT,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read() if proc.stderr else ""
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        if delay is None:
+            proc.wait(timeout=300)
+            assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+            return False
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        return proc.returncode == -signal.SIGKILL
+    finally:
+        for stream in (proc.stdout, proc.stderr, proc.stdin):
+            if stream:
+                stream.close()
+
+
+@pytest.mark.slow
+def test_sigkill_during_first_start_leaves_nothing_or_everything(tmp_path: Path) -> None:
+    """First-start installation is one unit: a kill leaves an empty catalogue, and the next start completes it."""
+    from desktop.sync import bundled
+    from desktop.sync import bundled as catalogue_bundled
+
+    full = tmp_path / "full.sqlite3"
+    start = time.perf_counter()
+    assert not _run_child(FIRST_START, [str(full)], None)
+    duration = time.perf_counter() - start
+    complete = _first_start_state(full)
+    assert complete[0] == "ok" and len(complete[1]) == len(bundled.bundled_packages())
+    rng = random.Random(20261201)
+    outcomes = {"empty": 0, "complete": 0}
+    killed = 0
+    for n in range(KILLS * 3 // 2):
+        if killed >= KILLS:
+            break
+        path = tmp_path / f"first{n}.sqlite3"
+        killed += _run_child(FIRST_START, [str(path)], rng.uniform(0, duration))
+        state = _first_start_state(path)
+        assert state[0] == "ok"
+        if state[1:] == ((), 0, 0, 0):
+            outcomes["empty"] += 1
+            db = store.open_db(path)
+            assert catalogue_bundled.needs_install(db)  # the next start sees there is nothing, and redoes it
+            db.close()
+            bundled.install_bundled(path)
+            assert _first_start_state(path)[1:] == complete[1:]
+        else:
+            assert state[1:] == complete[1:], f"half a first start after kill {n}: {state}"
+            outcomes["complete"] += 1
+        for side in path.parent.glob(path.name + "*"):
+            side.unlink()
+    assert killed >= KILLS and outcomes["empty"] > 0
+    print(f"first start {duration:.2f}s; {killed} killed: {outcomes}")
+
+
+ROLLBACK = r"""
+import sys
+from desktop.storage import catalogue as store
+from desktop.sync import apply
+db_path = sys.argv[1]
+store.open_db(db_path).close()  # warm up imports
+print("ready", flush=True)
+sys.stdin.readline()
+apply.rollback(db_path, backup=False)
+print("done", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_sigkill_during_rollback_leaves_the_applied_or_the_previous_state(
+    tmp_path: Path, key: keys.PrivateKey, trust: dict
+) -> None:
+    """A rollback killed at any moment leaves the edition as applied or as before the apply, never between."""
+    from desktop.sync import bundled
+    from tests.sync.conftest import small_edition
+
+    pkg = next(v for v in bundled.bundled_packages() if v.package_id == "nrdl-2024-revised")
+    full = r.EditionData(pkg.manifest.edition, pkg.rows, pkg.manifest.sections)
+    old = small_edition(full)
+    west = [replace(x, seq=i) for i, x in enumerate((x for x in full.rows if x.section == r.WEST), start=1)]
+    new = r.EditionData(full.info, west, {r.WEST: full.sections[r.WEST]})
+    template = tmp_path / "template.sqlite3"
+    for data, pid, seq in ((old, "rb-old", 1), (new, "rb-new", 2)):
+        made = build.edition_package(data, tmp_path / f"{pid}.zip", key, package_id=pid, sequence=seq)
+        apply.apply_package(template, made, trust=trust, backup=False)
+    db = store.open_db(template)
+    db.execute("pragma wal_checkpoint(truncate)")
+    db.close()
+    applied = _state(template)
+    assert applied[1] == "rb-new"
+
+    done = tmp_path / "done.sqlite3"
+    shutil.copy(template, done)
+    start = time.perf_counter()
+    assert not _run_child(ROLLBACK, [str(done)], None)
+    duration = time.perf_counter() - start
+    rolled = _state(done)
+    assert rolled[1] == "rb-old" and rolled[2] == len(old.rows)
+
+    rng = random.Random(20261203)
+    outcomes = {"applied": 0, "rolled back": 0}
+    killed = 0
+    for n in range(KILLS * 3):
+        if killed >= KILLS:
+            break
+        path = tmp_path / f"rb{n}.sqlite3"
+        shutil.copy(template, path)
+        killed += _run_child(ROLLBACK, [str(path)], rng.uniform(0, duration * 0.8))
+        state = _state(path)
+        assert state[0] == "ok"
+        if state[1:] == applied[1:]:
+            outcomes["applied"] += 1
+        else:
+            assert state[1:] == rolled[1:], f"half rolled back after kill {n}: {state}"
+            outcomes["rolled back"] += 1
+        for side in path.parent.glob(path.name + "*"):
+            side.unlink()
+    assert killed >= KILLS and outcomes["applied"] > 0
+    print(f"rollback {duration:.2f}s; {killed} killed: {outcomes}")

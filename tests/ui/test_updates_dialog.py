@@ -30,16 +30,18 @@ def edition_2024():  # type: ignore[no-untyped-def]
 def package(tmp_path: Path, edition_2024, key: keys.PrivateKey) -> Path:  # type: ignore[no-untyped-def]
     """The 2024 revised rows again, without 氢醌 (a real row): applying it removes exactly one drug.
 
-    It is labelled as a variant of its own: as the official revised variant its 西药 count would
-    no longer match the 凡例, and the import would (rightly) be refused.
+    Its 西药 count no longer matches the 凡例, so the section says it is incomplete (any variant of an
+    official edition is checked against the 凡例, issue 12; a complete section one row short is refused).
     """
     data = edition_2024
     rows = [row for row in data.rows if row.name_published != "氢醌"]
     assert len(rows) == len(data.rows) - 1
+    west = next(s for s in data.sections.values() if s.section == "西药")
     data = replace(
         data,
         info=replace(data.info, variant="test-update"),
         rows=[replace(row, seq=i) for i, row in enumerate(rows, start=1)],
+        sections={**data.sections, "西药": replace(west, complete=False, note="测试：少一行")},
     )
     return build.edition_package(data, tmp_path / "update.yaomu", key, package_id="test-2024-update", sequence=1000)
 
