@@ -12,6 +12,11 @@ from datetime import datetime, time
 
 MIN_POLL_MINUTES = 5
 MAX_POLL_MINUTES = 24 * 60
+MAX_URL_LENGTH = 500
+#: The settings keys of the feed (``yaomu settings set KEY VALUE``).
+FEED_KEYS = ("feed_url", "feed_poll_minutes", "opening_hours", "feed_auto_apply")
+_YES = ("是", "y", "yes", "true", "1", "on", "开")
+_NO = ("否", "n", "no", "false", "0", "off", "关", "")
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~至]\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -38,6 +43,28 @@ def within_hours(now: datetime, hours: str) -> bool:
     return t >= start or t < end  # open past midnight
 
 
+def parse_feed_value(key: str, text: str) -> object:
+    """What staff typed for a feed setting as its stored value (``ValueError`` with a Chinese message).
+
+    >>> parse_feed_value("feed_auto_apply", "是"), parse_feed_value("feed_poll_minutes", "30")
+    (True, 30)
+    """
+    text = str(text).strip()
+    if key == "feed_auto_apply":
+        if text.lower() in _YES:
+            return True
+        if text.lower() in _NO:
+            return False
+        raise ValueError(f"“营业时间外自动应用目录更新”应填 是 或 否（不是“{text}”）。")
+    if key == "feed_poll_minutes":
+        if not text.isdigit():
+            raise ValueError(
+                f"检查目录更新的间隔应为分钟数（{MIN_POLL_MINUTES} 到 {MAX_POLL_MINUTES}），不是“{text}”。"
+            )
+        return int(text)
+    return text
+
+
 def feed_problems(settings: object) -> list[str]:
     """What is wrong with the feed fields of a ``Settings``, in Chinese (empty when valid)."""
     url = getattr(settings, "feed_url", "")
@@ -46,6 +73,8 @@ def feed_problems(settings: object) -> list[str]:
     hours = getattr(settings, "opening_hours", "")
     out: list[str] = []
     u = (url or "").strip()
+    if len(u) > MAX_URL_LENGTH or any(ord(c) < 32 or ord(c) == 127 for c in u):
+        out.append(f"目录源地址过长或含有控制字符（最多 {MAX_URL_LENGTH} 个字符）。")
     if u and not (
         u.lower().startswith(("http://", "https://", "file://"))
         or u.startswith(("/", "\\\\"))

@@ -104,6 +104,16 @@ KEYS: dict[str, Key] = {
         Key("first_self_pay", "乙类个人先行自付比例", "%", "本省（市）医保局文件规定的乙类药品先行自付比例"),
         Key("deductible", "起付线", "元", "本市医保局公布的年度起付标准"),
         Key("cap", "年度最高支付限额", "元", "本市医保局公布的年度统筹基金最高支付限额"),
+        # the catalogue feed (issue 14; desktop/schedule.py parses and checks them)
+        Key("feed_url", "目录源地址", "", "总部提供的目录源网址（https://…/）或共享文件夹；留空则不检查", 500),
+        Key("feed_poll_minutes", "检查目录更新间隔", "分钟", "窗口在后台检查目录源的间隔（5 到 1440 分钟）"),
+        Key("opening_hours", "营业时间", "", "如 08:00-22:00；营业时间外可自动应用目录更新", 20),
+        Key(
+            "feed_auto_apply",
+            "营业时间外自动应用目录更新",
+            "",
+            "是：营业时间外检查到的更新自动应用；否：店员在方便时应用",
+        ),
     )
 }
 TEXT_KEYS = ("pharmacy_name", "institution_code", "counter", "staff", "printer")
@@ -250,6 +260,10 @@ def display(key: str, stored: object) -> str:
         return PAPERS.get(str(stored), str(stored))
     if name == "printable_width_mm":
         return f"{stored} 毫米"
+    if name == "feed_auto_apply":
+        return "是" if stored is True else "否"
+    if name == "feed_poll_minutes":
+        return f"{stored} 分钟"
     if name == "profile":
         return profile_label(str(stored))
     return str(stored)
@@ -284,6 +298,13 @@ def set_value(settings: Settings, key: str, text: str) -> Settings:
         raise SettingsError([f"“{key}”不能用 settings set 设置。保密支付标准请在窗口的“设置”中录入。"])
     if key in TEXT_KEYS:
         return replace(settings, **{key: text})
+    from desktop.schedule import FEED_KEYS, parse_feed_value
+
+    if key in FEED_KEYS:
+        try:
+            return replace(settings, **{key: parse_feed_value(key, text)})
+        except ValueError as err:
+            raise SettingsError([str(err)]) from None
     if key == "printable_width_mm":
         from desktop.paper import mm
 

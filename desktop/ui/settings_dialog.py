@@ -8,17 +8,13 @@ first bad field, the dialog stays open. Confidential payment standards are only 
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QCheckBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
-    QLineEdit,
     QMessageBox,
     QPushButton,
     QTabWidget,
@@ -30,14 +26,6 @@ from sqlite_utils import Database
 from desktop.errors import RequestError, UserFacingError
 from desktop.ui import services
 from desktop.ui.settings_form import SettingsForm
-
-#: Settings edited on the last tab (the catalogue feed, issue 14), with their labels.
-OTHER_FIELDS = {
-    "feed_url": "目录源地址",
-    "feed_poll_minutes": "检查更新间隔（分钟）",
-    "feed_auto_apply": "营业时间外自动应用目录更新",
-    "opening_hours": "营业时间（如 08:00-22:00）",
-}
 
 
 class SettingsDialog(QDialog):
@@ -61,7 +49,10 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self.form.pharmacy_page, "药店(&1)")
         self.tabs.addTab(self.form.region_page, "地区与打印(&2)")
         self.tabs.addTab(self.form.figures_page, "本地支付比例(&3)")
-        self.tabs.addTab(self._other_page(), "目录更新源(&4)")
+        from desktop.ui.feed_watch import FeedSettingsPage  # the catalogue feed (issue 14)
+
+        self.feed_page = FeedSettingsPage(self.current)
+        self.tabs.addTab(self.feed_page, "目录更新源(&4)")
         secret = QPushButton("录入/导入保密支付标准(&K)…")  # values are never shown (desktop.ui.confidential_dialog)
         secret.setObjectName("setting_confidential_standards")
         secret.setAutoDefault(False)
@@ -86,41 +77,6 @@ class SettingsDialog(QDialog):
         super().showEvent(event)
         self.editors["pharmacy_name"].setFocus()
 
-    def _other_page(self) -> QWidget:
-        """The settings outside the wizard's keys (the catalogue feed of issue 14), as plain fields."""
-        page = QWidget()
-        form = QFormLayout(page)
-        self.other: dict[str, QWidget] = {}
-        for name, label in OTHER_FIELDS.items():
-            if not hasattr(self.current, name):
-                continue
-            value = getattr(self.current, name)
-            editor: QWidget
-            if isinstance(value, bool):
-                editor = QCheckBox()
-                editor.setChecked(value)
-            else:
-                editor = QLineEdit(str(value))
-            editor.setObjectName(f"setting_{name}")
-            self.other[name] = editor
-            form.addRow(label + "：", editor)
-        return page
-
-    def _other_values(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, editor in self.other.items():
-            old = getattr(self.current, name)
-            if isinstance(editor, QCheckBox):
-                out[name] = editor.isChecked()
-            elif isinstance(old, int):
-                text = editor.text().strip()  # type: ignore[attr-defined]
-                if not text.isdigit():
-                    raise RequestError([f"“{OTHER_FIELDS[name]}”应为整数（分钟）。"])
-                out[name] = int(text)
-            else:
-                out[name] = editor.text().strip()  # type: ignore[attr-defined]
-        return out
-
     def _open_confidential(self) -> None:
         from desktop.ui.confidential_dialog import ConfidentialDialog
 
@@ -132,7 +88,7 @@ class SettingsDialog(QDialog):
 
     def save(self) -> None:
         try:
-            new = dataclasses.replace(self.form.collect(), **self._other_values())
+            new = self.feed_page.collect(self.form.collect())
             self.module.save(self.db, new)
         except RequestError as err:
             self._refuse("\n".join(f"- {p}" for p in err.problems))

@@ -97,3 +97,32 @@ def test_refusals_exit_2_with_a_chinese_message(
     assert "目录源文件夹中没有 feed.json" in capsys.readouterr().err
     assert main(["feed", "publish", str(pkgs[0]), "--to", str(out), "--key", str(tmp_path / "no-key.json")]) == 2
     assert "找不到发布方私钥" in capsys.readouterr().err
+
+
+def test_the_feed_settings_through_yaomu_settings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "db.sqlite3")
+    for key, value in (
+        ("feed_url", "https://feeds.example.com/hq/"),
+        ("feed_poll_minutes", "30"),
+        ("opening_hours", "07:00-23:00"),
+        ("feed_auto_apply", "是"),
+    ):
+        assert main(["--db", db, "settings", "set", key, value]) == 0
+    capsys.readouterr()
+    assert main(["--db", db, "settings", "set", "feed_auto_apply", "也许"]) == 2
+    assert "应填 是 或 否" in capsys.readouterr().err
+    assert main(["--db", db, "settings", "set", "feed_poll_minutes", "1"]) == 2
+    assert "5 到 1440 分钟" in capsys.readouterr().err
+    from desktop import settings as st
+    from desktop.storage import catalogue as store
+
+    with store.open_db(db) as conn:
+        saved = st.get(conn)
+        assert (saved.feed_url, saved.feed_poll_minutes, saved.opening_hours, saved.feed_auto_apply) == (
+            "https://feeds.example.com/hq/",
+            30,
+            "07:00-23:00",
+            True,
+        )
+        again = st.set_values(st.Settings(), st.parse_import(json.dumps(st.export_document(saved))))
+        assert again.feed_auto_apply is True and again.feed_poll_minutes == 30  # export and import round-trip

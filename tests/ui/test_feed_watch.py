@@ -163,3 +163,16 @@ def test_the_feed_settings_page_round_trips_and_bad_values_are_refused(qtbot, db
         st.save(db, page.collect(st.get(db)))
     assert any("营业时间“全天”格式无效" in p for p in err.value.problems)
     assert st.get(db).opening_hours == "07:30-23:00"
+
+
+def test_the_settings_dialog_saves_the_feed_tab(qtbot, db) -> None:  # type: ignore[no-untyped-def]
+    from desktop.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(db)
+    qtbot.addWidget(dialog)
+    assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())][-1] == "目录更新源(&4)"
+    dialog.feed_page.url.setText("/mnt/总部目录源")
+    dialog.feed_page.minutes.setValue(15)
+    dialog.save()
+    saved = st.get(db)
+    assert (saved.feed_url, saved.feed_poll_minutes) == ("/mnt/总部目录源", 15)
