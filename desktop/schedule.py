@@ -46,7 +46,7 @@ def within_hours(now: datetime, hours: str) -> bool:
 def parse_feed_value(key: str, text: str) -> object:
     """What staff typed for a feed setting as its stored value (``ValueError`` with a Chinese message).
 
-    >>> parse_feed_value("feed_auto_apply", "是"), parse_feed_value("feed_poll_minutes", "30")
+    >>> parse_feed_value("feed_auto_apply", "是"), parse_feed_value("feed_poll_minutes", "30 分钟")
     (True, 30)
     """
     text = str(text).strip()
@@ -57,6 +57,7 @@ def parse_feed_value(key: str, text: str) -> object:
             return False
         raise ValueError(f"“营业时间外自动应用目录更新”应填 是 或 否（不是“{text}”）。")
     if key == "feed_poll_minutes":
+        text = text.removesuffix("分钟").strip()  # as ``settings show`` / ``export`` write it: "60 分钟"
         if not text.isdigit():
             raise ValueError(
                 f"检查目录更新的间隔应为分钟数（{MIN_POLL_MINUTES} 到 {MAX_POLL_MINUTES}），不是“{text}”。"
