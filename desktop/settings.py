@@ -194,7 +194,7 @@ def parse_ratio(text: str, label: str = "比例") -> str:
     >>> parse_ratio("0.8")
     Traceback (most recent call last):
     ...
-    ValueError: 统筹基金支付比例按百分数填写：80 表示 80%。“0.8”是指 0.8% 吗？如是，请写成 0.8%。
+    ValueError: 比例按百分数填写：80 表示 80%。“0.8”是指 0.8% 吗？如是，请写成 0.8%。
     """
     raw = str(text).strip()
     percent_sign = raw.endswith(("%", "％"))
