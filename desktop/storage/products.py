@@ -19,6 +19,8 @@ from desktop.catalogue.normalise import normalise_name
 if TYPE_CHECKING:  # the search box reads with plain sqlite3 (``yaomu search`` imports no sqlite_utils)
     from sqlite_utils import Database
 
+    from desktop.storage.catalogue import Connection
+
 #: Fields whose text is a search term, and the label staff see.
 TERM_FIELDS = {
     "brand": "商品名",
@@ -108,7 +110,7 @@ def worth_searching(text: str) -> bool:
     return len(text) >= 6
 
 
-def matching_ids(db: Database, text: str, limit: int = SCAN_LIMIT) -> list[tuple[int, str]]:
+def matching_ids(db: Connection, text: str, limit: int = SCAN_LIMIT) -> list[tuple[int, str]]:
     """(product id, field) of products with a name, maker, 批准文号, code or 本位码 starting with ``text``."""
     t = term(text)
     if not t or not worth_searching(t):
@@ -132,7 +134,7 @@ def products(db: Database, text: str, limit: int = 50) -> list[Row]:
     return [rows[i] for i in ids if i in rows]
 
 
-def entry_pks(db: Database, text: str, edition_id: int, limit: int) -> list[int]:
+def entry_pks(db: Connection, text: str, edition_id: int, limit: int) -> list[int]:
     """Catalogue row ids (``entry.pk``) of the edition that products matching ``text`` link to, in edition order."""
     if limit <= 0:
         return []
