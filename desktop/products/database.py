@@ -16,12 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 from sqlite_utils import Database
 
 from desktop.errors import NotFound, UserFacingError
 from desktop.products import adapters
 from desktop.products.adapters import FIELDS, Problem
+from desktop.storage import products as store
+from desktop.storage.products import TERM_FIELDS, Row
 
 ProgressFn = Callable[[str, int, int], None]
 #: Columns of ``product`` that come from the file (``star`` stored as 0/1).
@@ -97,20 +100,19 @@ def _sha256(path: Path) -> str:
 _NUMBER, _STAR = FIELDS.index("number"), FIELDS.index("star")
 
 
-def _db_row(row: dict[str, str | None], import_id: int, dig: str | None = None) -> tuple[object, ...]:
+def _code(row: dict[str, str | None]) -> str:
+    """The code of a product row (every row an adapter passes, or an import stored, has one)."""
+    return cast(str, row["code"])
+
+
+def _db_row(row: dict[str, str | None], import_id: int | None, dig: str | None = None) -> tuple[object, ...]:
     values: list[object] = [row[f] for f in FIELDS]
     values[_NUMBER] = int(row["number"]) if row["number"] else None
     values[_STAR] = 1 if row["star"] else 0
     return (*values, dig or digest(row), import_id)
 
 
-_INSERT = (
-    f"insert into product ({', '.join(FIELDS)}, digest, import_id, entry_key, link_method, link_problem) "
-    f"values ({', '.join('?' * (len(FIELDS) + 5))})"
-)
-
-
-def _as_row(db_row: dict) -> dict[str, str | None]:
+def _as_row(db_row: Row) -> dict[str, str | None]:
     """A stored product back as an adapter row (strings), for digests and rollback."""
     out: dict[str, str | None] = {f: db_row[f] for f in FIELDS}
     out["number"] = str(db_row["number"]) if db_row["number"] is not None else None
@@ -155,15 +157,14 @@ def apply_rows(
             f"文件“{source}”中没有可导入的药品行（{len(read.problems)} 行有误），数据库未改变。",
             hint="请检查是否选错了文件；有误的行可用 --json 查看行号和原因。",
         )
-    conn = db.conn
-    installed = {code: (pid, dig) for pid, code, dig in conn.execute("select id, code, digest from product")}
-    new_codes = {row["code"] for _, row in read.rows}
+    installed = store.installed_digests(db)
+    new_codes = {_code(row) for _, row in read.rows}
     digests: dict[str, str] = {}
     added_rows: list[dict[str, str | None]] = []
     changed_rows: list[dict[str, str | None]] = []
-    for _, row in sorted(read.rows, key=lambda r: r[1]["code"]):  # code order: the unique index appends
-        dig = digests[row["code"]] = digest(row)  # type: ignore[index]
-        have = installed.get(row["code"])  # type: ignore[arg-type]
+    for _, row in sorted(read.rows, key=lambda r: _code(r[1])):  # code order: the unique index appends
+        dig = digests[_code(row)] = digest(row)
+        have = installed.get(_code(row))
         if have is None:
             added_rows.append(row)
         elif have[1] != dig:
@@ -173,22 +174,20 @@ def apply_rows(
     for _, row in read.rows:
         for old in (row["former_codes"] or "").split(";"):
             if old and old not in new_codes:
-                successor.setdefault(old, row["code"])  # type: ignore[arg-type]
+                successor.setdefault(old, _code(row))
     if cancelled():
         raise Cancelled("已取消导入，数据库未改变。")
     from desktop.products import link as linker
-    from desktop.products import search as product_search
 
     on_progress("link", 0, 1)
     links = linker.link_rows(db, [*added_rows, *changed_rows]) if link else {}
     on_progress("link", 1, 1)
     now = datetime.now().isoformat(timespec="seconds")
     total = len(added_rows) + len(changed_rows) + len(removed)
-    conn.execute("PRAGMA cache_size = -65536")  # 64 MB: a full import rebuilds large indexes
+    store.widen_cache(db)
     with db.atomic():
-        cur = conn.execute(
-            "insert into product_import (source, format, checksum, imported_at, rows_read, rows_bad, added, changed,"
-            " removed, replaced, problems) values (?,?,?,?,?,?,?,?,?,?,?)",
+        import_id = store.insert_import(
+            db,
             [
                 source,
                 read.format,
@@ -203,71 +202,65 @@ def apply_rows(
                 json.dumps([p.to_json() for p in read.problems], ensure_ascii=False),
             ],
         )
-        import_id = int(cur.lastrowid or 0)
         report.import_id = import_id
         changes: list[tuple[object, ...]] = []
-        old_rows = _rows_by_code(conn, [*removed, *(r["code"] for r in changed_rows)]) if installed else {}
+        changed_codes = [_code(r) for r in changed_rows]
+        old_rows = _rows_by_code(db, [*removed, *changed_codes]) if installed else {}
         for code in removed:
             action = "replaced" if code in successor else "removed"
-            old = _as_row(old_rows[code])
-            changes.append((import_id, code, action, successor.get(code), None, json.dumps(old, ensure_ascii=False)))
+            was = _as_row(old_rows[code])
+            changes.append((import_id, code, action, successor.get(code), None, json.dumps(was, ensure_ascii=False)))
             if action == "replaced":
                 report.replaced[code] = successor[code]
             else:
                 report.removed.append(code)
-        product_search.drop_terms(
-            conn, (_term_row(old_rows[c]) for c in [*removed, *(r["code"] for r in changed_rows)])
-        )  # type: ignore[index]
-        conn.executemany("delete from product where id = ?", [(installed[c][0],) for c in removed])
+        store.drop_terms(db.conn, (_term_row(old_rows[c]) for c in [*removed, *changed_codes]))
+        store.delete_products(db, [installed[c][0] for c in removed])
         on_progress("write", len(removed), total)
         for i, row in enumerate(changed_rows):
-            old = _as_row(old_rows[row["code"]])  # type: ignore[index]
-            fields = [f for f in FIELDS if (old[f] or None) != (row[f] or None)]
-            report.changed[row["code"]] = fields  # type: ignore[index]
+            was = _as_row(old_rows[_code(row)])
+            fields = [f for f in FIELDS if (was[f] or None) != (row[f] or None)]
+            report.changed[_code(row)] = fields
             changes.append(
-                (import_id, row["code"], "changed", None, json.dumps(fields), json.dumps(old, ensure_ascii=False))
+                (import_id, _code(row), "changed", None, json.dumps(fields), json.dumps(was, ensure_ascii=False))
             )
             if i % 5000 == 0 and cancelled():
                 raise Cancelled("已取消导入，数据库未改变。")
-        conn.executemany(
-            f"update product set {', '.join(f'{f} = ?' for f in FIELDS)}, digest = ?, import_id = ?, "
-            "entry_key = ?, link_method = ?, link_problem = ? where id = ?",
+        store.update_products(
+            db,
+            FIELDS,
             [
-                (*_db_row(r, import_id, digests[r["code"]]), *links.get(r["code"], _NO_LINK), installed[r["code"]][0])  # type: ignore[index]
+                (*_db_row(r, import_id, digests[_code(r)]), *links.get(_code(r), _NO_LINK), installed[_code(r)][0])
                 for r in changed_rows
             ],
         )
-        product_search.add_terms(conn, ((installed[r["code"]][0], *_term_values(r)) for r in changed_rows))  # type: ignore[index]
+        store.add_terms(db.conn, ((installed[_code(r)][0], *_term_values(r)) for r in changed_rows))
         on_progress("write", len(removed) + len(changed_rows), total)
         # A first import fills an empty table: build the secondary indexes once, after the rows.
-        rebuild = _drop_indexes(conn) if not installed else []
+        rebuild = store.drop_product_indexes(db) if not installed else []
         chunk = 20000
         for start in range(0, len(added_rows), chunk):
             if cancelled():
                 raise Cancelled("已取消导入，数据库未改变。")
-            conn.executemany(
-                _INSERT,
+            store.insert_products(
+                db,
+                FIELDS,
                 [
-                    (*_db_row(r, import_id, digests[r["code"]]), *links.get(r["code"], _NO_LINK))  # type: ignore[index]
+                    (*_db_row(r, import_id, digests[_code(r)]), *links.get(_code(r), _NO_LINK))
                     for r in added_rows[start : start + chunk]
                 ],
             )
             on_progress("write", len(removed) + len(changed_rows) + start + chunk, total)
-        for sql in rebuild:
-            conn.execute(sql)
-        report.added = [r["code"] for r in added_rows]  # type: ignore[misc]
-        conn.executemany("insert into product_change values (?,?,?,?,?,?)", changes)
-        conn.executemany(
-            "insert into product_change (import_id, code, action) values (?,?,'added')",
-            [(import_id, c) for c in report.added],
-        )
+        store.recreate_indexes(db, rebuild)
+        report.added = [_code(r) for r in added_rows]
+        store.insert_changes(db, changes, report.added, import_id)
         on_progress("index", 0, 1)
         if not installed:
-            product_search.index_all(conn)
+            store.index_all(db.conn)
         elif added_rows:
-            by_code = {r["code"]: r for r in added_rows}
-            ids = conn.execute("select id, code from product where import_id = ?", [import_id])
-            product_search.add_terms(conn, ((pid, *_term_values(by_code[c])) for pid, c in ids if c in by_code))
+            by_code = {_code(r): r for r in added_rows}
+            ids = store.ids_of_import(db, import_id)
+            store.add_terms(db.conn, ((pid, *_term_values(by_code[c])) for pid, c in ids if c in by_code))
         on_progress("index", 1, 1)
         _finish(db, report, link)
     return report
@@ -276,23 +269,11 @@ def apply_rows(
 _NO_LINK = (None, None, None)
 
 
-def _drop_indexes(conn) -> list[str]:  # type: ignore[no-untyped-def]
-    """Drop product's secondary indexes; returns the statements that recreate them exactly."""
-    rows = conn.execute(
-        "select name, sql from sqlite_master where type = 'index' and tbl_name = 'product' and sql is not null"
-    ).fetchall()
-    for name, _ in rows:
-        conn.execute(f'drop index "{name}"')
-    return [sql for _, sql in rows]
-
-
-def _term_values(row: dict) -> tuple[object, ...]:
-    from desktop.products.search import TERM_FIELDS
-
+def _term_values(row: Row | dict[str, str | None]) -> tuple[object, ...]:
     return tuple(row[f] for f in TERM_FIELDS)
 
 
-def _term_row(row: dict) -> tuple[object, ...]:
+def _term_row(row: Row) -> tuple[object, ...]:
     return (row["id"], *_term_values(row))
 
 
@@ -305,61 +286,40 @@ def _finish(db: Database, report: ImportReport, link: bool) -> None:
     report.stale_items = items.recheck(db)
 
 
-def _rows_by_code(conn, codes: list[str]) -> dict[str, dict]:  # type: ignore[no-untyped-def]
-    out: dict[str, dict] = {}
-    cols = "id, " + ", ".join(FIELDS)
-    for start in range(0, len(codes), 500):
-        part = codes[start : start + 500]
-        cur = conn.execute(f"select {cols} from product where code in ({','.join('?' * len(part))})", part)
-        names = [d[0] for d in cur.description]
-        for values in cur:
-            row = dict(zip(names, values, strict=True))
-            out[row["code"]] = row
-    return out
+def _rows_by_code(db: Database, codes: list[str]) -> dict[str, Row]:
+    return store.products_by_code(db, FIELDS, codes)
 
 
-def history(db: Database) -> list[dict]:
-    return [
-        {k: v for k, v in row.items() if k != "problems"}
-        for row in db.query("select * from product_import order by id desc")
-    ]
+def history(db: Database) -> list[Row]:
+    return [{k: v for k, v in row.items() if k != "problems"} for row in store.import_history(db)]
 
 
-def changes(db: Database, import_id: int) -> list[dict]:
-    return list(db.query("select * from product_change where import_id = ? order by code", [import_id]))
+def changes(db: Database, import_id: int) -> list[Row]:
+    return store.import_changes(db, import_id)
 
 
 def rollback(db: Database) -> dict[str, object]:
     """Undo the latest import that is not rolled back yet: restore every changed or removed row."""
-    last = db.execute(
-        "select id, source from product_import where rolled_back_at is null order by id desc limit 1"
-    ).fetchone()
+    last = store.last_live_import(db)
     if last is None:
         raise NotFound("没有可以撤销的药品库导入。")
     import_id, source = last
-    conn = db.conn
     from desktop.products import items
     from desktop.products import link as linker
-    from desktop.products import search as product_search
 
     with db.atomic():
-        rows = list(conn.execute("select code, action, old from product_change where import_id = ?", [import_id]))
+        rows = store.change_rows(db, import_id)
         added = [code for code, action, _ in rows if action == "added"]
-        restore = [json.loads(old) for _, action, old in rows if action != "added"]
-        current = _rows_by_code(conn, added + [r["code"] for r in restore])
-        product_search.drop_terms(conn, (_term_row(r) for r in current.values()))
-        conn.executemany("delete from product where id = ?", [(r["id"],) for r in current.values()])
-        previous = conn.execute(
-            "select max(id) from product_import where id < ? and rolled_back_at is null", [import_id]
-        ).fetchone()[0]
+        restore: list[dict[str, str | None]] = [json.loads(old or "") for _, action, old in rows if action != "added"]
+        current = _rows_by_code(db, added + [_code(r) for r in restore])
+        store.drop_terms(db.conn, (_term_row(r) for r in current.values()))
+        store.delete_products(db, [r["id"] for r in current.values()])
+        previous = store.previous_live_import(db, import_id)
         links = linker.link_rows(db, restore)
-        conn.executemany(_INSERT, [(*_db_row(r, previous), *links[r["code"]]) for r in restore])
-        restored = _rows_by_code(conn, [r["code"] for r in restore])
-        product_search.add_terms(conn, (_term_row(r) for r in restored.values()))
-        conn.execute(
-            "update product_import set rolled_back_at = ? where id = ?",
-            [datetime.now().isoformat(timespec="seconds"), import_id],
-        )
+        store.insert_products(db, FIELDS, [(*_db_row(r, previous), *links[_code(r)]) for r in restore])
+        restored = _rows_by_code(db, [_code(r) for r in restore])
+        store.add_terms(db.conn, (_term_row(r) for r in restored.values()))
+        store.mark_rolled_back(db, import_id, datetime.now().isoformat(timespec="seconds"))
         stale = items.recheck(db)
     return {
         "import_id": import_id,
@@ -370,15 +330,15 @@ def rollback(db: Database) -> dict[str, object]:
     }
 
 
-def get(db: Database, code: str) -> dict:
-    row = next(iter(db.query("select * from product where code = ?", [code.strip().upper()])), None)
+def get(db: Database, code: str) -> Row:
+    row = store.product_by_code(db, code.strip().upper())
     if row is None:
         raise NotFound(f"药品库中没有医保药品代码 {code}。请先导入药品库（yaomu products import），或核对代码。")
     return row
 
 
 def count(db: Database) -> int:
-    return int(db.execute("select count(*) from product").fetchone()[0])
+    return store.product_count(db)
 
 
 def total_rows(db: Database, edition: str = "2025") -> list[list[str]]:
@@ -394,7 +354,7 @@ def total_rows(db: Database, edition: str = "2025") -> list[list[str]]:
             fields.append("class")
     assert len(header) == 26 and set(by_field) <= set(fields)
     out = [header]
-    for row in db.query(f"select {', '.join(FIELDS)} from product order by code"):
+    for row in store.all_products(db, FIELDS):
         values = []
         for f in fields:
             v = row[f]

@@ -20,7 +20,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -32,6 +32,8 @@ from desktop.errors import NotFound, RequestError, SourceFormatError, UserFacing
 from desktop.products import codes
 from desktop.products.adapters import Problem, _cell, _csv_rows
 from desktop.storage import catalogue as store
+from desktop.storage import products as product_store
+from desktop.storage.products import Row
 
 #: Header spellings of POS/ERP exports -> field (compared without spaces, case-insensitive).
 HEADERS = {
@@ -107,7 +109,7 @@ class ItemsReport:
         }
 
 
-def _rows(path: Path) -> list[list[object]]:
+def _rows(path: Path) -> Sequence[Sequence[object]]:
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
         from python_calamine import CalamineWorkbook
 
@@ -117,11 +119,11 @@ def _rows(path: Path) -> list[list[object]]:
             raise SourceFormatError(f"无法读取工作簿“{path.name}”：{err}。") from None
         return wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
     if path.suffix.lower() in (".csv", ".txt"):
-        return _csv_rows(path)  # type: ignore[return-value]
+        return _csv_rows(path)
     raise SourceFormatError(f"无法识别文件“{path.name}”的格式：请导出为 .csv 或 .xlsx。")
 
 
-def header_mapping(header: list[object]) -> tuple[dict[int, str], dict[str, str], list[str]]:
+def header_mapping(header: Sequence[object]) -> tuple[dict[int, str], dict[str, str], list[str]]:
     """Column index -> field, the mapping as staff read it (header -> field label), and unknown headers."""
     by_index: dict[int, str] = {}
     shown: dict[str, str] = {}
@@ -190,21 +192,17 @@ def import_file(db: Database, path: Path | str) -> ItemsReport:
         )
     cols = ("id", *(f for f in FIELD_LABELS if f != "id"), "line", "imported_at")
     with db.atomic():
-        db.conn.executemany(
-            f"insert into store_item ({', '.join(cols)}) values ({', '.join('?' * len(cols))}) on conflict(id) do "
-            f"update set {', '.join(f'{c} = excluded.{c}' for c in cols if c != 'id')}",
-            [tuple(item.get(c) for c in cols) for item in good],
-        )
+        product_store.upsert_items(db, cols, [tuple(item.get(c) for c in cols) for item in good])
         report.imported = len(good)
         matcher = Matcher(db)
         for item in good:
-            current = db.execute("select status, method from item_match where item_id = ?", [item["id"]]).fetchone()
-            if current and current[0] == "confirmed":
+            current = product_store.match_of(db, str(item["id"]))
+            if current and current["status"] == "confirmed":
                 report.kept += 1
                 continue
             m = matcher.match(item)
             if m is None:
-                db.execute("delete from item_match where item_id = ?", [item["id"]])
+                product_store.delete_match(db, str(item["id"]))
                 report.unmatched += 1
                 continue
             _save(db, str(item["id"]), m)
@@ -219,7 +217,7 @@ def _check_item(item: dict[str, object], seen: dict[str, int]) -> str | None:
     if not item.get("id"):
         return "缺少商品编码。"
     if item["id"] in seen:
-        return f"商品编码 {item['id']} 与第 {seen[item['id']]} 行重复。"  # type: ignore[index]
+        return f"商品编码 {item['id']} 与第 {seen[str(item['id'])]} 行重复。"
     if not item.get("name"):
         item["name"] = item.get("generic_name")
         if not item["name"]:
@@ -268,17 +266,14 @@ class Matcher:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def _one(self, sql: str, params: list[object]) -> list[dict]:
-        return list(self.db.query(sql, params))
-
     def match(self, item: dict[str, object]) -> Match | None:
         code = item.get("insurance_code")
         if code:
-            if self._one("select code from product where code = ?", [code]):
+            if product_store.product_by_code(self.db, str(code)) is not None:
                 return Match(str(code), "insurance_code", 100, f"医保药品代码 {code} 一致", "applied")
         std = item.get("standard_code")
         if std:
-            found = self._one("select code, spec, registered_spec from product where standard_code = ?", [std])
+            found = product_store.products_by_standard_code(self.db, str(std))
             if len(found) > 1 and item.get("spec"):
                 spec = _norm_spec(item["spec"])
                 narrowed = [p for p in found if spec in (_norm_spec(p["spec"]), _norm_spec(p["registered_spec"]))]
@@ -294,10 +289,7 @@ class Matcher:
             spec = _norm_spec(item["spec"])
             found = [
                 p
-                for p in self._one(
-                    "select code, spec, registered_spec from product where approval_no in (?, ?)",
-                    [approval, "国药准字" + approval],
-                )
+                for p in product_store.products_by_approval(self.db, approval)
                 if spec in (_norm_spec(p["spec"]), _norm_spec(p["registered_spec"]))
             ]
             if len(found) == 1:
@@ -309,22 +301,16 @@ class Matcher:
     def suggest(self, item: dict[str, object]) -> Match | None:
         from rapidfuzz import fuzz, process
 
-        from desktop.products import search
-
         names = [str(n) for n in (item.get("generic_name"), item.get("name")) if n]
         ids: list[int] = []
         for n in names:
-            ids += [pid for pid, _ in search.matching_ids(self.db, n, 200)]
+            ids += [pid for pid, _ in product_store.matching_ids(self.db, n, 200)]
             if not ids and len(n) > 2:
-                ids += [pid for pid, _ in search.matching_ids(self.db, n[:2], 200)]
+                ids += [pid for pid, _ in product_store.matching_ids(self.db, n[:2], 200)]
         if not ids:
             return None
         ids = list(dict.fromkeys(ids))[:400]
-        rows = self._one(
-            "select code, registered_name, brand, spec, registered_spec, manufacturer from product "
-            f"where id in ({','.join('?' * len(ids))})",
-            ids,
-        )
+        rows = product_store.products_for_suggestion(self.db, ids)
         want = " ".join(str(item.get(f) or "") for f in ("generic_name", "name", "spec", "manufacturer"))
         choices = {
             i: " ".join(str(p[f] or "") for f in ("registered_name", "brand", "spec", "manufacturer"))
@@ -346,24 +332,16 @@ class Matcher:
 # --- mappings and their freshness --------------------------------------------------------------
 
 
-def _entry_now(db: Database, key: str | None, day: date | None = None) -> dict | None:
+def _entry_now(db: Database, key: str | None, day: date | None = None) -> Row | None:
     if not key:
         return None
     choice = store.edition_on(db, day or date.today())
     if choice.edition is None:
         return None
-    return next(
-        iter(
-            db.query(
-                f"{store.ENTRY_SELECT} where +e.edition_id = ? and e.key = ? order by +e.seq limit 1",
-                [choice.edition.id, key],
-            )
-        ),
-        None,
-    )
+    return product_store.entry_row_by_key(db, choice.edition.id, key)
 
 
-def entry_digest(row: dict | None) -> str | None:
+def entry_digest(row: Row | None) -> str | None:
     if row is None:
         return None
     parts = [row["section"], row["class"], row["remark"], row["payment_standard"], row["standards"]]
@@ -371,11 +349,10 @@ def entry_digest(row: dict | None) -> str | None:
 
 
 def _save(db: Database, item_id: str, m: Match) -> None:
-    product = db.execute("select digest, entry_key from product where code = ?", [m.product_code]).fetchone()
-    digest, key = product if product else (None, None)
-    db.execute(
-        "insert or replace into item_match (item_id, product_code, method, confidence, reason, status, product_digest,"
-        " entry_key, entry_digest, stale, matched_at) values (?,?,?,?,?,?,?,?,?,null,?)",
+    product = product_store.product_by_code(db, m.product_code)
+    digest, key = (product["digest"], product["entry_key"]) if product else (None, None)
+    product_store.save_match(
+        db,
         [
             item_id,
             m.product_code,
@@ -391,7 +368,13 @@ def _save(db: Database, item_id: str, m: Match) -> None:
     )
 
 
-def _stale_reason(db: Database, m: dict, product: tuple | None, replaced: dict[str, str], entries: dict) -> str | None:  # type: ignore[type-arg]
+def _stale_reason(
+    db: Database,
+    m: Row,
+    product: tuple[str, str | None] | None,
+    replaced: dict[str, str],
+    entries: dict[str, Row | None],
+) -> str | None:
     if product is None:
         new = replaced.get(m["product_code"])
         if new:
@@ -416,36 +399,25 @@ def _stale_reason(db: Database, m: dict, product: tuple | None, replaced: dict[s
 
 def recheck(db: Database) -> int:
     """Re-check every mapping against the products and the catalogue in force; returns how many are stale."""
-    mappings = list(db.query("select * from item_match"))
+    mappings = product_store.all_matches(db)
     if not mappings:
         return 0
-    replaced = {
-        code: new
-        for code, new in db.execute(
-            "select code, replaced_by from product_change c join product_import i on i.id = c.import_id "
-            "where c.action = 'replaced' and i.rolled_back_at is null order by c.import_id"
-        )
-    }
-    products = {
-        code: (dig, key)
-        for code, dig, key in db.execute(
-            "select code, digest, entry_key from product where code in (select product_code from item_match)"
-        )
-    }
-    entries: dict = {}
-    updates = []
+    replaced = product_store.replaced_codes(db)
+    products = product_store.matched_products(db)
+    entries: dict[str, Row | None] = {}
+    updates: list[tuple[str | None, str]] = []
     for m in mappings:
         reason = _stale_reason(db, m, products.get(m["product_code"]), replaced, entries)
         if reason != m["stale"]:
             updates.append((reason, m["item_id"]))
     with db.atomic():
-        db.conn.executemany("update item_match set stale = ? where item_id = ?", updates)
-    return int(db.execute("select count(*) from item_match where stale is not null").fetchone()[0])
+        product_store.set_stale(db, updates)
+    return product_store.stale_count(db)
 
 
 def after_catalogue_update(db: Database) -> int:
     """A catalogue edition or overlay changed: relink every product, re-check every mapping; stale count."""
-    if db.execute("select 1 from product limit 1").fetchone() is None:
+    if not product_store.any_product(db):
         return recheck(db)
     from desktop.products import link
 
@@ -462,54 +434,37 @@ def stale_note(stale: int) -> list[str]:
 # --- review: list, confirm, link, export -------------------------------------------------------
 
 
-def listing(db: Database, *, unmatched: bool = False, stale: bool = False) -> list[dict]:
-    where = []
-    if unmatched:
-        where.append("(m.item_id is null or m.status = 'suggested')")
-    if stale:
-        where.append("m.stale is not null")
-    sql = (
-        "select i.*, m.product_code, m.method, m.confidence, m.reason, m.status, m.stale, "
-        "p.registered_name as product_name, p.spec as product_spec, p.manufacturer as product_manufacturer "
-        "from store_item i left join item_match m on m.item_id = i.id left join product p on p.code = m.product_code"
-    )
-    if where:
-        sql += " where " + " and ".join(where)
-    return list(db.query(sql + " order by i.line, i.id"))
+def listing(db: Database, *, unmatched: bool = False, stale: bool = False) -> list[Row]:
+    return product_store.item_listing(db, unmatched=unmatched, stale=stale)
 
 
-def find_items(db: Database, text: str, limit: int = 200) -> list[dict]:
+def find_items(db: Database, text: str, limit: int = 200) -> list[Row]:
     """Store items whose name, generic name, code or manufacturer contains ``text`` (the item picker)."""
-    like = f"%{text.strip()}%"
-    return list(
-        db.query(
-            "select id, name, spec, manufacturer from store_item where name like ? or generic_name like ? "
-            "or id like ? or manufacturer like ? order by name limit ?",
-            [like, like, like, like, limit],
-        )
-    )
+    return product_store.find_items(db, text, limit)
 
 
-def get_item(db: Database, item_id: str) -> dict:
-    row = next(iter(db.query("select * from store_item where id = ?", [item_id])), None)
+def get_item(db: Database, item_id: str) -> Row:
+    row = product_store.item_by_id(db, item_id)
     if row is None:
         raise NotFound(f"本店商品中没有商品编码“{item_id}”。请先导入商品清单（yaomu items import），或核对编码。")
     return row
 
 
-def confirm(db: Database, item_id: str, code: str) -> dict:
+def confirm(db: Database, item_id: str, code: str) -> Row:
     """A person's 对码: the item is this product (also confirms a suggestion)."""
     get_item(db, item_id)
     c = codes.recognise(code)
     if c.kind != codes.INSURANCE:
         raise RequestError([f"“{code}”不是医保药品代码（西药 X 开头 23 位，中成药 Z 开头 20 位）。"])
-    if db.execute("select 1 from product where code = ?", [c.value]).fetchone() is None:
+    if product_store.product_by_code(db, c.value) is None:
         raise NotFound(f"药品库中没有医保药品代码 {c.value}。请先导入药品库，或核对代码。")
-    current = db.execute("select product_code, method from item_match where item_id = ?", [item_id]).fetchone()
-    method = current[1] if current and current[0] == c.value else "manual"
+    current = product_store.match_of(db, item_id)
+    method = current["method"] if current and current["product_code"] == c.value else "manual"
     with db.atomic():
         _save(db, item_id, Match(c.value, method, 100, "人工确认", "confirmed"))
-    return next(iter(db.query("select * from item_match where item_id = ?", [item_id])))
+    saved = product_store.match_of(db, item_id)
+    assert saved is not None  # written just above
+    return saved
 
 
 def link_prefix(db: Database, item_id: str, digits: str) -> str:
@@ -519,11 +474,7 @@ def link_prefix(db: Database, item_id: str, digits: str) -> str:
     if len(prefix) != codes.TRACE_PREFIX_LEN or not prefix.isdigit():
         raise RequestError([f"“{digits}”不是追溯码的前 7 位（药品标识码）：请给出 7 位数字，或整条 20 位追溯码。"])
     with db.atomic():
-        db.execute(
-            "insert into trace_prefix (prefix, item_id, learned_at) values (?,?,?) "
-            "on conflict(prefix) do update set item_id = excluded.item_id, learned_at = excluded.learned_at",
-            [prefix, item_id, datetime.now().isoformat(timespec="seconds")],
-        )
+        product_store.learn_trace_prefix(db, prefix, item_id, datetime.now().isoformat(timespec="seconds"))
     return prefix
 
 
@@ -549,14 +500,8 @@ EXPORT_3301 = (
 def export_3301(db: Database, out: Path | str, *, day: date | None = None) -> tuple[int, int]:
     """Write confirmed or exact, non-stale mappings in the shape of the 3301 upload; (written, skipped)."""
     out = Path(out)
-    rows = list(
-        db.query(
-            "select i.id, i.name, i.spec, i.unit, i.approval_no, m.product_code, m.status, m.stale, "
-            "p.form, p.pack_unit, p.spec as pspec, p.approval_no as papproval from store_item i "
-            "join item_match m on m.item_id = i.id join product p on p.code = m.product_code order by i.id"
-        )
-    )
-    total = db.execute("select count(*) from store_item").fetchone()[0]
+    rows = product_store.mapped_items(db)
+    total = product_store.item_count(db)
     good = [r for r in rows if r["status"] in ("applied", "confirmed") and not r["stale"]]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
