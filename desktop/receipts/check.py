@@ -47,10 +47,13 @@ def secret(db: Database) -> bytes:
     db_path = store.db_file(db)
     key_id = storage.key_ref(db)
     if key_id is None:
-        legacy = storage.receipt_secret(db)
         new_id = secrets.token_hex(8)
-        keystore.save(db_path, new_id, bytes.fromhex(legacy) if legacy else secrets.token_bytes(32))
-        key_id = storage.set_key_ref(db, new_id, datetime.now())
+
+        def keep(legacy: str | None) -> None:
+            keystore.save(db_path, new_id, bytes.fromhex(legacy) if legacy else secrets.token_bytes(32))
+
+        # Under the write lock: two counters starting together share one key (the second finds it).
+        key_id = storage.create_key_ref(db, new_id, datetime.now(), keep)
     key = keystore.load(db_path, key_id)
     if key is None:
         raise keystore.MissingKey(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -194,40 +194,40 @@ def take_number(db: Database, pharmacy_code: str, today: date) -> tuple[date, in
     return date.fromisoformat(row[0]), int(row[1])
 
 
-def receipt_secret(db: Database) -> str | None:
-    """The stored check-value secret (hex), or None before the first receipt."""
-    row = db.execute("select secret from receipt_key where id = 1").fetchone()
-    return str(row[0]) if row else None
-
-
-def create_receipt_secret(db: Database, secret_hex: str, when: datetime) -> str:
-    """Store ``secret_hex`` unless a secret exists already (committed); returns the one in force."""
-    with db.atomic():
-        db.execute(
-            "insert or ignore into receipt_key (id, secret, created_at) values (1, ?, ?)",
-            [secret_hex, when.isoformat(timespec="seconds")],
-        )
-    return str(db.execute("select secret from receipt_key where id = 1").fetchone()[0])
-
-
 def key_ref(db: Database) -> str | None:
     """The id of the check-value key kept outside the database (migration 0006), or None before the first receipt."""
     row = db.execute("select key_id from receipt_key_ref where id = 1").fetchone()
     return str(row[0]) if row else None
 
 
-def set_key_ref(db: Database, key_id: str, when: datetime) -> str:
-    """Record ``key_id`` unless one is recorded, and drop a secret an older version kept in the database.
+def create_key_ref(db: Database, key_id: str, when: datetime, keep: Callable[[str | None], None]) -> str:
+    """The key id in force, recording ``key_id`` (after ``keep`` has stored its secret) if none is.
 
-    Returns the key id in force (another counter may have won the race).
+    Runs under the database's write lock (``BEGIN IMMEDIATE``), so two counters starting together
+    cannot both create a key: the second waits (busy_timeout), then finds the first one's id.
+    ``keep`` receives the secret an older version kept in the database (or None) and stores the
+    new key outside it before the id is recorded; that old secret is then deleted.
     """
-    with db.atomic():
-        db.execute(
-            "insert or ignore into receipt_key_ref (id, key_id, created_at) values (1, ?, ?)",
-            [key_id, when.isoformat(timespec="seconds")],
-        )
-        db.execute("delete from receipt_key")
-    return str(db.execute("select key_id from receipt_key_ref where id = 1").fetchone()[0])
+    conn = db.conn
+    if conn.in_transaction:  # never inside another unit of work: the key must outlive it
+        raise RuntimeError("create_key_ref inside a transaction")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        row = conn.execute("select key_id from receipt_key_ref where id = 1").fetchone()
+        if row is None:
+            legacy = conn.execute("select secret from receipt_key where id = 1").fetchone()
+            keep(str(legacy[0]) if legacy else None)
+            conn.execute(
+                "insert into receipt_key_ref (id, key_id, created_at) values (1, ?, ?)",
+                [key_id, when.isoformat(timespec="seconds")],
+            )
+            conn.execute("delete from receipt_key")
+            row = (key_id,)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return str(row[0])
 
 
 @dataclass(frozen=True)

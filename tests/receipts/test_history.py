@@ -264,8 +264,15 @@ def test_two_counters_sharing_the_database_never_share_a_number(db, real_db_copy
         for counter in ("1号", "2号")
     ]
     numbers: list[str] = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
+    results = []
+    try:
+        for proc in procs:
+            results.append((proc, *proc.communicate(timeout=120)))
+    finally:  # a failed counter must not leave the other running (its ResourceWarning fails later tests)
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+    for proc, out, err in results:
         assert proc.returncode == 0, err
         numbers += out.split()
     assert len(numbers) == len(set(numbers)) == 2 * n
