@@ -433,7 +433,13 @@ def _context(
 def _edition_step(ctx: AssessContext, c: _Collector) -> None:
     """The edition in force on the day answers (目录 通知: each edition's effective dates)."""
     edition = ctx.edition
-    if ctx.what_if:
+    if ctx.what_if and ctx.transition_active:
+        c.info(
+            "what_if",
+            "过渡期药品：目录中已无条目，按协议期内谈判药品（乙类）估算。",
+            _overlay_source(ctx.transition_active[-1].overlay),
+        )
+    elif ctx.what_if:
         c.info("what_if", "假设药品：按请求给出的甲乙类和支付标准估算，未经目录核对。")
     elif edition.label is None:
         c.unknown("no_edition", edition.note or "没有导入任何目录版本。")
