@@ -65,6 +65,28 @@ def register_fonts(app: object) -> str | None:
     return family
 
 
+def install_translations(app: object) -> bool:
+    """Qt's own dialogs (file chooser, print preview, Yes/No, OK) in Simplified Chinese; Chinese locale.
+
+    Loads ``qtbase_zh_CN`` shipped with PySide6. Returns False (logged) when it cannot be found.
+    """
+    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+    translator = QTranslator(app)  # type: ignore[arg-type]  # parented: lives as long as the application
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if not translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase", "_", folder):
+        log.error("Qt's Chinese translations (qtbase_zh_CN.qm) not found in %s", folder)
+        return False
+    app.installTranslator(translator)  # type: ignore[attr-defined]
+    extra = QTranslator(app)  # type: ignore[arg-type]  # the few strings qtbase_zh_CN leaves in English
+    if extra.load(str(paths.resource_path("translations") / "qt_extra_zh_CN.qm")):
+        app.installTranslator(extra)  # type: ignore[attr-defined]  # installed last: asked first
+    else:
+        log.error("resources/translations/qt_extra_zh_CN.qm not found")
+    return True
+
+
 def install_excepthook(smoke_test: bool = False) -> None:
     """Anything that escapes a slot is logged and shown in a Chinese crash dialog (never lost, never a traceback)."""
 
@@ -172,6 +194,7 @@ def run_gui(db_path: str | None, smoke_test: bool) -> int:
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     family = register_fonts(app)
+    install_translations(app)
 
     from desktop.storage import catalogue as store
 
@@ -213,6 +236,13 @@ def run_gui(db_path: str | None, smoke_test: bool) -> int:
 
     window.first_frame_shown.connect(first_frame)
     window.show()
+    if not smoke_test:
+        from PySide6.QtCore import QTimer
+
+        from desktop.ui.setup_wizard import should_offer
+
+        if should_offer(db):  # first start: the short set-up, once (skippable; F12 opens it again)
+            QTimer.singleShot(0, window.run_setup_wizard)
     if smoke_test:
         QTimer.singleShot(30_000, lambda: app.exit(3))  # never painted: fail rather than hang
         code = app.exec()

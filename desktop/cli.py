@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "desktop.commands.rules",
     "desktop.commands.receipts",
     "desktop.commands.sync",
+    "desktop.commands.settings",
     "desktop.commands.overlays",
     "desktop.commands.confidential",
     "desktop.commands.products",

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.errors import RequestError, UserFacingError
+from desktop.errors import RequestError, UserFacingError, os_reason
 from desktop.rules import labels, policy
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def read_request(name: str) -> object:
             with Path(name).open("rb") as fh:
                 data = fh.read(MAX_BYTES + 1)
     except OSError as err:
-        raise UserFacingError(f"无法读取请求文件 {name}：{err.strerror or err}", hint="请检查文件路径。") from err
+        raise UserFacingError(f"无法读取请求文件 {name}：{os_reason(err)}", hint="请检查文件路径。") from err
     return parse_json_bytes(data, "请求" if name == "-" else f"请求文件 {name} ")
 
 
@@ -156,7 +156,7 @@ def estimate_text(result: Estimate) -> list[str]:
         f"个人自付 {unset(u, t.coinsurance)}"
     )
     if result.folded:
-        out.append(f"保密品种个人负担（不分项，以上各项不含保密品种） {result.confidential_patient}")
+        out.append(f"保密品种个人负担（不分项，以上各项不含保密品种） {unset(u, result.confidential_patient)}")
     out.append(f"个人负担合计 {unset(u, t.patient_total)}")
     for text in result.warnings:
         out.append(f"注意：{text}")

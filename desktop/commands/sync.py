@@ -14,6 +14,9 @@ from pathlib import Path
 
 from desktop.errors import UserFacingError
 
+#: What a package holds, as staff read it.
+KIND_LABELS = {"edition": "目录版本", "revision": "修订", "overlay": "地方/专项目录"}
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pkg = sub.add_parser("package", help="制作目录更新包：生成密钥、打包、签名（发布方使用）")
@@ -240,8 +243,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     v = pk.verify_package(args.package, _trust(args))
     j = v.to_json()
     text = (
-        f"更新包 {v.package_id} 校验通过：{v.kind}，目标 {v.manifest.target}，发布方 {v.publisher}（密钥 {v.key_id}），"
-        f"行数 {j['rows']}"
+        f"更新包 {v.package_id} 校验通过：{KIND_LABELS.get(v.kind, v.kind)}，目标 {v.manifest.target}，"
+        f"发布方 {v.publisher}（密钥 {v.key_id}），共 {sum(j['rows'].values())} 行数据"
     )
     if v.manifest.overlay and not v.manifest.overlay.complete:
         text += f"\n注意：此叠加目录不完整——{v.manifest.overlay.note}"
@@ -303,7 +306,8 @@ def cmd_history(args: argparse.Namespace) -> int:
     finally:
         db.close()
     lines = [
-        f"{h.id:>4} {h.at} {h.who} {'应用' if h.action == 'apply' else '撤销'} {h.package_id}（{h.kind}，{h.target}）"
+        f"{h.id:>4} {h.at} {h.who} {'应用' if h.action == 'apply' else '撤销'} "
+        f"{h.package_id}（{KIND_LABELS.get(h.kind, h.kind)}，{h.target}）"
         + ("【已撤销】" if h.rolled_back_by else "")
         + f" sha256={h.sha256[:12]}…"
         + (f" 来自目录源 {h.feed_url}" if getattr(h, "feed_url", None) else "")

@@ -14,6 +14,7 @@ from sqlite_utils import Database
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import match_key
 from desktop.storage import catalogue as store
+from desktop.storage import products as sp
 
 #: region -> thresholds and where they are stated.
 THRESHOLDS = {
@@ -33,22 +34,10 @@ def stocking_duty(db: Database, day: date, profile: str, *, county: bool = False
     region = policy.load(profile).region
     choice = store.edition_on(db, day)
     rule = THRESHOLDS.get(region)
-    keys = [
-        k
-        for (k,) in db.execute(
-            "select distinct p.entry_key from item_match m join product p on p.code = m.product_code "
-            "where m.status in ('applied', 'confirmed') and m.stale is null and p.entry_key is not null"
-        )
-    ]
+    keys = sp.stocked_entry_keys(db)
     negotiated: list[dict] = []
     if choice.edition is not None and keys:
-        for start in range(0, len(keys), 500):
-            part = keys[start : start + 500]
-            negotiated += db.query(
-                f"select key, name, dosage_form, agreement_start, agreement_end from entry where +edition_id = ? "
-                f"and section in (?, ?) and key in ({','.join('?' * len(part))})",
-                [choice.edition.id, r.NEGOTIATED, r.BIDDING, *part],
-            )
+        negotiated = sp.entries_by_keys(db, choice.edition.id, keys, (r.NEGOTIATED, r.BIDDING))
     iso = day.isoformat()
     in_agreement = sorted(
         {
@@ -57,33 +46,14 @@ def stocking_duty(db: Database, day: date, profile: str, *, county: bool = False
             if (e["agreement_start"] or "") <= iso and (not e["agreement_end"] or e["agreement_end"] >= iso)
         }
     )
-    hv = db.execute(
-        "select id, complete, title from overlay where kind = 'high_value' and region = ? "
-        "and (effective_start is null or effective_start <= ?) and (effective_end is null or effective_end >= ?)",
-        [region, iso, iso],
-    ).fetchall()
+    hv = sp.high_value_lists(db, region, iso)
     high_value: list[str] | None = None
     hv_missing: list[str] = []
     if hv:
-        names = {
-            mk: name
-            for mk, name in db.execute(
-                f"select match_key, name from overlay_item where action = 'add' and overlay_id in "
-                f"({','.join('?' * len(hv))})",
-                [h[0] for h in hv],
-            )
-        }
+        names = sp.added_overlay_names(db, [h[0] for h in hv])
         stocked = {match_key(e["name"]) for e in negotiated}
         if keys and choice.edition is not None:
-            for start in range(0, len(keys), 500):
-                part = keys[start : start + 500]
-                stocked |= {
-                    match_key(n)
-                    for (n,) in db.execute(
-                        f"select name from entry where +edition_id = ? and key in ({','.join('?' * len(part))})",
-                        [choice.edition.id, *part],
-                    )
-                }
+            stocked |= {match_key(e["name"]) for e in sp.entries_by_keys(db, choice.edition.id, keys)}
         high_value = sorted(n for mk, n in names.items() if mk in stocked)
         hv_missing = sorted(n for mk, n in names.items() if mk not in stocked)
     out: dict[str, object] = {

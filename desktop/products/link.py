@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import normalise_name
 from desktop.storage import catalogue as store
+from desktop.storage import products as sp
 
 _SECTIONS = {"X": (r.WEST, r.NEGOTIATED, r.BIDDING), "Z": (r.TCM, r.NEGOTIATED)}
 SEGMENT = 10
@@ -117,11 +118,7 @@ class _Edition:
         self.by_number: dict[int, list[dict]] = defaultdict(list)
         self.by_name: dict[str, list[dict]] = defaultdict(list)
         self.by_core: dict[str, list[dict]] = defaultdict(list)
-        for row in db.query(
-            "select key, name, dosage_form, class, section, number, star_of, category_code from entry "
-            "where edition_id = ? order by seq",
-            [edition_id],
-        ):
+        for row in sp.entries_for_linking(db, edition_id):
             if row["number"] is not None:
                 self.by_number[row["number"]].append(row)
             if row["star_of"] is not None:
@@ -206,9 +203,7 @@ def link_rows(db: Database, rows: list[dict]) -> dict[str, Link]:
             if key and method in ("number", "name") and code[:SEGMENT] in wanted:
                 segments.setdefault(code[:SEGMENT], key)
         if any(s not in segments for s in wanted):
-            for code, key in db.execute(
-                "select code, entry_key from product where entry_key is not null and link_method in ('number', 'name')"
-            ):
+            for code, key in sp.linked_codes(db):
                 if code[:SEGMENT] in wanted:
                     segments.setdefault(code[:SEGMENT], key)
         for p in pending:
@@ -220,32 +215,16 @@ def link_rows(db: Database, rows: list[dict]) -> dict[str, Link]:
 
 def link(db: Database, ids: list[int] | None = None) -> None:
     """(Re)link stored products (all when ``ids`` is None), e.g. after a catalogue update or a rollback."""
-    cols = "id, code, insurance_name, registered_name, insurance_form, form, class, number, edition"
-    if ids is None:
-        rows = list(db.query(f"select {cols} from product"))
-    else:
-        rows = []
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            rows += db.query(f"select {cols} from product where id in ({','.join('?' * len(part))})", part)
+    rows = sp.products_to_link(db, ids)
     links = link_rows(db, rows)
-    db.conn.executemany(
-        "update product set entry_key = ?, link_method = ?, link_problem = ? where id = ?",
-        [(*links[p["code"]], p["id"]) for p in rows],
-    )
+    sp.set_links(db, [(*links[p["code"]], p["id"]) for p in rows])
 
 
 def counts(db: Database) -> tuple[int, int]:
     """(products linked to nothing, products linked to an entry that disagrees)."""
-    unlinked = db.execute("select count(*) from product where entry_key is null").fetchone()[0]
-    disagree = db.execute("select count(*) from product where entry_key is not null and link_problem is not null")
-    return int(unlinked), int(disagree.fetchone()[0])
+    return sp.link_counts(db)
 
 
 def report(db: Database, limit: int | None = None) -> list[dict]:
     """Every product that links to nothing or to an entry that disagrees, with the reason."""
-    sql = (
-        "select code, coalesce(insurance_name, registered_name) as name, entry_key, link_method, link_problem "
-        "from product where entry_key is null or link_problem is not null order by code"
-    )
-    return list(db.query(sql + (f" limit {int(limit)}" if limit else "")))
+    return sp.link_report(db, limit)

@@ -20,7 +20,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from desktop import outfile, platform
-from desktop.errors import DatabaseError, UserFacingError
+from desktop.errors import DatabaseError, UserFacingError, db_reason, os_reason
 from desktop.receipts import check, layout, numbering, stored
 from desktop.receipts.layout import Issuer, Receipt, ReceiptMeta
 from desktop.rules.confidential import scrub_request
@@ -44,13 +44,16 @@ class Issued:
 
 
 def catalogue_version(db: Database, edition_id: int | None) -> str:
-    """Identify the installed edition that answered: name, variant, checksum prefix, package."""
+    """The installed edition that answered, in words a patient reads: name, variant and the first
+    characters of its data checksum (which tell two installs of one edition apart); no internal ids."""
+    from desktop.catalogue.records import VARIANT_LABELS
+
     if edition_id is None:
         return ""
     for edition in store.editions(db, details=False):
         if edition.id == edition_id:
-            version = f"{edition.name}-{edition.variant}-{edition.checksum[:8]}"
-            return f"{version} 包 {edition.package_id}" if edition.package_id else version
+            variant = VARIANT_LABELS.get(edition.variant, "")
+            return f"{edition.name}年版{f'（{variant}）' if variant else ''}，数据校验 {edition.checksum[:8]}"
     return ""
 
 
@@ -98,6 +101,39 @@ def _from_meta(data: Mapping[str, Any]) -> tuple[Issuer, ReceiptMeta]:
         }
     )
     return issuer, meta
+
+
+#: What a preview shows where the number and check value will be (nothing is numbered or recorded).
+DRAFT_NUMBER = "（打印时编号）"
+
+
+def draft(
+    db: Database,
+    result: Estimate,
+    issuer: Issuer,
+    fmt: str,
+    *,
+    patient_name: str | None = None,
+    patient_id: str | None = None,
+    now: datetime | None = None,
+    printable_width_mm: float | str | None = None,
+) -> Receipt:
+    """The receipt ``issue`` would draw, for a preview: no number is taken, nothing is recorded.
+
+    Raises:
+        UserFacingError: bad format or patient data (the same checks as ``issue``).
+    """
+    page = layout.get_format(fmt, printable_width_mm)
+    name = _check_patient_name(patient_name)
+    masked = layout.mask_id(patient_id) if patient_id and patient_id.strip() else ""
+    now = (now or datetime.now()).replace(microsecond=0)
+    version = catalogue_version(db, result.edition_id)
+    body = layout.logical_lines(
+        result, issuer, ReceiptMeta(DRAFT_NUMBER, now.isoformat(sep=" "), version, name, masked)
+    )
+    return layout.assemble(
+        body, page, number=DRAFT_NUMBER, check_value="（打印时生成）", qr_payload="", measure=_pdf_measure()
+    )
 
 
 def issue(
@@ -206,7 +242,7 @@ def _record(
             check.extend_chain(db, key, receipt_id)
     except sqlite3.OperationalError as err:  # locked past busy_timeout, disk full, read-only file
         raise DatabaseError(
-            f"无法登记收据：数据库暂时无法写入（{err}）。没有开具任何收据，也没有占用单号。",
+            f"无法登记收据：数据库暂时无法写入（{db_reason(err)}）。没有开具任何收据，也没有占用单号。",
             hint="请稍候重试；如反复出现，请检查磁盘空间，并确认没有其他程序长时间占用数据库。",
         ) from err
     return meta, body, check_value, receipt_id
@@ -217,7 +253,7 @@ def _save(out: Path, data: bytes, number: str) -> None:
         _write(out, data)
     except OSError as err:
         raise UserFacingError(
-            f"收据 {number} 已登记，但 PDF 无法保存到 {out}：{err.strerror or err}",
+            f"收据 {number} 已登记，但 PDF 无法保存到 {out}：{os_reason(err)}",
             hint=f"请检查磁盘空间和权限后用 yaomu receipts reprint {number} --out 文件.pdf 补打。",
         ) from err
 

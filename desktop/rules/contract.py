@@ -415,8 +415,9 @@ class EstimateLine:
             "first_self_pay_ratio": _opt_dec(self.first_self_pay_ratio),
             "fund_ratio": _opt_dec(self.fund_ratio),
             **_amounts_json(self.amounts, self.confidential_patient is not None, self.fund_unset),
+            # The folded part depends on the fund's share: unknown (None) while no fund ratio is set.
             **(
-                {"confidential_patient": str(self.confidential_patient)}
+                {"confidential_patient": None if self.fund_unset else str(self.confidential_patient)}
                 if self.confidential_patient is not None
                 else {}
             ),
@@ -445,7 +446,9 @@ class EstimateLine:
             first_self_pay_ratio=_dec_or_none(data.get("first_self_pay_ratio")),
             fund_ratio=_dec_or_none(data.get("fund_ratio")),
             amounts=_amounts(data, line=True),
-            confidential_patient=_dec_or_none(data.get("confidential_patient")),
+            confidential_patient=(_dec_or_none(data["confidential_patient"]) or ZERO)
+            if "confidential_patient" in data
+            else None,
             fund_unset=data.get("fund") is None,
             channel=_opt_str(data.get("channel")),
             trace_codes=tuple(str(c) for c in data.get("trace_codes") or ()),
@@ -498,7 +501,11 @@ class Estimate:
             "edition": self.edition,
             "edition_note": self.edition_note,
             **_amounts_json(self.amounts, False, self.fund_unset),
-            **({"confidential_patient": str(self.confidential_patient)} if self.folded else {}),
+            **(
+                {"confidential_patient": None if self.fund_unset else str(self.confidential_patient)}
+                if self.folded
+                else {}
+            ),
             **({"fund_unset": FUND_UNSET} if self.fund_unset else {}),
             "lines": [line.to_json() for line in self.lines],
             "assumptions": list(self.assumptions),
@@ -574,7 +581,7 @@ def _amounts(data: Mapping[str, Any], line: bool = False) -> Amounts:
     folded components (beside ``confidential_patient``) and an unset fund share (fund, coinsurance and
     patient total all None). Anything else None is not an estimate (TypeError)."""
     allowed: set[str] = set()
-    if line and data.get("confidential_patient") is not None:
+    if line and "confidential_patient" in data:
         allowed |= set(FOLDED_FIELDS)
     if all(data.get(name, 0) is None for name in UNSET_FIELDS):
         allowed |= set(UNSET_FIELDS)

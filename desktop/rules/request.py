@@ -65,11 +65,13 @@ def parse_json_bytes(data: bytes, name: str = "请求") -> object:
     try:
         return json.loads(text, parse_int=_int, parse_constant=_constant)
     except json.JSONDecodeError as err:
-        raise RequestError([f"请求不是有效的 JSON（第 {err.lineno} 行第 {err.colno} 列）：{err.msg}。"]) from None
+        raise RequestError(  # never Python's English ("Expecting value")
+            [f"{name}不是有效的 JSON（第 {err.lineno} 行第 {err.colno} 列）：请检查括号、引号和逗号。"]
+        ) from None
     except RecursionError:
         raise RequestError([f"{name}的 JSON 嵌套层数过多，请检查文件内容（请求只需两三层）。"]) from None
-    except ValueError as err:  # defensive: any other value the decoder refuses
-        raise RequestError([f"请求不是有效的 JSON：{_show(str(err))}。"]) from None
+    except ValueError:  # defensive: any other value the decoder refuses
+        raise RequestError([f"{name}不是有效的 JSON：请检查文件内容。"]) from None
 
 
 def _int(text: str) -> int | Decimal:

@@ -399,7 +399,7 @@ def _estimate(
     unset = any(line.fund_unset for line in lines)
     if unset:
         collected.warnings.append(
-            f"{FUND_UNSET}（fund_ratio）：{ctx.profile.label}的政策文件没有规定本地统筹支付比例，"
+            f"{FUND_UNSET}：{ctx.profile.label}的政策文件没有规定本地统筹支付比例，"
             "统筹支付和个人负担暂无法估算；全自费、超支付标准、先行自付、政策范围内费用照常计算。"
             "请在设置中填写本地比例，或在请求的 policy 中给出。"
         )
@@ -796,7 +796,7 @@ def _first_self_pay(
         return rule.decimal, rule.source.label
     found = ctx.settings.parameter("first_self_pay", req.insurance, channel)
     if found is not None:
-        return Decimal(found[0]), f"本店设置（{found[1]}）"
+        return Decimal(found[0]), f"本店设置（{_setting_label(found[1])}）"
     return Decimal(0), None
 
 
@@ -810,5 +810,12 @@ def _fund_ratio(ctx: _EstimateContext, sel: policy.Selectors, channel: str) -> t
         return rule.decimal, rule.source.label
     found = ctx.settings.parameter("fund_ratio", req.insurance, channel)
     if found is not None:
-        return Decimal(found[0]), f"本店设置（{found[1]}）"
+        return Decimal(found[0]), f"本店设置（{_setting_label(found[1])}）"
     return Decimal(0), None
+
+
+def _setting_label(key: str) -> str:
+    """A setting's key as staff read it (``fund_ratio:resident`` -> 统筹基金支付比例（城乡居民医保））."""
+    from desktop.settings import key_label  # lazy: settings imports the rules' labels
+
+    return key_label(key)

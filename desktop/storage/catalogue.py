@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, overload
 from desktop import paths, platform
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import drug_key, normalise_name
-from desktop.errors import DatabaseError, NotFound, SourceFormatError
+from desktop.errors import DatabaseError, NotFound, SourceFormatError, db_reason
 from desktop.storage import last_pk
 
 if TYPE_CHECKING:  # sqlite-utils costs ~0.1 s of imports: one-shot lookups (yaomu search) use Reader
@@ -94,7 +94,7 @@ def open_db(path: Path | str | None = None, *, readonly: bool = False, migrate: 
             _refuse_newer(db)
     except sqlite3.DatabaseError as err:
         raise DatabaseError(
-            f"无法打开数据库文件 {path}：{err}",
+            f"无法打开数据库文件 {path}：{db_reason(err)}。",
             hint="该文件可能不是药目数据库或已损坏。请检查路径，或从备份恢复。",
         ) from err
     return db

@@ -267,3 +267,106 @@ def entry_row_by_key(db: Database, edition_id: int, key: str) -> dict | None:
 
     # WORKAROUND: unary "+" keeps the planner on the key index, not walking the edition by seq.
     return _one(db, f"{ENTRY_SELECT} where +e.edition_id = ? and e.key = ? order by +e.seq limit 1", [edition_id, key])
+
+
+# --- links of products to entries (desktop/products/link.py) ------------------------------------
+
+_LINK_COLUMNS = "id, code, insurance_name, registered_name, insurance_form, form, class, number, edition"
+
+
+def entries_for_linking(db: Database, edition_id: int) -> list[dict]:
+    """An edition's entries with the fields a product link compares, in publication order."""
+    return list(
+        db.query(
+            "select key, name, dosage_form, class, section, number, star_of, category_code from entry "
+            "where edition_id = ? order by seq",
+            [edition_id],
+        )
+    )
+
+
+def linked_codes(db: Database) -> list[tuple[str, str]]:
+    """(code, entry key) of products linked by 编号 or name (the segment fallback reads these)."""
+    return db.execute(
+        "select code, entry_key from product where entry_key is not null and link_method in ('number', 'name')"
+    ).fetchall()
+
+
+def products_to_link(db: Database, ids: list[int] | None) -> list[dict]:
+    if ids is None:
+        return list(db.query(f"select {_LINK_COLUMNS} from product"))
+    rows: list[dict] = []
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        rows += db.query(f"select {_LINK_COLUMNS} from product where id in ({','.join('?' * len(part))})", part)
+    return rows
+
+
+def set_links(db: Database, updates: list[tuple[object, ...]]) -> None:
+    """(entry key, method, problem, product id) for each product."""
+    db.conn.executemany("update product set entry_key = ?, link_method = ?, link_problem = ? where id = ?", updates)
+
+
+def link_counts(db: Database) -> tuple[int, int]:
+    unlinked = db.execute("select count(*) from product where entry_key is null").fetchone()[0]
+    disagree = db.execute(
+        "select count(*) from product where entry_key is not null and link_problem is not null"
+    ).fetchone()[0]
+    return int(unlinked), int(disagree)
+
+
+def link_report(db: Database, limit: int | None = None) -> list[dict]:
+    sql = (
+        "select code, coalesce(insurance_name, registered_name) as name, entry_key, link_method, link_problem "
+        "from product where entry_key is null or link_problem is not null order by code"
+    )
+    return list(db.query(sql + (f" limit {int(limit)}" if limit else "")))
+
+
+# --- stocking duty (desktop/products/duty.py) ---------------------------------------------------
+
+
+def stocked_entry_keys(db: Database) -> list[str]:
+    """Entry keys of the store's items whose 对码 answers (applied or confirmed, not stale)."""
+    return [
+        k
+        for (k,) in db.execute(
+            "select distinct p.entry_key from item_match m join product p on p.code = m.product_code "
+            "where m.status in ('applied', 'confirmed') and m.stale is null and p.entry_key is not null"
+        )
+    ]
+
+
+def entries_by_keys(db: Database, edition_id: int, keys: list[str], sections: tuple[str, ...] = ()) -> list[dict]:
+    """key, name, form and agreement dates of an edition's entries with these keys (optionally in sections)."""
+    out: list[dict] = []
+    where = f" and section in ({','.join('?' * len(sections))})" if sections else ""
+    for start in range(0, len(keys), 500):
+        part = keys[start : start + 500]
+        out += db.query(
+            f"select key, name, dosage_form, agreement_start, agreement_end from entry where +edition_id = ?{where} "
+            f"and key in ({','.join('?' * len(part))})",
+            [edition_id, *sections, *part],
+        )
+    return out
+
+
+def high_value_lists(db: Database, region: str, day: str) -> list[tuple[int, int, str]]:
+    """(overlay row id, complete, title) of the region's high-value lists in force on ``day``."""
+    return db.execute(
+        "select id, complete, title from overlay where kind = 'high_value' and region = ? "
+        "and (effective_start is null or effective_start <= ?) and (effective_end is null or effective_end >= ?)",
+        [region, day, day],
+    ).fetchall()
+
+
+def added_overlay_names(db: Database, overlay_ids: list[int]) -> dict[str, str]:
+    """match key -> name of the drugs these overlays add."""
+    return {
+        mk: name
+        for mk, name in db.execute(
+            f"select match_key, name from overlay_item where action = 'add' and overlay_id in "
+            f"({','.join('?' * len(overlay_ids))})",
+            overlay_ids,
+        )
+    }

@@ -23,7 +23,7 @@ from sqlite_utils import Database
 from desktop import platform
 from desktop.catalogue import fanli
 from desktop.catalogue import records as r
-from desktop.errors import DatabaseError, UserFacingError
+from desktop.errors import DatabaseError, UserFacingError, db_reason
 from desktop.storage import catalogue as store
 from desktop.storage import history as h
 from desktop.storage import overlays as ov
@@ -110,6 +110,7 @@ def _check_conflicts(db: Database, pkg: p.VerifiedPackage) -> None:
             "already_applied",
             f"更新包 {m.package_id} 已经应用过，无需重复应用。",
             hint="可用 yaomu sync history 查看已应用的更新包。数据库保持不变。",
+            window_hint="已应用的更新包列在下方“更新记录”中。数据库保持不变。",
         )
     current = h.current(db, m.target, m.kind)
     if current and current.sequence >= m.sequence:
@@ -118,6 +119,7 @@ def _check_conflicts(db: Database, pkg: p.VerifiedPackage) -> None:
             f"更新包 {m.package_id}（序号 {m.sequence}）比已安装的 {current.package_id}"
             f"（序号 {current.sequence}）旧或同级，不能覆盖较新的内容。",
             hint="如确需退回旧内容，请使用 yaomu sync rollback。数据库保持不变。",
+            window_hint="如确需退回旧内容，请按“撤销最近一次更新”。数据库保持不变。",
         )
 
 
@@ -423,7 +425,8 @@ def _write(
             return staged, history_id
     except sqlite3.OperationalError as err:
         raise DatabaseError(
-            f"写入数据库失败：{err}", hint="数据库可能被其他程序占用或磁盘已满；数据库保持不变，请稍后重试。"
+            f"写入数据库失败：{db_reason(err)}。",
+            hint="数据库可能被其他程序占用或磁盘已满；数据库保持不变，请稍后重试。",
         ) from err
 
 
@@ -470,7 +473,11 @@ def rollback(db_or_path: Database | Path | str, *, backup: bool = True) -> h.His
     try:
         row = h.latest_apply(db)
         if row is None:
-            raise NothingToRollBack("没有可以撤销的更新包。", hint="可用 yaomu sync history 查看更新记录。")
+            raise NothingToRollBack(
+                "没有可以撤销的更新包。",
+                hint="可用 yaomu sync history 查看更新记录。",
+                window_hint="更新记录见下方列表。",
+            )
         path = store.db_file(db)
         if backup and path:
             store.backup(db, path, reason="sync", keep=KEEP_BACKUPS)  # verified: refuses a damaged database

@@ -19,7 +19,7 @@ from typing import Any
 from desktop import paths
 from desktop.catalogue import bundled
 from desktop.catalogue import records as r
-from desktop.errors import UserFacingError
+from desktop.errors import UserFacingError, os_reason, reason
 from desktop.storage import overlays
 from desktop.sync import keys as k
 from desktop.sync import package as p
@@ -294,7 +294,7 @@ def read_overlay_def(path: Path) -> OverlayDef:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise BuildError(f"无法读取叠加目录定义 {path}：{err}") from err
+        raise BuildError(f"无法读取叠加目录定义 {path}：{reason(err)}。") from err
     info = p._overlay_info(doc["overlay"])
     items = [p._overlay_item(obj, path.name, n) for n, obj in enumerate(doc.get("items", []), start=1)]
     return OverlayDef(str(doc["package_id"]), int(doc.get("sequence", 1)), info, items, path)
@@ -306,7 +306,7 @@ def read_overlay_csv(path: Path) -> list[overlays.OverlayItem]:
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise BuildError(f"无法读取省级目录文件 {path}：{err.strerror}") from err
+        raise BuildError(f"无法读取省级目录文件 {path}：{os_reason(err)}") from err
     return p._overlay_items(p._text(data, path.name), "csv", path.name)
 
 

@@ -21,7 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from desktop.errors import UserFacingError
+from desktop.errors import UserFacingError, reason
 
 ALGORITHM = "ed25519"
 
@@ -119,7 +119,9 @@ def _load_json(path: Path) -> dict[str, str]:
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise KeyError_(f"无法读取密钥文件 {path}：{err}", hint="请确认文件路径正确、内容为密钥 JSON。") from err
+        raise KeyError_(
+            f"无法读取密钥文件 {path}：{reason(err)}。", hint="请确认文件路径正确、内容为密钥 JSON。"
+        ) from err
     if not isinstance(doc, dict) or doc.get("algorithm") != ALGORITHM:
         raise KeyError_(f"密钥文件 {path} 不是 Ed25519 密钥。", hint="请用 yaomu package keygen 生成密钥。")
     return doc

@@ -36,7 +36,7 @@ from typing import Any
 from desktop.catalogue import derive
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import drug_key, normalise_name
-from desktop.errors import UserFacingError
+from desktop.errors import UserFacingError, os_reason
 from desktop.storage import overlays
 from desktop.sync import keys as k
 
@@ -133,8 +133,9 @@ class Cancelled(UserFacingError):
 class PackageError(UserFacingError):
     """A package is refused; ``code`` names the check that refused it (stable, for tests and logs)."""
 
-    def __init__(self, code: str, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint or "更新包未被应用，数据库保持不变。请向发布方索取完好的更新包。")
+    def __init__(self, code: str, message: str, *, hint: str | None = None, window_hint: str | None = None) -> None:
+        default = "更新包未被应用，数据库保持不变。请向发布方索取完好的更新包。"
+        super().__init__(message, hint=hint or default, window_hint=window_hint)
         self.code = code
 
 
@@ -268,7 +269,9 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         size = path.stat().st_size
     except OSError as err:
-        raise PackageFormatError("file", f"无法读取更新包文件 {path}：{err.strerror}", hint="请检查文件路径。") from err
+        raise PackageFormatError(
+            "file", f"无法读取更新包文件 {path}：{os_reason(err)}", hint="请检查文件路径。"
+        ) from err
     if size > MAX_PACKAGE_BYTES:
         raise PackageLimitError(
             "package_size",

@@ -214,6 +214,8 @@ class BasketModel(ListTableModel):
         if not 0 <= row < len(self._rows):
             return False
         line = self._rows[row]
+        if not str(value).strip():  # nothing typed (the editor left empty, or closed with the window): no change
+            return False
         try:
             if index.column() == COL_PRICE:
                 new = replace(line, unit_price=parse_price(str(value)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -14,7 +15,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDateEdit,
-    QFormLayout,
     QFrame,
     QGridLayout,
     QGroupBox,
@@ -35,9 +35,11 @@ from desktop.catalogue.search import Searcher
 from desktop.errors import RequestError, UserFacingError
 from desktop.rules.contract import Estimate, EstimateRequest
 from desktop.ui import scan_box, services
-from desktop.ui.basket_model import COL_PRICE, BasketModel
+from desktop.ui.basket_model import COL_PRICE, COL_QUANTITY, EDITABLE, BasketModel
 from desktop.ui.detail_panel import DetailPanel
 from desktop.ui.entry_table_model import EntryTableModel
+
+log = logging.getLogger(__name__)
 
 #: Function keys of the counter, shown in the key bar (key, label).
 FUNCTION_KEYS = (
@@ -49,8 +51,10 @@ FUNCTION_KEYS = (
     ("F7", "目录浏览"),
     ("F8", "新单"),
     ("F9", "目录更新"),
+    ("F10", "清单⇄搜索"),
     ("F12", "设置"),
     ("Del", "删除行"),
+    ("Ctrl+↑↓", "详情滚动"),
 )
 
 #: The estimate's amounts in the order staff read them (DOMAIN.md steps 1-9).
@@ -92,6 +96,7 @@ class CounterWidget(QWidget):
         self.confirmed: dict[str, frozenset[str]] = {}  # entry id -> conditions ticked
         self.estimate: Estimate | None = None
         self.estimate_problem: str | None = None
+        self._in_basket = False  # staff came to the basket with F10 (stay there after an edit)
         self._build()
         self._wire()
         self.refresh_settings()
@@ -128,15 +133,9 @@ class CounterWidget(QWidget):
         self.results.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.results.setWordWrap(False)
 
-        self.detail = DetailPanel()
+        self.detail = DetailPanel()  # name and verdict stay on top; the rest scrolls (Ctrl+↑/↓)
         self.detail.setObjectName("detail")
         self.detail.confidential_requested.connect(self.enter_confidential)
-        detail_scroll = QScrollArea()  # long restrictions wrap inside the pane instead of widening it
-        detail_scroll.setWidget(self.detail)
-        detail_scroll.setWidgetResizable(True)
-        detail_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        detail_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        detail_scroll.setFrameShape(QFrame.Shape.NoFrame)
 
         # Patient (F3).
         self.patient_box = QGroupBox("F3 患者")
@@ -152,19 +151,36 @@ class CounterWidget(QWidget):
         self.day.setDisplayFormat("yyyy-MM-dd")
         t = self.today()
         self.day.setDate(QDate(t.year, t.month, t.day))
-        pform = QFormLayout(self.patient_box)
-        pform.addRow("险种：", self.insurance)
-        pform.addRow("人员类别：", self.group)
-        pform.addRow("待遇渠道：", self.channel)
-        pform.addRow("起付线尚需（元）：", self.deductible)
-        pform.addRow("结算日期：", self.day)
+        pform = QGridLayout(self.patient_box)  # two columns: the detail above keeps the height
+        pform.setContentsMargins(6, 4, 6, 4)
+        pform.setVerticalSpacing(3)
+        for i, (title, widget) in enumerate(
+            (
+                ("险种：", self.insurance),
+                ("人员类别：", self.group),
+                ("待遇渠道：", self.channel),
+                ("起付线尚需（元）：", self.deductible),
+                ("结算日期：", self.day),
+            )
+        ):
+            pform.addWidget(QLabel(title), i // 2, (i % 2) * 2)
+            pform.addWidget(widget, i // 2, (i % 2) * 2 + 1)
+        pform.setColumnStretch(1, 1)
+        pform.setColumnStretch(3, 1)
 
         # Basket and estimate.
         self.basket_model = BasketModel(self)
         self.basket = QTableView()
         self.basket.setObjectName("basket")
         self.basket.setModel(self.basket_model)
-        self.basket.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.basket.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.basket.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.basket.setTabKeyNavigation(False)  # Tab/←/→ move between the editable cells (eventFilter)
+        # The current cell stands out (staff must see which figure the next key types into).
+        self.basket.setStyleSheet(
+            "QTableView#basket::item:selected { background:#1a73e8; color:white; }"
+            "QTableView#basket::item:selected:!active { background:#c6dafc; color:black; }"
+        )
         self.basket.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
@@ -187,7 +203,7 @@ class CounterWidget(QWidget):
         self.estimate_note = QLabel()
         self.estimate_note.setObjectName("estimateNote")
         self.estimate_note.setWordWrap(True)
-        basket_box = QGroupBox("F4 购药清单与费用预估（单价、数量可直接修改）")
+        basket_box = QGroupBox("F4 购药清单与费用预估（F10 进入清单：←/→ 单价、数量，直接输入数字修改，Enter 确认）")
         bl = QVBoxLayout(basket_box)
         bl.addWidget(self.basket, 1)
         notes = QScrollArea()  # assumptions and warnings can be long: they scroll beside the amounts
@@ -214,7 +230,7 @@ class CounterWidget(QWidget):
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
-        rl.addWidget(detail_scroll, 1)
+        rl.addWidget(self.detail, 1)
         rl.addWidget(self.patient_box)
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(left)
@@ -224,10 +240,12 @@ class CounterWidget(QWidget):
         main = QSplitter(Qt.Orientation.Vertical)
         main.addWidget(top)
         main.addWidget(basket_box)
-        main.setStretchFactor(0, 1)
-        main.setStretchFactor(1, 1)
-        main.setSizes([520, 330])
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
+        main.setSizes([600, 400])  # proportions: the splitters fit whatever height the window has
+        self.splitters = {"top": top, "main": main}
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 2)
         layout.addWidget(main, 1)
         layout.addWidget(self.keybar)
 
@@ -235,6 +253,8 @@ class CounterWidget(QWidget):
     def _combo(options: dict[str, str], name: str) -> QComboBox:
         box = QComboBox()
         box.setObjectName(name)
+        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        box.setMinimumContentsLength(6)
         for code, label in options.items():
             box.addItem(label, code)
         return box
@@ -253,14 +273,20 @@ class CounterWidget(QWidget):
         self.day.dateChanged.connect(self._day_changed)
         self.basket_model.lines_changed.connect(self.recompute)
         self.basket_model.input_rejected.connect(self.error_raised)
-        # After the view has handled the closed editor (it takes the focus itself), give it back.
-        self.basket.itemDelegate().closeEditor.connect(lambda *_: QTimer.singleShot(0, self.focus_search))
+        # After the view has handled the closed editor (it takes the focus itself): back to the search box
+        # after the price typed on F4; staying on the line when staff came with F10.
+        self.basket.itemDelegate().closeEditor.connect(lambda *_: QTimer.singleShot(0, self._editor_closed))
         self.basket.installEventFilter(self)
         for key, slot in (
             ("F2", self.focus_search),
             ("F3", self.focus_patient),
             ("F4", self.add_current),
             ("F8", self.new_sale),
+            ("F10", self.toggle_basket),
+            ("Ctrl+Up", lambda: self.detail.scroll_by(-1)),
+            ("Ctrl+Down", lambda: self.detail.scroll_by(1)),
+            ("Ctrl+PgUp", lambda: self.detail.scroll_by(-5)),
+            ("Ctrl+PgDown", lambda: self.detail.scroll_by(5)),
         ):
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
@@ -283,10 +309,98 @@ class CounterWidget(QWidget):
         if watched is self.basket and key == Qt.Key.Key_Delete:
             self.remove_current_line()
             return True
+        if watched is self.basket and self._basket_key(event):
+            return True
         if key == Qt.Key.Key_Escape and watched is not self.search:
             self.focus_search()
             return True
         return super().eventFilter(watched, event)
+
+    def _basket_key(self, event: QKeyEvent) -> bool:
+        """Keys on the basket: ←/→/Tab between the editable cells only, a digit edits the quantity."""
+        index = self.basket.currentIndex()
+        rows = self.basket_model.rowCount()
+        if not rows:
+            return False
+        row = max(index.row(), 0)
+        col = index.column() if index.isValid() else COL_QUANTITY
+        key = event.key()
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if key in (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and mods in (
+            Qt.KeyboardModifier.NoModifier,
+            Qt.KeyboardModifier.ShiftModifier,
+        ):
+            forward = key in (Qt.Key.Key_Right, Qt.Key.Key_Tab) and mods == Qt.KeyboardModifier.NoModifier
+            if key in (Qt.Key.Key_Left, Qt.Key.Key_Right):  # along the line, between price and quantity
+                if col in EDITABLE:
+                    i = min(max(EDITABLE.index(col) + (1 if forward else -1), 0), len(EDITABLE) - 1)
+                    col = EDITABLE[i]
+                else:
+                    col = COL_QUANTITY if forward else COL_PRICE
+                self._set_basket_cell(row, col)
+                return True
+            cells = [(r, c) for r in range(rows) for c in EDITABLE]  # Tab: every editable cell, line by line
+            if (row, col) in cells:
+                i = cells.index((row, col)) + (1 if forward else -1)
+            else:
+                i = cells.index((row, EDITABLE[0] if forward else EDITABLE[-1]))
+            if not 0 <= i < len(cells):
+                self.focus_search()  # Tab past the last cell (or Shift+Tab before the first) leaves the basket
+                return True
+            self._set_basket_cell(*cells[i])
+            return True
+        if key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and mods == Qt.KeyboardModifier.NoModifier:
+            row = min(max(row + (1 if key == Qt.Key.Key_Down else -1), 0), rows - 1)
+            self._set_basket_cell(row, col if col in EDITABLE else COL_QUANTITY)
+            return True
+        text = event.text()
+        if text and text.isdigit() and col not in EDITABLE:
+            # Typing a number on the line edits its quantity (the read-only cells take no typing).
+            self._set_basket_cell(row, COL_QUANTITY)
+            self._edit_with(event)
+            return True
+        if (
+            key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and col in EDITABLE
+            and self.basket.state() != QAbstractItemView.State.EditingState
+        ):
+            self.basket.edit(self.basket_model.index(row, col))
+            return True
+        return False
+
+    def _edit_with(self, event: QKeyEvent) -> None:
+        """Open the current cell's editor with ``event``'s character typed into it (replacing the value)."""
+        index = self.basket.currentIndex()
+        self.basket.edit(index)
+        editor = self.basket.indexWidget(index) or self.basket.focusWidget()
+        if isinstance(editor, QLineEdit):
+            editor.setText(event.text())
+
+    def _set_basket_cell(self, row: int, col: int) -> None:
+        index = self.basket_model.index(row, col)
+        self.basket.setCurrentIndex(index)
+        self.basket.scrollTo(index)
+
+    def toggle_basket(self) -> None:
+        """F10: to the basket's current line (its quantity), and back to the search box."""
+        if self.basket.hasFocus() or self.basket.isAncestorOf(self.focusWidget() or self):
+            self.focus_search()
+            return
+        rows = self.basket_model.rowCount()
+        if not rows:
+            self.search_note.setText("清单为空：先查找药品，按 F4 加入清单。")
+            return
+        index = self.basket.currentIndex()
+        row = index.row() if index.isValid() else rows - 1
+        self._in_basket = True
+        self.basket.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self._set_basket_cell(row, COL_QUANTITY)  # a number typed now is the quantity; ← goes to the price
+
+    def _editor_closed(self) -> None:
+        if self._in_basket:
+            self.basket.setFocus()
+        else:
+            self.focus_search()
 
     def _move(self, key: int) -> None:
         rows = self.results_model.rowCount()
@@ -310,6 +424,7 @@ class CounterWidget(QWidget):
 
     def focus_search(self) -> None:
         """F2: the search box takes the keyboard back, its text selected so the next scan replaces it."""
+        self._in_basket = False
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
@@ -324,9 +439,21 @@ class CounterWidget(QWidget):
 
     def run_search(self, text: str) -> None:
         """Results follow the typing (the core search is indexed: a few ms per query on the GUI thread)."""
-        if scan_box.show(self, text):  # a scanned code: item, product, entry (desktop/ui/scan_box.py)
+        try:
+            if scan_box.show(self, text):  # a scanned code: item, product, entry (desktop/ui/scan_box.py)
+                return
+            result = self.searcher.search(text, day=self.as_of(), limit=100)
+        except UserFacingError as err:
+            self.results_model.set_rows([])
+            self.search_note.setText(str(err))
+            self.search_note.setStyleSheet("color:#b3261e")
             return
-        result = self.searcher.search(text, day=self.as_of(), limit=100)
+        except Exception:  # a bug: logged; the box keeps taking keys (a modal dialog would swallow a scan)
+            log.exception("search failed for %r", text)
+            self.results_model.set_rows([])
+            self.search_note.setText("搜索出错，已记录到日志。请换个写法再试，或联系技术支持。")
+            self.search_note.setStyleSheet("color:#b3261e")
+            return
         self.results_model.set_rows(result.entries)
         if result.entries:
             self._select_row(0)
@@ -345,20 +472,25 @@ class CounterWidget(QWidget):
     @staticmethod
     def _not_found(text: str) -> str:
         if text.isdigit() and len(text) >= 8:
+            kind = "药品追溯码" if len(text) == 20 else "商品条码" if len(text) in (8, 12, 13, 14) else "扫码内容"
             return (
-                f"条码/编码“{text}”未在目录中找到：医保目录按通用名收录，不含商品条码。"
-                "请输入药品名称、拼音首字母或目录编号查找。"
+                f"{kind}“{text}”（{len(text)} 位）未在目录中找到：医保目录按通用名收录，不含商品条码和追溯码。"
+                "请输入药品名称、拼音首字母或目录编号查找；再次扫码会替换这段数字。"
             )
         return f"未找到“{text}”。请检查拼写，或改用拼音首字母、中文名的一部分、目录编号查找。"
 
     def pick_current(self) -> None:
         """Enter: pick the highlighted result and show its detail and eligibility."""
         if scan_box.pick(self):  # an unknown 追溯码 prefix: which item is it?
+            self.search.selectAll()
             return
         entry = self.results_model.entry(self.results.currentIndex().row())
         if entry is None:
-            if self.search.text().strip():
+            # A scanned code keeps the scan's own answer (desktop/ui/scan_box.py); other text says what to try.
+            if self.search.text().strip() and getattr(self, "_scan_result", None) is None:
                 self.search_note.setText(self._not_found(self.search.text().strip()))
+                self.search_note.setStyleSheet("color:#b3261e")
+            self.search.selectAll()  # the next scan replaces what is there, never appends to it
             return
         self.current = entry
         self.show_current()
@@ -451,18 +583,19 @@ class CounterWidget(QWidget):
 
     # --- basket and estimate ---
     def add_current(self) -> None:
-        """F4: add the picked (or highlighted) entry to the basket and type its unit price."""
-        entry = self.current or self.results_model.entry(self.results.currentIndex().row())
+        """F4: add the highlighted result (else the entry picked last) to the basket and type its unit price."""
+        entry = self.results_model.entry(self.results.currentIndex().row()) or self.current
         if entry is None:
             self.error_raised.emit("请先在搜索框中查找并选中药品（↑/↓ 选择，Enter 确认），再按 F4 加入清单。")
             return
-        if self.current is None:
+        if self.current != entry:
             self.current = entry
             self.show_current()
         row = self.basket_model.add(entry, confirmed=self.confirmed.get(entry.id, frozenset()))
         index = self.basket_model.index(row, COL_PRICE)
         self.basket.setCurrentIndex(index)
         if self.basket_model.line(row) and self.basket_model.line(row).unit_price is None:  # type: ignore[union-attr]
+            self._in_basket = False  # after the price, back to the search box
             self.basket.setFocus()
             self.basket.edit(index)
         else:
@@ -481,8 +614,22 @@ class CounterWidget(QWidget):
         self.insurance.setCurrentIndex(0)
         self.group.setCurrentIndex(0)
         self.channel.setCurrentIndex(0)
+        t = self.today()
+        self.day.setDate(QDate(t.year, t.month, t.day))  # a new sale is settled today
         self.search.clear()
         self.detail.show_entry(None)
+        self.focus_search()
+
+    def show_entry(self, entry: r.Entry) -> None:
+        """An entry chosen elsewhere (the browser, F7 → Enter) becomes the highlighted result and the pick."""
+        self.search.blockSignals(True)
+        self.search.setText(entry.name)
+        self.search.blockSignals(False)
+        self.results_model.set_rows([entry])
+        self._select_row(0)
+        self.search_note.setText("")
+        self.current = entry
+        self.show_current()
         self.focus_search()
 
     def request(self) -> EstimateRequest:
@@ -559,6 +706,8 @@ def _amount_text(result: Estimate | None, key: str) -> str:
     """A breakdown figure: "—" without an estimate; the folded "*" part; "未设置统筹支付比例" while unset."""
     if result is None:
         return "—"
+    if result.fund_unset and key in ("fund", "coinsurance", "patient_total", "confidential_patient"):
+        return "未设置统筹支付比例"
     if key == "confidential_patient":
         return str(result.confidential_patient)
     if result.fund_unset and key in ("fund", "coinsurance", "patient_total"):

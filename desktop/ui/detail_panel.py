@@ -5,7 +5,17 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.catalogue import records as r
 from desktop.rules.contract import Condition, Eligibility
@@ -72,16 +82,35 @@ class DetailPanel(QWidget):
             lambda: self.entry is not None and self.confidential_requested.emit(self.entry.id)
         )
 
+        # Name and verdict stay in view; the reasons, conditions and fields below them scroll
+        # (Ctrl+↑/↓ from the counter, ``scroll_by``), keeping their place when a condition is ticked.
+        body = QWidget()
+        bl = QVBoxLayout(body)
+        bl.setContentsMargins(0, 0, 4, 0)
+        bl.addWidget(self.reasons)
+        bl.addWidget(self.conditions_box)
+        bl.addLayout(form)
+        bl.addWidget(self.note)
+        bl.addWidget(self.confidential_button)
+        bl.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("detailScroll")
+        self.scroll.setWidget(body)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.name)
         layout.addWidget(self.verdict)
-        layout.addWidget(self.reasons)
-        layout.addWidget(self.conditions_box)
-        layout.addLayout(form)
-        layout.addWidget(self.note)
-        layout.addWidget(self.confidential_button)
-        layout.addStretch(1)
+        layout.addWidget(self.scroll, 1)
         self.show_entry(None)
+
+    def scroll_by(self, steps: int) -> None:
+        """Scroll the details by ``steps`` lines (negative: up); the name and verdict do not move."""
+        bar = self.scroll.verticalScrollBar()
+        bar.setValue(bar.value() + steps * max(bar.singleStep(), self.fontMetrics().lineSpacing()))
 
     def confirmed(self) -> frozenset[str]:
         return frozenset(code for code, box in self.checks.items() if box.isChecked())
@@ -102,8 +131,18 @@ class DetailPanel(QWidget):
             note: what is missing or special, said plainly.
             confirmed: the condition codes already ticked for this entry.
         """
+        same = entry is not None and self.entry is not None and entry.id == self.entry.id
+        keep = self.scroll.verticalScrollBar().value() if same else 0
         self.entry = entry
         self.eligibility = eligibility
+        self._fill(entry, eligibility, note, confirmed)
+        # A new drug starts at the top; the same drug again (a condition ticked) keeps its place.
+        self.scroll.widget().adjustSize()
+        self.scroll.verticalScrollBar().setValue(keep)
+
+    def _fill(
+        self, entry: r.Entry | None, eligibility: dict | None, note: str | None, confirmed: frozenset[str]
+    ) -> None:
         if entry is None:
             self.name.setText(
                 "<span style='color:#5f6368'>输入拼音首字母、中文名或编号查找药品，↑/↓ 选择，Enter 查看。</span>"

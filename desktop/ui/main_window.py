@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QPaintEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 from sqlite_utils import Database
 
@@ -17,12 +17,16 @@ from desktop import APP_TITLE, __version__
 from desktop.catalogue.records import VARIANT_LABELS
 from desktop.errors import UserFacingError
 from desktop.storage import catalogue as store
+from desktop.ui import services
 from desktop.ui.counter_widget import CounterWidget
 
 if TYPE_CHECKING:  # imported when F7 first opens it
     from desktop.ui.browser_widget import BrowserWidget
 
 log = logging.getLogger(__name__)
+
+#: ui_state key of the window's size, place and splitter positions.
+LAYOUT_STATE = "main_window"
 
 
 def show_error(parent: QWidget | None, message: str, title: str = "提示") -> None:
@@ -51,7 +55,7 @@ class MainWindow(QMainWindow):
         self.db_path = db_path
         self.today = today
         self.setWindowTitle(f"{APP_TITLE} {__version__}")
-        self.resize(1280, 800)
+        self.setMinimumSize(1000, 600)
 
         self.counter = CounterWidget(db, today=today)
         self.counter.error_raised.connect(self.error)
@@ -73,12 +77,17 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
+        self.receipt_label = QLabel()  # "已开具 P…" after a receipt is issued
+        self.receipt_label.setObjectName("receiptStatus")
+        self.receipt_label.setStyleSheet("color:#1b7f3b; font-weight:bold; padding:0 8px")
+        self.statusBar().addPermanentWidget(self.receipt_label)
         self.edition_label = QLabel()
         self.edition_label.setObjectName("editionStatus")
         self.statusBar().addPermanentWidget(self.edition_label, 1)
         self.counter.day.dateChanged.connect(lambda *_: self.refresh_status())
         self._actions()
         self.refresh_status()
+        self.restore_layout()
         from desktop.ui import feed_watch
 
         self.feed_watch = feed_watch.install(self)  # background checks of the catalogue feed (issue 14)
@@ -132,11 +141,64 @@ class MainWindow(QMainWindow):
             menu.addAction(action)
             self.addAction(action)
             setattr(self, "action_" + key.lower(), action)
+        wizard = QAction("首次设置向导…", self)
+        wizard.triggered.connect(self.run_setup_wizard)
+        menu.addAction(wizard)
         quit_action = QAction("退出", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         menu.addSeparator()
         menu.addAction(quit_action)
+
+    # --- layout, remembered ---
+    def restore_layout(self) -> None:
+        """The size, place and splitters of the last session; else sized to the screen (1366×768 up)."""
+        from PySide6.QtCore import QByteArray
+
+        state = None
+        try:
+            state = services.settings().ui_state(self.db, LAYOUT_STATE)
+        except Exception:  # an unreadable state is no reason not to start: default layout
+            log.warning("could not read the saved window layout", exc_info=True)
+        if isinstance(state, dict) and state.get("geometry"):
+            self.restoreGeometry(QByteArray.fromBase64(str(state["geometry"]).encode("ascii")))
+            for name, splitter in self.counter.splitters.items():
+                saved = (state.get("splitters") or {}).get(name)
+                if saved:
+                    splitter.restoreState(QByteArray.fromBase64(str(saved).encode("ascii")))
+            return
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is None:
+            self.resize(1280, 760)
+            return
+        width, height = min(1440, screen.width()), min(900, screen.height())
+        self.resize(max(width, self.minimumWidth()), max(height, self.minimumHeight()))
+        if screen.width() <= 1440 or screen.height() <= 900:
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+
+    def save_layout(self) -> None:
+        state = {
+            "geometry": bytes(self.saveGeometry().toBase64().data()).decode("ascii"),
+            "splitters": {
+                name: bytes(sp.saveState().toBase64().data()).decode("ascii")
+                for name, sp in self.counter.splitters.items()
+            },
+        }
+        try:
+            services.settings().set_ui_state(self.db, LAYOUT_STATE, state)
+        except Exception:  # a read-only or locked database: the layout is simply not remembered
+            log.warning("could not save the window layout", exc_info=True)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.save_layout()
+        super().closeEvent(event)
+
+    def run_setup_wizard(self) -> None:
+        """The first-start set-up (also from the menu and from Settings)."""
+        from desktop.ui.setup_wizard import SetupWizard
+
+        self._exec_dialog(lambda: SetupWizard(self.db, self))
+        self._settings_changed()
 
     def error(self, message: str) -> None:
         show_error(self, message)
@@ -189,20 +251,22 @@ class MainWindow(QMainWindow):
 
     def _browse_to_counter(self, entry: object) -> None:
         self.tabs.setCurrentWidget(self.counter)
-        self.counter.current = entry  # type: ignore[assignment]
-        self.counter.show_current()
-        self.counter.focus_search()
+        self.counter.show_entry(entry)  # type: ignore[arg-type]  # highlighted: F4 and Enter act on it
 
     def print_receipt(self) -> None:
         from desktop.ui.print_flow import print_receipt
 
         self.tabs.setCurrentWidget(self.counter)
+        issued = None
         try:
             with self.feed_watch.paused():  # no catalogue check or update while a sale prints
-                print_receipt(self, self.counter)
+                issued = print_receipt(self, self.counter)
         except UserFacingError as err:
             self.error(str(err))
-        self.counter.focus_search()
+        if issued is not None:
+            self.receipt_label.setText(f"已开具 {issued.number}（校验码 {issued.check_value}）")
+            self.receipt_label.setToolTip(f"PDF：{issued.path}")
+        self.back_to_search()
 
     def open_receipt_history(self) -> None:
         from desktop.ui.receipt_history_dialog import ReceiptHistoryDialog
@@ -232,8 +296,14 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from desktop.ui.settings_dialog import SettingsDialog
 
-        self._exec_dialog(lambda: SettingsDialog(self.db, self))
+        dialogs: list[SettingsDialog] = []
+        self._exec_dialog(lambda: dialogs.append(SettingsDialog(self.db, self)) or dialogs[-1])
         self.feed_watch.start()
+        self._settings_changed()
+        if dialogs and dialogs[-1].wizard_requested:
+            self.run_setup_wizard()
+
+    def _settings_changed(self) -> None:
         self.counter.refresh_settings()
         self.counter.show_current()
         self.counter.recompute()
@@ -244,4 +314,9 @@ class MainWindow(QMainWindow):
             dialog.exec()  # type: ignore[attr-defined]
         except UserFacingError as err:
             self.error(str(err))
+        self.back_to_search()
+
+    def back_to_search(self) -> None:
+        """After a dialog: the window is active again and the search box has the keyboard."""
+        self.activateWindow()
         self.counter.focus_search()

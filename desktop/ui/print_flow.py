@@ -7,6 +7,7 @@ PDF in the data folder and draws the same receipt lines on the chosen printer, w
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,14 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import paths
-from desktop.errors import UserFacingError
+from desktop.errors import UserFacingError, os_reason
 from desktop.rules.contract import Estimate
 from desktop.ui import services
+
+log = logging.getLogger(__name__)
+
+#: ui_state key of the folder a receipt PDF was last saved to.
+PDF_FOLDER_STATE = "pdf_folder"
 
 PAPERS = {"58mm": "58 mm 热敏纸", "80mm": "80 mm 热敏纸", "a5": "A5 纸"}
 POINT_MM = 25.4 / 72
@@ -50,6 +56,7 @@ class PrintDialog(QDialog):
         self.issue_mod, self.layout_mod, self.settings_mod = _modules()
         self.settings = self.settings_mod.get(counter.db)
         self.issued: Any = None
+        self.cancelled = False
         self.setWindowTitle("打印费用预估单（F5）")
         self.paper = QComboBox()
         self.paper.setObjectName("paper")
@@ -103,12 +110,28 @@ class PrintDialog(QDialog):
             out,
             patient_name=self.patient_name.text().strip() or None,
             patient_id=self.patient_id.text().strip() or None,
-            printable_width_mm=(
-                getattr(self.settings, "printable_width_mm", None)
-                if self.paper.currentData() == getattr(self.settings, "paper", None)
-                else None
-            ),
+            printable_width_mm=self._printable_width(),
             force=True,  # the save dialog asked before overwriting; the print copy is a scratch file
+        )
+
+    def _printable_width(self) -> str | None:
+        """The printer's printable width applies to the paper it was set for."""
+        return (
+            getattr(self.settings, "printable_width_mm", None)
+            if self.paper.currentData() == getattr(self.settings, "paper", None)
+            else None
+        )
+
+    def _draft(self) -> Any:
+        issuer = self.layout_mod.Issuer.from_settings(self.settings)
+        return self.issue_mod.draft(
+            self.counter.db,
+            self.counter.estimate,
+            issuer,
+            self.paper.currentData(),
+            patient_name=self.patient_name.text().strip() or None,
+            patient_id=self.patient_id.text().strip() or None,
+            printable_width_mm=self._printable_width(),
         )
 
     def _fail(self, err: UserFacingError) -> None:
@@ -117,7 +140,10 @@ class PrintDialog(QDialog):
         box.exec()
 
     def save_pdf(self) -> None:
-        name, _filter = QFileDialog.getSaveFileName(self, "保存费用预估单", "费用预估单.pdf", "PDF 文件 (*.pdf)")
+        """Save as PDF: the documents folder the first time, then the folder used last."""
+        folder = pdf_folder(self.counter.db)
+        suggested = str(Path(folder) / f"费用预估单-{self.counter.as_of().isoformat()}.pdf")
+        name, _filter = QFileDialog.getSaveFileName(self, "保存费用预估单", suggested, "PDF 文件 (*.pdf)")
         if not name:
             return
         out = Path(name)
@@ -128,34 +154,114 @@ class PrintDialog(QDialog):
         except UserFacingError as err:
             self._fail(err)
             return
+        remember_pdf_folder(self.counter.db, out.parent)
         self.accept()
 
     def print_receipt(self) -> None:
-        folder = paths.data_dir() / "receipts"
-        folder.mkdir(parents=True, exist_ok=True)
+        """Preview first (nothing numbered yet); only 打印 in the preview issues, records and prints."""
         try:
+            preview = self._draft()
+        except UserFacingError as err:
+            self._fail(err)
+            return
+        printer = make_printer(getattr(self.settings, "printer", "") or "")
+        setup_page(printer, preview)
+        if not confirm_preview(self, printer, preview):
+            self.cancelled = True
+            self.reject()  # cancelled: no number taken, nothing recorded or printed
+            return
+        folder = paths.data_dir() / "receipts"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
             self.issued = self._issue(folder / "pending.pdf")
             final = folder / f"{self.issued.number}.pdf"
             Path(self.issued.path).replace(final)
-        except (UserFacingError, OSError) as err:
-            self._fail(err if isinstance(err, UserFacingError) else UserFacingError(f"无法保存收据：{err}"))
+        except OSError as err:
+            self._fail(UserFacingError(f"无法保存收据：{os_reason(err)}（{folder}）。", hint="请检查磁盘空间和权限。"))
             return
-        preview_and_print(self, self.issued.receipt, self.settings.printer or "")
+        except UserFacingError as err:
+            self._fail(err)
+            return
+        setup_page(printer, self.issued.receipt)
+        paint_receipt(printer, self.issued.receipt)
         self.accept()
 
 
-def preview_and_print(parent: QWidget | None, receipt: Any, printer_name: str = "") -> None:
-    """Qt print dialog with preview of the receipt lines (the same lines as the PDF)."""
-    from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+def pdf_folder(db: Any) -> str:
+    """Where 保存为 PDF opens: the folder used last, else the user's documents folder (never the working directory)."""
+    from PySide6.QtCore import QStandardPaths
+
+    last = services.settings().ui_state(db, PDF_FOLDER_STATE)
+    if isinstance(last, str) and last and Path(last).is_dir():
+        return last
+    docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return docs or str(Path.home())
+
+
+def remember_pdf_folder(db: Any, folder: Path) -> None:
+    try:
+        services.settings().set_ui_state(db, PDF_FOLDER_STATE, str(folder))
+    except Exception:  # not remembering a folder is no reason to fail a saved receipt
+        log.warning("could not remember the PDF folder", exc_info=True)
+
+
+def make_printer(printer_name: str = "") -> Any:
+    from PySide6.QtPrintSupport import QPrinter
 
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     if printer_name:
         printer.setPrinterName(printer_name)
+    return printer
+
+
+class PreviewDialog(QDialog):
+    """The receipt as it will print, before anything is issued: 打印 (Enter) or 取消 (Esc)."""
+
+    def __init__(self, parent: QWidget | None, printer: Any, receipt: Any) -> None:
+        from PySide6.QtPrintSupport import QPrintPreviewWidget
+
+        super().__init__(parent)
+        self.setWindowTitle("打印预览（确认后才编号开具）")
+        self.preview = QPrintPreviewWidget(printer, self)
+        self.preview.setObjectName("printPreview")
+        self.preview.paintRequested.connect(lambda p: paint_receipt(p, receipt))
+        self.preview.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        note = QLabel(
+            f"打印机：{printer.printerName() or '系统默认打印机'}。按“打印”后才编号并登记收据；取消则不开具。"
+        )
+        note.setWordWrap(True)
+        self.print_button = QPushButton("打印(&P)")
+        self.print_button.setObjectName("previewPrint")
+        self.print_button.setDefault(True)
+        self.print_button.clicked.connect(self.accept)
+        cancel = QPushButton("取消")
+        cancel.setObjectName("previewCancel")
+        cancel.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(note, 1)
+        buttons.addWidget(self.print_button)
+        buttons.addWidget(cancel)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.preview, 1)
+        layout.addLayout(buttons)
+        self.resize(520, 700)
+        self.print_button.setFocus()
+
+
+def confirm_preview(parent: QWidget | None, printer: Any, receipt: Any) -> bool:
+    """Show the preview; True when staff chose 打印."""
+    dialog = PreviewDialog(parent, printer, receipt)
+    return dialog.exec() == QDialog.DialogCode.Accepted
+
+
+def preview_and_print(parent: QWidget | None, receipt: Any, printer_name: str = "") -> bool:
+    """Preview an already issued receipt (a reprint) and print it when staff confirm; True when printed."""
+    printer = make_printer(printer_name)
     setup_page(printer, receipt)
-    preview = QPrintPreviewDialog(printer, parent)
-    preview.setWindowTitle(f"打印预览：{receipt.number}")
-    preview.paintRequested.connect(lambda p: paint_receipt(p, receipt))
-    preview.exec()
+    if not confirm_preview(parent, printer, receipt):
+        return False
+    paint_receipt(printer, receipt)
+    return True
 
 
 def _line_height_mm(receipt: Any) -> float:
@@ -204,7 +310,8 @@ def paint_receipt(printer: Any, receipt: Any) -> None:
                     painter.drawText(box, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), line.right)
             y += line_h
         side = fmt.qr_mm * 10
-        _paint_qr(painter, receipt.qr_payload, (fmt.width_mm * 10 - side) / 2, y + 20, side)
+        if receipt.qr_payload:  # a preview has no number yet, hence no QR code
+            _paint_qr(painter, receipt.qr_payload, (fmt.width_mm * 10 - side) / 2, y + 20, side)
     finally:
         painter.end()
 

@@ -1,188 +1,159 @@
-"""SettingsDialog (F12): pharmacy name and code, region profile and its parameters, counter, staff, printer, paper.
+"""SettingsDialog (F12): the pharmacy, its region and printing, the local figures; the first-start wizard again.
 
-The form is built from the fields of ``desktop.settings.Settings`` so it follows that dataclass as it
-grows: text fields become line edits, booleans check boxes, the profile and the paper width choices,
-and nested parameters (dicts, lists) a JSON editor. Saving goes through ``settings.save``, which
-validates; its Chinese message is shown and the dialog stays open.
+The fields are ``desktop.ui.settings_form.SettingsForm``'s (the wizard shows the same ones), on
+three tabs; Ctrl+Tab / Ctrl+PgDn change tab, Tab walks the fields. Saving goes through
+``settings.save``, which validates; every problem is shown once and the cursor goes to the
+first bad field, the dialog stays open. Confidential payment standards are only counted, never shown.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import typing
-from decimal import Decimal
 from typing import Any
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLineEdit,
     QMessageBox,
-    QPlainTextEdit,
+    QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 from sqlite_utils import Database
 
-from desktop.errors import UserFacingError
+from desktop.errors import RequestError, UserFacingError
 from desktop.ui import services
+from desktop.ui.settings_form import SettingsForm
 
-#: Labels of the settings fields staff see (unknown fields show their name).
-FIELD_LABELS = {
-    "pharmacy_name": "药店名称",
-    "pharmacy_code": "定点机构编码",
-    "institution_code": "定点机构编码",
-    "profile": "地区政策",
-    "region_profile": "地区政策",
-    "region": "地区政策",
-    "parameters": "地区政策参数",
-    "profile_parameters": "地区政策参数",
-    "policy": "地区政策参数",
-    "counter": "收银台",
-    "staff": "当班人员",
-    "printer": "打印机",
-    "paper": "收据纸张",
-    "confidential_standards": "保密支付标准",
-    "receipt_format": "收据纸张",
-    "paper_width": "收据纸张",
+#: Settings edited on the last tab (the catalogue feed, issue 14), with their labels.
+OTHER_FIELDS = {
     "feed_url": "目录源地址",
     "feed_poll_minutes": "检查更新间隔（分钟）",
     "feed_auto_apply": "营业时间外自动应用目录更新",
-    "opening_hours": "营业时间",
+    "opening_hours": "营业时间（如 08:00-22:00）",
 }
-PAPER_CHOICES = {"58mm": "58 mm 热敏纸", "80mm": "80 mm 热敏纸", "a5": "A5 纸"}
-PROFILE_LABELS = {"national": "全国（仅国家规定）", "jilin": "吉林省", "hunan": "湖南省", "weihai": "山东省威海市"}
-
-
-#: Fields whose values are never shown (the province's real confidential payment standards).
-SECRET_FIELDS = ("confidential_standards",)
-
-
-def profiles() -> list[str]:
-    """Policy profiles shipped in resources/policies/ (national first)."""
-    return sorted(services.policy().available(), key=lambda n: (n != "national", n))
 
 
 class SettingsDialog(QDialog):
+    """Settings (F12).
+
+    Attributes:
+        wizard_requested: True when staff chose to run the first-start wizard instead (the window opens it).
+    """
+
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
         self.setWindowTitle("设置（F12）")
-        self.resize(640, 520)
         self.module = services.settings()
-        self.current: Any = None
-        self.editors: dict[str, QWidget] = {}
-        layout = QVBoxLayout(self)
+        self.current: Any = self.module.get(db)
+        self.wizard_requested = False
+        self.form = SettingsForm(self.current)
+        self.editors = self.form.editors
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("settingsTabs")
+        self.tabs.addTab(self.form.pharmacy_page, "药店(&1)")
+        self.tabs.addTab(self.form.region_page, "地区与打印(&2)")
+        self.tabs.addTab(self.form.figures_page, "本地支付比例(&3)")
+        self.tabs.addTab(self._other_page(), "目录更新源(&4)")
+        secret = QPushButton("录入/导入保密支付标准(&K)…")  # values are never shown (desktop.ui.confidential_dialog)
+        secret.setObjectName("setting_confidential_standards")
+        secret.setAutoDefault(False)
+        secret.clicked.connect(self._open_confidential)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Save).setText("保存(&S)")
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        self.wizard_button = QPushButton("首次设置向导…(&W)")
+        self.wizard_button.setObjectName("wizardButton")
+        self.wizard_button.setAutoDefault(False)
+        self.wizard_button.clicked.connect(self.run_wizard)
+        buttons.addButton(self.wizard_button, QDialogButtonBox.ButtonRole.ResetRole)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
-        self.current = self.module.get(db)
-        form = QFormLayout()
-        for f in dataclasses.fields(self.current):
-            if f.name in SECRET_FIELDS:
-                form.addRow("保密支付标准：", self._confidential_button())
-                continue
-            editor = self._editor(f, getattr(self.current, f.name))
-            editor.setObjectName(f"setting_{f.name}")
-            self.editors[f.name] = editor
-            form.addRow(FIELD_LABELS.get(f.name, f.name) + "：", editor)
-        layout.addLayout(form)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(secret, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(buttons)
+        self.resize(720, 600)
 
-    def _confidential_button(self) -> QWidget:
-        """Opens the entry form of the "*" standards (desktop.ui.confidential_dialog); values are never shown."""
-        from PySide6.QtWidgets import QPushButton
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.editors["pharmacy_name"].setFocus()
 
-        button = QPushButton("录入/导入保密支付标准(&K)…")
-        button.setObjectName("setting_confidential_standards")
+    def _other_page(self) -> QWidget:
+        """The settings outside the wizard's keys (the catalogue feed of issue 14), as plain fields."""
+        page = QWidget()
+        form = QFormLayout(page)
+        self.other: dict[str, QWidget] = {}
+        for name, label in OTHER_FIELDS.items():
+            if not hasattr(self.current, name):
+                continue
+            value = getattr(self.current, name)
+            editor: QWidget
+            if isinstance(value, bool):
+                editor = QCheckBox()
+                editor.setChecked(value)
+            else:
+                editor = QLineEdit(str(value))
+            editor.setObjectName(f"setting_{name}")
+            self.other[name] = editor
+            form.addRow(label + "：", editor)
+        return page
 
-        def open_form() -> None:
-            from desktop.ui.confidential_dialog import ConfidentialDialog
-
-            ConfidentialDialog(self.db, self).exec()
-
-        button.clicked.connect(open_form)
-        return button
-
-    def _editor(self, f: dataclasses.Field, value: Any) -> QWidget:
-        name = f.name
-        if isinstance(value, bool):
-            box = QCheckBox()
-            box.setChecked(value)
-            return box
-        if name in ("profile", "region_profile", "region"):
-            return self._choice({p: PROFILE_LABELS.get(p, p) for p in profiles()}, value)
-        if "paper" in name or name == "receipt_format":
-            return self._choice(PAPER_CHOICES, value)
-        if isinstance(value, dict | list | tuple):
-            edit = QPlainTextEdit(json.dumps(value, ensure_ascii=False, indent=2, default=str))
-            edit.setMaximumHeight(120)
-            return edit
-        line = QLineEdit("" if value is None else str(value))
-        return line
-
-    @staticmethod
-    def _choice(options: dict[str, str], value: Any) -> QComboBox:
-        box = QComboBox()
-        for code, label in options.items():
-            box.addItem(label, code)
-        if value not in options and value is not None:
-            box.addItem(str(value), value)
-        box.setCurrentIndex(max(box.findData(value), 0))
-        return box
-
-    def values(self) -> dict[str, Any]:
-        """The form's values, typed like the current settings' fields; ValueError with a Chinese message."""
+    def _other_values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        hints = typing.get_type_hints(type(self.current))
-        for name, editor in self.editors.items():
+        for name, editor in self.other.items():
             old = getattr(self.current, name)
-            label = FIELD_LABELS.get(name, name)
             if isinstance(editor, QCheckBox):
                 out[name] = editor.isChecked()
-            elif isinstance(editor, QComboBox):
-                out[name] = editor.currentData()
-            elif isinstance(editor, QPlainTextEdit):
-                try:
-                    value = json.loads(editor.toPlainText() or "null")
-                except json.JSONDecodeError as err:
-                    raise ValueError(f"“{label}”不是有效的 JSON（第 {err.lineno} 行）：请检查括号和引号。") from None
-                out[name] = tuple(value) if isinstance(old, tuple) and isinstance(value, list) else value
+            elif isinstance(old, int):
+                text = editor.text().strip()  # type: ignore[attr-defined]
+                if not text.isdigit():
+                    raise RequestError([f"“{OTHER_FIELDS[name]}”应为整数（分钟）。"])
+                out[name] = int(text)
             else:
-                assert isinstance(editor, QLineEdit)
-                text = editor.text().strip()
-                hint = str(hints.get(name, ""))
-                if not text and (old is None or "None" in hint):
-                    out[name] = None
-                elif isinstance(old, Decimal) or "Decimal" in hint:
-                    try:
-                        out[name] = Decimal(text)
-                    except ArithmeticError:
-                        raise ValueError(f"“{label}”应为数字，如 0.10。") from None
-                elif isinstance(old, int) or hint in ("int", "<class 'int'>"):
-                    if not text.isdigit():
-                        raise ValueError(f"“{label}”应为整数。")
-                    out[name] = int(text)
-                else:
-                    out[name] = text
+                out[name] = editor.text().strip()  # type: ignore[attr-defined]
         return out
+
+    def _open_confidential(self) -> None:
+        from desktop.ui.confidential_dialog import ConfidentialDialog
+
+        ConfidentialDialog(self.db, self).exec()
+
+    def run_wizard(self) -> None:
+        self.wizard_requested = True
+        self.reject()
 
     def save(self) -> None:
         try:
-            new = dataclasses.replace(self.current, **self.values())
+            new = dataclasses.replace(self.form.collect(), **self._other_values())
             self.module.save(self.db, new)
-        except (ValueError, TypeError, UserFacingError) as err:
-            box = QMessageBox(
-                QMessageBox.Icon.Warning, "设置未保存", f"{err}\n请修改后再保存。", QMessageBox.StandardButton.Ok, self
-            )
-            box.setObjectName("errorDialog")
-            box.exec()
+        except RequestError as err:
+            self._refuse("\n".join(f"- {p}" for p in err.problems))
+            bad = self.form.first_bad_editor(err.problems)
+            if bad is not None:
+                page = bad.parentWidget()
+                while page is not None and self.tabs.indexOf(page) < 0:
+                    page = page.parentWidget()
+                if page is not None:
+                    self.tabs.setCurrentWidget(page)
+                bad.setFocus()
+            return
+        except UserFacingError as err:
+            self._refuse(str(err))
             return
         self.current = new
         self.accept()
+
+    def _refuse(self, text: str) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "设置未保存", f"{text}\n请修改后再保存。", QMessageBox.StandardButton.Ok, self
+        )
+        box.setObjectName("errorDialog")
+        box.exec()

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -42,6 +42,17 @@ COUNT_LABELS = {
     "overlay_added": "名单新增",
     "overlay_removed": "名单删除",
 }
+
+
+class _PathEdit(QLineEdit):
+    """The path box: Enter verifies the package typed, and does nothing else."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.returnPressed.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
 
 def _sync_api() -> Any:
@@ -82,11 +93,14 @@ class UpdatesDialog(QDialog):
         self.resize(900, 640)
         self.setAcceptDrops(True)
 
-        self.path_edit = QLineEdit()
+        self.path_edit = _PathEdit()
         self.path_edit.setObjectName("packagePath")
-        self.path_edit.setPlaceholderText("更新包文件（.yaomu），可拖放到此窗口；Ctrl+O 打开")
-        self.path_edit.returnPressed.connect(lambda: self.open_package(Path(self.path_edit.text().strip())))
-        self.browse_button = QPushButton("打开更新包…(&O)")
+        self.path_edit.setPlaceholderText(
+            "更新包文件（.yaomu）的路径，按 Enter 校验；也可拖放到此窗口，或按 Ctrl+O 选择"
+        )
+        self.path_edit.returnPressed.connect(self._path_entered)
+        self.browse_button = QPushButton("选择更新包…(&O)")
+        self.browse_button.setObjectName("browseButton")
         self.browse_button.clicked.connect(self.browse)
         self.verify_label = QLabel("尚未选择更新包。")
         self.verify_label.setObjectName("verifyLabel")
@@ -118,6 +132,8 @@ class UpdatesDialog(QDialog):
         self.rollback_button.clicked.connect(self.rollback)
         close = QPushButton("关闭(&X)")
         close.clicked.connect(self.accept)
+        for button in (self.browse_button, self.apply_button, self.cancel_button, self.rollback_button, close):
+            button.setAutoDefault(False)  # Enter in the path box verifies; it never also presses a button
 
         top = QHBoxLayout()
         top.addWidget(self.path_edit, 1)
@@ -143,6 +159,13 @@ class UpdatesDialog(QDialog):
         self.reload_history()
 
     # --- choosing a package ---
+    def _path_entered(self) -> None:
+        text = self.path_edit.text().strip().strip('"')
+        if not text:
+            self._set_verify("请输入更新包文件的路径，或按 Ctrl+O 选择文件。", False)
+            return
+        self.open_package(Path(text))
+
     def browse(self) -> None:
         name, _filter = QFileDialog.getOpenFileName(
             self, "选择目录更新包", "", "药目更新包 (*.yaomu *.zip);;所有文件 (*)"
@@ -203,8 +226,9 @@ class UpdatesDialog(QDialog):
         self.apply_button.setEnabled(False)
         if not isinstance(err, UserFacingError):
             raise err
-        self._set_verify(f"✘ 更新包被拒绝：{err}", False)
-        self._error(str(err))
+        self._set_verify(f"✘ 更新包被拒绝：{err.for_window()}", False)  # said once, here
+        self.path_edit.setFocus()
+        self.path_edit.selectAll()
 
     def _set_verify(self, text: str, ok: bool | None) -> None:
         self.verify_label.setText(text)
@@ -222,7 +246,7 @@ class UpdatesDialog(QDialog):
             self._error("请先打开一个通过校验的更新包。")
             return
         if self.db_path is None:
-            self._error("内存数据库无法在后台更新。请用 --db 指定数据库文件后重试。")
+            self._error("当前数据库只在内存中，无法在后台更新。请用数据库文件启动药目后重试。")
             return
         api = _sync_api()
         verified, db_path = self.verified, self.db_path
@@ -263,8 +287,7 @@ class UpdatesDialog(QDialog):
         self.apply_button.setEnabled(self.verified is not None)
         if not isinstance(err, UserFacingError):
             raise err
-        self._set_verify(f"✘ {err}", False)
-        self._error(str(err))
+        self._set_verify(f"✘ {err.for_window()}", False)  # said once, here
 
     # --- history, rollback ---
     def reload_history(self) -> None:
@@ -330,8 +353,7 @@ class UpdatesDialog(QDialog):
         self.apply_button.setEnabled(self.verified is not None)
         if not isinstance(err, UserFacingError):
             raise err
-        self._set_verify(f"✘ {err}", False)
-        self._error(str(err))
+        self._set_verify(f"✘ {err.for_window()}", False)  # said once, here
 
     def keyPressEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         if event.key() == Qt.Key.Key_Escape and self.job is not None and not self.job.done:

@@ -3,6 +3,11 @@
 DB is a database with the bundled catalogue (it is copied; the copy gets demo settings). Runs
 offscreen by default; under Xvfb (``xvfb-run -a``) set QT_QPA_PLATFORM=xcb to grab a real window.
 PACKAGE (optional) is a catalogue package to show in the updates dialog.
+
+``--window`` instead fills the whole screen with the window during a sale and writes
+``counter-WxH.png`` (W×H: the screen's size), e.g. for 1366×768 and 1920×1080::
+
+    QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1366x768x24" python docs/screenshots/take.py DB --window
 """
 
 from __future__ import annotations
@@ -51,9 +56,12 @@ def add(counter, text: str, price: str, app: QApplication) -> None:  # type: ign
     else:
         type_chinese(counter.search, text)
     QTest.keyClick(counter.search, Qt.Key.Key_Return)
-    counter.add_current()
-    row = counter.basket_model.rowCount() - 1
-    counter.basket_model.setData(counter.basket_model.index(row, 3), price)
+    counter.add_current()  # F4: the new line's price cell opens for typing
+    settle(app)
+    editor = counter.basket.indexWidget(counter.basket.currentIndex())
+    if editor is not None:  # typed into the cell's editor, Enter (keys go to the widget: no window manager here)
+        QTest.keyClicks(editor, price)
+        QTest.keyClick(editor, Qt.Key.Key_Return)
     counter.focus_search()
     settle(app)
 
@@ -134,7 +142,20 @@ def main(db_source: str, package: str | None = None) -> None:
     dialog = SettingsDialog(db, win)
     dialog.show()
     save(dialog, "settings", app)
+    dialog.tabs.setCurrentIndex(2)
+    save(dialog, "settings-figures", app)
     dialog.close()
+
+    from desktop.ui.setup_wizard import SetupWizard
+
+    wizard = SetupWizard(db, win)
+    wizard.show()
+    wizard.next()
+    save(wizard, "setup-wizard", app)
+    wizard.next()
+    wizard.next()
+    save(wizard, "setup-wizard-figures", app)
+    wizard.done(0)
 
     from desktop.ui.print_flow import PrintDialog
 
@@ -166,5 +187,48 @@ def main(db_source: str, package: str | None = None) -> None:
     save(win, "outside-editions", app)
 
 
+def whole_screen(db_source: str) -> None:
+    """The counter during a sale, the window filling the screen (nothing may be cut off)."""
+    app = QApplication.instance() or QApplication([])
+    register_fonts(app)
+    from desktop import settings
+    from desktop.app import install_translations
+    from desktop.ui.main_window import MainWindow
+
+    install_translations(app)
+    work = Path(tempfile.mkdtemp()) / "shots.sqlite3"
+    shutil.copy(db_source, work)
+    db = store.open_db(work)
+    settings.save(
+        db,
+        settings.Settings(
+            pharmacy_name="示例大药房（长春店）",
+            institution_code="P22010100001",
+            counter="1号柜台",
+            staff="张药师",
+            profile="jilin",
+            parameters={"fund_ratio": "0.70", "deductible": "0.00"},
+            paper="80mm",
+        ),
+    )
+    day = date(2025, 3, 1)
+    win = MainWindow(db, work, today=lambda: day)
+    screen = app.primaryScreen().geometry()
+    win.setGeometry(screen)
+    win.show()
+    c = win.counter
+    add(c, "amxl", "12.50", app)
+    add(c, "布洛芬", "8.00", app)
+    c.deductible.setText("0")
+    c._patient_changed()
+    type_chinese(c.search, "司美格鲁肽")
+    QTest.keyClick(c.search, Qt.Key.Key_Return)
+    settle(app, 300)
+    save(win, f"counter-{screen.width()}x{screen.height()}", app)
+
+
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    if "--window" in sys.argv:
+        whole_screen(sys.argv[1])
+    else:
+        main(*sys.argv[1:3])

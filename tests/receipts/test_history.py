@@ -131,7 +131,7 @@ def test_history_keeps_everything_and_searches(db, request_json, tmp_path) -> No
     assert kept["items"][0] == {k: v for k, v in want["items"][0].items() if k != "payment_standard"}
     assert stored.load_estimate(rec.result, rec.number) == service.estimate(db, parsed, SETTINGS)
     assert rec.staff == "王芳" and rec.issued_at == "2025-03-01 09:00:00"
-    assert rec.catalogue_version.startswith("2024-revised-")
+    assert rec.catalogue_version.startswith("2024年版（修订版），数据校验 ")
     assert [r.number for r in history.search(db, day=date(2025, 3, 2))] == [b.number]
     assert [r.number for r in history.search(db, number="20250301")] == [a.number]
     assert [r.number for r in history.search(db)] == [b.number, a.number]

@@ -159,3 +159,16 @@ def test_no_output_reveals_a_standard_by_subtraction_property(db):
         diffs = {abs(a - b) for a, b in itertools.combinations(shown, 2)}
         assert over not in diffs and s * qty not in diffs, entry.name
     assert checked > 400
+
+
+def test_unset_fund_ratio_hides_the_folded_part_too(db):
+    # Without a fund ratio the "*" line's folded part (over + first + coinsurance) is unknown as well:
+    # shown as unset, never as the whole price (which, with a known first self-pay, would give the base).
+    entry_id = eid(db, "乌帕替尼缓释片", "2024")
+    request = _request(entry_id, "100.00", confirmed=["restriction", "second_line"])
+    request["policy"] = {"first_self_pay": "0.10"}
+    out = service.estimate_json(db, request)
+    assert out["fund_unset"] and out["confidential_patient"] is None
+    line = out["lines"][0]
+    assert line["confidential_patient"] is None and line["over_standard"] is None and line["fund"] is None
+    assert Estimate.from_json(out).to_json() == out

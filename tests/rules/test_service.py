@@ -515,7 +515,8 @@ def test_missing_parameter_says_which(db):
         request(items=[{"entry": find(db, "阿莫西林", form="口服常释剂型"), "unit_price": "1.00", "quantity": 1}]),
     )
     assert res["fund"] is None and res["policy_scope"] == "1.00" and res["fund_unset"] == "未设置统筹支付比例"
-    assert any("fund_ratio" in w for w in res["warnings"])
+    assert any("统筹支付比例" in w for w in res["warnings"])
+    assert not any("fund_ratio" in w for w in res["warnings"])  # staff read Chinese, never the setting's key
 
 
 def test_default_deductible_and_cap_are_stated(db):

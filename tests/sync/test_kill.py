@@ -226,11 +226,11 @@ def test_sigkill_during_first_start_leaves_nothing_or_everything(tmp_path: Path)
     rng = random.Random(20261201)
     outcomes = {"empty": 0, "complete": 0}
     killed = 0
-    for n in range(KILLS * 3 // 2):
+    for n in range(KILLS * 3):
         if killed >= KILLS:
             break
         path = tmp_path / f"first{n}.sqlite3"
-        killed += _run_child(FIRST_START, [str(path)], rng.uniform(0, duration))
+        killed += _run_child(FIRST_START, [str(path)], rng.uniform(0, duration * 0.8))
         state = _first_start_state(path)
         assert state[0] == "ok"
         if state[1:] == ((), 0, 0, 0):

@@ -127,7 +127,7 @@ def test_missing_policy_figure_is_named_not_invented(qtbot, window):
     counter = window.counter
     add_with_price(qtbot, window, pinyin="amxl", price="10.00")
     assert counter.estimate is not None and counter.estimate.fund_unset
-    assert "fund_ratio" in counter.estimate_note.text() and "支付比例" in counter.estimate_note.text()
+    assert "未设置统筹支付比例" in counter.estimate_note.text() and "fund_ratio" not in counter.estimate_note.text()
     assert counter.breakdown_labels["patient_total"].text() == "未设置统筹支付比例"
     assert counter.breakdown_labels["policy_scope"].text() == "10.00"
 

@@ -94,8 +94,8 @@ def test_a_tampered_package_is_refused_with_its_message(qtbot, db, db_path, pack
     dialog.open_package(bad)
     assert not wait_job(qtbot, dialog)
     assert not dialog.apply_button.isEnabled()
-    assert "被拒绝" in dialog.verify_label.text()
-    assert dialogs and "数据库保持不变" in dialogs[-1][1]
+    assert "被拒绝" in dialog.verify_label.text() and "数据库保持不变" in dialog.verify_label.text()
+    assert not dialogs  # said once, in the dialog itself
     assert store.content_hash(db) == before
 
 
@@ -104,7 +104,7 @@ def test_an_unknown_publisher_is_refused(qtbot, db, db_path, package, dialogs):
     dialog = open_dialog(qtbot, db, db_path, stranger)
     dialog.open_package(package)
     assert not wait_job(qtbot, dialog)
-    assert dialogs and "被拒绝" in dialog.verify_label.text()
+    assert not dialogs and "被拒绝" in dialog.verify_label.text()
     assert not dialog.apply_button.isEnabled()
 
 
@@ -116,49 +116,47 @@ def test_cancel_leaves_the_database_unchanged(qtbot, db, db_path, package, key, 
     dialog.apply()
     dialog.cancel()  # before the worker's first check: the apply must roll back
     qtbot.waitUntil(lambda: dialog.job.done, timeout=20000)
-    assert dialogs and "已取消" in dialogs[-1][1]
+    assert not dialogs and "已取消" in dialog.verify_label.text()
     assert store.content_hash(db) == before
 
 
-def test_a_package_is_verified_once_and_the_verified_package_applied(
-    qtbot, db, db_path, package, key, dialogs, monkeypatch
+def test_enter_in_the_path_box_verifies_once_and_opens_no_chooser(
+    qtbot, db, db_path, key, dialogs, monkeypatch, tmp_path
 ):
-    from desktop.sync import package as pkg_mod
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog
 
-    calls: list[Path] = []
-    real = pkg_mod.verify_package
-    monkeypatch.setattr(
-        pkg_mod, "verify_package", lambda path, *a, **k: calls.append(Path(path)) or real(path, *a, **k)
-    )
+    chooser = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: chooser.append(a) or ("", "")))
     dialog = open_dialog(qtbot, db, db_path, key)
-    dialog.open_package(package)
-    assert wait_job(qtbot, dialog), dialog.verify_label.text()
-    package.unlink()  # what gets applied is the content that was verified, not the file read again
-    with qtbot.waitSignal(dialog.applied, timeout=20000):
-        dialog.apply()
-    assert calls == [package]
-    assert "已应用更新包" in dialog.verify_label.text()
+    dialog.show()
+    refusals = []
+    original = dialog._set_verify
+    monkeypatch.setattr(
+        dialog, "_set_verify", lambda text, ok: (refusals.append(text) if ok is False else None, original(text, ok))
+    )
+    missing = tmp_path / "missing.yaomu"
+    qtbot.keyClicks(dialog.path_edit, str(missing))
+    qtbot.keyClick(dialog.path_edit, Qt.Key.Key_Return)
+    assert not wait_job(qtbot, dialog)
+    assert not chooser  # Enter did one thing
+    assert len(refusals) == 1 and not dialogs  # the refusal is shown once
+    text = dialog.verify_label.text()
+    assert "文件不存在" in text and "No such file" not in text
+    assert dialog.path_edit.selectedText() == str(missing)  # ready for a corrected path
 
 
-def _window_with_browser(qtbot, window):  # type: ignore[no-untyped-def]
-    window.open_browser()
-    qtbot.waitUntil(lambda: window.browser.edition is not None, timeout=20000)
-    reloads: list[int] = []
-    real = window.browser.reload
-    window.browser.reload = lambda: reloads.append(1) or real()  # type: ignore[method-assign]
-    return reloads
+def test_messages_say_what_to_do_in_the_window(qtbot, db, db_path, package, key, dialogs):
+    from desktop.errors import UserFacingError
+    from desktop.sync import apply as api
 
-
-def test_closing_f9_without_applying_reloads_nothing(qtbot, window, monkeypatch):
-    reloads = _window_with_browser(qtbot, window)
-    monkeypatch.setattr(UpdatesDialog, "exec", lambda self: 0)
-    window.open_updates()
-    assert reloads == []
-
-
-def test_an_apply_in_f9_reloads_the_browser_once(qtbot, window, monkeypatch):
-    reloads = _window_with_browser(qtbot, window)
-    monkeypatch.setattr(UpdatesDialog, "exec", lambda self: self.applied.emit(object()) or 0)
-    window.open_updates()
-    assert reloads == [1]
-    qtbot.waitUntil(lambda: window.browser.busy.isHidden(), timeout=20000)
+    trust = {key.key_id: key.public}
+    api.apply_package(db_path, package, trust=trust)
+    with pytest.raises(UserFacingError) as refused:  # the same package again
+        api.apply_package(db_path, package, trust=trust)
+    assert "yaomu sync history" in str(refused.value)  # the command line names its command
+    dialog = open_dialog(qtbot, db, db_path, key)
+    dialog._apply_failed(refused.value)  # what the dialog does with the worker's refusal
+    text = dialog.verify_label.text()
+    assert "已经应用过" in text and "更新记录" in text
+    assert "yaomu" not in text and not dialogs
