@@ -433,7 +433,10 @@ def _context(
 def _edition_step(ctx: AssessContext, c: _Collector) -> None:
     """The edition in force on the day answers (目录 通知: each edition's effective dates)."""
     edition = ctx.edition
-    if ctx.what_if and ctx.transition_active:
+    if ctx.what_if and ctx.transition_past and not ctx.transition_active:
+        f = ctx.transition_past[-1]
+        c.info("what_if", "过渡期药品：目录中已无条目（协议期内谈判药品，乙类）。", _overlay_source(f.overlay))
+    elif ctx.what_if and ctx.transition_active:
         c.info(
             "what_if",
             "过渡期药品：目录中已无条目，按协议期内谈判药品（乙类）估算。",

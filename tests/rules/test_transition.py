@@ -73,6 +73,7 @@ def test_check_by_name_after_the_transition_is_not_covered(real_db: Database, na
     assert el.verdict == "not_covered"
     ended = next(r for r in el.reasons if r.code == "transition_ended")
     assert "2025-06-30" in ended.text
+    assert not any("按请求给出" in r.text for r in el.reasons)  # the class is the overlay's, not a request's
 
 
 def test_check_of_an_unknown_name_is_still_not_found(real_db: Database) -> None:
