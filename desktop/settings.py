@@ -135,7 +135,7 @@ class Settings:
                 return self.parameters[key], key
         return None
 
-    def with_changes(self, **changes: object) -> Settings:
+    def with_changes(self, **changes: Any) -> Settings:  # field names and values checked by validate()
         return replace(self, **changes)
 
     @property
@@ -194,7 +194,7 @@ def parse_ratio(text: str, label: str = "比例") -> str:
     >>> parse_ratio("0.8")
     Traceback (most recent call last):
     ...
-    ValueError: 统筹基金支付比例按百分数填写：80 表示 80%。“0.8”是指 0.8% 吗？如是，请写成 0.8%。
+    ValueError: 比例按百分数填写：80 表示 80%。“0.8”是指 0.8% 吗？如是，请写成 0.8%。
     """
     raw = str(text).strip()
     percent_sign = raw.endswith(("%", "％"))
@@ -283,7 +283,8 @@ def set_value(settings: Settings, key: str, text: str) -> Settings:
     if key in ("confidential_standards", "parameters"):
         raise SettingsError([f"“{key}”不能用 settings set 设置。保密支付标准请在窗口的“设置”中录入。"])
     if key in TEXT_KEYS:
-        return replace(settings, **{key: text})
+        changes: dict[str, Any] = {key: text}  # a TEXT_KEYS field: every one is a str
+        return replace(settings, **changes)
     if key == "printable_width_mm":
         from desktop.paper import mm
 
@@ -450,7 +451,8 @@ def get(db: Database) -> Settings:
     """The saved settings (defaults for anything never saved)."""
     stored = storage.load(db)
     known = {f.name for f in fields(Settings)}
-    return Settings(**{k: v for k, v in stored.items() if k in known})
+    saved: dict[str, Any] = {k: v for k, v in stored.items() if k in known}  # JSON as saved by put()
+    return Settings(**saved)
 
 
 def is_saved(db: Database) -> bool:

@@ -10,7 +10,7 @@ from desktop.commands import print_json
 from desktop.errors import RequestError
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     group = sub.add_parser("products", help="医保药品分类与代码（药品库）：导入、查看、差异、撤销、与目录的对应")
     psub = group.add_subparsers(
         dest="products_command", metavar="ACTION", required=True, parser_class=sub._parser_class

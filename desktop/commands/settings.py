@@ -13,7 +13,7 @@ from pathlib import Path
 from desktop.errors import UserFacingError, os_reason
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     group = sub.add_parser("settings", help="本店设置：药店名称、定点编码、地区政策、本地支付比例等")
     ssub = group.add_subparsers(
         dest="settings_command", metavar="ACTION", required=True, parser_class=sub._parser_class

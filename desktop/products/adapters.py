@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,7 +140,7 @@ def _cell(value: object) -> str | None:
     if value.__class__ is str:  # the common case, kept short: 7 million cells in a full workbook
         if not value:
             return None
-        text = value.strip()  # type: ignore[attr-defined]
+        text = value.strip()
     elif value is None:
         return None
     elif isinstance(value, float):
@@ -178,7 +178,7 @@ def read(path: Path | str) -> Read:
     return read_table(rows, "csv", path.name)
 
 
-def _xlsx_rows(path: Path) -> list[list[object]]:
+def _xlsx_rows(path: Path) -> Sequence[Sequence[object]]:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -221,7 +221,7 @@ def _header(header: Iterable[object], columns: dict[str, str], name: str) -> tup
     return mapping, edition
 
 
-def read_table(rows: list[list[object]], fmt: str, name: str) -> Read:
+def read_table(rows: Sequence[Sequence[object]], fmt: str, name: str) -> Read:
     """总表 rows (header first), from the workbook or its CSV."""
     if not rows:
         raise SourceFormatError(f"文件“{name}”是空的。")

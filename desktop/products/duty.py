@@ -7,7 +7,9 @@ not stale) count; a drug (品种) counts once however many items carry it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from typing import Any, Required, TypedDict
 
 from sqlite_utils import Database
 
@@ -16,26 +18,70 @@ from desktop.catalogue.normalise import match_key
 from desktop.storage import catalogue as store
 from desktop.storage import products as sp
 
+
+@dataclass(frozen=True)
+class Thresholds:
+    """A region's stocking requirements for a dual-channel pharmacy, as its notice states them."""
+
+    city: int
+    county: int
+    high_value: int
+    source: str
+    start: str
+
+
 #: region -> thresholds and where they are stated.
 THRESHOLDS = {
-    "weihai": {
-        "city": 30,
-        "county": 20,
-        "high_value": 1,
-        "source": "威海市医疗保障局关于做好国家谈判药品保障工作的通知（2023-02-28）二（一）",
-        "start": "2023-03-01",
-    },
+    "weihai": Thresholds(
+        city=30,
+        county=20,
+        high_value=1,
+        source="威海市医疗保障局关于做好国家谈判药品保障工作的通知（2023-02-28）二（一）",
+        start="2023-03-01",
+    ),
 }
 
 
-def stocking_duty(db: Database, day: date, profile: str, *, county: bool = False) -> dict[str, object]:
+class DutyFacts(TypedDict):
+    """What ``stocking_duty`` finds whatever the region states."""
+
+    date: str
+    profile: str
+    region: str
+    area: str
+    items_counted: int
+    negotiated_in_agreement: list[str]
+    #: None: the region's high-value list is not loaded.
+    high_value: list[str] | None
+    high_value_not_stocked: list[str]
+    high_value_list_complete: bool
+
+
+class DutyVerdict(TypedDict, total=False):
+    """What the region's requirements make of the facts; which keys are present depends on the status."""
+
+    required_negotiated: int
+    required_high_value: int
+    source: str
+    #: "met", "not_met" or "unknown".
+    status: Required[str]
+    missing_negotiated: int
+    missing_high_value: int
+    reason: str
+
+
+class Duty(DutyFacts, DutyVerdict):
+    """The answer of ``stocking_duty`` (``yaomu items duty --json``): the facts, then the verdict."""
+
+
+def stocking_duty(db: Database, day: date, profile: str, *, county: bool = False) -> Duty:
     from desktop.rules import policy
 
     region = policy.load(profile).region
     choice = store.edition_on(db, day)
     rule = THRESHOLDS.get(region)
     keys = sp.stocked_entry_keys(db)
-    negotiated: list[dict] = []
+    negotiated: list[dict[str, Any]] = []
     if choice.edition is not None and keys:
         negotiated = sp.entries_by_keys(db, choice.edition.id, keys, (r.NEGOTIATED, r.BIDDING))
     iso = day.isoformat()
@@ -56,7 +102,7 @@ def stocking_duty(db: Database, day: date, profile: str, *, county: bool = False
             stocked |= {match_key(e["name"]) for e in sp.entries_by_keys(db, choice.edition.id, keys)}
         high_value = sorted(n for mk, n in names.items() if mk in stocked)
         hv_missing = sorted(n for mk, n in names.items() if mk not in stocked)
-    out: dict[str, object] = {
+    facts: DutyFacts = {
         "date": iso,
         "profile": profile,
         "region": region,
@@ -67,45 +113,51 @@ def stocking_duty(db: Database, day: date, profile: str, *, county: bool = False
         "high_value_not_stocked": hv_missing,
         "high_value_list_complete": bool(hv) and all(h[1] for h in hv),
     }
-    if rule is None or iso < str(rule["start"]):
-        out |= {"status": "unknown", "reason": "本地区未载入“双通道”药店配备要求，无法判断。"}
-        return out
-    need = int(rule["county" if county else "city"])  # type: ignore[call-overload]
-    out |= {"required_negotiated": need, "required_high_value": rule["high_value"], "source": rule["source"]}
+    verdict: DutyVerdict
+    if rule is None or iso < rule.start:
+        verdict = {"status": "unknown", "reason": "本地区未载入“双通道”药店配备要求，无法判断。"}
+        return {**facts, **verdict}
+    need = rule.county if county else rule.city
     short = max(0, need - len(in_agreement))
     if high_value is None:
-        out |= {
+        verdict = {
+            "required_negotiated": need,
+            "required_high_value": rule.high_value,
+            "source": rule.source,
             "status": "unknown",
             "missing_negotiated": short,
             "reason": "本地区高值药品名单未载入，高值药品配备情况未知。",
         }
     else:
-        hv_short = max(0, int(rule["high_value"]) - len(high_value))  # type: ignore[call-overload]
-        out |= {
+        hv_short = max(0, rule.high_value - len(high_value))
+        verdict = {
+            "required_negotiated": need,
+            "required_high_value": rule.high_value,
+            "source": rule.source,
             "status": "met" if short == 0 and hv_short == 0 else "not_met",
             "missing_negotiated": short,
             "missing_high_value": hv_short,
         }
-    return out
+    return {**facts, **verdict}
 
 
-def describe(d: dict[str, object]) -> list[str]:
+def describe(d: Duty) -> list[str]:
     lines = [f"{d['date']} · {d['region']} · {'县域' if d['area'] == 'county' else '市辖区'}"]
     neg = d["negotiated_in_agreement"]
     lines.append(
         f"协议期内谈判药品：本店 {len(neg)} 种"
         + (f"（要求不少于 {d['required_negotiated']} 种）" if "required_negotiated" in d else "")
-    )  # type: ignore[arg-type]
+    )
     hv = d["high_value"]
-    lines.append("高值药品：名单未载入（未知）" if hv is None else f"高值药品：本店 {len(hv)} 种 {'、'.join(hv)}")  # type: ignore[arg-type]
-    label = {"met": "已达到配备要求", "not_met": "未达到配备要求", "unknown": "无法判断"}[str(d["status"])]
+    lines.append("高值药品：名单未载入（未知）" if hv is None else f"高值药品：本店 {len(hv)} 种 {'、'.join(hv)}")
+    label = {"met": "已达到配备要求", "not_met": "未达到配备要求", "unknown": "无法判断"}[d["status"]]
     lines.append(f"结论：{label}")
     if d.get("missing_negotiated"):
         lines.append(f"  尚缺谈判药品 {d['missing_negotiated']} 种")
     if d.get("missing_high_value"):
         lines.append(
             f"  尚缺高值药品 {d['missing_high_value']} 种，可选：{'、'.join(d['high_value_not_stocked'][:10])}"
-        )  # type: ignore[index]
+        )
     if d.get("reason"):
         lines.append(f"  {d['reason']}")
     if d.get("source"):

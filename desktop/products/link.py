@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -24,6 +25,9 @@ from desktop.catalogue import records as r
 from desktop.catalogue.normalise import normalise_name
 from desktop.storage import catalogue as store
 from desktop.storage import products as sp
+
+#: A row with the fields a link compares: a catalogue entry, or a product (adapter row or stored row).
+Row = dict[str, Any]
 
 _SECTIONS = {"X": (r.WEST, r.NEGOTIATED, r.BIDDING), "Z": (r.TCM, r.NEGOTIATED)}
 SEGMENT = 10
@@ -96,7 +100,7 @@ def core(name: str) -> str:
     return name
 
 
-def _names_agree(name: str | None, entry: dict) -> bool:
+def _names_agree(name: str | None, entry: Row) -> bool:
     if not name:
         return True
     n = normalise_name(name)
@@ -108,16 +112,16 @@ def _names_agree(name: str | None, entry: dict) -> bool:
     return a == b or a.startswith(b) or b.startswith(a)
 
 
-def _category_agrees(code: str, entry: dict) -> bool:
+def _category_agrees(code: str, entry: Row) -> bool:
     cat = entry["category_code"]
     return not cat or code.startswith(cat) or cat.startswith(code[:6])
 
 
 class _Edition:
     def __init__(self, db: Database, edition_id: int) -> None:
-        self.by_number: dict[int, list[dict]] = defaultdict(list)
-        self.by_name: dict[str, list[dict]] = defaultdict(list)
-        self.by_core: dict[str, list[dict]] = defaultdict(list)
+        self.by_number: dict[int, list[Row]] = defaultdict(list)
+        self.by_name: dict[str, list[Row]] = defaultdict(list)
+        self.by_core: dict[str, list[Row]] = defaultdict(list)
         for row in sp.entries_for_linking(db, edition_id):
             if row["number"] is not None:
                 self.by_number[row["number"]].append(row)
@@ -127,7 +131,7 @@ class _Edition:
             self.by_core[core(row["name"])].append(row)
 
 
-def _choose(rows: list[dict], p: dict, name: str | None = None) -> dict | None:
+def _choose(rows: list[Row], p: Row, name: str | None = None) -> Row | None:
     """The entry among ``rows`` of the code's kind and category whose form agrees (the first when
     the product states no form); None when forms are stated and none agrees."""
     kinds = _SECTIONS.get(p["code"][0], ())
@@ -136,7 +140,7 @@ def _choose(rows: list[dict], p: dict, name: str | None = None) -> dict | None:
     return next((e for e in fits if _form_agrees(form, e["dosage_form"])), None)
 
 
-def _link_one(ed: _Edition, p: dict) -> tuple[str | None, str | None, str | None]:
+def _link_one(ed: _Edition, p: Row) -> tuple[str | None, str | None, str | None]:
     """(entry key, method, problem) for one product."""
     problem = None
     if p["number"] is not None:
@@ -169,7 +173,7 @@ Link = tuple[str | None, str | None, str | None]  # (entry key, method, problem)
 UNLINKED = "未能对应到目录条目（编号、名称和代码段均无匹配）"
 
 
-def link_rows(db: Database, rows: list[dict]) -> dict[str, Link]:
+def link_rows(db: Database, rows: list[Row]) -> dict[str, Link]:
     """code -> link for product rows (adapter rows or stored rows), before or after they are stored.
 
     Products of one drug share their link fields, so each distinct combination is decided once.
@@ -180,9 +184,9 @@ def link_rows(db: Database, rows: list[dict]) -> dict[str, Link]:
     today = store.edition_on(db, date.today()).edition
     default = today.id if today else max(eds.values())
     cache: dict[int, _Edition] = {}
-    memo: dict[tuple, Link] = {}  # type: ignore[type-arg]
+    memo: dict[tuple[object, ...], Link] = {}
     out: dict[str, Link] = {}
-    pending: list[dict] = []
+    pending: list[Row] = []
     for p in rows:
         number = p["number"]
         sig = (p["code"][:6], p["insurance_name"], p["registered_name"], p["insurance_form"], p["form"],
@@ -225,6 +229,6 @@ def counts(db: Database) -> tuple[int, int]:
     return sp.link_counts(db)
 
 
-def report(db: Database, limit: int | None = None) -> list[dict]:
+def report(db: Database, limit: int | None = None) -> list[Row]:
     """Every product that links to nothing or to an entry that disagrees, with the reason."""
     return sp.link_report(db, limit)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, TypedDict
 
 from sqlite_utils import Database
 
@@ -18,16 +19,27 @@ from desktop.products import codes, items
 from desktop.storage import catalogue as store
 from desktop.storage import products as sp
 
+#: A stored row (store item, product, 对码): column -> value.
+Row = dict[str, Any]
+
+
+class Standard(TypedDict):
+    """One payment standard of the entry, as ``scan`` reports it (``PaymentStandard`` in JSON)."""
+
+    amount: str | None
+    spec: str | None
+    confidential: bool
+
 
 @dataclass
 class ScanResult:
     code: codes.Code
-    item: dict | None = None
-    product: dict | None = None
-    entry: dict | None = None
-    verdict: dict | None = None
+    item: Row | None = None
+    product: Row | None = None
+    entry: dict[str, object] | None = None
+    verdict: dict[str, object] | None = None
     #: The payment standard the product's specification selects, when the entry publishes several.
-    standard: dict | None = None
+    standard: Standard | None = None
     message: str | None = None
     warnings: list[str] = field(default_factory=list)
     #: A 追溯码 of an unknown 药品标识码: the caller asks which item it is (``items.link_prefix``).
@@ -35,7 +47,7 @@ class ScanResult:
 
     @property
     def entry_id(self) -> str | None:
-        return self.entry["id"] if self.entry else None
+        return str(self.entry["id"]) if self.entry else None
 
     def to_json(self) -> dict[str, object]:
         item = self.item
@@ -84,11 +96,12 @@ def _norm(spec: str | None) -> str:
     return re.sub(r"[\s()（）]", "", spec or "").lower()
 
 
-def choose_standard(standards: list[dict], spec: str | None) -> dict | None:
+def choose_standard(standards: list[Standard], spec: str | None) -> Standard | None:
     """The payment standard whose spec matches the product's; the only one when there is one.
 
-    >>> choose_standard([{"amount": "3.5", "spec": "10mg"}, {"amount": "6", "spec": "20mg"}], "20mg*7片")
-    {'amount': '6', 'spec': '20mg'}
+    >>> ten = Standard(amount="3.5", spec="10mg", confidential=False)
+    >>> choose_standard([ten, Standard(amount="6", spec="20mg", confidential=False)], "20mg*7片")
+    {'amount': '6', 'spec': '20mg', 'confidential': False}
     """
     if not standards:
         return None
@@ -122,8 +135,8 @@ class Scanner:
             result.message = code.problem
             return result
         db = self.db
-        item: dict | None = None
-        product: dict | None = None
+        item: Row | None = None
+        product: Row | None = None
         if code.kind == codes.EAN13:
             item = sp.item_by_barcode(db, code.value)
             if item is None:
@@ -134,7 +147,8 @@ class Scanner:
                 return result
         elif code.kind == codes.TRACE:
             prefix = code.prefix
-            item = sp.item_by_trace_prefix(db, prefix)  # type: ignore[arg-type]
+            assert prefix is not None  # every 追溯码 carries its 药品标识码
+            item = sp.item_by_trace_prefix(db, prefix)
             if item is None:
                 result.needs_item = True
                 result.message = f"追溯码的药品标识码 {prefix} 尚未对应本店商品：请选择这盒药对应的商品（只需一次）。"
@@ -189,7 +203,7 @@ class Scanner:
         entry = store.row_to_entry(entry_row)
         result.entry = entry.to_json()
         standards = [
-            {"amount": s.amount, "spec": s.spec, "confidential": s.confidential} for s in entry.payment_standards
+            Standard(amount=s.amount, spec=s.spec, confidential=s.confidential) for s in entry.payment_standards
         ]
         result.standard = choose_standard(standards, product["spec"] or product["registered_spec"])
         from desktop.rules import service
@@ -198,8 +212,15 @@ class Scanner:
         return result
 
 
-def scan(db: Database, text: str, **kwargs) -> ScanResult:  # type: ignore[no-untyped-def]
-    return Scanner(db).scan(text, **kwargs)
+def scan(
+    db: Database,
+    text: str,
+    *,
+    day: date | None = None,
+    profile: str = "national",
+    insurance: str = "employee",
+) -> ScanResult:
+    return Scanner(db).scan(text, day=day, profile=profile, insurance=insurance)
 
 
 def looks_like_code(text: str) -> bool:
@@ -208,4 +229,4 @@ def looks_like_code(text: str) -> bool:
     return (value.isdigit() and len(value) >= 13) or bool(codes.INSURANCE_CODE.fullmatch(value))
 
 
-__all__ = ["ScanResult", "Scanner", "choose_standard", "items", "looks_like_code", "scan"]
+__all__ = ["Row", "ScanResult", "Scanner", "Standard", "choose_standard", "items", "looks_like_code", "scan"]

@@ -16,3 +16,17 @@ from desktop.storage.products import (  # noqa: F401 (re-exported)
     term,
     worth_searching,
 )
+
+__all__ = [
+    "SCAN_LIMIT",
+    "TERM_FIELDS",
+    "add_terms",
+    "drop_terms",
+    "entry_pks",
+    "index_all",
+    "matching_ids",
+    "products",
+    "rows_of",
+    "term",
+    "worth_searching",
+]

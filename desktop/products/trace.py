@@ -110,5 +110,5 @@ def release(db: Database, number: str) -> int:
     return sp.release_trace_codes(db, number, datetime.now().isoformat(timespec="seconds"))
 
 
-def of_receipt(db: Database, number: str) -> list[dict]:
+def of_receipt(db: Database, number: str) -> list[dict[str, Any]]:
     return sp.trace_codes_of(db, number)

@@ -36,7 +36,7 @@ def import_package(
             f"更新包 {pkg.package_id} 是{pkg.kind}类型的目录更新包，不是药品库更新包。",
             hint="目录更新包请用 yaomu sync apply 应用；数据库保持不变。",
         )
-    table: list[list[object]] = []
+    table: list[list[str]] = []
     for n, text in enumerate(pkg.product_parts):
         rows = list(csv.reader(io.StringIO(text, newline="")))
         if table and rows[:1] != table[:1]:

@@ -93,23 +93,23 @@ class DetailPanel(QWidget):
         bl.addWidget(self.note)
         bl.addWidget(self.confidential_button)
         bl.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setObjectName("detailScroll")
-        self.scroll.setWidget(body)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.details = QScrollArea()
+        self.details.setObjectName("detailScroll")
+        self.details.setWidget(body)
+        self.details.setWidgetResizable(True)
+        self.details.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.details.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.details.setFrameShape(QFrame.Shape.NoFrame)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.name)
         layout.addWidget(self.verdict)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.details, 1)
         self.show_entry(None)
 
     def scroll_by(self, steps: int) -> None:
         """Scroll the details by ``steps`` lines (negative: up); the name and verdict do not move."""
-        bar = self.scroll.verticalScrollBar()
+        bar = self.details.verticalScrollBar()
         bar.setValue(bar.value() + steps * max(bar.singleStep(), self.fontMetrics().lineSpacing()))
 
     def confirmed(self) -> frozenset[str]:
@@ -132,16 +132,18 @@ class DetailPanel(QWidget):
             confirmed: the condition codes already ticked for this entry.
         """
         same = entry is not None and self.entry is not None and entry.id == self.entry.id
-        keep = self.scroll.verticalScrollBar().value() if same else 0
+        keep = self.details.verticalScrollBar().value() if same else 0
         self.entry = entry
         self.eligibility = eligibility
         self._fill(entry, eligibility, note, confirmed)
         # A new drug starts at the top; the same drug again (a condition ticked) keeps its place.
-        self.scroll.widget().adjustSize()
-        self.scroll.verticalScrollBar().setValue(keep)
+        body = self.details.widget()
+        if body is not None:
+            body.adjustSize()
+        self.details.verticalScrollBar().setValue(keep)
 
     def _fill(
-        self, entry: r.Entry | None, eligibility: dict | None, note: str | None, confirmed: frozenset[str]
+        self, entry: r.Entry | None, eligibility: Eligibility | None, note: str | None, confirmed: frozenset[str]
     ) -> None:
         if entry is None:
             self.name.setText(

@@ -297,7 +297,12 @@ class MainWindow(QMainWindow):
         from desktop.ui.settings_dialog import SettingsDialog
 
         dialogs: list[SettingsDialog] = []
-        self._exec_dialog(lambda: dialogs.append(SettingsDialog(self.db, self)) or dialogs[-1])
+
+        def make() -> SettingsDialog:
+            dialogs.append(SettingsDialog(self.db, self))
+            return dialogs[-1]
+
+        self._exec_dialog(make)
         self.feed_watch.start()
         self._settings_changed()
         if dialogs and dialogs[-1].wizard_requested:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -25,15 +26,10 @@ from PySide6.QtWidgets import (
 from desktop.errors import UserFacingError
 
 
-def _scan_module():  # type: ignore[no-untyped-def]
-    from desktop.products import scan
-
-    return scan
-
-
 def show(counter: Any, text: str) -> bool:
     """Answer a scanned code in the counter; False when ``text`` is no code (the normal search runs)."""
-    scan = _scan_module()
+    from desktop.products import scan
+
     if not scan.looks_like_code(text):
         counter._scan_result = None
         return False
@@ -130,11 +126,10 @@ class ItemPickerDialog(QDialog):
         self._fill("")
         self.resize(640, 420)
 
-    def eventFilter(self, watched, event) -> bool:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt)
-        from PySide6.QtCore import QEvent
-
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
         if (
             watched is self.filter
+            and isinstance(event, QKeyEvent)
             and event.type() == QEvent.Type.KeyPress
             and event.key()
             in (

@@ -96,11 +96,11 @@ class SetupWizard(QWizard):
 
     def _page_changed(self, page_id: int) -> None:
         page = self.page(page_id)
-        first = {
+        first: QWidget | None = {
             self.pages[1]: self.form.editors["pharmacy_name"],
             self.pages[2]: self.form.editors["profile"],
             self.pages[3]: self.form.editors["fund_ratio"],
-        }.get(page)
+        }.get(page)  # type: ignore[call-overload]  # page() is typed QWizardPage; the keys are its _Page subclass
         if first is not None:
             first.setFocus()
         if page is self.pages[4]:

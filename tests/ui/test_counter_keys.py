@@ -136,7 +136,7 @@ def test_detail_keeps_name_and_verdict_in_view_and_scrolls_by_key(qtbot, window,
     type_chinese(counter.search, "司美格鲁肽")
     qtbot.keyClick(counter.search, Qt.Key.Key_Return)
     detail = counter.detail
-    bar = detail.scroll.verticalScrollBar()
+    bar = detail.details.verticalScrollBar()
 
     def header_visible() -> bool:
         return not detail.name.visibleRegion().isEmpty() and not detail.verdict.visibleRegion().isEmpty()

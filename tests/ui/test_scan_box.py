@@ -120,3 +120,20 @@ def test_matching_dialog_confirms_a_suggestion_with_enter(qtbot, shop) -> None: 
     assert dialog.rows == []
     assert items.listing(db, unmatched=True) == []
     assert "待确认 0" in dialog.summary.text()
+
+
+def test_item_picker_moves_with_arrow_keys_from_the_filter(qtbot, shop) -> None:  # type: ignore[no-untyped-def]
+    from desktop.ui.scan_box import ItemPickerDialog
+
+    win, db, _ = shop
+    dialog = ItemPickerDialog(db, "83456780000000000001", win)
+    qtbot.addWidget(dialog)
+    assert dialog.list.count() == 2
+    dialog.list.setCurrentRow(0)
+    qtbot.keyClick(dialog.filter, Qt.Key.Key_Down)
+    assert dialog.list.currentRow() == 1
+    qtbot.keyClick(dialog.filter, Qt.Key.Key_Down)  # stays on the last row
+    assert dialog.list.currentRow() == 1
+    qtbot.keyClick(dialog.filter, Qt.Key.Key_Up)
+    assert dialog.list.currentRow() == 0
+    assert dialog.filter.text() == ""  # the keys moved the list and typed nothing
