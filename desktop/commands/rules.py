@@ -22,7 +22,7 @@ _VERDICT_MARK = {"covered": "✔", "conditional": "？", "not_covered": "✘", "
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="查询某药当日能否报销、需确认哪些条件")
-    p.add_argument("entry", metavar="ID", help="目录条目 id（yaomu search 的结果）")
+    p.add_argument("entry", metavar="ID", help="目录条目 id（yaomu search 的结果），或过渡期药品名称")
     p.add_argument("--date", default=None, help="日期 YYYY-MM-DD（默认今天）")
     p.add_argument("--profile", default=None, help=f"地区政策：{'、'.join(policy.available())}（默认取本店设置）")
     p.add_argument("--insurance", required=True, help=f"险种：{'、'.join(labels.INSURANCES)}")

@@ -433,7 +433,16 @@ def _context(
 def _edition_step(ctx: AssessContext, c: _Collector) -> None:
     """The edition in force on the day answers (目录 通知: each edition's effective dates)."""
     edition = ctx.edition
-    if ctx.what_if:
+    if ctx.what_if and ctx.transition_past and not ctx.transition_active:
+        f = ctx.transition_past[-1]
+        c.info("what_if", "过渡期药品：目录中已无条目（协议期内谈判药品，乙类）。", _overlay_source(f.overlay))
+    elif ctx.what_if and ctx.transition_active:
+        c.info(
+            "what_if",
+            "过渡期药品：目录中已无条目，按协议期内谈判药品（乙类）估算。",
+            _overlay_source(ctx.transition_active[-1].overlay),
+        )
+    elif ctx.what_if:
         c.info("what_if", "假设药品：按请求给出的甲乙类和支付标准估算，未经目录核对。")
     elif edition.label is None:
         c.unknown("no_edition", edition.note or "没有导入任何目录版本。")
@@ -498,9 +507,26 @@ def _rule_transition(ctx: AssessContext, drug: Drug, c: _Collector) -> None:
     if ctx.transition_active and not c.has("transition"):
         f = ctx.transition_active[-1]
         c.info("transition", f"续约失败调出目录，过渡期至{f.item.end}，按原支付标准支付。", _overlay_source(f.overlay))
-    elif ctx.transition_past and not ctx.transition_active:
+    if ctx.transition_active and (ctx.what_if or ctx.drug is None):  # an entry carries its own remark
+        _transition_remark(ctx.transition_active[-1], c)
+    if ctx.transition_past and not ctx.transition_active:
         f = ctx.transition_past[-1]
         c.block("transition_ended", f"过渡期已于{f.item.end}结束，基金不予支付。", _overlay_source(f.overlay))
+
+
+#: The 2023 edition (where a transition drug was last listed) is not shipped: its remark is not known.
+_TRANSITION_REMARK_UNKNOWN = "该药最后列入的目录版本（2023年版）未载入，备注（限定支付范围）未知：请按原目录核对后确认"
+
+
+def _transition_remark(f: ov.OverlayFact, c: _Collector) -> None:
+    """001 一(三): paid as before, so the remark it was last listed with still limits it; say it when unknown."""
+    remark = _attrs(f.item).get("remark")
+    source = _overlay_source(f.overlay)
+    if remark:
+        c.info("restriction", f"原目录备注（限定支付范围）：{remark}", source)
+        c.need("restriction", str(remark), source)
+    else:
+        c.need("restriction", _TRANSITION_REMARK_UNKNOWN, source)
 
 
 def _rule_work_injury_only(ctx: AssessContext, drug: Drug, c: _Collector) -> None:

@@ -203,14 +203,32 @@ def check(
     if problems:
         raise RequestError(problems)
     prof = policy.load(profile)
+    query = Query(day, insurance, group, channel, frozenset(confirmed))
+    transition = _check_transition(db, entry_id, query, prof)
+    if transition is not None:
+        return transition
     entry = store.get_entry(db, entry_id)
     choice = store.edition_on(db, day)
     current = _in_force(db, entry, choice)
-    query = Query(day, insurance, group, channel, frozenset(confirmed))
     facts = _facts(db, prof.region, entry.name, entry.dosage_form, entry.section, edition_id=entry.edition_id)
     installed = ov.overlays(db, prof.region)
     drug = Drug.from_entry(current) if current else None
     return eligibility.assess(drug, query, prof, _edition_context(choice), facts, installed)
+
+
+def _check_transition(db: Database, name: str, query: Query, prof: policy.Profile) -> Eligibility | None:
+    """A transition drug has no entry: ``check`` takes its name (as search shows it) and answers it as the
+    what-if line the estimate prices (乙类, the overlay's dates decide); None when no transition item names it."""
+    if any(db.query("select 1 from entry where id = ?", [name])):
+        return None
+    cls = ov.transition_class(db, name.strip())
+    if cls is None:
+        return None
+    drug = Drug(name=name.strip(), dosage_form=None, section=None, drug_class=cls)
+    facts = _facts(db, prof.region, drug.name, None, None)
+    edition = _edition_context(store.edition_on(db, query.day))
+    installed = ov.overlays(db, prof.region)
+    return eligibility.assess(drug, query, prof, edition, facts, installed, what_if=True)
 
 
 # --- estimate --------------------------------------------------------------------------------
@@ -249,7 +267,24 @@ def parse_request(
     """
     settings = settings or Settings()
     known = cache if cache is not None else _EntryCache(db)
+    data = _transition_classes(db, data)
     return request_mod.parse_request(data, default_profile=settings.profile, known_entries=known)
+
+
+def _transition_classes(db: Database, data: object) -> object:
+    """A transition drug named without a class takes the overlay's (negotiated: 乙, 001 一(三)), so the
+    line the window resolves from search, or a request naming it, needs no hand-typed class."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("items"), list):
+        return data
+    items: list[object] = []
+    for item in data["items"]:
+        if isinstance(item, Mapping) and item.get("entry") in (None, "") and item.get("class") in (None, ""):
+            name = item.get("name")
+            cls = ov.transition_class(db, name.strip()) if isinstance(name, str) and name.strip() else None
+            if cls:
+                item = {**item, "class": cls}
+        items.append(item)
+    return {**data, "items": items}
 
 
 def estimate_json(db: Database, data: object, settings: Settings | None = None) -> dict[str, Any]:

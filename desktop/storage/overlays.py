@@ -251,6 +251,29 @@ def transitions_naming(db: Connection, text: str, day: date) -> list[Transition]
     ]
 
 
+def transition_class(db: Connection, name: str) -> str | None:
+    """The class (甲/乙) of a transition item named exactly ``name``, any day; None when no item names it.
+
+    Negotiated drugs are paid as 乙类 (凡例 (五)), so an item without a typed class is 乙.
+    """
+    rows = list(
+        db.query(
+            "select i.attrs from overlay_item i join overlay o on o.id = i.overlay_id "
+            "where o.kind = 'transition' and i.action = 'add' and i.name = ?",
+            [name],
+        )
+    )
+    if not rows:
+        return None
+    try:
+        attrs = json.loads(rows[-1]["attrs"] or "{}")
+        attrs = json.loads(attrs) if isinstance(attrs, str) else attrs
+    except ValueError:
+        attrs = {}
+    value = attrs.get("class") if isinstance(attrs, dict) else None
+    return value if value in ("甲", "乙") else "乙"
+
+
 def overlays(db: Database, region: str | None = None) -> list[OverlayInfo]:
     """Installed overlays of a region and the national ones (all overlays when region is None)."""
     if region is None:

@@ -308,6 +308,7 @@ def test_transition_drug(db, day, verdict, fund):
                     "payment_standard": "9.50",
                     "unit_price": "9.00",
                     "quantity": 4,
+                    "confirmed": ["restriction"],  # the 2023 remark, not shipped, checked by staff
                 }
             ],
         ),
