@@ -219,7 +219,7 @@ def check(
 def _check_transition(db: Database, name: str, query: Query, prof: policy.Profile) -> Eligibility | None:
     """A transition drug has no entry: ``check`` takes its name (as search shows it) and answers it as the
     what-if line the estimate prices (乙类, the overlay's dates decide); None when no transition item names it."""
-    if any(db.query("select 1 from entry where id = ?", [name])):
+    if store.entries_by_ids(db, [name]):
         return None
     cls = ov.transition_class(db, name.strip())
     if cls is None:
