@@ -193,7 +193,7 @@ def main() -> int:
         out = Path(tmp) / "r.pdf"
         pairs = list(zip(setup.requests[: args.runs], results, strict=True))
         figures["issue_80mm"] = summary(
-            *timed(lambda pair: issue.issue(setup.db, pair[0], pair[1], setup.issuer, "80mm", out), pairs)
+            *timed(lambda pair: issue.issue(setup.db, pair[0], pair[1], setup.issuer, "80mm", out, force=True), pairs)
         )
         figures["lines"] = len(results[0].lines)
         setup.db.close()
