@@ -10,6 +10,8 @@ os.environ["YAOMU_KEYRING"] = "off"  # receipt keys go to files beside the test 
 
 import pytest  # noqa: E402
 
+from tests.helpers import copy_database
+
 ROOT = Path(__file__).resolve().parent.parent
 #: The official files beside the repository: read only by cross-checks against the official PDF/text,
 #: whose names say so (``..._cross_check_shared``); the product never reads ../shared.
@@ -69,13 +71,4 @@ def real_db(real_db_path: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture()
 def real_db_copy(real_db_path: Path, tmp_path: Path) -> Path:
     """A private, writable copy of the bundled catalogue database."""
-    import sqlite3
-
-    target = tmp_path / "catalogue.sqlite3"
-    src = sqlite3.connect(real_db_path)
-    dst = sqlite3.connect(target)
-    with dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    return target
+    return copy_database(real_db_path, tmp_path / "catalogue.sqlite3")

@@ -285,6 +285,18 @@ def overlays(db: Database, region: str | None = None) -> list[OverlayInfo]:
     return [_info(row) for row in rows]
 
 
+#: An overlay with one of its items; item columns renamed where they clash with the overlay's.
+_FACT_SELECT = (
+    "select o.*, i.name as item_name, i.dosage_form as item_form, i.action, i.attrs, i.start, i.end, "
+    "i.source as item_source from overlay_item i join overlay o on o.id = i.overlay_id"
+)
+
+
+def _fact(row: dict[str, Any]) -> OverlayFact:
+    item = {**row, "name": row["item_name"], "dosage_form": row["item_form"], "source": row["item_source"]}
+    return OverlayFact(_info(row), _item(item))
+
+
 def facts_for(db: Database, region: str, name: str, dosage_form: str | None = None) -> list[OverlayFact]:
     """Overlay items of the region (and national ones) that name this drug.
 
@@ -295,48 +307,20 @@ def facts_for(db: Database, region: str, name: str, dosage_form: str | None = No
     form_key = match_key(dosage_form)
     out = []
     for row in db.query(
-        "select o.*, i.name as item_name, i.dosage_form as item_form, i.action, i.attrs, i.start, i.end, "
-        "i.source as item_source from overlay_item i join overlay o on o.id = i.overlay_id "
-        "where i.match_key = ? and o.region in ('national', ?) order by o.id, i.id",
+        f"{_FACT_SELECT} where i.match_key = ? and o.region in ('national', ?) order by o.id, i.id",
         [key, region],
     ):
         if row["item_form"] and form_key and match_key(row["item_form"]) != form_key:
             continue
-        item = OverlayItem(
-            name=row["item_name"],
-            action=row["action"],
-            dosage_form=row["item_form"],
-            attrs=json.loads(row["attrs"]),
-            start=_date(row["start"]),
-            end=_date(row["end"]),
-            source=row["item_source"],
-        )
-        out.append(OverlayFact(_info(row), item))
+        out.append(_fact(row))
     return out
 
 
 def region_facts(db: Database, region: str | None) -> list[OverlayFact]:
     """Every overlay item of the region and the national overlays (a few dozen rows), in install order;
     of every region when ``region`` is None."""
-    out = []
     where, params = ("where o.region in ('national', ?) ", [region]) if region is not None else ("", [])
-    for row in db.query(
-        "select o.*, i.name as item_name, i.dosage_form as item_form, i.action, i.attrs, i.start, i.end, "
-        "i.source as item_source from overlay_item i join overlay o on o.id = i.overlay_id "
-        f"{where}order by o.id, i.id",
-        params,
-    ):
-        item = OverlayItem(
-            name=row["item_name"],
-            action=row["action"],
-            dosage_form=row["item_form"],
-            attrs=json.loads(row["attrs"]),
-            start=_date(row["start"]),
-            end=_date(row["end"]),
-            source=row["item_source"],
-        )
-        out.append(OverlayFact(_info(row), item))
-    return out
+    return [_fact(row) for row in db.query(f"{_FACT_SELECT} {where}order by o.id, i.id", params)]
 
 
 def entries_named_like(db: Database, edition_id: int, fragment: str) -> list[tuple[str, str, str | None, str]]:

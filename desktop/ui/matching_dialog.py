@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import UserFacingError
+from desktop.ui.list_keys import move_selection
 
 _STATUS = {"applied": "自动（精确）", "confirmed": "已确认", "suggested": "待确认", None: "未对码"}
 COLUMNS = ("商品编码", "商品名称", "规格", "生产企业", "状态", "医保药品代码", "对码依据", "需复核")
@@ -200,18 +201,7 @@ class ProductPickerDialog(QDialog):
         self.resize(760, 460)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
-        if (
-            watched is self.box
-            and isinstance(event, QKeyEvent)
-            and event.type() == QEvent.Type.KeyPress
-            and event.key()
-            in (
-                Qt.Key.Key_Up,
-                Qt.Key.Key_Down,
-            )
-        ):
-            row = self.list.currentRow() + (1 if event.key() == Qt.Key.Key_Down else -1)
-            self.list.setCurrentRow(max(0, min(self.list.count() - 1, row)))
+        if watched is self.box and move_selection(self.list, event):
             return True
         return super().eventFilter(watched, event)
 

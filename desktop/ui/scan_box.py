@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import UserFacingError
+from desktop.ui.list_keys import move_selection
 
 
 def show(counter: Any, text: str) -> bool:
@@ -127,18 +127,7 @@ class ItemPickerDialog(QDialog):
         self.resize(640, 420)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
-        if (
-            watched is self.filter
-            and isinstance(event, QKeyEvent)
-            and event.type() == QEvent.Type.KeyPress
-            and event.key()
-            in (
-                Qt.Key.Key_Up,
-                Qt.Key.Key_Down,
-            )
-        ):
-            row = self.list.currentRow() + (1 if event.key() == Qt.Key.Key_Down else -1)
-            self.list.setCurrentRow(max(0, min(self.list.count() - 1, row)))
+        if watched is self.filter and move_selection(self.list, event):
             return True
         return super().eventFilter(watched, event)
 

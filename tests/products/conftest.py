@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from stdnum import ean
 from desktop import paths
 from desktop.products import database
 from desktop.storage import catalogue as store
+from tests.helpers import copy_database
 
 PRODUCTS_CSV = paths.resource_path("products/nhsa-first-batch.csv")
 DAY = "2025-06-01"  # the 2024 edition, which the NHSA export's 目录编号 cite
@@ -37,13 +37,7 @@ def products_db_path(real_db_path: Path, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture()
 def products_db_file(products_db_path: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "products.sqlite3"
-    src, dst = sqlite3.connect(products_db_path), sqlite3.connect(target)
-    with dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    return target
+    return copy_database(products_db_path, tmp_path / "products.sqlite3")
 
 
 @pytest.fixture()

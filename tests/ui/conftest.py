@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from desktop.storage import catalogue as store
+from tests.helpers import copy_database
 
 
 @pytest.fixture(scope="session")
@@ -20,13 +20,7 @@ def ui_db_path(real_db_path: Path) -> Path:
 @pytest.fixture()
 def db_path(ui_db_path: Path, tmp_path: Path) -> Path:
     """A private, writable copy of the session catalogue."""
-    target = tmp_path / "catalogue.sqlite3"
-    src, dst = sqlite3.connect(ui_db_path), sqlite3.connect(target)
-    with dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    return target
+    return copy_database(ui_db_path, tmp_path / "catalogue.sqlite3")
 
 
 @pytest.fixture()
