@@ -204,10 +204,12 @@ def check(
         raise RequestError(problems)
     prof = policy.load(profile)
     query = Query(day, insurance, group, channel, frozenset(confirmed))
-    transition = _check_transition(db, entry_id, query, prof)
-    if transition is not None:
-        return transition
-    entry = store.get_entry(db, entry_id)
+    entry = store.entries_by_ids(db, [entry_id]).get(entry_id)
+    if entry is None:  # a transition drug has no entry: check takes its name
+        transition = _check_transition(db, entry_id, query, prof)
+        if transition is not None:
+            return transition
+        entry = store.get_entry(db, entry_id)  # raises NotFound with its message
     choice = store.edition_on(db, day)
     current = _in_force(db, entry, choice)
     facts = _facts(db, prof.region, entry.name, entry.dosage_form, entry.section, edition_id=entry.edition_id)
@@ -219,8 +221,6 @@ def check(
 def _check_transition(db: Database, name: str, query: Query, prof: policy.Profile) -> Eligibility | None:
     """A transition drug has no entry: ``check`` takes its name (as search shows it) and answers it as the
     what-if line the estimate prices (乙类, the overlay's dates decide); None when no transition item names it."""
-    if store.entries_by_ids(db, [name]):
-        return None
     cls = ov.transition_class(db, name.strip())
     if cls is None:
         return None
