@@ -23,8 +23,9 @@ from desktop.storage import products as sp
 
 
 def exempt(section: str | None, name: str | None) -> bool:
-    """中药饮片 and granules (配方颗粒) need no 追溯码."""
-    return section in (r.PIECES, r.PIECES_EXCLUDED) or "配方颗粒" in (name or "")
+    """中药饮片 and granules (配方颗粒) need no 追溯码 (the rule lives in the records kernel, which the
+    estimate's ``trace_missing`` warning reads too)."""
+    return r.trace_exempt(section, name)
 
 
 def line_codes(raw: object, n: str, problems: list[str]) -> list[str]:
@@ -58,7 +59,9 @@ def check(
         for code in line_codes_:
             if code in seen and (repeats or seen[code] != i):
                 problems.append(
-                    f"第 {i} 项：追溯码 {code} 与第 {seen[code]} 项重复；同一盒药不能销售两次，请重新扫描。"
+                    f"第 {i} 项：追溯码 {code} 出现了两次；同一盒药不能销售两次，请重新扫描。"
+                    if seen[code] == i
+                    else f"第 {i} 项：追溯码 {code} 与第 {seen[code]} 项重复；同一盒药不能销售两次，请重新扫描。"
                 )
                 continue
             seen[code] = i
