@@ -339,7 +339,10 @@ def _trace_text(line: BasketLine, result: EstimateLine | None) -> str:
         return TRACE_MISSING_TEXT if result is not None and result.trace_missing else ""
     if len(codes) == 1:
         return short_trace(codes[0])
-    return f"{len(codes)} 盒：{short_trace(codes[-1])} 等"
+    ends = [c[-6:] for c in codes]  # one box's serial end each (the tooltip has every code in full)
+    shown = "、".join(ends) if len(ends) <= 3 else f"{ends[0]}、…、{ends[-1]}"
+    prefixes = {c[:7] for c in codes}  # the 药品标识码, once when every box has the same
+    return f"{len(codes)} 盒：{prefixes.pop() if len(prefixes) == 1 else ''}…{shown}"
 
 
 def _tooltip(line: BasketLine) -> str | None:
