@@ -1,7 +1,8 @@
 """药品追溯码 on receipts: one code per unit sold, never sold twice (串换/回流 protection).
 
 * A line carries ``trace_codes``: 20-digit codes; more codes than units is refused; fewer is
-  allowed (拆零: one pack's code covers the units sold from it) and said in a warning.
+  allowed (拆零: one pack's code covers the units sold from it) and said in a warning (the estimate's
+  ``trace_partial``; a line that needs codes and has none: ``trace_missing``, desktop/rules/service.py).
 * The same code twice in a sale, or a code already on an issued receipt that was not refunded,
   is refused with a message; a refund (``release``) frees the receipt's codes.
 * 中药饮片 and 配方颗粒 are exempt: they need no code.

@@ -201,6 +201,17 @@ class BasketModel(ListTableModel):
         codes = (sale.trace_code,) if sale.trace_code else ()
         return self._append(BasketLine(entry, sale.price, 1, confirmed, goods=sale, trace_codes=codes))
 
+    def undo_code(self, row: int) -> str | None:
+        """Take back the line's last 追溯码 (a box scanned by mistake); the quantity drops with it when it
+        followed the codes. Returns the code, None when the line has none."""
+        line = self.line(row)
+        if line is None or not line.trace_codes:
+            return None
+        *kept, code = line.trace_codes
+        quantity = line.quantity - 1 if line.quantity == len(line.trace_codes) and line.quantity > 1 else line.quantity
+        self.replace_line(row, replace(line, trace_codes=tuple(kept), quantity=quantity))
+        return code
+
     def row_of(self, key: tuple[str, str]) -> int | None:
         return next((row for row, line in enumerate(self._rows) if line.key == key), None)
 
@@ -315,6 +326,11 @@ class BasketModel(ListTableModel):
                 new = replace(line, unit_price=parse_price(str(value)))
             else:
                 new = replace(line, quantity=parse_quantity(str(value)))
+                if new.quantity < len(line.trace_codes):
+                    raise ValueError(
+                        f"本行已扫描 {len(line.trace_codes)} 个追溯码，数量不能少于 {len(line.trace_codes)}："
+                        "每个追溯码是一盒。扫错的盒请在清单中按 Backspace 撤销最后一个追溯码。"
+                    )
         except ValueError as err:
             self.input_rejected.emit(str(err))
             return False

@@ -208,7 +208,10 @@ class CounterWidget(QWidget):
         self.estimate_note = QLabel()
         self.estimate_note.setObjectName("estimateNote")
         self.estimate_note.setWordWrap(True)
-        basket_box = QGroupBox("F4 购药清单与费用预估（F10 进入清单：←/→ 单价、数量，直接输入数字修改，Enter 确认）")
+        basket_box = QGroupBox(
+            "F4 购药清单与费用预估（F10 进入清单：←/→ 单价、数量，直接输入数字修改，Enter 确认；"
+            "Backspace 撤销最后一个追溯码）"
+        )
         bl = QVBoxLayout(basket_box)
         bl.addWidget(self.basket, 1)
         notes = QScrollArea()  # assumptions and warnings can be long: they scroll beside the amounts
@@ -313,6 +316,13 @@ class CounterWidget(QWidget):
             return True
         if watched is self.basket and key == Qt.Key.Key_Delete:
             self.remove_current_line()
+            return True
+        if (
+            watched is self.basket
+            and key == Qt.Key.Key_Backspace
+            and self.basket.state() != QAbstractItemView.State.EditingState
+        ):
+            self.undo_code()
             return True
         if watched is self.basket and self._basket_key(event):
             return True
@@ -674,6 +684,15 @@ class CounterWidget(QWidget):
             self.basket.edit(index)
         else:
             self.focus_search()
+
+    def undo_code(self) -> None:
+        """Backspace on a basket line: take back its last 追溯码 (a box scanned by mistake)."""
+        row = self.basket.currentIndex().row()
+        code = self.basket_model.undo_code(row)
+        self.search_note.setText(
+            f"已撤销第 {row + 1} 行的追溯码 {code}。" if code else "本行没有扫描的追溯码可撤销（Del 删除整行）。"
+        )
+        self.search_note.setStyleSheet("")
 
     def remove_current_line(self) -> None:
         self.basket_model.remove(self.basket.currentIndex().row())

@@ -242,3 +242,28 @@ def test_a_scan_that_names_no_entry_adds_nothing_and_says_why(qtbot, shop) -> No
     assert counter.basket_model.lines() == []
     assert "不在本店商品清单" in counter.search_note.text()
     assert counter.search.selectedText() == barcode(7)
+
+
+def test_backspace_takes_back_a_box_scanned_by_mistake_and_the_quantity_keeps_the_codes(  # type: ignore[no-untyped-def]
+    qtbot, shop, dialogs
+) -> None:
+    win, db, products = shop
+    counter = win.counter
+    for code in CODES:
+        scan(qtbot, counter, code)
+    qtbot.keyClick(win, Qt.Key.Key_F10)  # to the line
+    qtbot.keyClick(counter.basket, Qt.Key.Key_1)  # quantity 1 for two scanned boxes: refused, said why
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(dialogs), timeout=1000)
+    assert "数量不能少于 2" in dialogs[-1][1]
+    assert [(ln.quantity, ln.trace_codes) for ln in counter.basket_model.lines()] == [(2, tuple(CODES))]
+    qtbot.waitUntil(counter.search.hasFocus, timeout=1000)  # after the message, back to the box
+    qtbot.keyClick(win, Qt.Key.Key_F10)
+    assert counter.basket.hasFocus()
+    qtbot.keyClick(counter.basket, Qt.Key.Key_Backspace)  # the second box was not sold after all
+    assert [(ln.quantity, ln.trace_codes) for ln in counter.basket_model.lines()] == [(1, (CODES[0],))]
+    assert f"已撤销第 1 行的追溯码 {CODES[1]}" in counter.search_note.text()
+    assert counter.request_json()["items"][0]["trace_codes"] == CODES[:1]
+    qtbot.keyClick(counter.basket, Qt.Key.Key_Escape)
+    scan(qtbot, counter, CODES[1])  # and it can be scanned again
+    assert counter.basket_model.lines()[0].trace_codes == tuple(CODES)
