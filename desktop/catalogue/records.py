@@ -36,6 +36,19 @@ FLAG_CONFIDENTIAL = "支付标准保密"
 FLAG_ETHNIC = "民族药"
 FLAG_NOT_PAID = "基金不予支付"
 
+#: Since this day a designated pharmacy scans each pack's 药品追溯码 before a 医保 settlement (DOMAIN.md,
+#: "Products and codes"); 中药饮片 and 配方颗粒 are exempt for now (``trace_exempt``).
+TRACE_REQUIRED_FROM = date(2025, 7, 1)
+
+
+def trace_exempt(section: str | None, name: str | None) -> bool:
+    """中药饮片 and 配方颗粒 (granules) need no 追溯码.
+
+    >>> trace_exempt(PIECES, "黄芪"), trace_exempt(None, "黄芪配方颗粒"), trace_exempt(WEST, "阿莫西林")
+    (True, True, False)
+    """
+    return section in (PIECES, PIECES_EXCLUDED) or "配方颗粒" in (name or "")
+
 
 @dataclass(frozen=True)
 class SourceRow:

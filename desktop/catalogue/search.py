@@ -115,6 +115,28 @@ class Searcher:
             for t in ov.transitions_naming(self.db, text, day)
         )
 
+    def transition_drugs(self, query: str) -> list[ov.Transition]:
+        """Transition-period drugs named like ``query`` (a Chinese fragment of two characters or more, or the
+        start of their pinyin or its initials), any day: the counter lists them as rows to pick and check
+        (they have no entry; ``rules.service.check`` answers by name, after the period too).
+
+        Not part of ``search`` (the CLI's search shows them as notes and must not load pypinyin).
+        """
+        text = normalise_name(query).strip().lower() if query else ""
+        if len(text) < 2:
+            return []
+        drugs = ov.transition_drugs(self.db)
+        if not drugs:
+            return []
+        if not text.isascii():
+            return [t for t in drugs if text in normalise_name(t.name).lower()]
+        letters = text.replace(" ", "")
+        if not letters.isalnum() or not any(c.isalpha() for c in letters):
+            return []
+        from desktop.catalogue import pinyin  # pypinyin, ~200 ms once (the counter warms it up at start)
+
+        return [t for t in drugs if any(key.startswith(letters) for key in pinyin.keys(t.name))]
+
     def _elsewhere(self, query: str, text: str, choice: EditionChoice, limit: int) -> SearchResult:
         """Nothing in the edition of the day: look in the other installed editions, nearest first,
         so staff see that a drug was listed (e.g. dropped from the 2025 edition) rather than a blank."""

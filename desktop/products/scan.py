@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypedDict
 
 from sqlite_utils import Database
@@ -31,6 +32,40 @@ class Standard(TypedDict):
     confidential: bool
 
 
+@dataclass(frozen=True)
+class SaleLine:
+    """What one scan adds to a sale: the line's key in an estimate request (``"item"`` when the store item's
+    对码 is set, else ``"product"``: ``desktop/products/request.py`` resolves either), what staff read about
+    the box, the store's price and the scanned 追溯码 (None for a barcode, 本位码 or 医保代码)."""
+
+    item_id: str | None
+    product_code: str | None
+    name: str
+    spec: str | None
+    manufacturer: str | None
+    price: Decimal | None
+    trace_code: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Which line of a sale this box belongs to: the same store item, else the same product."""
+        return ("item", self.item_id) if self.item_id else ("product", self.product_code or "")
+
+    def request_fields(self) -> dict[str, str]:
+        """The line's ``item`` or ``product`` field of the request JSON."""
+        kind, value = self.key
+        return {kind: value}
+
+
+def _price(value: object) -> Decimal | None:
+    """The store list's price, when it is one (the import checked it; an older row may be empty)."""
+    try:
+        d = Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+    return d.quantize(Decimal("0.01")) if d is not None and d.is_finite() and d > 0 else None
+
+
 @dataclass
 class ScanResult:
     code: codes.Code
@@ -44,6 +79,24 @@ class ScanResult:
     warnings: list[str] = field(default_factory=list)
     #: A 追溯码 of an unknown 药品标识码: the caller asks which item it is (``items.link_prefix``).
     needs_item: bool = False
+    #: The store item's 对码 is set (applied or confirmed): a sale may name the item itself.
+    mapped: bool = False
+
+    def sale_line(self) -> SaleLine | None:
+        """What this scan adds to a sale; None when it names no entry (``message`` says why)."""
+        if self.entry is None or self.product is None:
+            return None
+        item, product = self.item, self.product
+        return SaleLine(
+            item_id=str(item["id"]) if item is not None and self.mapped else None,
+            product_code=str(product["code"]),
+            name=str((item and item["name"]) or product["registered_name"] or product["insurance_name"] or ""),
+            # The product's spec chooses the payment standard (request.resolve): the one staff read too.
+            spec=product["spec"] or product["registered_spec"] or (item and item["spec"]) or None,
+            manufacturer=product["manufacturer"] or (item and item["manufacturer"]) or None,
+            price=_price(item["price"]) if item is not None else None,
+            trace_code=self.code.value if self.code.kind == codes.TRACE else None,
+        )
 
     @property
     def entry_id(self) -> str | None:
@@ -175,6 +228,7 @@ class Scanner:
                     return result
                 result.warnings.append(f"商品“{item['name']}”尚未确认对码；以下按扫描的号码所指药品回答。")
             else:
+                result.mapped = True
                 if m["stale"]:
                     result.warnings.append(f"对码需复核：{m['stale']}。")
                 product = sp.product_by_code(db, m["product_code"]) or product
@@ -229,4 +283,14 @@ def looks_like_code(text: str) -> bool:
     return (value.isdigit() and len(value) >= 13) or bool(codes.INSURANCE_CODE.fullmatch(value))
 
 
-__all__ = ["Row", "ScanResult", "Scanner", "Standard", "choose_standard", "items", "looks_like_code", "scan"]
+__all__ = [
+    "Row",
+    "SaleLine",
+    "ScanResult",
+    "Scanner",
+    "Standard",
+    "choose_standard",
+    "items",
+    "looks_like_code",
+    "scan",
+]

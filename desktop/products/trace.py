@@ -1,7 +1,8 @@
 """药品追溯码 on receipts: one code per unit sold, never sold twice (串换/回流 protection).
 
 * A line carries ``trace_codes``: 20-digit codes; more codes than units is refused; fewer is
-  allowed (拆零: one pack's code covers the units sold from it) and said in a warning.
+  allowed (拆零: one pack's code covers the units sold from it) and said in a warning (the estimate's
+  ``trace_partial``; a line that needs codes and has none: ``trace_missing``, desktop/rules/service.py).
 * The same code twice in a sale, or a code already on an issued receipt that was not refunded,
   is refused with a message; a refund (``release``) frees the receipt's codes.
 * 中药饮片 and 配方颗粒 are exempt: they need no code.
@@ -23,8 +24,9 @@ from desktop.storage import products as sp
 
 
 def exempt(section: str | None, name: str | None) -> bool:
-    """中药饮片 and granules (配方颗粒) need no 追溯码."""
-    return section in (r.PIECES, r.PIECES_EXCLUDED) or "配方颗粒" in (name or "")
+    """中药饮片 and granules (配方颗粒) need no 追溯码 (the rule lives in the records kernel, which the
+    estimate's ``trace_missing`` warning reads too)."""
+    return r.trace_exempt(section, name)
 
 
 def line_codes(raw: object, n: str, problems: list[str]) -> list[str]:
@@ -58,7 +60,9 @@ def check(
         for code in line_codes_:
             if code in seen and (repeats or seen[code] != i):
                 problems.append(
-                    f"第 {i} 项：追溯码 {code} 与第 {seen[code]} 项重复；同一盒药不能销售两次，请重新扫描。"
+                    f"第 {i} 项：追溯码 {code} 出现了两次；同一盒药不能销售两次，请重新扫描。"
+                    if seen[code] == i
+                    else f"第 {i} 项：追溯码 {code} 与第 {seen[code]} 项重复；同一盒药不能销售两次，请重新扫描。"
                 )
                 continue
             seen[code] = i

@@ -359,6 +359,10 @@ class EstimateRequest:
         }
 
 
+#: The reason code of a line that needs 药品追溯码 and has none (``rules.service``; docs/rules.md).
+TRACE_MISSING = "trace_missing"
+
+
 # --- the estimate --------------------------------------------------------------------------------
 
 
@@ -394,6 +398,11 @@ class EstimateLine:
     @property
     def verdict_label(self) -> str:
         return self.verdict.label
+
+    @property
+    def trace_missing(self) -> bool:
+        """The line needs its packs' 药品追溯码 and none was scanned (the estimate's ``trace_missing`` note)."""
+        return any(x.code == TRACE_MISSING for x in self.reasons)
 
     def to_json(self) -> Json:
         return {

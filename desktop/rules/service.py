@@ -31,6 +31,7 @@ from desktop.rules.contract import (
     Estimate,
     EstimateLine,
     EstimateRequest,
+    Insurance,
     Reason,
     RequestItem,
     Verdict,
@@ -54,6 +55,8 @@ ESTIMATE_CODES = {
     "transition_standard_missing": "过渡期药品按原支付标准支付，但原支付标准未载入，本行按售价计算",
     "fund_ratio_unset": "未设置统筹支付比例：统筹支付和个人负担暂无法估算，其余各项照常计算",
     "channel_per_line": "“双通道”购药中的普通药品按普通门诊判断和计算（渠道按行）",
+    "trace_missing": "自 2025-07-01 起医保结算前须逐盒扫描药品追溯码，本行尚未扫码",
+    "trace_partial": "本行追溯码少于数量：整盒销售须逐盒扫码（拆零销售时一盒的追溯码对应从该盒拆出的数量）",
 }
 
 CONFIDENTIAL_SHOWN = "保密"
@@ -387,6 +390,8 @@ def _estimate(
         _assess_line(ctx, line, collected.warnings)
     pieces_alone = _pieces_alone(lines)
     inputs = [_price_line(ctx, line, pieces_alone, collected) for line in lines]
+    for line in lines:
+        _trace_notes(ctx, line, collected.warnings)
     if collected.missing:
         raise RequestError(collected.missing)
     deductible, cap, assumptions = _totals(request)
@@ -585,6 +590,44 @@ def _parameters(ctx: _EstimateContext, line: _Line, collected: _Collected) -> tu
             "deductible_exempt", f"{labels.PARAMETERS['deductible']}：本行不设起付线（{rule.source.label}）"
         )
     return r_value, ratio, exempt
+
+
+def _needs_trace(ctx: _EstimateContext, line: _Line) -> bool:
+    """Does this line need its packs' 药品追溯码 (DOMAIN.md, "Products and codes")? From 2025-07-01 a 医保
+    settlement needs each pack scanned: a line of a real drug (a catalogue entry, or a transition drug) that the
+    fund may pay, in an insured sale on or after that day; 中药饮片 and 配方颗粒 are exempt."""
+    req = ctx.request
+    if req.day < r.TRACE_REQUIRED_FROM or req.insurance == Insurance.UNINSURED:
+        return False
+    if line.entry is None and ov.TRANSITION not in line.verdict.listed_in:
+        return False  # a what-if drug names no product being sold
+    if (line.verdict_override or line.verdict.verdict) == Verdict.NOT_COVERED:
+        return False  # fully self-paid: the fund settles nothing for it
+    return not r.trace_exempt(line.drug.section if line.drug else None, line.name)
+
+
+def _trace_notes(ctx: _EstimateContext, line: _Line, warnings: list[str]) -> None:
+    """Say when a line that needs 追溯码 has none (``trace_missing``), or fewer than its quantity (``trace_partial``:
+    allowed, 拆零 sells several units from one pack)."""
+    if not _needs_trace(ctx, line):
+        return
+    given, quantity = len(line.item.trace_codes), line.item.quantity
+    head = f"第 {line.index} 项“{line.name}”"
+    if not given:
+        line.notes.append(
+            _note(
+                "trace_missing",
+                "本行未扫描药品追溯码：自 2025-07-01 起医保结算前须逐盒扫码（中药饮片、配方颗粒除外）。",
+            )
+        )
+        warnings.append(f"{head}未扫描药品追溯码：医保结算前须逐盒扫码，请扫描每盒的追溯码。")
+    elif given < quantity:
+        text = (
+            f"数量 {quantity}，只扫描了 {given} 个追溯码：整盒销售须逐盒扫码；"
+            "拆零销售时，一盒的追溯码对应从该盒拆出的数量。"
+        )
+        line.notes.append(_note("trace_partial", f"本行{text}"))
+        warnings.append(f"{head}{text}")
 
 
 def _totals(request: EstimateRequest) -> tuple[Decimal, Decimal | None, list[str]]:

@@ -231,11 +231,51 @@ def items_by_key(db: Database, kind: str) -> dict[str, list[OverlayItem]]:
 
 @dataclass(frozen=True)
 class Transition:
-    """A drug dropped from the list but still paid until ``end`` (a transition overlay's ``add`` item)."""
+    """A drug dropped from the list but still paid until ``end`` (a transition overlay's ``add`` item).
+
+    It has no catalogue entry: ``rules.service.check`` takes its ``name``, and an estimate line names it
+    (``{"name": ...}``; the class is the overlay's, ``drug_class``).
+    """
 
     name: str
     end: date | None
     title: str
+    start: date | None = None
+    drug_class: str = "乙"
+    section: str | None = None
+
+    def in_force(self, day: date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+def transition_drugs(db: Connection) -> list[Transition]:
+    """Every transition-period drug installed (any region, any day; the overlays list a handful), by name."""
+    found: dict[str, Transition] = {}
+    for row in db.query(
+        "select i.name, i.start, i.end, i.attrs, o.title from overlay_item i join overlay o on o.id = i.overlay_id "
+        "where o.kind = 'transition' and i.action = 'add' order by o.id, i.id"
+    ):
+        attrs = _attrs(row["attrs"])
+        cls = attrs.get("class")
+        found[row["name"]] = Transition(  # a later overlay naming the drug again replaces the earlier one
+            row["name"],
+            _date(row["end"]),
+            row["title"],
+            start=_date(row["start"]),
+            drug_class=cls if cls in ("甲", "乙") else "乙",
+            section=attrs.get("section") if isinstance(attrs.get("section"), str) else None,
+        )
+    return sorted(found.values(), key=lambda t: t.name)
+
+
+def _attrs(text: str | None) -> dict[str, Any]:
+    """An item's attrs JSON (some rows hold it encoded twice); {} when unreadable."""
+    try:
+        attrs = json.loads(text or "{}")
+        attrs = json.loads(attrs) if isinstance(attrs, str) else attrs
+    except ValueError:
+        return {}
+    return attrs if isinstance(attrs, dict) else {}
 
 
 def transitions_naming(db: Connection, text: str, day: date) -> list[Transition]:
@@ -265,12 +305,7 @@ def transition_class(db: Connection, name: str) -> str | None:
     )
     if not rows:
         return None
-    try:
-        attrs = json.loads(rows[-1]["attrs"] or "{}")
-        attrs = json.loads(attrs) if isinstance(attrs, str) else attrs
-    except ValueError:
-        attrs = {}
-    value = attrs.get("class") if isinstance(attrs, dict) else None
+    value = _attrs(rows[-1]["attrs"]).get("class")
     return value if value in ("甲", "乙") else "乙"
 
 

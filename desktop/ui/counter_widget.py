@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -31,13 +31,16 @@ from PySide6.QtWidgets import (
 from sqlite_utils import Database
 
 from desktop.catalogue import records as r
+from desktop.catalogue.normalise import normalise_name
+from desktop.catalogue.pinyin import keys as pinyin_keys
 from desktop.catalogue.search import Searcher
 from desktop.errors import RequestError, UserFacingError
+from desktop.products.scan import SaleLine, ScanResult
 from desktop.rules.contract import Estimate, EstimateRequest
 from desktop.ui import scan_box, services
 from desktop.ui.basket_model import COL_PRICE, COL_QUANTITY, EDITABLE, BasketModel
-from desktop.ui.detail_panel import DetailPanel
-from desktop.ui.entry_table_model import EntryTableModel
+from desktop.ui.detail_panel import DetailPanel, pick_id
+from desktop.ui.entry_table_model import EntryTableModel, Pick, WithTransitions
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +81,7 @@ class CounterWidget(QWidget):
     """The counter screen.
 
     Signals:
-        picked(object): an entry was picked (Enter); carries the ``Entry``.
+        picked(object): a drug was picked (Enter); carries the ``Entry`` (or the transition drug).
         estimate_changed(object): the latest ``Estimate`` (or None when there is none).
         error_raised(str): a message staff must read in a dialog (what is wrong, what to do).
     """
@@ -92,14 +95,16 @@ class CounterWidget(QWidget):
         self.db = db
         self.today = today
         self.searcher = Searcher(db)
-        self.current: r.Entry | None = None
-        self.confirmed: dict[str, frozenset[str]] = {}  # entry id -> conditions ticked
+        self.current: Pick | None = None
+        self.confirmed: dict[str, frozenset[str]] = {}  # entry id (a transition drug's name) -> conditions ticked
         self.estimate: Estimate | None = None
         self.estimate_problem: str | None = None
         self._in_basket = False  # staff came to the basket with F10 (stay there after an edit)
+        self._scan_result: ScanResult | None = None  # the answer to a code in the search box (scan_box.show)
         self._build()
         self._wire()
         self.refresh_settings()
+        scan_box.warm_up(db)
 
     # --- construction ---
     # Longer than 60 lines: widget construction in layout order; split, it would only scatter one screen's layout.
@@ -203,7 +208,10 @@ class CounterWidget(QWidget):
         self.estimate_note = QLabel()
         self.estimate_note.setObjectName("estimateNote")
         self.estimate_note.setWordWrap(True)
-        basket_box = QGroupBox("F4 购药清单与费用预估（F10 进入清单：←/→ 单价、数量，直接输入数字修改，Enter 确认）")
+        basket_box = QGroupBox(
+            "F4 购药清单与费用预估（F10 进入清单：←/→ 单价、数量，直接输入数字修改，Enter 确认；"
+            "Backspace 撤销最后一个追溯码）"
+        )
         bl = QVBoxLayout(basket_box)
         bl.addWidget(self.basket, 1)
         notes = QScrollArea()  # assumptions and warnings can be long: they scroll beside the amounts
@@ -308,6 +316,13 @@ class CounterWidget(QWidget):
             return True
         if watched is self.basket and key == Qt.Key.Key_Delete:
             self.remove_current_line()
+            return True
+        if (
+            watched is self.basket
+            and key == Qt.Key.Key_Backspace
+            and self.basket.state() != QAbstractItemView.State.EditingState
+        ):
+            self.undo_code()
             return True
         if watched is self.basket and self._basket_key(event):
             return True
@@ -454,13 +469,14 @@ class CounterWidget(QWidget):
             self.search_note.setText("搜索出错，已记录到日志。请换个写法再试，或联系技术支持。")
             self.search_note.setStyleSheet("color:#b3261e")
             return
-        self.results_model.set_rows(result.entries)
-        if result.entries:
+        rows = self._with_transitions(text, result.entries)
+        self.results_model.set_rows(rows)
+        if rows:
             self._select_row(0)
         notes = []
         if result.note:
             notes.append(result.note)
-        if text.strip() and not result.entries:
+        if text.strip() and not rows:
             notes.append(self._not_found(text.strip()))
         # Set only what changed: a style sheet re-polishes the label and a new text re-lays out the panel.
         note, style = "\n".join(notes), "color:#b3261e" if notes else ""
@@ -468,6 +484,20 @@ class CounterWidget(QWidget):
             self.search_note.setText(note)
         if self.search_note.styleSheet() != style:
             self.search_note.setStyleSheet(style)
+
+    def _with_transitions(self, text: str, entries: Sequence[r.Entry]) -> Sequence[Pick]:
+        """The entries, with the transition drugs the text names (no entries of their own: picked by name);
+        one named exactly (its name, pinyin or initials) comes first, the others after the entries."""
+        drugs = self.searcher.transition_drugs(text)
+        if not drugs:
+            return entries
+        typed = normalise_name(text).strip().lower()
+        exact = [
+            t
+            for t in drugs
+            if typed == normalise_name(t.name).lower() or (typed.isascii() and typed in pinyin_keys(t.name))
+        ]
+        return WithTransitions(entries, exact, [t for t in drugs if t not in exact])
 
     @staticmethod
     def _not_found(text: str) -> str:
@@ -480,14 +510,14 @@ class CounterWidget(QWidget):
         return f"未找到“{text}”。请检查拼写，或改用拼音首字母、中文名的一部分、目录编号查找。"
 
     def pick_current(self) -> None:
-        """Enter: pick the highlighted result and show its detail and eligibility."""
-        if scan_box.pick(self):  # an unknown 追溯码 prefix: which item is it?
-            self.search.selectAll()
+        """Enter: pick the highlighted result and show its detail and eligibility; a scanned box goes into the
+        basket (``scan_box.pick``: the item, its price and 追溯码)."""
+        if scan_box.pick(self):  # a scanned code: added to the basket, or which item an unknown 追溯码 is
             return
-        entry = self.results_model.entry(self.results.currentIndex().row())
+        entry = self.results_model.pick(self.results.currentIndex().row())
         if entry is None:
             # A scanned code keeps the scan's own answer (desktop/ui/scan_box.py); other text says what to try.
-            if self.search.text().strip() and getattr(self, "_scan_result", None) is None:
+            if self.search.text().strip() and self._scan_result is None:
                 self.search_note.setText(self._not_found(self.search.text().strip()))
                 self.search_note.setStyleSheet("color:#b3261e")
             self.search.selectAll()  # the next scan replaces what is there, never appends to it
@@ -504,11 +534,11 @@ class CounterWidget(QWidget):
             return
         rules = services.rules()
         patient = self.patient()
-        confirmed = self.confirmed.get(entry.id, frozenset())
+        confirmed = self.confirmed.get(pick_id(entry), frozenset())
         try:
             eligibility = rules.check(
                 self.db,
-                entry.id,
+                pick_id(entry),  # a transition drug is checked by its name
                 self.as_of(),
                 self.profile,
                 patient.insurance,
@@ -524,9 +554,9 @@ class CounterWidget(QWidget):
     def _confirmed_changed(self, codes: frozenset[str]) -> None:
         if self.current is None:
             return
-        self.confirmed[self.current.id] = codes
+        self.confirmed[pick_id(self.current)] = codes
         for row, line in enumerate(self.basket_model.lines()):
-            if line.entry.id == self.current.id and line.confirmed != codes:
+            if line.pick_id == pick_id(self.current) and line.confirmed != codes:
                 self.basket_model.replace_line(row, replace(line, confirmed=codes))
         self.show_current()
         self.focus_search()
@@ -583,23 +613,86 @@ class CounterWidget(QWidget):
 
     # --- basket and estimate ---
     def add_current(self) -> None:
-        """F4: add the highlighted result (else the entry picked last) to the basket and type its unit price."""
-        entry = self.results_model.entry(self.results.currentIndex().row()) or self.current
+        """F4: add the highlighted result (else the entry picked last) to the basket and type its unit price;
+        a scanned box adds as Enter does (``scan_box.pick``)."""
+        if scan_box.pick(self):
+            return
+        entry = self.results_model.pick(self.results.currentIndex().row()) or self.current
         if entry is None:
             self.error_raised.emit("请先在搜索框中查找并选中药品（↑/↓ 选择，Enter 确认），再按 F4 加入清单。")
             return
         if self.current != entry:
             self.current = entry
             self.show_current()
-        row = self.basket_model.add(entry, confirmed=self.confirmed.get(entry.id, frozenset()))
+        row = self.basket_model.add(entry, confirmed=self.confirmed.get(pick_id(entry), frozenset()))
+        self._after_add(row)
+
+    def add_scanned(self, entry: r.Entry, sale: SaleLine) -> bool:
+        """A scanned box into the basket (Enter or F4 after a scan); False when its 追溯码 is refused.
+
+        A 追溯码 already in this sale, already on an issued receipt, or of another item is refused with
+        the core's message (``products.trace.check``); the box text is selected so the next scan replaces it.
+        """
+        if sale.trace_code:
+            problems = self._trace_problems(sale)
+            if problems:
+                self.search_note.setText("无法加入清单：\n" + "\n".join(problems))
+                self.search_note.setStyleSheet("color:#b3261e")
+                self.focus_search()
+                return False
+        if self.current != entry:
+            self.current = entry
+            self.show_current()
+        row = self.basket_model.add_scanned(entry, sale, self.confirmed.get(entry.id, frozenset()))
+        line = self.basket_model.line(row)
+        assert line is not None
+        codes = f"，追溯码 {len(line.trace_codes)} 个" if line.trace_codes else ""
+        self.search_note.setText(
+            scan_box.describe(self._scan_result) + f"\n已加入清单第 {row + 1} 行：数量 {line.quantity}{codes}。"
+            if self._scan_result is not None
+            else f"已加入清单第 {row + 1} 行。"
+        )
+        self._after_add(row)
+        return True
+
+    def _trace_problems(self, sale: SaleLine) -> list[str]:
+        """What the core says of the sale's 追溯码 with this box's added (repeats, codes sold before, another item)."""
+        from desktop.products import trace
+
+        lines = [
+            (line.key, list(line.trace_codes), line.goods.item_id if line.goods else None)
+            for line in self.basket_model.lines()
+        ]
+        row = self.basket_model.row_of(sale.key)
+        if row is None:
+            lines.append((sale.key, [], sale.item_id))
+            row = len(lines) - 1
+        assert sale.trace_code is not None
+        lines[row][1].append(sale.trace_code)
+        problems: list[str] = []
+        trace.check(self.db, [(i, codes, item) for i, (_key, codes, item) in enumerate(lines, 1)], problems)
+        return problems
+
+    def _after_add(self, row: int) -> None:
+        """A line added: type its unit price when it has none, else back to the search box for the next drug."""
         index = self.basket_model.index(row, COL_PRICE)
         self.basket.setCurrentIndex(index)
-        if self.basket_model.line(row) and self.basket_model.line(row).unit_price is None:  # type: ignore[union-attr]
+        line = self.basket_model.line(row)
+        if line is not None and line.unit_price is None:
             self._in_basket = False  # after the price, back to the search box
             self.basket.setFocus()
             self.basket.edit(index)
         else:
             self.focus_search()
+
+    def undo_code(self) -> None:
+        """Backspace on a basket line: take back its last 追溯码 (a box scanned by mistake)."""
+        row = self.basket.currentIndex().row()
+        code = self.basket_model.undo_code(row)
+        self.search_note.setText(
+            f"已撤销第 {row + 1} 行的追溯码 {code}。" if code else "本行没有扫描的追溯码可撤销（Del 删除整行）。"
+        )
+        self.search_note.setStyleSheet("")
 
     def remove_current_line(self) -> None:
         self.basket_model.remove(self.basket.currentIndex().row())
@@ -625,6 +718,7 @@ class CounterWidget(QWidget):
         self.search.blockSignals(True)
         self.search.setText(entry.name)
         self.search.blockSignals(False)
+        self._scan_result = None  # the box now holds a name, not the code scanned before
         self.results_model.set_rows([entry])
         self._select_row(0)
         self.search_note.setText("")
@@ -638,7 +732,9 @@ class CounterWidget(QWidget):
         Raises:
             RequestError: what is wrong (an entry no longer in the catalogue, a price of 0 ...).
         """
-        return services.rules().parse_request(self.db, self.request_json(), self.settings)
+        from desktop.products import request as by_product  # lines naming a store item or product, 追溯码
+
+        return by_product.parse(self.db, self.request_json(), self.settings)
 
     def request_json(self) -> dict[str, object]:
         """The current sale in the request format of docs/rules.md (what ``yaomu estimate`` reads)."""
@@ -666,7 +762,7 @@ class CounterWidget(QWidget):
         if not lines:
             self._show_estimate(None, "")
             return
-        missing = [line.entry.name for line in lines if line.unit_price is None]
+        missing = [line.name for line in lines if line.unit_price is None]
         if missing:
             self._show_estimate(
                 None, "请输入单价：" + "、".join(missing) + "（在清单中选中单价一栏直接输入，Enter 确认）。"

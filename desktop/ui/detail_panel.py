@@ -19,8 +19,14 @@ from PySide6.QtWidgets import (
 
 from desktop.catalogue import records as r
 from desktop.rules.contract import Condition, Eligibility
+from desktop.storage.overlays import Transition
 from desktop.ui import services
-from desktop.ui.format import agreement_text, class_text, payment_standard_text, section_text
+from desktop.ui.format import agreement_text, class_text, payment_standard_text, section_text, transition_text
+
+
+def pick_id(drug: r.Entry | Transition) -> str:
+    """What ``rules.service.check`` takes: an entry's id, a transition drug's name."""
+    return drug.name if isinstance(drug, Transition) else drug.id
 
 
 def _label(text: str = "") -> QLabel:
@@ -44,7 +50,7 @@ class DetailPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.entry: r.Entry | None = None
+        self.entry: r.Entry | Transition | None = None
         self.eligibility: Eligibility | None = None
         self.verdict = _label()
         self.verdict.setObjectName("verdict")
@@ -79,7 +85,7 @@ class DetailPanel(QWidget):
         self.confidential_button.setObjectName("enterConfidential")
         self.confidential_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.confidential_button.clicked.connect(
-            lambda: self.entry is not None and self.confidential_requested.emit(self.entry.id)
+            lambda: isinstance(self.entry, r.Entry) and self.confidential_requested.emit(self.entry.id)
         )
 
         # Name and verdict stay in view; the reasons, conditions and fields below them scroll
@@ -118,7 +124,7 @@ class DetailPanel(QWidget):
     # Longer than 60 lines: the panel top to bottom, one labelled block per fact staff read.
     def show_entry(
         self,
-        entry: r.Entry | None,
+        entry: r.Entry | Transition | None,
         eligibility: Eligibility | None = None,
         note: str | None = None,
         confirmed: frozenset[str] = frozenset(),
@@ -126,12 +132,12 @@ class DetailPanel(QWidget):
         """Display ``entry`` with its ``eligibility`` (``rules.service.check``).
 
         Args:
-            entry: the picked entry (None clears the panel).
+            entry: the picked entry or transition drug (None clears the panel).
             eligibility: the rules' answer, None while the rules are not available.
             note: what is missing or special, said plainly.
             confirmed: the condition codes already ticked for this entry.
         """
-        same = entry is not None and self.entry is not None and entry.id == self.entry.id
+        same = entry is not None and self.entry is not None and pick_id(entry) == pick_id(self.entry)
         keep = self.details.verticalScrollBar().value() if same else 0
         self.entry = entry
         self.eligibility = eligibility
@@ -143,7 +149,11 @@ class DetailPanel(QWidget):
         self.details.verticalScrollBar().setValue(keep)
 
     def _fill(
-        self, entry: r.Entry | None, eligibility: Eligibility | None, note: str | None, confirmed: frozenset[str]
+        self,
+        entry: r.Entry | Transition | None,
+        eligibility: Eligibility | None,
+        note: str | None,
+        confirmed: frozenset[str],
     ) -> None:
         if entry is None:
             self.name.setText(
@@ -159,6 +169,34 @@ class DetailPanel(QWidget):
             self.confidential_button.hide()
             self.note.setText(note or "")
             return
+        if isinstance(entry, Transition):
+            self._fill_transition(entry)
+        else:
+            self._fill_entry(entry)
+        if eligibility is None:
+            self.verdict.setText(note or "")
+            self.verdict.setStyleSheet("color:#5f6368")
+            self.reasons.setText("")
+            self._set_conditions([], frozenset())
+            self.conditions_box.hide()
+            self.note.setText("")
+            return
+        self._show_eligibility(eligibility, note, confirmed)
+
+    def _fill_transition(self, t: Transition) -> None:
+        """A transition drug: dropped from the list (no entry, number or form), paid on its old standard."""
+        self.name.setText(f"<b style='font-size:16pt'>{html.escape(t.name)}</b>")
+        f = self.fields
+        f["class"].setText(f"{t.drug_class}类")
+        f["section"].setText(f"{t.section}（已调出目录）" if t.section else "已调出目录")
+        for key in ("number", "form", "category", "agreement", "dual"):
+            f[key].setText("—")
+        f["restriction"].setText("未知（原目录备注未载入，需核对）")
+        f["standard"].setText(transition_text(t))
+        f["edition"].setText(t.title)
+        self.confidential_button.hide()
+
+    def _fill_entry(self, entry: r.Entry) -> None:
         self.name.setText(f"<b style='font-size:16pt'>{html.escape(entry.name_published.replace(chr(10), '、'))}</b>")
         f = self.fields
         f["class"].setText(class_text(entry) or "—")
@@ -172,15 +210,6 @@ class DetailPanel(QWidget):
         f["agreement"].setText(agreement_text(entry) or "—")
         f["edition"].setText(f"{entry.edition}年版")
         f["dual"].setText("—")
-        if eligibility is None:
-            self.verdict.setText(note or "")
-            self.verdict.setStyleSheet("color:#5f6368")
-            self.reasons.setText("")
-            self._set_conditions([], frozenset())
-            self.conditions_box.hide()
-            self.note.setText("")
-            return
-        self._show_eligibility(eligibility, note, confirmed)
 
     def _show_eligibility(self, eligibility: Eligibility, note: str | None, confirmed: frozenset[str]) -> None:
         f = self.fields

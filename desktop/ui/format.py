@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from desktop.catalogue import records as r
+from desktop.storage.overlays import Transition
 
 #: Shown instead of any confidential payment standard (the value is never displayed).
 CONFIDENTIAL_TEXT = "保密"
@@ -35,6 +36,18 @@ def section_text(entry: r.Entry) -> str:
 
 def class_text(entry: r.Entry) -> str:
     return f"{entry.drug_class}类" if entry.drug_class else ""
+
+
+def transition_text(t: Transition) -> str:
+    """A transition drug's period as staff read it (it was dropped from the list; paid on its old standard).
+
+    >>> from datetime import date
+    >>> transition_text(Transition("头孢托仑匹酯颗粒", date(2025, 6, 30), "过渡期", start=date(2025, 1, 1)))
+    '过渡期药品（已调出目录）：过渡期 2025-01-01 至 2025-06-30，期内按原支付标准支付'
+    """
+    start = f"{t.start.isoformat()} 至 " if t.start else "至 "
+    end = f"{t.end.isoformat()}" if t.end else "另行通知"
+    return f"过渡期药品（已调出目录）：过渡期 {start}{end}，期内按原支付标准支付"
 
 
 def _example(**overrides: object) -> r.Entry:

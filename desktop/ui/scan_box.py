@@ -73,10 +73,25 @@ def describe(result: Any) -> str:
 
 
 def pick(counter: Any) -> bool:
-    """Enter on a scanned code: ask which item an unknown 追溯码 is; True when handled here."""
+    """Enter (or F4) on a scanned code: the box goes into the basket; an unknown 追溯码 first asks which item
+    it is. True when handled here (the code was a scan); the box text is then selected for the next scan."""
     result = getattr(counter, "_scan_result", None)
-    if result is None or not result.needs_item:
+    if result is None:  # the box holds no code (``show`` keeps the answer to the text in the box)
         return False
+    if result.needs_item:
+        _ask_item(counter, result)
+        result = counter._scan_result
+    sale = result.sale_line() if result is not None else None
+    entry = counter.results_model.entry(0) if sale is not None else None
+    if sale is None or entry is None:
+        counter.focus_search()  # the message under the box says what to do; the next scan replaces the text
+        return True
+    counter.add_scanned(entry, sale)
+    return True
+
+
+def _ask_item(counter: Any, result: Any) -> None:
+    """“这盒药是哪个商品？”, once per 药品标识码; the code is scanned again once the item is known."""
     dialog = ItemPickerDialog(counter.db, result.code.value, counter)
     if dialog.exec() == QDialog.DialogCode.Accepted and dialog.chosen:
         from desktop.products import items
@@ -85,13 +100,21 @@ def pick(counter: Any) -> bool:
             items.link_prefix(counter.db, dialog.chosen, result.code.value)
         except UserFacingError as err:
             counter.search_note.setText(str(err))
-            return True
+            return
         show(counter, result.code.value)
-        if counter._scan_result is not None and counter._scan_result.entry_id:
-            counter._scan_result = None
-            counter.pick_current()
-    counter.focus_search()
-    return True
+
+
+def warm_up(db: Any) -> None:
+    """Load pypinyin off the GUI thread when transition drugs are installed: the counter matches their
+    pinyin as staff type (``Searcher.transition_drugs``), and the first conversion costs ~200 ms."""
+    from desktop.storage import overlays
+
+    if not overlays.transition_drugs(db):
+        return
+    from desktop.catalogue import pinyin
+    from desktop.ui.workers import run_in_background
+
+    run_in_background(lambda _job: pinyin.keys("预热"), lambda _result: None, lambda _err: None)
 
 
 class ItemPickerDialog(QDialog):

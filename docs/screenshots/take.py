@@ -8,6 +8,10 @@ PACKAGE (optional) is a catalogue package to show in the updates dialog.
 ``counter-WxH.png`` (W×H: the screen's size), e.g. for 1366×768 and 1920×1080::
 
     QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1366x768x24" python docs/screenshots/take.py DB --window
+
+``--scan`` does the same for a sale of scanned boxes (issue #13): the real NHSA products imported into the
+copy, a store list made of real product rows, a box scanned by its barcode, two packs by their 追溯码, one
+box without its code (the line says 未扫码); writes ``counter-scan-WxH.png``.
 """
 
 from __future__ import annotations
@@ -227,8 +231,73 @@ def whole_screen(db_source: str) -> None:
     save(win, f"counter-{screen.width()}x{screen.height()}", app)
 
 
+def scanned_sale(db_source: str) -> None:
+    """Scanned boxes in the basket: item, store price, spec and maker, 追溯码 per pack (keys only, as a scanner)."""
+    app = QApplication.instance() or QApplication([])
+    register_fonts(app)
+    from desktop import paths, settings
+    from desktop.app import install_translations
+    from desktop.products import database, items
+    from desktop.ui.main_window import MainWindow
+    from tests.products.conftest import barcode, linked_products, write_store_csv
+
+    install_translations(app)
+    work = Path(tempfile.mkdtemp()) / "shots.sqlite3"
+    shutil.copy(db_source, work)
+    db = store.open_db(work)
+    database.import_file(db, paths.resource_path("products/nhsa-first-batch.csv"))
+    settings.save(
+        db,
+        settings.Settings(
+            pharmacy_name="示例大药房（长春店）",
+            institution_code="P22010100001",
+            counter="1号柜台",
+            staff="张药师",
+            profile="jilin",
+            parameters={"fund_ratio": "0.70", "first_self_pay": "0.10", "deductible": "0.00"},
+            paper="80mm",
+        ),
+    )
+    products = linked_products(db, 400)
+    products.sort(key=lambda p: not p["code"].startswith("X"))  # a Western drug first, then another drug
+    western: list[dict] = []
+    for p in products:
+        if all(w["entry_key"] != p["entry_key"] for w in western):
+            western.append(p)
+    western = western[:2]
+    assert len(western) == 2, "the products CSV should link two different drugs"
+    rows = [  # the store's own 商品编码, barcodes and prices (made up); the products are real rows
+        {"id": f"SP{i + 1:04d}", "name": p["registered_name"], "insurance_code": p["code"], "barcode": barcode(i + 1),
+         "price": price}
+        for i, (p, price) in enumerate(zip(western, ("23.40", "15.80"), strict=False))
+    ]  # fmt: skip
+    items.import_file(db, write_store_csv(work.with_name("store.csv"), rows, dict(items.FIELD_LABELS)))
+    items.link_prefix(db, "SP0001", "8123456")  # learned once: “这盒药是哪个商品？”
+    day = date(2025, 8, 1)  # the 2024 edition; a 医保 sale needs each pack's 追溯码 since 2025-07-01
+    win = MainWindow(db, work, today=lambda: day)
+    screen = app.primaryScreen().geometry()
+    win.setGeometry(screen)
+    win.show()
+    c = win.counter
+    c.refresh_settings()
+    for code in ("81234560000000000001", "81234560000000000002", barcode(2)):
+        c.focus_search()
+        QTest.keyClicks(c.search, code)  # a scanner types the digits, then Enter
+        QTest.keyClick(c.search, Qt.Key.Key_Return)
+        settle(app)
+    c.focus_search()
+    QTest.keyClicks(c.search, "81234560000000000003")  # the third pack: scanned, waiting for Enter
+    QTest.keyClick(c.search, Qt.Key.Key_Return)
+    c.basket.setCurrentIndex(c.basket_model.index(0, 4))
+    c.focus_search()
+    settle(app, 300)
+    save(win, f"counter-scan-{screen.width()}x{screen.height()}", app)
+
+
 if __name__ == "__main__":
-    if "--window" in sys.argv:
+    if "--scan" in sys.argv:
+        scanned_sale(sys.argv[1])
+    elif "--window" in sys.argv:
         whole_screen(sys.argv[1])
     else:
         main(*sys.argv[1:3])
