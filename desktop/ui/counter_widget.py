@@ -804,8 +804,6 @@ def _amount_text(result: Estimate | None, key: str) -> str:
         return "—"
     if result.fund_unset and key in ("fund", "coinsurance", "patient_total", "confidential_patient"):
         return "未设置统筹支付比例"
-    if key == "confidential_patient":
-        return str(result.confidential_patient)
-    if result.fund_unset and key in ("fund", "coinsurance", "patient_total"):
-        return "未设置统筹支付比例"
+    if key == "confidential_patient":  # folded "*" part: "—" when the basket holds no "*" drug
+        return f"{result.confidential_patient.quantize(Decimal('0.01'))}" if result.any_confidential else "—"
     return str(getattr(result.amounts, key))

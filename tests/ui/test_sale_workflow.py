@@ -60,6 +60,8 @@ def test_whole_sale_by_keyboard_then_pdf_and_reprint(qtbot, window, db, pharmacy
     for key in ("total", "fund", "patient_total", "first_self_pay"):
         assert counter.breakdown_labels[key].text() == str(getattr(expected.amounts, key))
     assert expected.amounts.total == Decimal("12.50") + Decimal("8.00")
+    assert not expected.any_confidential
+    assert counter.breakdown_labels["confidential_patient"].text() == "—"  # no "*" drug: no folded part
     assert expected.amounts.fund + expected.amounts.patient_total == expected.amounts.total
     assert counter.basket_model.index(0, 7).data() == str(expected.lines[0].amounts.patient_total)
     assert "以医保结算为准" in counter.estimate_note.text()
