@@ -180,7 +180,7 @@ CREATE TABLE product (
     entry_key TEXT,                       -- entry.key: stable across editions
     link_method TEXT,                     -- 'number', 'name', 'segment'
     link_problem TEXT
-);
+, source_digest TEXT);
 
 CREATE TABLE product_change (
     import_id INTEGER NOT NULL REFERENCES product_import(id) ON DELETE CASCADE,
