@@ -113,7 +113,7 @@ CREATE TABLE item_match (
     entry_digest TEXT,
     stale TEXT,                           -- why the mapping no longer answers (NULL: current)
     matched_at TEXT NOT NULL
-);
+, counter_digest TEXT);
 
 CREATE TABLE overlay (
     id INTEGER PRIMARY KEY,

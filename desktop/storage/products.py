@@ -8,6 +8,7 @@ entries the matching products link to, so a brand name finds its generic entry.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -595,10 +596,10 @@ def products_for_suggestion(db: Database, ids: list[int]) -> list[Row]:
 
 def save_match(db: Database, values: list[object]) -> None:
     """Store an item's mapping: (item_id, product_code, method, confidence, reason, status, product_digest,
-    entry_key, entry_digest, matched_at); the mapping is current (not stale)."""
+    counter_digest, entry_key, entry_digest, matched_at); the mapping is current (not stale)."""
     db.execute(
         "insert or replace into item_match (item_id, product_code, method, confidence, reason, status, product_digest,"
-        " entry_key, entry_digest, stale, matched_at) values (?,?,?,?,?,?,?,?,?,null,?)",
+        " counter_digest, entry_key, entry_digest, stale, matched_at) values (?,?,?,?,?,?,?,?,?,?,null,?)",
         values,
     )
 
@@ -618,14 +619,34 @@ def replaced_codes(db: Database) -> dict[str, str]:
     }
 
 
-def matched_products(db: Database) -> dict[str, tuple[str, str | None]]:
-    """code -> (digest, entry key) of the products some mapping names."""
-    return {
-        code: (dig, key)
-        for code, dig, key in db.execute(
-            "select code, digest, entry_key from product where code in (select product_code from item_match)"
-        )
-    }
+def matched_products(db: Database, fields: Sequence[str]) -> dict[str, Row]:
+    """code -> {code, digest, entry_key, *fields} of the products some mapping names."""
+    cur = db.conn.execute(
+        f"select code, digest, entry_key, {', '.join(fields)} from product "
+        "where code in (select product_code from item_match)"
+    )
+    names = [d[0] for d in cur.description]
+    return {values[0]: dict(zip(names, values, strict=True)) for values in cur}
+
+
+def field_changes(db: Database, codes: list[str]) -> dict[str, list[tuple[str, list[str]]]]:
+    """code -> (imported_at, changed fields) of its changes by imports not rolled back, oldest first."""
+    out: dict[str, list[tuple[str, list[str]]]] = {}
+    for start in range(0, len(codes), 500):
+        part = codes[start : start + 500]
+        for code, when, fields in db.conn.execute(
+            "select c.code, i.imported_at, c.fields from product_change c join product_import i on i.id = c.import_id "
+            f"where c.action = 'changed' and i.rolled_back_at is null and c.code in ({_marks(len(part))}) "
+            "order by c.import_id",
+            part,
+        ):
+            out.setdefault(code, []).append((when, json.loads(fields or "[]")))
+    return out
+
+
+def set_match_digests(db: Database, updates: list[tuple[str, str | None, str]]) -> None:
+    """(product digest, counter digest, item id): a current mapping now stands for the product as it is."""
+    db.conn.executemany("update item_match set product_digest = ?, counter_digest = ? where item_id = ?", updates)
 
 
 def set_stale(db: Database, updates: list[tuple[str | None, str]]) -> None:
