@@ -7,12 +7,15 @@ manufacturer, spec, pack and brand drawn from the real rows, with a new valid �
 (bad code, bad check digit, bad class) and must be reported. Imports run the real command line
 (``python -m desktop products import``) in a fresh process: the figure is the whole process.
 
+The re-import runs ``--repeats`` times, each on a copy of the database as the first import left it:
+its median and worst are printed, wall and CPU.
+
 Scan: 270,000 products, 20,000 store items (imported through ``items import``, each with a barcode,
 matched by their insurance code) and 5,000 learned 追溯码 prefixes; a mix of EAN-13, 本位码, 医保代码
 and 追溯码 scans, each answered down to the eligibility verdict (``scan.scan``). Also the product
 hook of the search box (``products.search.entry_pks``) per keystroke.
 
-    python bench/products.py [--rows 270000] [--items 20000] [--scans 3000] [--json]
+    python bench/products.py [--rows 270000] [--items 20000] [--scans 3000] [--repeats 3] [--json]
 """
 
 from __future__ import annotations
@@ -170,6 +173,7 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=270_000)
     ap.add_argument("--items", type=int, default=20_000)
     ap.add_argument("--scans", type=int, default=3000)
+    ap.add_argument("--repeats", type=int, default=3, help="re-imports, each on a fresh copy (median, worst)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     CACHE.mkdir(exist_ok=True)
@@ -200,10 +204,21 @@ def main() -> int:
         "bad_rows_reported": report["rows_bad"],
         "unlinked": report["unlinked"],
     }
-    again, again_cpu, report2 = timed_import(db_path, changed)
+    imported = work / "imported.sqlite3"
+    shutil.copy(db_path, imported)  # the import process closed the database: one self-contained file
+    walls: list[float] = []
+    cpus: list[float] = []
+    for _ in range(max(1, args.repeats)):
+        shutil.copy(imported, db_path)
+        again, again_cpu, report2 = timed_import(db_path, changed)
+        walls.append(again)
+        cpus.append(again_cpu)
     figures |= {
-        "reimport_1pct_s": round(again, 1),
-        "reimport_1pct_cpu_s": round(again_cpu, 1),
+        "reimport_runs": len(walls),
+        "reimport_1pct_s": round(statistics.median(walls), 1),
+        "reimport_1pct_worst_s": round(max(walls), 1),
+        "reimport_1pct_cpu_s": round(statistics.median(cpus), 1),
+        "reimport_1pct_cpu_worst_s": round(max(cpus), 1),
         "reimport_changed": report2["changed"],
     }
 
@@ -307,8 +322,10 @@ def main() -> int:
             f"{figures['imported']} rows in, {figures['bad_rows_reported']} bad rows reported   [target <= 60 s]"
         )
         print(
-            f"re-import, 1 % changed: {figures['reimport_1pct_s']} s wall, {figures['reimport_1pct_cpu_s']} s CPU "
-            f"({figures['reimport_changed']} changed)   [<= 15 s]"
+            f"re-import (whole process), 1 % changed: median {figures['reimport_1pct_s']} s wall, "
+            f"{figures['reimport_1pct_cpu_s']} s CPU; worst {figures['reimport_1pct_worst_s']} s wall, "
+            f"{figures['reimport_1pct_cpu_worst_s']} s CPU over {figures['reimport_runs']} runs "
+            f"({figures['reimport_changed']} changed)   [target <= 15 s]"
         )
         print(f"items import: {args.items} items in {figures['items_import_s']} s, {figures['items_applied']} exact")
         print(
