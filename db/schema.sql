@@ -359,6 +359,8 @@ CREATE INDEX overlay_region ON overlay(region, kind);
 
 CREATE INDEX product_approval ON product(approval_no, spec);
 
+CREATE INDEX product_change_code ON product_change(code);
+
 CREATE INDEX product_entry_key ON product(entry_key);
 
 CREATE INDEX product_standard_code ON product(standard_code);

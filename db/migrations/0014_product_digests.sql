@@ -10,3 +10,6 @@ ALTER TABLE product ADD COLUMN source_digest TEXT;
 -- settlement (desktop/products/items.py COUNTER_FIELDS), so a change to another field (市场状态, 备注 …)
 -- leaves the 对码 current. NULL (a mapping made before): product_digest, the whole row's, decides once.
 ALTER TABLE item_match ADD COLUMN counter_digest TEXT;
+
+-- A code's change history (the fields a stale 对码's reason names), without walking every import's diff.
+CREATE INDEX product_change_code ON product_change(code);

@@ -385,10 +385,8 @@ _FIELD_TITLES = {f: title for title, f in TOTAL_COLUMNS.items()} | {"class": "ç”
 
 def counter_digest(product: Row) -> str:
     """The digest of a stored product's ``COUNTER_FIELDS``."""
-    parts = [product[f] for f in COUNTER_FIELDS]
-    return (
-        _COUNTER_VERSION + hashlib.blake2b(json.dumps(parts, ensure_ascii=False).encode(), digest_size=10).hexdigest()
-    )
+    parts = repr(tuple(product[f] for f in COUNTER_FIELDS))  # str, int or None: repr is exact and fast
+    return _COUNTER_VERSION + hashlib.blake2b(parts.encode(), digest_size=10).hexdigest()
 
 
 def _save(db: Database, item_id: str, m: Match) -> None:

@@ -621,9 +621,9 @@ def replaced_codes(db: Database) -> dict[str, str]:
 
 def matched_products(db: Database, fields: Sequence[str]) -> dict[str, Row]:
     """code -> {code, digest, entry_key, *fields} of the products some mapping names."""
-    cur = db.conn.execute(
-        f"select code, digest, entry_key, {', '.join(fields)} from product "
-        "where code in (select product_code from item_match)"
+    cur = db.conn.execute(  # CROSS JOIN keeps item_match outside: a code look-up per mapping, no product scan
+        f"select {', '.join(f'p.{c}' for c in ('code', 'digest', 'entry_key', *fields))} "
+        "from item_match m cross join product p on p.code = m.product_code"
     )
     names = [d[0] for d in cur.description]
     return {values[0]: dict(zip(names, values, strict=True)) for values in cur}
