@@ -415,14 +415,20 @@ def _save(db: Database, item_id: str, m: Match) -> None:
 _CHANGED = "药品库中该代码的信息已更新，请核对"
 
 
-def _product_state(m: Row, product: Row, counter: str) -> str:
+def _product_state(m: Row, digest: str, counter: str | None) -> str:
     """'same' (for this mapping), 'changed' (a counter field), or 'unknown' (a mapping made before
-    counter digests, whose product row changed since: its change history decides)."""
-    if m["counter_digest"] == counter:
+    counter digests, whose product row changed since: its change history decides). ``counter`` is
+    None when the product's whole row is the mapping's (nothing can have changed)."""
+    if counter is None or m["counter_digest"] == counter:
         return "same"
-    if m["counter_digest"] is not None and m["counter_digest"].startswith(_COUNTER_VERSION):
+    if _current_counter(m):
         return "changed"
-    return "same" if m["product_digest"] == product["digest"] else "unknown"
+    return "same" if m["product_digest"] == digest else "unknown"
+
+
+def _current_counter(m: Row) -> bool:
+    """Whether the mapping has a counter digest of the current ``COUNTER_FIELDS``."""
+    return bool(m["counter_digest"] and m["counter_digest"].startswith(_COUNTER_VERSION))
 
 
 def _fields_since(m: Row, changes: list[tuple[str, list[str]]]) -> set[str] | None:
@@ -462,10 +468,21 @@ def recheck(db: Database) -> int:
     if not mappings:
         return 0
     replaced = product_store.replaced_codes(db)
-    products = product_store.matched_products(db, COUNTER_FIELDS)
-    counters = {code: counter_digest(p) for code, p in products.items()}
+    products = product_store.matched_products(db)
+    # The counter fields are read only where the whole row differs from the mapping's, or for a mapping
+    # made before counter digests: for the others nothing changed, a string comparison says so.
+    wanted = [
+        m["product_code"]
+        for m in mappings
+        if m["product_code"] in products
+        and (products[m["product_code"]][0] != m["product_digest"] or not _current_counter(m))
+    ]
+    counters = {
+        code: counter_digest(p)
+        for code, p in product_store.products_by_code(db, ("code", *COUNTER_FIELDS), wanted).items()
+    }
     states = {
-        m["item_id"]: _product_state(m, products[m["product_code"]], counters[m["product_code"]])
+        m["item_id"]: _product_state(m, products[m["product_code"]][0], counters.get(m["product_code"]))
         for m in mappings
         if m["product_code"] in products
     }
@@ -490,10 +507,11 @@ def recheck(db: Database) -> int:
             fields = _fields_since(m, history.get(code, [])) if state != "same" else None
             if state == "unknown" and fields is not None and not fields.intersection(COUNTER_FIELDS):
                 state = "same"  # a mapping made before counter digests; its product changed in other fields only
+            digest, key = product
             if state == "same":
-                reason = _entry_reason(db, m, product["entry_key"], entries)
-                if (m["counter_digest"], m["product_digest"]) != (counters[code], product["digest"]):
-                    refresh.append((product["digest"], counters[code], m["item_id"]))
+                reason = _entry_reason(db, m, key, entries)
+                if code in counters and (m["counter_digest"], m["product_digest"]) != (counters[code], digest):
+                    refresh.append((digest, counters[code], m["item_id"]))
             else:
                 reason = _changed_reason(fields)
         if reason != m["stale"]:

@@ -619,14 +619,14 @@ def replaced_codes(db: Database) -> dict[str, str]:
     }
 
 
-def matched_products(db: Database, fields: Sequence[str]) -> dict[str, Row]:
-    """code -> {code, digest, entry_key, *fields} of the products some mapping names."""
-    cur = db.conn.execute(  # CROSS JOIN keeps item_match outside: a code look-up per mapping, no product scan
-        f"select {', '.join(f'p.{c}' for c in ('code', 'digest', 'entry_key', *fields))} "
-        "from item_match m cross join product p on p.code = m.product_code"
-    )
-    names = [d[0] for d in cur.description]
-    return {values[0]: dict(zip(names, values, strict=True)) for values in cur}
+def matched_products(db: Database) -> dict[str, tuple[str, str | None]]:
+    """code -> (digest, entry key) of the products some mapping names."""
+    return {
+        code: (dig, key)
+        for code, dig, key in db.execute(
+            "select code, digest, entry_key from product where code in (select product_code from item_match)"
+        )
+    }
 
 
 def field_changes(db: Database, codes: list[str]) -> dict[str, list[tuple[str, list[str]]]]:
