@@ -113,7 +113,7 @@ CREATE TABLE item_match (
     entry_digest TEXT,
     stale TEXT,                           -- why the mapping no longer answers (NULL: current)
     matched_at TEXT NOT NULL
-);
+, counter_digest TEXT);
 
 CREATE TABLE overlay (
     id INTEGER PRIMARY KEY,
@@ -180,7 +180,7 @@ CREATE TABLE product (
     entry_key TEXT,                       -- entry.key: stable across editions
     link_method TEXT,                     -- 'number', 'name', 'segment'
     link_problem TEXT
-);
+, source_digest TEXT);
 
 CREATE TABLE product_change (
     import_id INTEGER NOT NULL REFERENCES product_import(id) ON DELETE CASCADE,
@@ -358,6 +358,8 @@ CREATE INDEX overlay_item_key ON overlay_item(match_key);
 CREATE INDEX overlay_region ON overlay(region, kind);
 
 CREATE INDEX product_approval ON product(approval_no, spec);
+
+CREATE INDEX product_change_code ON product_change(code);
 
 CREATE INDEX product_entry_key ON product(entry_key);
 

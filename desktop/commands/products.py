@@ -101,6 +101,10 @@ def _problems(title: str, problems: list, limit: int = 20) -> None:  # type: ign
         print(f"  ……另有 {len(problems) - limit} 行，用 --json 查看全部。")
 
 
+#: Steps of a product import, as its progress line names them.
+_STEPS = {"read": "读取", "link": "对应目录", "write": "写入", "index": "索引"}
+
+
 def cmd_products_import(args: argparse.Namespace) -> int:
     from desktop.products import database
 
@@ -109,7 +113,7 @@ def cmd_products_import(args: argparse.Namespace) -> int:
     def progress(step: str, done: int, total: int) -> None:
         if not args.json and sys.stderr.isatty():
             print(
-                f"\r{ {'read': '读取', 'write': '写入', 'index': '索引'}[step] } {done}/{total}",
+                f"\r{_STEPS.get(step, step)} {done}/{total}",
                 end="",
                 file=sys.stderr,
             )

@@ -8,17 +8,27 @@
   编号 in the 目录类别 column. Any other inconsistency rejects the row with its line and reason.
 
 A row is a dict over ``FIELDS``; every value a stripped string or None.
+
+Re-import fast path (总表 and its CSV): each good row also gets a *source digest*, a hash of its raw
+cells as read from the file, keyed by the header and ``SOURCE_DIGEST_VERSION``. Given the source
+digests of the installed products (``known``), a row whose digest is among them is the very row that
+was imported before, so it is not converted, validated or compared again: it is listed in
+``Read.unchanged`` by code. Its parse would be the same because parsing depends only on the cells,
+the header and this code; bump ``SOURCE_DIGEST_VERSION`` whenever how a 总表 row is read or checked
+changes (the app version is part of the key too, so every release re-reads a workbook once).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from desktop import __version__
 from desktop.errors import SourceFormatError
 from desktop.products import codes
 
@@ -126,11 +136,25 @@ class Problem:
 
 @dataclass
 class Read:
+    """What a reader found: good rows (line, row), bad rows and repairs, each with its line.
+
+    Read with ``known`` source digests, ``rows`` holds only the rows that are new or differ from an
+    installed product's source row; ``unchanged`` lists (line, code) of the others, which were not parsed.
+    """
+
     format: str
     rows: list[tuple[int, dict[str, str | None]]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     repairs: list[Problem] = field(default_factory=list)
     rows_read: int = 0
+    #: (line, code) of good rows identical, cell for cell, to the source row of an installed product.
+    unchanged: list[tuple[int, str]] = field(default_factory=list)
+    #: code -> source digest of the good rows in ``rows`` (when the format has them).
+    source_digests: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rows_good(self) -> int:
+        return len(self.rows) + len(self.unchanged)
 
 
 ProgressFn = Callable[[int, int], None]
@@ -164,32 +188,41 @@ def detect(path: Path) -> str:
     raise SourceFormatError(f"无法识别文件“{path.name}”的格式：请使用 .xlsx（总表）或 .csv 文件。")
 
 
-def read(path: Path | str) -> Read:
-    """Read a product file of any supported format. Raises SourceFormatError on a wrong file."""
+def read(path: Path | str, *, known: Mapping[str, str] | None = None) -> Read:
+    """Read a product file of any supported format. Raises SourceFormatError on a wrong file.
+
+    ``known``: source digest -> code of the installed products; rows found there are not parsed again
+    (``Read.unchanged``). Only the 总表 formats have source digests.
+    """
     path = Path(path)
     if not path.is_file():
         raise SourceFormatError(f"找不到文件“{path}”，请检查路径。")
     kind = detect(path)
     if kind == "xlsx":
-        return read_table(_xlsx_rows(path), "xlsx", path.name)
+        return read_table(_xlsx_rows(path), "xlsx", path.name, known=known)
     rows = _csv_rows(path)
     if kind == "nhsa":
         return read_nhsa(rows, path.name)
-    return read_table(rows, "csv", path.name)
+    return read_table(rows, "csv", path.name, known=known)
 
 
-def _xlsx_rows(path: Path) -> Sequence[Sequence[object]]:
+def _xlsx_rows(path: Path) -> Iterator[Sequence[object]]:
     from python_calamine import CalamineWorkbook
 
     try:
         wb = CalamineWorkbook.from_path(str(path))
+        if TOTAL_SHEET not in wb.sheet_names:
+            raise SourceFormatError(
+                f"工作簿“{path.name}”中没有名为“{TOTAL_SHEET}”的工作表（现有：{'、'.join(wb.sheet_names)}）。"
+            )
+        sheet = wb.get_sheet_by_name(TOTAL_SHEET)
+    except SourceFormatError:
+        raise
     except Exception as err:  # calamine raises its own error types for damaged files
         raise SourceFormatError(f"无法读取工作簿“{path.name}”：{err}。请确认文件完整、为 Excel 格式。") from None
-    if TOTAL_SHEET not in wb.sheet_names:
-        raise SourceFormatError(
-            f"工作簿“{path.name}”中没有名为“{TOTAL_SHEET}”的工作表（现有：{'、'.join(wb.sheet_names)}）。"
-        )
-    return wb.get_sheet_by_name(TOTAL_SHEET).to_python(skip_empty_area=False)
+    # One row at a time from calamine's sheet (leading empty rows included, so lines are the sheet's):
+    # no list of 270,000 lists to build, and for the garbage collector to walk, before the first row.
+    return sheet.iter_rows()
 
 
 def _csv_rows(path: Path) -> list[list[str]]:
@@ -221,15 +254,71 @@ def _header(header: Iterable[object], columns: dict[str, str], name: str) -> tup
     return mapping, edition
 
 
-def read_table(rows: Sequence[Sequence[object]], fmt: str, name: str) -> Read:
-    """总表 rows (header first), from the workbook or its CSV."""
-    if not rows:
+#: Bump when how a 总表 row is read or checked changes: installed rows' source digests then no longer
+#: match, and the next import parses every row again.
+SOURCE_DIGEST_VERSION = "1"
+_SEP = "\x1f"
+
+
+def source_hasher(header: Sequence[object]) -> hashlib.blake2b:
+    """The hash every source digest of a file starts from: keyed by its header, this reader's version and
+    the app's (``source_digest`` copies it: cheaper than keying each row's hash)."""
+    text = _SEP.join(_raw_text(c) for c in header)
+    ident = f"总表|{SOURCE_DIGEST_VERSION}|{__version__}|{text}"
+    return hashlib.blake2b(digest_size=12, key=hashlib.blake2b(ident.encode(), digest_size=32).digest())
+
+
+def _raw_text(value: object) -> str:
+    """A cell as text for its source digest: strings as they are, other types tagged (1.0 is not "1.0")."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return f"\x1e{type(value).__name__}\x1e{value!r}"
+
+
+def source_digest(raw: Sequence[object], hasher: hashlib.blake2b) -> str | None:
+    """The digest of a raw row's cells, or None when its text would be ambiguous (a cell holding the
+    separator): such a row is always parsed."""
+    try:
+        text = _SEP.join(raw)  # type: ignore[arg-type]
+    except TypeError:  # a number, a date or an empty cell: tag them
+        text = _SEP.join(_raw_text(c) for c in raw)
+    if text.count(_SEP) != len(raw) - 1:
+        return None
+    h = hasher.copy()
+    h.update(text.encode())
+    return h.hexdigest()
+
+
+def read_table(
+    rows: Iterable[Sequence[object]], fmt: str, name: str, *, known: Mapping[str, str] | None = None
+) -> Read:
+    """总表 rows (header first), from the workbook or its CSV.
+
+    ``known``: source digest -> code of the installed products (see the module docstring): a row
+    found there is counted and listed in ``Read.unchanged``, not parsed.
+    """
+    it = iter(rows)
+    header = next(it, None)
+    if header is None:
         raise SourceFormatError(f"文件“{name}”是空的。")
-    mapping, edition = _header(rows[0], TOTAL_COLUMNS, name)
+    mapping, edition = _header(header, TOTAL_COLUMNS, name)
+    hasher = source_hasher(header)
     columns = list(mapping.items())
     out = Read(fmt)
     seen: dict[str, int] = {}
-    for line, raw in enumerate(rows[1:], start=2):
+    known = known or {}
+    unchanged = out.unchanged
+    digests = out.source_digests
+    for line, raw in enumerate(it, start=2):
+        dig = source_digest(raw, hasher)
+        code = known.get(dig) if dig is not None else None
+        if code is not None and code not in seen:  # the installed row, cell for cell (a repeat is parsed: 重复)
+            seen[code] = line
+            unchanged.append((line, code))
+            out.rows_read += 1
+            continue
         if not any(c not in (None, "") for c in raw):
             continue
         out.rows_read += 1
@@ -239,7 +328,8 @@ def read_table(rows: Sequence[Sequence[object]], fmt: str, name: str) -> Read:
             if i < width:
                 row[f] = _cell(raw[i])
         row["edition"] = edition
-        _validate(out, line, row, seen)
+        if _validate(out, line, row, seen) and dig is not None:
+            digests[row["code"]] = dig  # type: ignore[index]
     return out
 
 
@@ -307,12 +397,14 @@ def _repair_nhsa(out: Read, line: int, row: dict[str, str | None]) -> None:
         row["number"], row["class"] = row["class"], None
 
 
-def _validate(out: Read, line: int, row: dict[str, str | None], seen: dict[str, int]) -> None:
+def _validate(out: Read, line: int, row: dict[str, str | None], seen: dict[str, int]) -> bool:
+    """Append the row to ``out.rows`` when it is good (True), or its problem to ``out.problems``."""
     code = (row["code"] or "").upper()
     row["code"] = code or None
 
-    def bad(reason: str) -> None:
+    def bad(reason: str) -> bool:
         out.problems.append(Problem(line, code or None, reason))
+        return False
 
     if not code:
         return bad("缺少药品代码。")
@@ -348,3 +440,4 @@ def _validate(out: Read, line: int, row: dict[str, str | None], seen: dict[str, 
         row["former_codes"] = ";".join(parts)
     seen[code] = line
     out.rows.append((line, row))
+    return True

@@ -6,6 +6,11 @@ are added, codes whose fields differ are changed, codes absent from the file are
 or *replaced* when a new row names them in its 曾用码. Each change keeps the old row, so the
 latest import can be rolled back exactly. Products are then linked to catalogue entries and
 every store mapping is re-checked (``items.recheck``).
+
+Re-importing costs little more than reading the file: each product keeps the *source digest* of
+the row it came from (``adapters.source_digest``), and a row of the new file with an installed
+product's source digest is that product unchanged, so it is not parsed, validated, compared,
+linked, written or re-indexed (``Read.unchanged``). Only new and different rows take the full path.
 """
 
 from __future__ import annotations
@@ -105,11 +110,14 @@ def _code(row: dict[str, str | None]) -> str:
     return cast(str, row["code"])
 
 
-def _db_row(row: dict[str, str | None], import_id: int | None, dig: str | None = None) -> tuple[object, ...]:
+def _db_row(
+    row: dict[str, str | None], import_id: int | None, dig: str | None = None, source: str | None = None
+) -> tuple[object, ...]:
+    """(*FIELDS, digest, source digest, import id) of a row as ``product`` stores it."""
     values: list[object] = [row[f] for f in FIELDS]
     values[_NUMBER] = int(row["number"]) if row["number"] else None
     values[_STAR] = 1 if row["star"] else 0
-    return (*values, dig or digest(row), import_id)
+    return (*values, dig or digest(row), source, import_id)
 
 
 def _as_row(db_row: Row) -> dict[str, str | None]:
@@ -118,6 +126,12 @@ def _as_row(db_row: Row) -> dict[str, str | None]:
     out["number"] = str(db_row["number"]) if db_row["number"] is not None else None
     out["star"] = "1" if db_row["star"] else None
     return out
+
+
+def known_sources(db: Database) -> dict[str, str]:
+    """source digest -> code of every installed product: rows a reader need not parse again (give the
+    same dict to ``apply_rows``: its values are every installed code)."""
+    return store.installed_sources(db)
 
 
 def import_file(
@@ -131,12 +145,20 @@ def import_file(
     """Import a product file (format detected). Raises SourceFormatError when it is no product file."""
     path = Path(path)
     on_progress("read", 0, 1)
-    read = adapters.read(path)
+    known = known_sources(db)
+    read = adapters.read(path, known=known)
     on_progress("read", 1, 1)
     if cancelled():
         raise Cancelled("已取消导入，数据库未改变。")
     return apply_rows(
-        db, read, source=path.name, checksum=_sha256(path), on_progress=on_progress, cancelled=cancelled, link=link
+        db,
+        read,
+        source=path.name,
+        checksum=_sha256(path),
+        known=known,
+        on_progress=on_progress,
+        cancelled=cancelled,
+        link=link,
     )
 
 
@@ -146,35 +168,52 @@ def apply_rows(
     *,
     source: str,
     checksum: str,
+    known: dict[str, str] | None = None,
     on_progress: ProgressFn = _ignore,
     cancelled: Callable[[], bool] = lambda: False,
     link: bool = True,
 ) -> ImportReport:
-    """Make the installed products equal to ``read.rows``, in one transaction, recording the diff."""
-    report = ImportReport(None, source, read.format, read.rows_read, len(read.rows), read.problems, read.repairs)
-    if not read.rows:
+    """Make the installed products equal to the rows read, in one transaction, recording the diff.
+
+    ``read.unchanged`` rows are installed products as they are: only ``read.rows`` are compared.
+    ``known``: what ``known_sources`` gave the reader (read again when None).
+    """
+    report = ImportReport(None, source, read.format, read.rows_read, read.rows_good, read.problems, read.repairs)
+    if not read.rows_good:
         raise UserFacingError(
             f"文件“{source}”中没有可导入的药品行（{len(read.problems)} 行有误），数据库未改变。",
             hint="请检查是否选错了文件；有误的行可用 --json 查看行号和原因。",
         )
-    installed = store.installed_digests(db)
-    new_codes = {_code(row) for _, row in read.rows}
+    if known is None:
+        known = known_sources(db)
+    first = not known  # an empty table: no diff, and the indexes are built once after the rows
+    parsed = [_code(row) for _, row in read.rows]
+    if first:
+        installed: dict[str, tuple[int, str]] = {}
+    elif len(parsed) * 4 > len(known):
+        installed = store.installed_digests(db)  # most rows read again: one scan beats index look-ups
+    else:
+        installed = store.digests_by_code(db, parsed)
+    new_codes = {code for _, code in read.unchanged}
+    new_codes.update(parsed)
+    sources = read.source_digests
     digests: dict[str, str] = {}
     added_rows: list[dict[str, str | None]] = []
     changed_rows: list[dict[str, str | None]] = []
+    #: (source digest, id): rows read again whose fields are the same though their cells are not
+    refreshed: list[tuple[str | None, int]] = []
     for _, row in sorted(read.rows, key=lambda r: _code(r[1])):  # code order: the unique index appends
-        dig = digests[_code(row)] = digest(row)
-        have = installed.get(_code(row))
+        code = _code(row)
+        dig = digests[code] = digest(row)
+        have = installed.get(code)
         if have is None:
             added_rows.append(row)
         elif have[1] != dig:
             changed_rows.append(row)
-    removed = [code for code in installed if code not in new_codes]
-    successor: dict[str, str] = {}
-    for _, row in read.rows:
-        for old in (row["former_codes"] or "").split(";"):
-            if old and old not in new_codes:
-                successor.setdefault(old, _code(row))
+        elif code in sources:
+            refreshed.append((sources[code], have[0]))
+    removed = [code for code in known.values() if code not in new_codes]
+    successor = _successors(db, read, new_codes) if removed else {}
     if cancelled():
         raise Cancelled("已取消导入，数据库未改变。")
     from desktop.products import link as linker
@@ -205,7 +244,7 @@ def apply_rows(
         report.import_id = import_id
         changes: list[tuple[object, ...]] = []
         changed_codes = [_code(r) for r in changed_rows]
-        old_rows = _rows_by_code(db, [*removed, *changed_codes]) if installed else {}
+        old_rows = _rows_by_code(db, [*removed, *changed_codes]) if not first else {}
         for code in removed:
             action = "replaced" if code in successor else "removed"
             was = _as_row(old_rows[code])
@@ -215,7 +254,7 @@ def apply_rows(
             else:
                 report.removed.append(code)
         store.drop_terms(db.conn, (_term_row(old_rows[c]) for c in [*removed, *changed_codes]))
-        store.delete_products(db, [installed[c][0] for c in removed])
+        store.delete_products(db, [old_rows[c]["id"] for c in removed])
         on_progress("write", len(removed), total)
         for i, row in enumerate(changed_rows):
             was = _as_row(old_rows[_code(row)])
@@ -230,14 +269,19 @@ def apply_rows(
             db,
             FIELDS,
             [
-                (*_db_row(r, import_id, digests[_code(r)]), *links.get(_code(r), _NO_LINK), installed[_code(r)][0])
+                (
+                    *_db_row(r, import_id, digests[_code(r)], sources.get(_code(r))),
+                    *links.get(_code(r), _NO_LINK),
+                    installed[_code(r)][0],
+                )
                 for r in changed_rows
             ],
         )
+        store.set_source_digests(db, refreshed)
         store.add_terms(db.conn, ((installed[_code(r)][0], *_term_values(r)) for r in changed_rows))
         on_progress("write", len(removed) + len(changed_rows), total)
         # A first import fills an empty table: build the secondary indexes once, after the rows.
-        rebuild = store.drop_product_indexes(db) if not installed else []
+        rebuild = store.drop_product_indexes(db) if first else []
         chunk = 20000
         for start in range(0, len(added_rows), chunk):
             if cancelled():
@@ -246,7 +290,7 @@ def apply_rows(
                 db,
                 FIELDS,
                 [
-                    (*_db_row(r, import_id, digests[_code(r)]), *links.get(_code(r), _NO_LINK))
+                    (*_db_row(r, import_id, digests[_code(r)], sources.get(_code(r))), *links.get(_code(r), _NO_LINK))
                     for r in added_rows[start : start + chunk]
                 ],
             )
@@ -255,7 +299,7 @@ def apply_rows(
         report.added = [_code(r) for r in added_rows]
         store.insert_changes(db, changes, report.added, import_id)
         on_progress("index", 0, 1)
-        if not installed:
+        if first:
             store.index_all(db.conn)
         elif added_rows:
             by_code = {_code(r): r for r in added_rows}
@@ -267,6 +311,21 @@ def apply_rows(
 
 
 _NO_LINK = (None, None, None)
+
+
+def _successors(db: Database, read: adapters.Read, new_codes: set[str]) -> dict[str, str]:
+    """old code -> the first row (in file order) whose 曾用码 names it, for old codes not in the file."""
+    named = [(line, row["former_codes"], _code(row)) for line, row in read.rows if row["former_codes"]]
+    if read.unchanged:  # an unchanged row's 曾用码 are its installed product's
+        former = store.former_codes(db)
+        named += [(line, former[code], code) for line, code in read.unchanged if code in former]
+        named.sort()
+    successor: dict[str, str] = {}
+    for _, formers, code in named:
+        for old in (formers or "").split(";"):
+            if old and old not in new_codes:
+                successor.setdefault(old, code)
+    return successor
 
 
 def _term_values(row: Row | dict[str, str | None]) -> tuple[object, ...]:

@@ -8,9 +8,11 @@ Matching, in order, each with its reason and confidence:
 4. otherwise a suggestion by name + spec + manufacturer (rapidfuzz), which a person confirms.
 
 Only exact matches apply without a person. ``recheck`` runs after every product or catalogue
-update and marks a mapping stale when its code was removed or replaced (曾用码), its entry
-left the catalogue in force, or the entry's class, restriction or standard changed; a stale
-mapping is listed, and the counter says so instead of answering silently.
+update and marks a mapping stale when its code was removed or replaced (曾用码), a product field
+that matters at the counter or at settlement changed (``COUNTER_FIELDS``: not 市场状态 or 备注
+alone), the product now links to another entry, its entry left the catalogue in force, or the
+entry's class, restriction or standard changed; a stale mapping is listed, and the counter says
+so instead of answering silently.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from sqlite_utils import Database
 
 from desktop.errors import NotFound, RequestError, SourceFormatError, UserFacingError
 from desktop.products import codes
-from desktop.products.adapters import Problem, _cell, _csv_rows
+from desktop.products.adapters import TOTAL_COLUMNS, Problem, _cell, _csv_rows
 from desktop.storage import catalogue as store
 from desktop.storage import products as product_store
 from desktop.storage.products import Row
@@ -348,9 +350,50 @@ def entry_digest(row: Row | None) -> str | None:
     return hashlib.blake2b(json.dumps(parts, ensure_ascii=False).encode(), digest_size=10).hexdigest()
 
 
+#: Product fields whose change makes a store item's 对码 stale, as a pharmacist reviews a mapping: what
+#: names the physical product on the shelf (name, form, strength, pack, maker, 批准文号, 本位码), what
+#: settlement and the 3301 upload read (pack unit, form, spec, 批准文号), and the fields the product's
+#: catalogue entry is found and checked by (医保药品名称, 医保剂型, 编号, 甲乙类). The code itself being
+#: removed or replaced (曾用码), and the entry the product links to, are checked apart.
+#: Not listed, so a change to them alone leaves the mapping current: 数据来源 (source), 商品名称 (brand:
+#: the trade name; the product is still identified by 批准文号/本位码), 包装材质 (material), 药品企业
+#: (company), 分包装企业 (sub_packager), 原批准文号 (former_approval_no: history), 上市药品持有人
+#: (holder: a licence transfer, same product), 市场状态 (market_status), 备注 (remark), 曾用码 (the
+#: product's own former codes) and the edition its 甲乙类 column names (class and 编号 are compared).
+COUNTER_FIELDS = (
+    "registered_name",  # 注册名称
+    "registered_form",  # 注册剂型
+    "form",  # 剂型
+    "registered_spec",  # 注册规格
+    "spec",  # 规格
+    "pack_quantity",  # 最小包装数量: how many units one pack sells
+    "unit",  # 最小制剂单位
+    "pack_unit",  # 最小包装单位
+    "manufacturer",  # 生产企业
+    "approval_no",  # 批准文号
+    "standard_code",  # 药品本位码
+    "insurance_name",  # 医保药品名称
+    "insurance_form",  # 医保剂型
+    "number",  # 编号
+    "star",  # 编号 given as ★(n)
+    "class",  # 甲乙类
+)
+#: Changes when COUNTER_FIELDS does: a mapping digested under another list is judged by its row digest once.
+_COUNTER_VERSION = "c1:"
+_FIELD_TITLES = {f: title for title, f in TOTAL_COLUMNS.items()} | {"class": "甲乙类", "star": "编号"}
+
+
+def counter_digest(product: Row) -> str:
+    """The digest of a stored product's ``COUNTER_FIELDS``."""
+    parts = repr(tuple(product[f] for f in COUNTER_FIELDS))  # str, int or None: repr is exact and fast
+    return _COUNTER_VERSION + hashlib.blake2b(parts.encode(), digest_size=10).hexdigest()
+
+
 def _save(db: Database, item_id: str, m: Match) -> None:
     product = product_store.product_by_code(db, m.product_code)
-    digest, key = (product["digest"], product["entry_key"]) if product else (None, None)
+    digest, counter, key = (
+        (product["digest"], counter_digest(product), product["entry_key"]) if product else (None, None, None)
+    )
     product_store.save_match(
         db,
         [
@@ -361,6 +404,7 @@ def _save(db: Database, item_id: str, m: Match) -> None:
             m.reason,
             m.status,
             digest,
+            counter,
             key,
             entry_digest(_entry_now(db, key)),
             datetime.now().isoformat(timespec="seconds"),
@@ -368,21 +412,38 @@ def _save(db: Database, item_id: str, m: Match) -> None:
     )
 
 
-def _stale_reason(
-    db: Database,
-    m: Row,
-    product: tuple[str, str | None] | None,
-    replaced: dict[str, str],
-    entries: dict[str, Row | None],
-) -> str | None:
-    if product is None:
-        new = replaced.get(m["product_code"])
-        if new:
-            return f"医保药品代码 {m['product_code']} 已被 {new} 取代（曾用码），请改对新代码"
-        return f"医保药品代码 {m['product_code']} 已从药品库删除"
-    digest, key = product
-    if digest != m["product_digest"]:
-        return "药品库中该代码的信息已更新，请核对"
+_CHANGED = "药品库中该代码的信息已更新，请核对"
+
+
+def _product_state(m: Row, digest: str, counter: str | None) -> str:
+    """'same' (for this mapping), 'changed' (a counter field), or 'unknown' (a mapping made before
+    counter digests, whose product row changed since: its change history decides). ``counter`` is
+    None when the product's whole row is the mapping's (nothing can have changed)."""
+    if counter is None or m["counter_digest"] == counter:
+        return "same"
+    if _current_counter(m):
+        return "changed"
+    return "same" if m["product_digest"] == digest else "unknown"
+
+
+def _current_counter(m: Row) -> bool:
+    """Whether the mapping has a counter digest of the current ``COUNTER_FIELDS``."""
+    return bool(m["counter_digest"] and m["counter_digest"].startswith(_COUNTER_VERSION))
+
+
+def _fields_since(m: Row, changes: list[tuple[str, list[str]]]) -> set[str] | None:
+    """The fields imports changed since the mapping was made; None when no import says (so unknown)."""
+    since = [fields for when, fields in changes if when >= m["matched_at"]]
+    return {f for fields in since for f in fields} if since else None
+
+
+def _changed_reason(fields: set[str] | None) -> str:
+    titles = list(dict.fromkeys(_FIELD_TITLES[f] for f in COUNTER_FIELDS if f in (fields or ())))
+    return f"药品库中该代码的{'、'.join(titles)}已更新，请核对" if titles else _CHANGED
+
+
+def _entry_reason(db: Database, m: Row, key: str | None, entries: dict[str, Row | None]) -> str | None:
+    """Why the mapping is stale because of the entry its product links to (None: it is not)."""
     if key != m["entry_key"]:
         return "该代码对应的目录条目已改变，请核对"
     if key is None:
@@ -398,20 +459,66 @@ def _stale_reason(
 
 
 def recheck(db: Database) -> int:
-    """Re-check every mapping against the products and the catalogue in force; returns how many are stale."""
+    """Re-check every mapping against the products and the catalogue in force; returns how many are stale.
+
+    A mapping stays current when its product changed only outside ``COUNTER_FIELDS``; it then stands
+    for the product as it is now (its digests are brought up to date).
+    """
     mappings = product_store.all_matches(db)
     if not mappings:
         return 0
     replaced = product_store.replaced_codes(db)
     products = product_store.matched_products(db)
+    # The counter fields are read only where the whole row differs from the mapping's, or for a mapping
+    # made before counter digests: for the others nothing changed, a string comparison says so.
+    wanted = [
+        m["product_code"]
+        for m in mappings
+        if m["product_code"] in products
+        and (products[m["product_code"]][0] != m["product_digest"] or not _current_counter(m))
+    ]
+    counters = {
+        code: counter_digest(p)
+        for code, p in product_store.products_by_code(db, ("code", *COUNTER_FIELDS), wanted).items()
+    }
+    states = {
+        m["item_id"]: _product_state(m, products[m["product_code"]][0], counters.get(m["product_code"]))
+        for m in mappings
+        if m["product_code"] in products
+    }
+    asked = sorted({m["product_code"] for m in mappings if states.get(m["item_id"]) in ("changed", "unknown")})
+    history = product_store.field_changes(db, asked) if asked else {}
     entries: dict[str, Row | None] = {}
+    refresh: list[tuple[str, str | None, str]] = []
     updates: list[tuple[str | None, str]] = []
     for m in mappings:
-        reason = _stale_reason(db, m, products.get(m["product_code"]), replaced, entries)
+        code = m["product_code"]
+        product = products.get(code)
+        reason: str | None
+        if product is None:
+            new = replaced.get(code)
+            reason = (
+                f"医保药品代码 {code} 已被 {new} 取代（曾用码），请改对新代码"
+                if new
+                else f"医保药品代码 {code} 已从药品库删除"
+            )
+        else:
+            state = states[m["item_id"]]
+            fields = _fields_since(m, history.get(code, [])) if state != "same" else None
+            if state == "unknown" and fields is not None and not fields.intersection(COUNTER_FIELDS):
+                state = "same"  # a mapping made before counter digests; its product changed in other fields only
+            digest, key = product
+            if state == "same":
+                reason = _entry_reason(db, m, key, entries)
+                if code in counters and (m["counter_digest"], m["product_digest"]) != (counters[code], digest):
+                    refresh.append((digest, counters[code], m["item_id"]))
+            else:
+                reason = _changed_reason(fields)
         if reason != m["stale"]:
             updates.append((reason, m["item_id"]))
     with db.atomic():
         product_store.set_stale(db, updates)
+        product_store.set_match_digests(db, refresh)
     return product_store.stale_count(db)
 
 

@@ -8,6 +8,7 @@ entries the matching products link to, so a brand name finds its generic entry.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -389,6 +390,34 @@ def installed_digests(db: Database) -> dict[str, tuple[int, str]]:
     return {code: (pid, dig) for pid, code, dig in db.execute("select id, code, digest from product")}
 
 
+def digests_by_code(db: Database, codes: list[str]) -> dict[str, tuple[int, str]]:
+    """code -> (product id, digest) of the installed products among ``codes``."""
+    out: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(codes), 500):
+        part = codes[start : start + 500]
+        for code, pid, dig in db.conn.execute(
+            f"select code, id, digest from product where code in ({_marks(len(part))})", part
+        ):
+            out[code] = (pid, dig)
+    return out
+
+
+def installed_sources(db: Database) -> dict[str, str]:
+    """source digest -> code of every installed product, in id order; a product without a source digest
+    is keyed '#' + code (no digest starts so): one table scan gives the fast path and every code."""
+    return dict(db.execute("select coalesce(source_digest, '#' || code), code from product order by id"))
+
+
+def set_source_digests(db: Database, updates: list[tuple[str | None, int]]) -> None:
+    """(source digest, product id): a row read again, its fields the same, its cells not."""
+    db.conn.executemany("update product set source_digest = ? where id = ?", updates)
+
+
+def former_codes(db: Database) -> dict[str, str]:
+    """code -> 曾用码 (';'-separated) of the products that name former codes."""
+    return dict(db.execute("select code, former_codes from product where former_codes is not null"))
+
+
 def widen_cache(db: Database) -> None:
     """64 MB of page cache for this connection: a full import rebuilds large indexes."""
     db.conn.execute("PRAGMA cache_size = -65536")
@@ -410,19 +439,19 @@ def delete_products(db: Database, ids: list[int]) -> None:
 
 
 def update_products(db: Database, fields: Sequence[str], rows: list[tuple[object, ...]]) -> None:
-    """Rows of (*fields, digest, import_id, entry_key, link_method, link_problem, id)."""
+    """Rows of (*fields, digest, source_digest, import_id, entry_key, link_method, link_problem, id)."""
     db.conn.executemany(
-        f"update product set {', '.join(f'{f} = ?' for f in fields)}, digest = ?, import_id = ?, "
-        "entry_key = ?, link_method = ?, link_problem = ? where id = ?",
+        f"update product set {', '.join(f'{f} = ?' for f in fields)}, digest = ?, source_digest = ?, "
+        "import_id = ?, entry_key = ?, link_method = ?, link_problem = ? where id = ?",
         rows,
     )
 
 
 def insert_products(db: Database, fields: Sequence[str], rows: list[tuple[object, ...]]) -> None:
-    """Rows of (*fields, digest, import_id, entry_key, link_method, link_problem)."""
+    """Rows of (*fields, digest, source_digest, import_id, entry_key, link_method, link_problem)."""
     db.conn.executemany(
-        f"insert into product ({', '.join(fields)}, digest, import_id, entry_key, link_method, link_problem) "
-        f"values ({', '.join('?' * (len(fields) + 5))})",
+        f"insert into product ({', '.join(fields)}, digest, source_digest, import_id, entry_key, link_method, "
+        f"link_problem) values ({', '.join('?' * (len(fields) + 6))})",
         rows,
     )
 
@@ -567,10 +596,10 @@ def products_for_suggestion(db: Database, ids: list[int]) -> list[Row]:
 
 def save_match(db: Database, values: list[object]) -> None:
     """Store an item's mapping: (item_id, product_code, method, confidence, reason, status, product_digest,
-    entry_key, entry_digest, matched_at); the mapping is current (not stale)."""
+    counter_digest, entry_key, entry_digest, matched_at); the mapping is current (not stale)."""
     db.execute(
         "insert or replace into item_match (item_id, product_code, method, confidence, reason, status, product_digest,"
-        " entry_key, entry_digest, stale, matched_at) values (?,?,?,?,?,?,?,?,?,null,?)",
+        " counter_digest, entry_key, entry_digest, stale, matched_at) values (?,?,?,?,?,?,?,?,?,?,null,?)",
         values,
     )
 
@@ -598,6 +627,26 @@ def matched_products(db: Database) -> dict[str, tuple[str, str | None]]:
             "select code, digest, entry_key from product where code in (select product_code from item_match)"
         )
     }
+
+
+def field_changes(db: Database, codes: list[str]) -> dict[str, list[tuple[str, list[str]]]]:
+    """code -> (imported_at, changed fields) of its changes by imports not rolled back, oldest first."""
+    out: dict[str, list[tuple[str, list[str]]]] = {}
+    for start in range(0, len(codes), 500):
+        part = codes[start : start + 500]
+        for code, when, fields in db.conn.execute(
+            "select c.code, i.imported_at, c.fields from product_change c join product_import i on i.id = c.import_id "
+            f"where c.action = 'changed' and i.rolled_back_at is null and c.code in ({_marks(len(part))}) "
+            "order by c.import_id",
+            part,
+        ):
+            out.setdefault(code, []).append((when, json.loads(fields or "[]")))
+    return out
+
+
+def set_match_digests(db: Database, updates: list[tuple[str, str | None, str]]) -> None:
+    """(product digest, counter digest, item id): a current mapping now stands for the product as it is."""
+    db.conn.executemany("update item_match set product_digest = ?, counter_digest = ? where item_id = ?", updates)
 
 
 def set_stale(db: Database, updates: list[tuple[str | None, str]]) -> None:

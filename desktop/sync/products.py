@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from desktop.errors import UserFacingError
 from desktop.products import adapters
-from desktop.products.database import ImportReport, ProgressFn, _ignore, apply_rows
+from desktop.products.database import ImportReport, ProgressFn, _ignore, apply_rows, known_sources
 from desktop.sync import package
 
 
@@ -42,7 +42,8 @@ def import_package(
         if table and rows[:1] != table[:1]:
             raise package.PackageDataError("part_header", f"药品库更新包第 {n + 1} 个数据文件的表头与第 1 个不同。")
         table += rows if not table else rows[1:]
-    read = adapters.read_table(table, "package", pkg.package_id)
+    known = known_sources(db)
+    read = adapters.read_table(table, "package", pkg.package_id, known=known)
     on_progress("read", 1, 1)
     if read.problems:
         first = read.problems[0]
@@ -51,5 +52,12 @@ def import_package(
             f"药品库更新包 {pkg.package_id} 有 {len(read.problems)} 行有误（如第 {first.line} 行：{first.reason}）。",
         )
     return apply_rows(
-        db, read, source=pkg.package_id, checksum=pkg.sha256, on_progress=on_progress, cancelled=cancelled, link=link
+        db,
+        read,
+        source=pkg.package_id,
+        checksum=pkg.sha256,
+        known=known,
+        on_progress=on_progress,
+        cancelled=cancelled,
+        link=link,
     )

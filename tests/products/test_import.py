@@ -186,3 +186,14 @@ def test_cli_products_import_show_and_json(tmp_path: Path, real_db_copy: Path, c
     assert "找不到文件" in capsys.readouterr().err
     assert main([*base, "products", "links", "--limit", "3"]) == 0
     assert "未对应目录条目" in capsys.readouterr().out
+
+
+def test_cli_import_progress_in_a_terminal_names_every_step(real_db_copy: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    from desktop.cli import main
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # the progress line is drawn only in a terminal
+    assert main(["--db", str(real_db_copy), "products", "import", str(PRODUCTS_CSV)]) == 0
+    err = capsys.readouterr().err
+    assert "读取 1/1" in err and "对应目录 1/1" in err and "写入" in err and "索引 1/1" in err
