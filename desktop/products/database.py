@@ -28,8 +28,10 @@ from sqlite_utils import Database
 from desktop.errors import NotFound, UserFacingError
 from desktop.products import adapters
 from desktop.products.adapters import FIELDS, Problem
+from desktop.storage import product_terms
 from desktop.storage import products as store
-from desktop.storage.products import TERM_FIELDS, Row
+from desktop.storage.product_terms import TERM_FIELDS
+from desktop.storage.products import Row
 
 ProgressFn = Callable[[str, int, int], None]
 #: Columns of ``product`` that come from the file (``star`` stored as 0/1).
@@ -253,7 +255,7 @@ def apply_rows(
                 report.replaced[code] = successor[code]
             else:
                 report.removed.append(code)
-        store.drop_terms(db.conn, (_term_row(old_rows[c]) for c in [*removed, *changed_codes]))
+        product_terms.drop_terms(db.conn, (_term_row(old_rows[c]) for c in [*removed, *changed_codes]))
         store.delete_products(db, [old_rows[c]["id"] for c in removed])
         on_progress("write", len(removed), total)
         for i, row in enumerate(changed_rows):
@@ -278,7 +280,7 @@ def apply_rows(
             ],
         )
         store.set_source_digests(db, refreshed)
-        store.add_terms(db.conn, ((installed[_code(r)][0], *_term_values(r)) for r in changed_rows))
+        product_terms.add_terms(db.conn, ((installed[_code(r)][0], *_term_values(r)) for r in changed_rows))
         on_progress("write", len(removed) + len(changed_rows), total)
         # A first import fills an empty table: build the secondary indexes once, after the rows.
         rebuild = store.drop_product_indexes(db) if first else []
@@ -300,11 +302,11 @@ def apply_rows(
         store.insert_changes(db, changes, report.added, import_id)
         on_progress("index", 0, 1)
         if first:
-            store.index_all(db.conn)
+            product_terms.index_all(db.conn)
         elif added_rows:
             by_code = {_code(r): r for r in added_rows}
             ids = store.ids_of_import(db, import_id)
-            store.add_terms(db.conn, ((pid, *_term_values(by_code[c])) for pid, c in ids if c in by_code))
+            product_terms.add_terms(db.conn, ((pid, *_term_values(by_code[c])) for pid, c in ids if c in by_code))
         on_progress("index", 1, 1)
         _finish(db, report, link)
     return report
@@ -371,13 +373,13 @@ def rollback(db: Database) -> dict[str, object]:
         added = [code for code, action, _ in rows if action == "added"]
         restore: list[dict[str, str | None]] = [json.loads(old or "") for _, action, old in rows if action != "added"]
         current = _rows_by_code(db, added + [_code(r) for r in restore])
-        store.drop_terms(db.conn, (_term_row(r) for r in current.values()))
+        product_terms.drop_terms(db.conn, (_term_row(r) for r in current.values()))
         store.delete_products(db, [r["id"] for r in current.values()])
         previous = store.previous_live_import(db, import_id)
         links = linker.link_rows(db, restore)
         store.insert_products(db, FIELDS, [(*_db_row(r, previous), *links[_code(r)]) for r in restore])
         restored = _rows_by_code(db, [_code(r) for r in restore])
-        store.add_terms(db.conn, (_term_row(r) for r in restored.values()))
+        product_terms.add_terms(db.conn, (_term_row(r) for r in restored.values()))
         store.mark_rolled_back(db, import_id, datetime.now().isoformat(timespec="seconds"))
         stale = items.recheck(db)
     return {

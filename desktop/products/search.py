@@ -3,17 +3,19 @@ a lower layer, merges ``entry_pks`` from there); this module is the products pac
 
 from __future__ import annotations
 
-from desktop.storage.products import (  # noqa: F401 (re-exported)
-    SCAN_LIMIT,
+from desktop.storage.product_terms import (  # noqa: F401 (re-exported)
     TERM_FIELDS,
     add_terms,
     drop_terms,
-    entry_pks,
     index_all,
+    term,
+)
+from desktop.storage.products import (  # noqa: F401 (re-exported)
+    SCAN_LIMIT,
+    entry_pks,
     matching_ids,
     products,
     rows_of,
-    term,
     worth_searching,
 )
 

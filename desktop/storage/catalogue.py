@@ -203,13 +203,22 @@ def _migrate(db: Database, path: Path | None) -> None:
     if path is not None and db.table_names() and path.exists():
         _backup(db, path, reason="migrate")
     migrations.apply(db)
-    if SEARCH_MIGRATION in {m.name for m in pending} and db["entry"].exists():
+    for name in sorted({m.name for m in pending} & REINDEX_AFTER.keys()):
         with db.atomic():
-            reindex(db)  # the migration recreated the search index empty
+            REINDEX_AFTER[name](db)
 
 
-#: The migration that (re)creates the search index; applying it rebuilds the index of installed editions.
-SEARCH_MIGRATION = "0013_search.sql"
+def _reindex_products(db: Database) -> None:
+    from desktop.storage import product_terms
+
+    product_terms.index_all(db.conn)
+
+
+#: Migrations whose index is computed in Python: applying one rebuilds that index of the installed rows.
+REINDEX_AFTER: dict[str, Callable[[Database], None]] = {
+    "0013_search.sql": lambda db: reindex(db) if db["entry"].exists() else None,  # entry_fts recreated empty
+    "0015_product_brand_keys.sql": _reindex_products,  # brand pinyin terms
+}
 
 
 def _backup(db: Database, path: Path, *, reason: str, keep: int = KEEP_MIGRATION_BACKUPS) -> Path:

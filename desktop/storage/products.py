@@ -11,68 +11,21 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from desktop.catalogue.normalise import normalise_name
+from desktop.storage.product_terms import TERM_FIELDS, term
 
 if TYPE_CHECKING:  # the search box reads with plain sqlite3 (``yaomu search`` imports no sqlite_utils)
     from sqlite_utils import Database
 
     from desktop.storage.catalogue import Connection
 
-#: Fields whose text is a search term, and the label staff see.
-TERM_FIELDS = {
-    "brand": "商品名",
-    "registered_name": "注册名称",
-    "manufacturer": "生产企业",
-    "approval_no": "批准文号",
-}
 #: How many matching products one keystroke reads at most.
 SCAN_LIMIT = 200
 _COLS = ", ".join(TERM_FIELDS)
 #: A product, item, mapping or import as a plain dict of its columns.
 Row = dict[str, Any]
-
-
-@lru_cache(maxsize=100_000)
-def term(text: str) -> str:
-    """The search form of a text: normalised, upper-case ASCII, no spaces, no 国药准字.
-
-    >>> term(" 国药准字h20000001 ")
-    'H20000001'
-    """
-    return normalise_name(text).replace(" ", "").upper().removeprefix("国药准字")
-
-
-def approval_term(text: str) -> str:
-    """批准文号 as a term: ASCII already, so no name normalisation (one per product: no cache either).
-
-    >>> approval_term("国药准字h20000001")
-    'H20000001'
-    """
-    return text.replace(" ", "").upper().removeprefix("国药准字")
-
-
-def _terms(row: Iterable[object]) -> Iterable[tuple[str, int, str]]:
-    pid, *values = row
-    for fname, value in zip(TERM_FIELDS, values, strict=True):
-        if value:
-            yield (approval_term if fname == "approval_no" else term)(value), pid, fname  # type: ignore[arg-type, misc]
-
-
-def add_terms(conn: sqlite3.Connection, rows: Iterable[Iterable[object]]) -> None:
-    """Index products given as (id, brand, registered_name, manufacturer, approval_no) tuples."""
-    conn.executemany("insert or ignore into product_term values (?,?,?)", (t for r in rows for t in _terms(r)))
-
-
-def drop_terms(conn: sqlite3.Connection, rows: Iterable[Iterable[object]]) -> None:
-    """Remove the terms of products given as their (id, …) tuples before the change."""
-    conn.executemany(
-        "delete from product_term where term = ? and product_id = ? and field = ?",
-        (t for r in rows for t in _terms(r)),
-    )
 
 
 def rows_of(conn: sqlite3.Connection, ids: list[int]) -> list[tuple]:  # type: ignore[type-arg]
@@ -83,19 +36,6 @@ def rows_of(conn: sqlite3.Connection, ids: list[int]) -> list[tuple]:  # type: i
     return out
 
 
-def index_all(conn: sqlite3.Connection) -> None:
-    """Index every product in one statement per field: SQLite sorts the terms, so the B-tree only appends."""
-    conn.execute("delete from product_term")
-    conn.create_function("yaomu_term", 1, term, deterministic=True)
-    conn.create_function("yaomu_approval", 1, approval_term, deterministic=True)
-    union = " union all ".join(
-        f"select {'yaomu_approval' if f == 'approval_no' else 'yaomu_term'}({f}), id, '{f}' from product "
-        f"where {f} is not null and {f} != ''"
-        for f in TERM_FIELDS
-    )
-    conn.execute(f"insert or ignore into product_term {union} order by 1, 2, 3")
-
-
 def _range_end(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
@@ -104,11 +44,19 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CODE_START = re.compile(r"^[XZ][A-Z]\d{2}[A-Z]{2}[A-Z0-9]+$")
 
 
+_LETTERS = re.compile(r"^[A-Z]{2,}$")
+
+
 def worth_searching(text: str) -> bool:
-    """Short ASCII and digit fragments are catalogue numbers, pinyin or category codes, not products."""
+    """Short digit and code fragments are catalogue numbers or category codes, not products; two letters or
+    more may be a brand's pinyin (``FBD`` 芬必得).
+
+    >>> worth_searching("FBD"), worth_searching("F"), worth_searching("XA01"), worth_searching("H20000")
+    (True, False, False, True)
+    """
     if _CJK.search(text):
         return len(text) >= 2
-    return len(text) >= 6
+    return bool(_LETTERS.match(text)) or len(text) >= 6
 
 
 def matching_ids(db: Connection, text: str, limit: int = SCAN_LIMIT) -> list[tuple[int, str]]:

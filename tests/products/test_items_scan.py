@@ -213,6 +213,44 @@ def test_brand_and_manufacturer_find_the_generic_entry(pdb) -> None:  # type: ig
     assert [e.name for e in search(pdb, "Z22025730", day=DAY).entries] == ["艾附暖宫丸"]
 
 
+def test_a_brand_typed_by_pinyin_finds_its_generic_entry(pdb) -> None:  # type: ignore[no-untyped-def]
+    """Staff type a brand as they type a generic name: pinyin initials or full pinyin (芬必得: fbd)."""
+    from desktop.catalogue import pinyin
+    from desktop.catalogue.search import search
+
+    rows = pdb.execute(
+        "select p.brand, p.entry_key, e.name from product p join entry e on e.key = p.entry_key "
+        "and e.edition_id = 1 where p.brand glob '*[一-龥]*' and length(p.brand) >= 3 and p.brand != p.registered_name"
+    ).fetchall()
+    # A brand whose pinyin is not the start of its generic name's: only the brand's own keys can answer.
+    brand, key = next((b, k) for b, k, name in rows if not pinyin.keys(name)[1].startswith(pinyin.keys(b)[1]))
+    full, initials = pinyin.keys(brand)
+    for typed in (initials, full, initials.upper(), full[:4]):
+        found = search(pdb, typed, day=DAY, limit=100)
+        assert key in {e.key for e in found.entries}, (brand, typed)
+
+
+def test_brand_keys_are_rebuilt_for_products_imported_before_them(products_db_file: Path) -> None:
+    """A database whose products were indexed before the brand keys existed gets them on migration."""
+    import sqlite3
+
+    from desktop.storage import catalogue as store
+
+    conn = sqlite3.connect(products_db_file)
+    with conn:
+        before = conn.execute("select count(*) from product_term where field like 'brand_%'").fetchone()[0]
+        conn.execute("delete from product_term where field in ('brand_initials', 'brand_pinyin')")
+        conn.execute("delete from _sqlite_migrations where name = '0015_product_brand_keys.sql'")
+    conn.close()
+    assert before > 0
+    db = store.open_db(products_db_file)  # migrates: the re-index runs
+    try:
+        after = db.execute("select count(*) from product_term where field like 'brand_%'").fetchone()[0]
+    finally:
+        db.close()
+    assert after == before
+
+
 def test_cli_items_and_scan(pdb, products_db_file: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     from desktop.cli import main
 
