@@ -38,6 +38,7 @@ from desktop.rules.contract import (
 from desktop.rules.eligibility import Drug, EditionContext, Query
 from desktop.settings import Settings
 from desktop.storage import catalogue as store
+from desktop.storage import memo
 from desktop.storage import overlays as ov
 
 #: Codes the estimate adds to a line's reasons (besides eligibility.REASON_CODES); docs/rules.md lists them.
@@ -125,7 +126,7 @@ def _facts(
     edition_id: int | None = None,
 ) -> list[ov.OverlayFact]:
     """The overlay items naming this drug (凡例 七/八 matching, ``desktop.catalogue.matching``)."""
-    index = index or matching.FactIndex(ov.region_facts(db, region))
+    index = index or _fact_index(db, region)
 
     def siblings() -> list[matching.Reading]:
         if edition_id is None:
@@ -136,19 +137,9 @@ def _facts(
     return index.facts(name, form, section, siblings)
 
 
-_INDEXES: dict[tuple[int, str], tuple[tuple[object, ...], matching.FactIndex]] = {}
-
-
 def _fact_index(db: Database, region: str) -> matching.FactIndex:
-    """The region's overlay items by generic name, read again only when the overlays changed."""
-    key, sig = (id(db), region), ov.signature(db)
-    cached = _INDEXES.get(key)
-    if cached is None or cached[0] != sig:
-        cached = (sig, matching.FactIndex(ov.region_facts(db, region)))
-        if len(_INDEXES) > 16:
-            _INDEXES.clear()
-        _INDEXES[key] = cached
-    return cached[1]
+    """The region's overlay items by generic name, built once per generation of the connection."""
+    return memo.cached(db, "fact_index", region, lambda: matching.FactIndex(ov.region_facts(db, region)))
 
 
 def _edition_context(choice: store.EditionChoice) -> EditionContext:

@@ -20,7 +20,7 @@ from desktop import paths, platform
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import drug_key, normalise_name
 from desktop.errors import DatabaseError, NotFound, SourceFormatError, db_reason
-from desktop.storage import last_pk
+from desktop.storage import last_pk, memo
 
 if TYPE_CHECKING:  # sqlite-utils costs ~0.1 s of imports: one-shot lookups (yaomu search) use Reader
     from sqlite_utils import Database
@@ -734,7 +734,16 @@ def edition_named(db: Database, name: str, *, details: bool = False) -> r.Editio
 
 
 def editions(db: Connection, *, details: bool = True) -> list[r.Edition]:
-    """Installed editions, oldest first; ``details`` adds sections and row counts (a scan)."""
+    """Installed editions, oldest first; ``details`` adds sections and row counts (a scan).
+
+    Without details they are read once per generation of the connection (``storage.memo``).
+    """
+    if details:
+        return _read_editions(db, details=True)
+    return list(memo.cached(db, "editions", None, lambda: tuple(_read_editions(db, details=False))))
+
+
+def _read_editions(db: Connection, *, details: bool) -> list[r.Edition]:
     return [_edition(db, row, details=details) for row in db.query("select * from edition order by effective_start")]
 
 
@@ -777,6 +786,11 @@ def edition_on(db: Connection, day: date) -> EditionChoice:
     )
 
 
+def _json_tuple(text: str) -> tuple[Any, ...]:
+    """A JSON array column as a tuple (most rows hold "[]": no parse)."""
+    return () if text == "[]" else tuple(json.loads(text))
+
+
 def row_to_entry(row: dict[str, Any]) -> r.Entry:
     return r.Entry(
         id=row["id"],
@@ -794,9 +808,9 @@ def row_to_entry(row: dict[str, Any]) -> r.Entry:
         category_code=row["category_code"],
         category_path=row["category_path"],
         remark=row["remark"],
-        flags=tuple(json.loads(row["flags"])),
+        flags=_json_tuple(row["flags"]),
         payment_standard=row["payment_standard"],
-        payment_standards=tuple(r.PaymentStandard(**s) for s in json.loads(row["standards"])),
+        payment_standards=tuple(r.PaymentStandard(**s) for s in _json_tuple(row["standards"])),
         agreement_text=row["agreement_text"],
         agreement_start=_date(row["agreement_start"]),
         agreement_end=_date(row["agreement_end"]),
@@ -817,13 +831,71 @@ def get_entry(db: Database, entry_id: str) -> r.Entry:
     return row_to_entry(rows[0])
 
 
-def entries_by_ids(db: Database, ids: Iterable[str]) -> dict[str, r.Entry]:
-    """The entries with these ids, in one query (unknown ids are simply absent)."""
+#: The columns an ``Entry`` is built from, in ``_entry_of``'s order (``ENTRY_SELECT`` also has pinyin etc.).
+_ENTRY_COLUMNS = (
+    "e.id, d.name, e.edition_id, e.key, e.section, e.subsection, e.number, e.star_of, e.name, e.name_published, "
+    "e.dosage_form, e.class, e.category_code, e.category_path, e.remark, e.flags, e.payment_standard, e.standards, "
+    "e.agreement_text, e.agreement_start, e.agreement_end, e.ethnic, e.seq"
+)
+
+
+def _entry_of(row: Sequence[Any]) -> r.Entry:
+    """An ``Entry`` from a row of ``_ENTRY_COLUMNS`` (a plain tuple: no dict per row)."""
+    return r.Entry(
+        id=row[0],
+        edition=row[1],
+        edition_id=row[2],
+        key=row[3],
+        section=row[4],
+        subsection=row[5],
+        number=row[6],
+        star_of=row[7],
+        name=row[8],
+        name_published=row[9],
+        dosage_form=row[10],
+        drug_class=row[11],
+        category_code=row[12],
+        category_path=row[13],
+        remark=row[14],
+        flags=_json_tuple(row[15]),
+        payment_standard=row[16],
+        payment_standards=tuple(r.PaymentStandard(**s) for s in _json_tuple(row[17])),
+        agreement_text=row[18],
+        agreement_start=_date(row[19]),
+        agreement_end=_date(row[20]),
+        ethnic=bool(row[21]),
+        seq=row[22],
+    )
+
+
+def _read_entries(db: Connection, where: str, params: Sequence[object]) -> list[r.Entry]:
+    sql = f"select {_ENTRY_COLUMNS} from entry e join edition d on d.id = e.edition_id where {where}"
+    return [_entry_of(row) for row in db.execute(sql, params)]
+
+
+def entries_by_ids(db: Connection, ids: Iterable[str]) -> dict[str, r.Entry]:
+    """The entries with these ids (unknown ids are simply absent).
+
+    Entries change only when a catalogue is applied, rolled back or migrated: each is read once per
+    generation of the connection (``storage.memo``), those not yet read in one query.
+    """
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    marks = ",".join("?" * len(wanted))
-    return {row["id"]: row_to_entry(row) for row in db.query(f"{ENTRY_SELECT} where e.id in ({marks})", wanted)}
+    known = memo.kind(db, "entry")
+    if known is None:
+        missing = wanted
+        out: dict[str, r.Entry] = {}
+    else:
+        out = {i: e for i in wanted if (e := known.get(i)) is not None}
+        missing = [i for i in wanted if i not in out]
+    if not missing:
+        return out
+    for entry in _read_entries(db, f"e.id in ({','.join('?' * len(missing))})", missing):
+        out[entry.id] = entry
+        if known is not None:
+            known[entry.id] = entry
+    return {i: out[i] for i in wanted if i in out}  # in id order, as one query returns them
 
 
 #: Entry columns a search looks up by value, each through its own index.
@@ -1000,12 +1072,16 @@ def source_rows(db: Database, edition_id: int) -> list[r.SourceRow]:
     return [r.SourceRow(**{**dict(zip(fields, row, strict=True)), "ethnic": bool(row[-1])}) for row in cur]
 
 
-def entries_by_key(db: Database, key: str) -> list[r.Entry]:
-    """The same drug in every installed edition, newest edition first."""
-    return [
-        row_to_entry(row)
-        for row in db.query(f"{ENTRY_SELECT} where e.key = ? order by d.effective_start desc, e.seq", [key])
-    ]
+def entries_by_key(db: Connection, key: str) -> list[r.Entry]:
+    """The same drug in every installed edition, newest edition first (read once per generation)."""
+    return list(
+        memo.cached(
+            db,
+            "entries_by_key",
+            key,
+            lambda: tuple(_read_entries(db, "e.key = ? order by d.effective_start desc, e.seq", [key])),
+        )
+    )
 
 
 def drug_names(db: Connection) -> set[str]:

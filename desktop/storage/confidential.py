@@ -11,6 +11,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from desktop.storage import memo
+
 if TYPE_CHECKING:  # importing storage must not import sqlite-utils (yaomu search starts without it)
     from sqlite_utils import Database
 
@@ -67,7 +69,14 @@ def put(db: Database, values: list[Stored]) -> int:
 
 
 def for_entry(db: Database, entry_key: str, start: date, end: date) -> list[Stored]:
-    """The values of this drug for exactly this agreement period (another period's value never answers)."""
+    """The values of this drug for exactly this agreement period (another period's value never answers);
+    read once per generation of the connection (entering a value is a write: ``storage.memo``)."""
+    return list(
+        memo.cached(db, "confidential", (entry_key, start, end), lambda: tuple(_for_entry(db, entry_key, start, end)))
+    )
+
+
+def _for_entry(db: Database, entry_key: str, start: date, end: date) -> list[Stored]:
     if not db["confidential_standard"].exists():
         return []
     return [
