@@ -148,14 +148,31 @@ def _edition_context(choice: store.EditionChoice) -> EditionContext:
     return EditionContext(choice.edition.label, choice.exact, choice.note)
 
 
-def _in_force(db: Database, entry: r.Entry, choice: store.EditionChoice) -> r.Entry | None:
-    """The same drug (same key) in the edition that answers the day; the entry itself if it belongs there."""
+def _in_force(
+    db: Database, entry: r.Entry, choice: store.EditionChoice, same_drug: Mapping[str, Sequence[r.Entry]] | None = None
+) -> r.Entry | None:
+    """The same drug (same key) in the edition that answers the day; the entry itself if it belongs there.
+
+    ``same_drug``: the answering edition's entries by key (``_same_drug``), read for the whole basket at once.
+    """
     if choice.edition is None or entry.edition_id == choice.edition.id:
         return entry
-    same = [e for e in store.entries_by_key(db, entry.key) if e.edition_id == choice.edition.id]
+    if same_drug is None or entry.key not in same_drug:
+        same_drug = store.entries_of_keys(db, choice.edition.id, [entry.key])
+    same = same_drug[entry.key]
     if not same:
         return None
     return next((e for e in same if e.section == entry.section), same[0])
+
+
+def _same_drug(
+    db: Database, entries: Sequence[r.Entry | None], choice: store.EditionChoice
+) -> dict[str, tuple[r.Entry, ...]]:
+    """The answering edition's entries of the drugs (keys) of entries from another edition, in one read."""
+    if choice.edition is None:
+        return {}
+    keys = [e.key for e in entries if e is not None and e.edition_id != choice.edition.id]
+    return store.entries_of_keys(db, choice.edition.id, keys) if keys else {}
 
 
 def _validate_query(profile: str, insurance: str, group: str, channel: str, confirmed: frozenset[str]) -> list[str]:
@@ -195,6 +212,12 @@ def check(
         raise RequestError(problems)
     prof = policy.load(profile)
     query = Query(day, insurance, group, channel, frozenset(confirmed))
+    with memo.held(db):  # one generation of the catalogue for the whole answer
+        return _check(db, entry_id, query, prof)
+
+
+def _check(db: Database, entry_id: str, query: Query, prof: policy.Profile) -> Eligibility:
+    day = query.day
     entry = store.entries_by_ids(db, [entry_id]).get(entry_id)
     if entry is None:  # a transition drug has no entry: check takes its name
         transition = _check_transition(db, entry_id, query, prof)
@@ -258,8 +281,9 @@ def parse_request(
     """
     settings = settings or Settings()
     known = cache if cache is not None else _EntryCache(db)
-    data = _transition_classes(db, data)
-    return request_mod.parse_request(data, default_profile=settings.profile, known_entries=known)
+    with memo.held(db):
+        data = _transition_classes(db, data)
+        return request_mod.parse_request(data, default_profile=settings.profile, known_entries=known)
 
 
 def _transition_classes(db: Database, data: object) -> object:
@@ -285,8 +309,9 @@ def estimate_json(db: Database, data: object, settings: Settings | None = None) 
         RequestError: every problem of the request at once; nothing is written anyway.
     """
     cache = _EntryCache(db)
-    request = parse_request(db, data, settings, cache=cache)
-    return _estimate(db, request, settings, cache.found).to_json()
+    with memo.held(db):
+        request = parse_request(db, data, settings, cache=cache)
+        return _estimate(db, request, settings, cache.found).to_json()
 
 
 def _entries(db: Database, ids: list[str]) -> dict[str, r.Entry]:
@@ -306,6 +331,8 @@ class _EstimateContext:
     edition: EditionContext
     installed: list[ov.OverlayInfo]
     index: matching.FactIndex
+    #: The answering edition's entries of the basket's drugs that come from another edition, by key.
+    same_drug: Mapping[str, Sequence[r.Entry]]
 
     @property
     def day(self) -> date:
@@ -361,7 +388,8 @@ def estimate(db: Database, request: EstimateRequest, settings: Settings | None =
     Raises:
         RequestError: an entry the catalogue does not have, or a parameter nothing states (all at once).
     """
-    return _estimate(db, request, settings, None)
+    with memo.held(db):  # one generation of the catalogue for the whole estimate
+        return _estimate(db, request, settings, None)
 
 
 def _estimate(
@@ -372,7 +400,7 @@ def _estimate(
     conflicts = _standard_conflicts(lines)
     if conflicts:
         raise RequestError(conflicts)
-    ctx = _context(db, request, settings)
+    ctx = _context(db, request, settings, lines)
     collected = _Collected(warnings=[ctx.choice.note] if ctx.choice.note else [])
     for line in lines:
         _assess_line(ctx, line, collected.warnings)
@@ -433,7 +461,7 @@ def _resolve(db: Database, request: EstimateRequest, found: Mapping[str, r.Entry
     ]
 
 
-def _context(db: Database, request: EstimateRequest, settings: Settings) -> _EstimateContext:
+def _context(db: Database, request: EstimateRequest, settings: Settings, lines: list[_Line]) -> _EstimateContext:
     prof = policy.load(request.profile)
     choice = store.edition_on(db, request.day)
     return _EstimateContext(
@@ -445,6 +473,7 @@ def _context(db: Database, request: EstimateRequest, settings: Settings) -> _Est
         edition=_edition_context(choice),
         installed=ov.overlays(db, prof.region),
         index=_fact_index(db, prof.region),
+        same_drug=_same_drug(db, [line.entry for line in lines], choice),
     )
 
 
@@ -463,7 +492,7 @@ def _assess_line(ctx: _EstimateContext, line: _Line, warnings: list[str]) -> Non
         )
         return
     asked = line.entry
-    current = _in_force(ctx.db, asked, ctx.choice)
+    current = _in_force(ctx.db, asked, ctx.choice, ctx.same_drug)
     if current is not None and current.id != asked.id:
         warnings.append(
             f"第 {line.index} 项：条目 {asked.id} 属于{asked.edition}年版，已按当日生效目录中的同一药品 "

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
@@ -831,7 +832,8 @@ def get_entry(db: Database, entry_id: str) -> r.Entry:
     return row_to_entry(rows[0])
 
 
-#: The columns an ``Entry`` is built from, in ``_entry_of``'s order (``ENTRY_SELECT`` also has pinyin etc.).
+#: The columns an ``Entry`` is built from, in the order of its fields (``ENTRY_SELECT`` also has pinyin etc.;
+#: tests/storage/test_entry_cache.py checks both give the same records).
 _ENTRY_COLUMNS = (
     "e.id, d.name, e.edition_id, e.key, e.section, e.subsection, e.number, e.star_of, e.name, e.name_published, "
     "e.dosage_form, e.class, e.category_code, e.category_path, e.remark, e.flags, e.payment_standard, e.standards, "
@@ -840,32 +842,38 @@ _ENTRY_COLUMNS = (
 
 
 def _entry_of(row: Sequence[Any]) -> r.Entry:
-    """An ``Entry`` from a row of ``_ENTRY_COLUMNS`` (a plain tuple: no dict per row)."""
+    """An ``Entry`` from a row of ``_ENTRY_COLUMNS`` (a plain tuple in the record's field order: no dict per row)."""
     return r.Entry(
-        id=row[0],
-        edition=row[1],
-        edition_id=row[2],
-        key=row[3],
-        section=row[4],
-        subsection=row[5],
-        number=row[6],
-        star_of=row[7],
-        name=row[8],
-        name_published=row[9],
-        dosage_form=row[10],
-        drug_class=row[11],
-        category_code=row[12],
-        category_path=row[13],
-        remark=row[14],
-        flags=_json_tuple(row[15]),
-        payment_standard=row[16],
-        payment_standards=tuple(r.PaymentStandard(**s) for s in _json_tuple(row[17])),
-        agreement_text=row[18],
-        agreement_start=_date(row[19]),
-        agreement_end=_date(row[20]),
-        ethnic=bool(row[21]),
-        seq=row[22],
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        row[9],
+        row[10],
+        row[11],
+        row[12],
+        row[13],
+        row[14],
+        _flags(row[15]),
+        row[16],
+        tuple(r.PaymentStandard(**s) for s in _json_tuple(row[17])),
+        row[18],
+        _date(row[19]),
+        _date(row[20]),
+        bool(row[21]),
+        row[22],
     )
+
+
+@lru_cache(maxsize=1024)
+def _flags(text: str) -> tuple[str, ...]:
+    """The markers column (a few dozen distinct values in a whole catalogue)."""
+    return _json_tuple(text)
 
 
 def _read_entries(db: Connection, where: str, params: Sequence[object]) -> list[r.Entry]:
@@ -1072,16 +1080,28 @@ def source_rows(db: Database, edition_id: int) -> list[r.SourceRow]:
     return [r.SourceRow(**{**dict(zip(fields, row, strict=True)), "ethnic": bool(row[-1])}) for row in cur]
 
 
-def entries_by_key(db: Connection, key: str) -> list[r.Entry]:
-    """The same drug in every installed edition, newest edition first (read once per generation)."""
-    return list(
-        memo.cached(
-            db,
-            "entries_by_key",
-            key,
-            lambda: tuple(_read_entries(db, "e.key = ? order by d.effective_start desc, e.seq", [key])),
-        )
-    )
+def entries_of_keys(db: Connection, edition_id: int, keys: Iterable[str]) -> dict[str, tuple[r.Entry, ...]]:
+    """The entries of these drugs (keys) in one edition, by key, in publication order (a key the edition
+    does not have maps to ``()``). Read once per generation of the connection, those not yet read in one query."""
+    wanted = sorted(set(keys))
+    known = memo.kind(db, ("entries_of_key", edition_id))
+    out: dict[str, tuple[r.Entry, ...]] = {}
+    if known is not None:
+        out = {k: v for k in wanted if (v := known.get(k)) is not None}
+    missing = [k for k in wanted if k not in out]
+    if not missing:
+        return out
+    found: dict[str, list[r.Entry]] = {k: [] for k in missing}
+    # WORKAROUND: a unary "+" keeps the planner on the key index instead of walking the whole edition
+    # through an (edition_id, ...) index.
+    where = f"+e.edition_id = ? and e.key in ({','.join('?' * len(missing))}) order by e.seq"
+    for entry in _read_entries(db, where, [edition_id, *missing]):
+        found[entry.key].append(entry)
+    for k, entries in found.items():
+        out[k] = tuple(entries)
+        if known is not None:
+            known[k] = out[k]
+    return out
 
 
 def drug_names(db: Connection) -> set[str]:

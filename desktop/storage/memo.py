@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import sqlite3
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -39,10 +40,11 @@ class HasConnection(Protocol):
 
 
 class _Values:
-    __slots__ = ("__weakref__", "generation", "kinds")
+    __slots__ = ("__weakref__", "generation", "held", "kinds")
 
     def __init__(self, generation: tuple[int, int, int]) -> None:
         self.generation = generation
+        self.held = 0  # inside ``held``: other connections' commits are looked for once, on entry
         self.kinds: dict[Hashable, dict[Hashable, Any]] = {}
 
 
@@ -58,16 +60,27 @@ def generation(db: HasConnection) -> tuple[int, int, int]:
     return data_version, schema_version, conn.total_changes
 
 
-def kind(db: HasConnection, name: Hashable) -> dict[Hashable, Any] | None:
-    """The cache of one kind of value (``"entry"``: id -> Entry, ...) of this connection, valid now;
-    None inside a transaction (read from the database, and keep nothing)."""
-    if db.conn.in_transaction:
+def _current(db: HasConnection) -> _Values | None:
+    """The connection's values of its current generation; None inside a transaction."""
+    conn = db.conn
+    if conn.in_transaction:
         return None
-    gen = generation(db)
     values = _BY_DB.get(db)
+    if values is not None and values.held and values.generation[2] == conn.total_changes:
+        return values  # held: this connection wrote nothing since, other connections were looked for on entry
+    gen = generation(db)
     if values is None or values.generation != gen:
         values = _Values(gen)
         _BY_DB[db] = values
+    return values
+
+
+def kind(db: HasConnection, name: Hashable) -> dict[Hashable, Any] | None:
+    """The cache of one kind of value (``"entry"``: id -> Entry, ...) of this connection, valid now;
+    None inside a transaction (read from the database, and keep nothing)."""
+    values = _current(db)
+    if values is None:
+        return None
     found = values.kinds.get(name)
     if found is None or len(found) > MAX_VALUES:
         found = values.kinds[name] = {}
@@ -84,6 +97,22 @@ def cached(db: HasConnection, name: Hashable, key: Hashable, compute: Callable[[
     except KeyError:
         found = values[key] = compute()
     return found
+
+
+@contextmanager
+def held(db: HasConnection) -> Iterator[None]:
+    """One answer (an estimate, a check) reads under one generation: other connections' commits are
+    looked for once, here, not before every cached read inside (this connection's own writes still are).
+    A commit elsewhere during the block is seen by the next block, as if it had come just after."""
+    values = _current(db)
+    if values is None:
+        yield
+        return
+    values.held += 1
+    try:
+        yield
+    finally:
+        values.held -= 1
 
 
 def forget(db: HasConnection) -> None:
