@@ -148,9 +148,7 @@ class Profile:
         Args:
             fixed_only: consider only rules of the catalogue itself, which no request overrides.
         """
-        return self._answer(
-            ("lookup", name, day, ctx, fixed_only), ctx, lambda: self._lookup(name, day, ctx, fixed_only)
-        )
+        return self._answer(("lookup", name, fixed_only), day, ctx, lambda: self._lookup(name, day, ctx, fixed_only))
 
     def _lookup(self, name: str, day: date, ctx: SelectorSource, fixed_only: bool) -> Rule | None:
         for rule in self._ranked.get(name, ()):
@@ -158,11 +156,13 @@ class Profile:
                 return rule
         return None
 
-    def _answer(self, key: tuple[object, ...], ctx: SelectorSource, compute: Callable[[], _A]) -> _A:
+    def _answer(self, question: tuple[object, ...], day: date, ctx: SelectorSource, compute: Callable[[], _A]) -> _A:
         """``compute()``, kept for a ``Selectors`` context: a profile never changes, so neither does the
         answer of a question about it (a mapping context is answered afresh: it need not be hashable)."""
         if not isinstance(ctx, Selectors):
             return compute()
+        # A plain tuple of the selectors' fields: hashed and compared in C (the dataclass's own are Python).
+        key = (*question, day, ctx.insurance, ctx.group, ctx.channel, ctx.drug_class, ctx.section, ctx.listed_in)
         answers = self._answers
         try:
             found: _A = answers[key]
@@ -190,7 +190,7 @@ class Profile:
 
     def requirements_for(self, day: date, ctx: SelectorSource) -> list[Rule]:
         """Requirements (conditions to confirm) active on ``day`` that match ``ctx``, one per condition."""
-        return list(self._answer(("requirements", day, ctx), ctx, lambda: self._requirements_for(day, ctx)))
+        return list(self._answer(("requirements",), day, ctx, lambda: self._requirements_for(day, ctx)))
 
     def _requirements_for(self, day: date, ctx: SelectorSource) -> tuple[Rule, ...]:
         seen: dict[str, Rule] = {}
@@ -209,7 +209,7 @@ class Profile:
 
     def notes_for(self, day: date, ctx: SelectorSource) -> list[Rule]:
         """The notes that concern an answer in ``ctx`` on ``day`` (those with selectors that match)."""
-        return list(self._answer(("notes", day, ctx), ctx, lambda: self._notes_for(day, ctx)))
+        return list(self._answer(("notes",), day, ctx, lambda: self._notes_for(day, ctx)))
 
     def _notes_for(self, day: date, ctx: SelectorSource) -> tuple[Rule, ...]:
         return tuple(n for n in self.notes if n.when and n.active_on(day) and n.matches(ctx))

@@ -196,6 +196,12 @@ def _vocabularies(
 
 def decimal_value(value: object) -> Decimal | None:
     """A finite number given as a JSON number or a string; None for anything else."""
+    if type(value) is str:  # the usual case, first (none of the refusals below concerns a str)
+        try:
+            d = Decimal(value.strip())
+        except (InvalidOperation, ValueError):
+            return None
+        return d if d.is_finite() else None
     if isinstance(value, bool) or value is None or isinstance(value, Mapping | list | tuple):
         return None
     if isinstance(value, int) and value.bit_length() > 100:
