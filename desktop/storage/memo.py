@@ -10,7 +10,8 @@ A cached value is kept with the connection's *generation*:
 
 When the generation differs from the one the values were read under, every value of that connection is
 dropped and read again. Inside an open transaction nothing is served from or kept in the cache: what the
-transaction reads may still be rolled back. Each check costs one small statement (about 10 µs).
+transaction reads may still be rolled back. Each check costs one small statement (about 10 µs); inside
+``held`` (one estimate, one check) other connections' commits are looked for once, on entry.
 
 Only records that are immutable once built (frozen dataclasses, tuples) may be cached, and callers get the
 same objects back: whatever a caller might modify must be copied by the function that returns it.
@@ -22,6 +23,7 @@ import sqlite3
 import weakref
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -40,12 +42,16 @@ class HasConnection(Protocol):
 
 
 class _Values:
-    __slots__ = ("__weakref__", "generation", "held", "kinds")
+    __slots__ = ("__weakref__", "generation", "kinds")
 
     def __init__(self, generation: tuple[int, int, int]) -> None:
         self.generation = generation
-        self.held = 0  # inside ``held``: other connections' commits are looked for once, on entry
         self.kinds: dict[Hashable, dict[Hashable, Any]] = {}
+
+
+#: The values ``held`` in this thread (and async context): a read-only connection may serve two threads,
+#: and one thread's answer must not spare another thread the look at other connections' commits.
+_HELD: ContextVar[tuple[_Values, ...]] = ContextVar("yaomu_memo_held", default=())
 
 
 #: Keyed by the connection's wrapper (a sqlite3.Connection takes no weak reference): a closed and
@@ -66,7 +72,7 @@ def _current(db: HasConnection) -> _Values | None:
     if conn.in_transaction:
         return None
     values = _BY_DB.get(db)
-    if values is not None and values.held and values.generation[2] == conn.total_changes:
+    if values is not None and values.generation[2] == conn.total_changes and values in _HELD.get():
         return values  # held: this connection wrote nothing since, other connections were looked for on entry
     gen = generation(db)
     if values is None or values.generation != gen:
@@ -101,18 +107,18 @@ def cached(db: HasConnection, name: Hashable, key: Hashable, compute: Callable[[
 
 @contextmanager
 def held(db: HasConnection) -> Iterator[None]:
-    """One answer (an estimate, a check) reads under one generation: other connections' commits are
-    looked for once, here, not before every cached read inside (this connection's own writes still are).
-    A commit elsewhere during the block is seen by the next block, as if it had come just after."""
+    """One answer (an estimate, a check): other connections' commits are looked for once, here, not before
+    every cached read inside (this connection's own writes still are, and other threads look as usual).
+    A commit elsewhere during the block may be seen only by the next answer, as if it had come just after."""
     values = _current(db)
     if values is None:
         yield
         return
-    values.held += 1
+    token = _HELD.set((*_HELD.get(), values))
     try:
         yield
     finally:
-        values.held -= 1
+        _HELD.reset(token)
 
 
 def forget(db: HasConnection) -> None:

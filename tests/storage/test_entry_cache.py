@@ -164,3 +164,23 @@ def test_overlays_and_confidential_values_are_read_again_after_a_write(tmp_path:
     assert cs.for_entry(reader, secret.key, start, end) == []
     reader.close()
     writer.close()
+
+
+def test_one_threads_held_answer_does_not_hold_another_threads_reads(tmp_path: Path) -> None:
+    """A read-only connection may serve two threads: only the thread inside ``held`` skips the look."""
+    import threading
+
+    path = _file_db(tmp_path)
+    shared, writer = store.open_db(path, readonly=True), store.open_db(path)
+    entry = next(iter(store.entries(writer, store.editions(writer)[0].id)))
+    seen: list[str | None] = []
+    with memo.held(shared):
+        assert store.entries_by_ids(shared, [entry.id])[entry.id].remark is None
+        _remark(writer, entry.id, "另一线程应看到")
+        other = threading.Thread(target=lambda: seen.append(store.entries_by_ids(shared, [entry.id])[entry.id].remark))
+        other.start()
+        other.join()
+    assert seen == ["另一线程应看到"]
+    assert store.entries_by_ids(shared, [entry.id])[entry.id].remark == "另一线程应看到"
+    shared.close()
+    writer.close()
