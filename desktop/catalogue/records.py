@@ -125,7 +125,8 @@ class PaymentStandard:
 
     def __post_init__(self) -> None:
         # Read back from JSON the tiers are lists; keep the record hashable.
-        if not isinstance(self.tiers, tuple) or any(not isinstance(t, tuple) for t in self.tiers):
+        tiers = self.tiers
+        if not isinstance(tiers, tuple) or (tiers and any(not isinstance(t, tuple) for t in tiers)):
             object.__setattr__(self, "tiers", tuple(tuple(t) for t in self.tiers))
 
     @property

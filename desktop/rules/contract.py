@@ -53,13 +53,34 @@ class Amounts:
     patient_total: Decimal
 
     def as_tuple(self) -> tuple[Decimal, ...]:
-        return tuple(getattr(self, name) for name in AMOUNT_FIELDS)
+        """The amounts in ``AMOUNT_FIELDS`` order."""
+        return (
+            self.total,
+            self.full_self_pay,
+            self.over_standard,
+            self.first_self_pay,
+            self.policy_scope,
+            self.deductible,
+            self.fund,
+            self.coinsurance,
+            self.patient_total,
+        )
 
     def to_json(self) -> dict[str, str]:
         return {name: str(getattr(self, name)) for name in AMOUNT_FIELDS}
 
     def __add__(self, other: Amounts) -> Amounts:
-        return Amounts(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
+        return Amounts(
+            self.total + other.total,
+            self.full_self_pay + other.full_self_pay,
+            self.over_standard + other.over_standard,
+            self.first_self_pay + other.first_self_pay,
+            self.policy_scope + other.policy_scope,
+            self.deductible + other.deductible,
+            self.fund + other.fund,
+            self.coinsurance + other.coinsurance,
+            self.patient_total + other.patient_total,
+        )
 
 
 EMPTY = Amounts(*(ZERO,) * 9)

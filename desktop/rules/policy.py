@@ -19,13 +19,13 @@ region's own profile beats the one it extends. Example with the shipped Jilin pr
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jsonschema
 
@@ -37,6 +37,11 @@ from desktop.rules.labels import GROUPS as GROUPS
 from desktop.rules.labels import INSURANCES as INSURANCES
 from desktop.rules.labels import PARAMETERS as PARAMETERS
 from desktop.rules.lists import Revision
+
+#: A profile keeps at most this many answers (``Profile._answer``) before it starts afresh.
+_MAX_ANSWERS = 4096
+
+_A = TypeVar("_A")
 
 SELECTORS = ("insurance", "group", "channel", "class", "section", "listed_in", "not_listed_in")
 
@@ -143,37 +148,71 @@ class Profile:
         Args:
             fixed_only: consider only rules of the catalogue itself, which no request overrides.
         """
-        best: tuple[int, int, Rule] | None = None
+        return self._answer(("lookup", name, fixed_only), day, ctx, lambda: self._lookup(name, day, ctx, fixed_only))
+
+    def _lookup(self, name: str, day: date, ctx: SelectorSource, fixed_only: bool) -> Rule | None:
+        for rule in self._ranked.get(name, ()):
+            if (not fixed_only or rule.fixed) and rule.active_on(day) and rule.matches(ctx):
+                return rule
+        return None
+
+    def _answer(self, question: tuple[object, ...], day: date, ctx: SelectorSource, compute: Callable[[], _A]) -> _A:
+        """``compute()``, kept for a ``Selectors`` context: a profile never changes, so neither does the
+        answer of a question about it (a mapping context is answered afresh: it need not be hashable)."""
+        if not isinstance(ctx, Selectors):
+            return compute()
+        # A plain tuple of the selectors' fields: hashed and compared in C (the dataclass's own are Python).
+        key = (*question, day, ctx.insurance, ctx.group, ctx.channel, ctx.drug_class, ctx.section, ctx.listed_in)
+        answers = self._answers
+        try:
+            found: _A = answers[key]
+        except KeyError:
+            if len(answers) > _MAX_ANSWERS:
+                answers.clear()
+            found = answers[key] = compute()
+        return found
+
+    @cached_property
+    def _answers(self) -> dict[tuple[object, ...], Any]:
+        return {}
+
+    @cached_property
+    def _ranked(self) -> dict[str, tuple[Rule, ...]]:
+        """The parameters by name, most specific first: more selectors = more specific; on a tie the
+        region's own rule beats an inherited one, then the profile's order (the first one stated wins)."""
+        by_name: dict[str, list[Rule]] = {}
         for rule in self.parameters:
-            if rule.name != name or not rule.active_on(day) or not rule.matches(ctx):
-                continue
-            if fixed_only and not rule.fixed:
-                continue
-            # More selectors = more specific; the region's own rule beats an inherited one.
-            rank = (len(rule.when), -self.chain.index(rule.profile))
-            if best is None or rank > best[:2]:
-                best = (rank[0], rank[1], rule)
-        return best[2] if best else None
+            by_name.setdefault(rule.name, []).append(rule)
+        return {
+            name: tuple(sorted(rules, key=lambda rule: (-len(rule.when), self.chain.index(rule.profile))))
+            for name, rules in by_name.items()
+        }
 
     def requirements_for(self, day: date, ctx: SelectorSource) -> list[Rule]:
         """Requirements (conditions to confirm) active on ``day`` that match ``ctx``, one per condition."""
+        return list(self._answer(("requirements",), day, ctx, lambda: self._requirements_for(day, ctx)))
+
+    def _requirements_for(self, day: date, ctx: SelectorSource) -> tuple[Rule, ...]:
         seen: dict[str, Rule] = {}
         for rule in self.requirements:
             if rule.active_on(day) and rule.matches(ctx) and rule.name not in seen:
                 seen[rule.name] = rule
-        return list(seen.values())
+        return tuple(seen.values())
 
     def notes_on(self, day: date) -> list[Rule]:
         return [n for n in self.notes if n.active_on(day)]
 
-    @property
+    @cached_property
     def answer_notes(self) -> bool:
         """The profile has notes shown with the answers their selectors match."""
         return any(n.when for n in self.notes)
 
     def notes_for(self, day: date, ctx: SelectorSource) -> list[Rule]:
         """The notes that concern an answer in ``ctx`` on ``day`` (those with selectors that match)."""
-        return [n for n in self.notes if n.when and n.active_on(day) and n.matches(ctx)]
+        return list(self._answer(("notes",), day, ctx, lambda: self._notes_for(day, ctx)))
+
+    def _notes_for(self, day: date, ctx: SelectorSource) -> tuple[Rule, ...]:
+        return tuple(n for n in self.notes if n.when and n.active_on(day) and n.matches(ctx))
 
 
 class PolicyError(UserFacingError):

@@ -196,6 +196,14 @@ def _vocabularies(
 
 def decimal_value(value: object) -> Decimal | None:
     """A finite number given as a JSON number or a string; None for anything else."""
+    if type(value) is str:  # the usual case, first (none of the refusals below concerns a str)
+        try:
+            d = Decimal(value.strip())
+        except (InvalidOperation, ValueError):
+            return None
+        return d if d.is_finite() else None
+    if type(value) is int and value.bit_length() <= 100:
+        return Decimal(value)  # what Decimal(str(value)) gives, without the text
     if isinstance(value, bool) or value is None or isinstance(value, Mapping | list | tuple):
         return None
     if isinstance(value, int) and value.bit_length() > 100:
@@ -375,4 +383,10 @@ def _confirmed(n: str, value: object, p: _Problems) -> frozenset[ConditionCode]:
         ok = all(isinstance(c, str) and c in labels.CONDITIONS for c in given)
     if not ok:
         p.add(f"{n}的已确认条件（confirmed）应为列表，取值：{'、'.join(labels.CONDITIONS)}。")
-    return frozenset(ConditionCode(c) for c in given if isinstance(c, str) and c in labels.CONDITIONS)
+    return frozenset(
+        _CONDITION_CODES.get(c) or ConditionCode(c) for c in given if isinstance(c, str) and c in labels.CONDITIONS
+    )
+
+
+#: The members by value (a dict lookup instead of the enum's call, once per confirmed condition of every line).
+_CONDITION_CODES = {c.value: c for c in ConditionCode}

@@ -39,6 +39,7 @@ from desktop.rules.contract import (
 from desktop.rules.eligibility import Drug, EditionContext, Query
 from desktop.settings import Settings
 from desktop.storage import catalogue as store
+from desktop.storage import memo
 from desktop.storage import overlays as ov
 
 #: Codes the estimate adds to a line's reasons (besides eligibility.REASON_CODES); docs/rules.md lists them.
@@ -128,7 +129,7 @@ def _facts(
     edition_id: int | None = None,
 ) -> list[ov.OverlayFact]:
     """The overlay items naming this drug (凡例 七/八 matching, ``desktop.catalogue.matching``)."""
-    index = index or matching.FactIndex(ov.region_facts(db, region))
+    index = index or _fact_index(db, region)
 
     def siblings() -> list[matching.Reading]:
         if edition_id is None:
@@ -139,19 +140,9 @@ def _facts(
     return index.facts(name, form, section, siblings)
 
 
-_INDEXES: dict[tuple[int, str], tuple[tuple[object, ...], matching.FactIndex]] = {}
-
-
 def _fact_index(db: Database, region: str) -> matching.FactIndex:
-    """The region's overlay items by generic name, read again only when the overlays changed."""
-    key, sig = (id(db), region), ov.signature(db)
-    cached = _INDEXES.get(key)
-    if cached is None or cached[0] != sig:
-        cached = (sig, matching.FactIndex(ov.region_facts(db, region)))
-        if len(_INDEXES) > 16:
-            _INDEXES.clear()
-        _INDEXES[key] = cached
-    return cached[1]
+    """The region's overlay items by generic name, built once per generation of the connection."""
+    return memo.cached(db, "fact_index", region, lambda: matching.FactIndex(ov.region_facts(db, region)))
 
 
 def _edition_context(choice: store.EditionChoice) -> EditionContext:
@@ -160,14 +151,31 @@ def _edition_context(choice: store.EditionChoice) -> EditionContext:
     return EditionContext(choice.edition.label, choice.exact, choice.note)
 
 
-def _in_force(db: Database, entry: r.Entry, choice: store.EditionChoice) -> r.Entry | None:
-    """The same drug (same key) in the edition that answers the day; the entry itself if it belongs there."""
+def _in_force(
+    db: Database, entry: r.Entry, choice: store.EditionChoice, same_drug: Mapping[str, Sequence[r.Entry]] | None = None
+) -> r.Entry | None:
+    """The same drug (same key) in the edition that answers the day; the entry itself if it belongs there.
+
+    ``same_drug``: the answering edition's entries by key (``_same_drug``), read for the whole basket at once.
+    """
     if choice.edition is None or entry.edition_id == choice.edition.id:
         return entry
-    same = [e for e in store.entries_by_key(db, entry.key) if e.edition_id == choice.edition.id]
+    if same_drug is None or entry.key not in same_drug:
+        same_drug = store.entries_of_keys(db, choice.edition.id, [entry.key])
+    same = same_drug[entry.key]
     if not same:
         return None
     return next((e for e in same if e.section == entry.section), same[0])
+
+
+def _same_drug(
+    db: Database, entries: Sequence[r.Entry | None], choice: store.EditionChoice
+) -> dict[str, tuple[r.Entry, ...]]:
+    """The answering edition's entries of the drugs (keys) of entries from another edition, in one read."""
+    if choice.edition is None:
+        return {}
+    keys = [e.key for e in entries if e is not None and e.edition_id != choice.edition.id]
+    return store.entries_of_keys(db, choice.edition.id, keys) if keys else {}
 
 
 def _validate_query(profile: str, insurance: str, group: str, channel: str, confirmed: frozenset[str]) -> list[str]:
@@ -207,6 +215,12 @@ def check(
         raise RequestError(problems)
     prof = policy.load(profile)
     query = Query(day, insurance, group, channel, frozenset(confirmed))
+    with memo.held(db):  # one generation of the catalogue for the whole answer
+        return _check(db, entry_id, query, prof)
+
+
+def _check(db: Database, entry_id: str, query: Query, prof: policy.Profile) -> Eligibility:
+    day = query.day
     entry = store.entries_by_ids(db, [entry_id]).get(entry_id)
     if entry is None:  # a transition drug has no entry: check takes its name
         transition = _check_transition(db, entry_id, query, prof)
@@ -270,8 +284,9 @@ def parse_request(
     """
     settings = settings or Settings()
     known = cache if cache is not None else _EntryCache(db)
-    data = _transition_classes(db, data)
-    return request_mod.parse_request(data, default_profile=settings.profile, known_entries=known)
+    with memo.held(db):
+        data = _transition_classes(db, data)
+        return request_mod.parse_request(data, default_profile=settings.profile, known_entries=known)
 
 
 def _transition_classes(db: Database, data: object) -> object:
@@ -297,8 +312,9 @@ def estimate_json(db: Database, data: object, settings: Settings | None = None) 
         RequestError: every problem of the request at once; nothing is written anyway.
     """
     cache = _EntryCache(db)
-    request = parse_request(db, data, settings, cache=cache)
-    return _estimate(db, request, settings, cache.found).to_json()
+    with memo.held(db):
+        request = parse_request(db, data, settings, cache=cache)
+        return _estimate(db, request, settings, cache.found).to_json()
 
 
 def _entries(db: Database, ids: list[str]) -> dict[str, r.Entry]:
@@ -318,6 +334,8 @@ class _EstimateContext:
     edition: EditionContext
     installed: list[ov.OverlayInfo]
     index: matching.FactIndex
+    #: The answering edition's entries of the basket's drugs that come from another edition, by key.
+    same_drug: Mapping[str, Sequence[r.Entry]]
 
     @property
     def day(self) -> date:
@@ -373,7 +391,8 @@ def estimate(db: Database, request: EstimateRequest, settings: Settings | None =
     Raises:
         RequestError: an entry the catalogue does not have, or a parameter nothing states (all at once).
     """
-    return _estimate(db, request, settings, None)
+    with memo.held(db):  # one generation of the catalogue for the whole estimate
+        return _estimate(db, request, settings, None)
 
 
 def _estimate(
@@ -384,7 +403,7 @@ def _estimate(
     conflicts = _standard_conflicts(lines)
     if conflicts:
         raise RequestError(conflicts)
-    ctx = _context(db, request, settings)
+    ctx = _context(db, request, settings, lines)
     collected = _Collected(warnings=[ctx.choice.note] if ctx.choice.note else [])
     for line in lines:
         _assess_line(ctx, line, collected.warnings)
@@ -447,7 +466,7 @@ def _resolve(db: Database, request: EstimateRequest, found: Mapping[str, r.Entry
     ]
 
 
-def _context(db: Database, request: EstimateRequest, settings: Settings) -> _EstimateContext:
+def _context(db: Database, request: EstimateRequest, settings: Settings, lines: list[_Line]) -> _EstimateContext:
     prof = policy.load(request.profile)
     choice = store.edition_on(db, request.day)
     return _EstimateContext(
@@ -459,6 +478,7 @@ def _context(db: Database, request: EstimateRequest, settings: Settings) -> _Est
         edition=_edition_context(choice),
         installed=ov.overlays(db, prof.region),
         index=_fact_index(db, prof.region),
+        same_drug=_same_drug(db, [line.entry for line in lines], choice),
     )
 
 
@@ -477,7 +497,7 @@ def _assess_line(ctx: _EstimateContext, line: _Line, warnings: list[str]) -> Non
         )
         return
     asked = line.entry
-    current = _in_force(ctx.db, asked, ctx.choice)
+    current = _in_force(ctx.db, asked, ctx.choice, ctx.same_drug)
     if current is not None and current.id != asked.id:
         warnings.append(
             f"第 {line.index} 项：条目 {asked.id} 属于{asked.edition}年版，已按当日生效目录中的同一药品 "

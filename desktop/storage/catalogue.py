@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
@@ -20,7 +21,7 @@ from desktop import paths, platform
 from desktop.catalogue import records as r
 from desktop.catalogue.normalise import drug_key, normalise_name
 from desktop.errors import DatabaseError, NotFound, SourceFormatError, db_reason
-from desktop.storage import last_pk
+from desktop.storage import last_pk, memo
 
 if TYPE_CHECKING:  # sqlite-utils costs ~0.1 s of imports: one-shot lookups (yaomu search) use Reader
     from sqlite_utils import Database
@@ -743,7 +744,16 @@ def edition_named(db: Database, name: str, *, details: bool = False) -> r.Editio
 
 
 def editions(db: Connection, *, details: bool = True) -> list[r.Edition]:
-    """Installed editions, oldest first; ``details`` adds sections and row counts (a scan)."""
+    """Installed editions, oldest first; ``details`` adds sections and row counts (a scan).
+
+    Without details they are read once per generation of the connection (``storage.memo``).
+    """
+    if details:
+        return _read_editions(db, details=True)
+    return list(memo.cached(db, "editions", None, lambda: tuple(_read_editions(db, details=False))))
+
+
+def _read_editions(db: Connection, *, details: bool) -> list[r.Edition]:
     return [_edition(db, row, details=details) for row in db.query("select * from edition order by effective_start")]
 
 
@@ -786,6 +796,11 @@ def edition_on(db: Connection, day: date) -> EditionChoice:
     )
 
 
+def _json_tuple(text: str) -> tuple[Any, ...]:
+    """A JSON array column as a tuple (most rows hold "[]": no parse)."""
+    return () if text == "[]" else tuple(json.loads(text))
+
+
 def row_to_entry(row: dict[str, Any]) -> r.Entry:
     return r.Entry(
         id=row["id"],
@@ -803,9 +818,9 @@ def row_to_entry(row: dict[str, Any]) -> r.Entry:
         category_code=row["category_code"],
         category_path=row["category_path"],
         remark=row["remark"],
-        flags=tuple(json.loads(row["flags"])),
+        flags=_json_tuple(row["flags"]),
         payment_standard=row["payment_standard"],
-        payment_standards=tuple(r.PaymentStandard(**s) for s in json.loads(row["standards"])),
+        payment_standards=tuple(r.PaymentStandard(**s) for s in _json_tuple(row["standards"])),
         agreement_text=row["agreement_text"],
         agreement_start=_date(row["agreement_start"]),
         agreement_end=_date(row["agreement_end"]),
@@ -826,13 +841,78 @@ def get_entry(db: Database, entry_id: str) -> r.Entry:
     return row_to_entry(rows[0])
 
 
-def entries_by_ids(db: Database, ids: Iterable[str]) -> dict[str, r.Entry]:
-    """The entries with these ids, in one query (unknown ids are simply absent)."""
+#: The columns an ``Entry`` is built from, in the order of its fields (``ENTRY_SELECT`` also has pinyin etc.;
+#: tests/storage/test_entry_cache.py checks both give the same records).
+_ENTRY_COLUMNS = (
+    "e.id, d.name, e.edition_id, e.key, e.section, e.subsection, e.number, e.star_of, e.name, e.name_published, "
+    "e.dosage_form, e.class, e.category_code, e.category_path, e.remark, e.flags, e.payment_standard, e.standards, "
+    "e.agreement_text, e.agreement_start, e.agreement_end, e.ethnic, e.seq"
+)
+
+
+def _entry_of(row: Sequence[Any]) -> r.Entry:
+    """An ``Entry`` from a row of ``_ENTRY_COLUMNS`` (a plain tuple in the record's field order: no dict per row)."""
+    return r.Entry(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        row[9],
+        row[10],
+        row[11],
+        row[12],
+        row[13],
+        row[14],
+        _flags(row[15]),
+        row[16],
+        tuple(r.PaymentStandard(**s) for s in _json_tuple(row[17])),
+        row[18],
+        _date(row[19]),
+        _date(row[20]),
+        bool(row[21]),
+        row[22],
+    )
+
+
+@lru_cache(maxsize=1024)
+def _flags(text: str) -> tuple[str, ...]:
+    """The markers column (a few dozen distinct values in a whole catalogue)."""
+    return _json_tuple(text)
+
+
+def _read_entries(db: Connection, where: str, params: Sequence[object]) -> list[r.Entry]:
+    sql = f"select {_ENTRY_COLUMNS} from entry e join edition d on d.id = e.edition_id where {where}"
+    return [_entry_of(row) for row in db.execute(sql, params)]
+
+
+def entries_by_ids(db: Connection, ids: Iterable[str]) -> dict[str, r.Entry]:
+    """The entries with these ids (unknown ids are simply absent).
+
+    Entries change only when a catalogue is applied, rolled back or migrated: each is read once per
+    generation of the connection (``storage.memo``), those not yet read in one query.
+    """
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    marks = ",".join("?" * len(wanted))
-    return {row["id"]: row_to_entry(row) for row in db.query(f"{ENTRY_SELECT} where e.id in ({marks})", wanted)}
+    known = memo.kind(db, "entry")
+    if known is None:
+        missing = wanted
+        out: dict[str, r.Entry] = {}
+    else:
+        out = {i: e for i in wanted if (e := known.get(i)) is not None}
+        missing = [i for i in wanted if i not in out]
+    if not missing:
+        return out
+    for entry in _read_entries(db, f"e.id in ({','.join('?' * len(missing))})", missing):
+        out[entry.id] = entry
+        if known is not None:
+            known[entry.id] = entry
+    return {i: out[i] for i in wanted if i in out}  # in id order, as one query returns them
 
 
 #: Entry columns a search looks up by value, each through its own index.
@@ -1009,12 +1089,28 @@ def source_rows(db: Database, edition_id: int) -> list[r.SourceRow]:
     return [r.SourceRow(**{**dict(zip(fields, row, strict=True)), "ethnic": bool(row[-1])}) for row in cur]
 
 
-def entries_by_key(db: Database, key: str) -> list[r.Entry]:
-    """The same drug in every installed edition, newest edition first."""
-    return [
-        row_to_entry(row)
-        for row in db.query(f"{ENTRY_SELECT} where e.key = ? order by d.effective_start desc, e.seq", [key])
-    ]
+def entries_of_keys(db: Connection, edition_id: int, keys: Iterable[str]) -> dict[str, tuple[r.Entry, ...]]:
+    """The entries of these drugs (keys) in one edition, by key, in publication order (a key the edition
+    does not have maps to ``()``). Read once per generation of the connection, those not yet read in one query."""
+    wanted = sorted(set(keys))
+    known = memo.kind(db, ("entries_of_key", edition_id))
+    out: dict[str, tuple[r.Entry, ...]] = {}
+    if known is not None:
+        out = {k: v for k in wanted if (v := known.get(k)) is not None}
+    missing = [k for k in wanted if k not in out]
+    if not missing:
+        return out
+    found: dict[str, list[r.Entry]] = {k: [] for k in missing}
+    # WORKAROUND: a unary "+" keeps the planner on the key index instead of walking the whole edition
+    # through an (edition_id, ...) index.
+    where = f"+e.edition_id = ? and e.key in ({','.join('?' * len(missing))}) order by e.seq"
+    for entry in _read_entries(db, where, [edition_id, *missing]):
+        found[entry.key].append(entry)
+    for k, entries in found.items():
+        out[k] = tuple(entries)
+        if known is not None:
+            known[k] = out[k]
+    return out
 
 
 def drug_names(db: Connection) -> set[str]:

@@ -11,6 +11,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from desktop.storage import memo
+
 if TYPE_CHECKING:  # importing storage must not import sqlite-utils (yaomu search starts without it)
     from sqlite_utils import Database
 
@@ -66,9 +68,22 @@ def put(db: Database, values: list[Stored]) -> int:
     return len(values)
 
 
+def _has_table(db: Database) -> bool:
+    """The table exists (a database opened read-only, without migrating, may predate it): asked once per
+    generation of the connection, as sqlite-utils lists every table to answer."""
+    return memo.cached(db, "table", "confidential_standard", lambda: bool(db["confidential_standard"].exists()))
+
+
 def for_entry(db: Database, entry_key: str, start: date, end: date) -> list[Stored]:
-    """The values of this drug for exactly this agreement period (another period's value never answers)."""
-    if not db["confidential_standard"].exists():
+    """The values of this drug for exactly this agreement period (another period's value never answers);
+    read once per generation of the connection (entering a value is a write: ``storage.memo``)."""
+    return list(
+        memo.cached(db, "confidential", (entry_key, start, end), lambda: tuple(_for_entry(db, entry_key, start, end)))
+    )
+
+
+def _for_entry(db: Database, entry_key: str, start: date, end: date) -> list[Stored]:
+    if not _has_table(db):
         return []
     return [
         _row(row)
@@ -83,7 +98,7 @@ def for_entry(db: Database, entry_key: str, start: date, end: date) -> list[Stor
 def entered(db: Database) -> dict[tuple[str, str, str], list[tuple[str, str]]]:
     """What is entered, without amounts: (entry key, start, end) -> [(spec, source)]."""
     out: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
-    if not db["confidential_standard"].exists():
+    if not _has_table(db):
         return out
     for row in db.query(
         "select entry_key, agreement_start, agreement_end, spec, source from confidential_standard order by id"

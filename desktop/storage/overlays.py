@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from desktop.catalogue.normalise import match_key
-from desktop.storage import last_pk
+from desktop.storage import last_pk, memo
 
 if TYPE_CHECKING:  # importing storage must not import sqlite-utils (yaomu search starts without it)
     from sqlite_utils import Database
@@ -199,16 +199,6 @@ def installed(db: Database, overlay_id: str) -> InstalledOverlay | None:
     return InstalledOverlay(_info(head), tuple(_item(row) for row in items), head["package_id"], head["loaded_at"])
 
 
-def signature(db: Database) -> tuple[object, ...]:
-    """Changes whenever an overlay is installed, replaced or removed (a cheap cache key)."""
-    return tuple(
-        db.execute(
-            "select (select count(*) from overlay), (select max(id) from overlay), (select count(*) from overlay_item),"
-            " (select max(id) from overlay_item), (select max(loaded_at) from overlay)"
-        ).fetchone()
-    )
-
-
 def match_keys(db: Database, region: str) -> frozenset[str]:
     """The names (match keys) the region's and the national overlays mention."""
     rows = db.execute(
@@ -296,6 +286,10 @@ def transition_class(db: Connection, name: str) -> str | None:
 
     Negotiated drugs are paid as 乙类 (凡例 (五)), so an item without a typed class is 乙.
     """
+    return memo.cached(db, "transition_class", name, lambda: _read_transition_class(db, name))
+
+
+def _read_transition_class(db: Connection, name: str) -> str | None:
     rows = list(
         db.query(
             "select i.attrs from overlay_item i join overlay o on o.id = i.overlay_id "
@@ -310,7 +304,12 @@ def transition_class(db: Connection, name: str) -> str | None:
 
 
 def overlays(db: Database, region: str | None = None) -> list[OverlayInfo]:
-    """Installed overlays of a region and the national ones (all overlays when region is None)."""
+    """Installed overlays of a region and the national ones (all overlays when region is None);
+    read once per generation of the connection (``storage.memo``)."""
+    return list(memo.cached(db, "overlays", region, lambda: tuple(_read_overlays(db, region))))
+
+
+def _read_overlays(db: Database, region: str | None) -> list[OverlayInfo]:
     if region is None:
         rows = db.query("select * from overlay order by region, kind, overlay_id")
     else:
@@ -353,13 +352,23 @@ def facts_for(db: Database, region: str, name: str, dosage_form: str | None = No
 
 def region_facts(db: Database, region: str | None) -> list[OverlayFact]:
     """Every overlay item of the region and the national overlays (a few dozen rows), in install order;
-    of every region when ``region`` is None."""
+    of every region when ``region`` is None. Read once per generation of the connection."""
+    return list(memo.cached(db, "region_facts", region, lambda: tuple(_read_region_facts(db, region))))
+
+
+def _read_region_facts(db: Database, region: str | None) -> list[OverlayFact]:
     where, params = ("where o.region in ('national', ?) ", [region]) if region is not None else ("", [])
     return [_fact(row) for row in db.query(f"{_FACT_SELECT} {where}order by o.id, i.id", params)]
 
 
 def entries_named_like(db: Database, edition_id: int, fragment: str) -> list[tuple[str, str, str | None, str]]:
-    """(id, name, dosage form, section) of the edition's entries whose name contains ``fragment``."""
+    """(id, name, dosage form, section) of the edition's entries whose name contains ``fragment``
+    (a scan of the edition's names: read once per generation of the connection)."""
+    rows = memo.cached(db, "named_like", (edition_id, fragment), lambda: tuple(_named_like(db, edition_id, fragment)))
+    return list(rows)
+
+
+def _named_like(db: Database, edition_id: int, fragment: str) -> list[tuple[str, str, str | None, str]]:
     escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return [
         (row[0], row[1], row[2], row[3])
