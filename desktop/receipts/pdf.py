@@ -9,9 +9,11 @@ WenQuanYi Micro Hei from ``resources/fonts/`` as an embedded TrueType subset: th
 from __future__ import annotations
 
 import io
+import re
 import threading
 import zlib
 from collections import OrderedDict
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -196,16 +198,36 @@ def _reuse_font_objects(font: Any) -> None:
 
 
 def _seed(canvas: Any) -> None:
-    """Give the document's first two font subsets exactly the characters of ``SEED_CHARS``."""
+    """Give the document's first two font subsets exactly the characters of ``SEED_CHARS``.
+
+    The document starts from a copy of the seeded state (what ``splitString`` over the seed text
+    leaves, without walking its 480 characters again on every receipt).
+    """
     from reportlab.pdfbase import pdfmetrics
 
-    font: Any = pdfmetrics.getFont(FONT_NAME)  # a TTFont: splitString is not in types-reportlab
-    font.splitString(_seed_text(), canvas._doc)
+    font: Any = pdfmetrics.getFont(FONT_NAME)  # a TTFont: its state is not in types-reportlab
+    seeded = _seeded().state
+    state = font.State(font._asciiReadable)  # no face: an empty state, filled from the seeded one
+    state.assignments = dict(seeded.assignments)
+    state.subsets = [list(subset) for subset in seeded.subsets]
+    state.nextCode = seeded.nextCode
+    font.state[canvas._doc] = state
+
+
+@dataclass(frozen=True)
+class _Seeded:
+    """The font state after the seed text, and the code of every character it fixes."""
+
+    state: Any  # a TTFont.State, never changed after it is built
+    #: ``str.translate`` table: a fixed character to its code (0-511); any other character below
+    #: U+0200 to U+FFFF, so that a translated text below U+0200 holds codes only.
+    codes: dict[int, str]
 
 
 @cache
-def _seed_text() -> str:
-    """The prefix of ``SEED_CHARS`` (duplicates and characters the font lacks dropped) that fills two subsets."""
+def _seeded() -> _Seeded:
+    """Seed a stand-in document character by character, up to two subsets (``SEED_CHARS``, in order;
+    duplicates and characters the font lacks dropped)."""
     from reportlab.pdfbase import pdfmetrics
 
     font: Any = pdfmetrics.getFont(register_font())  # a TTFont's internals, not in types-reportlab
@@ -216,15 +238,43 @@ def _seed_text() -> str:
         pass
 
     probe = Probe()
-    font.state[probe] = state
-    out = []
-    for ch in wanted:
-        if state.nextCode >= _SEEDED_CODES:
-            break
-        font.splitString(ch, probe)
-        out.append(ch)
-    del font.state[probe]
-    return "".join(out)
+    with _lock:
+        font.state[probe] = state
+        for ch in wanted:
+            if state.nextCode >= _SEEDED_CODES:
+                break
+            font.splitString(ch, probe)
+        del font.state[probe]
+    codes = {cp: chr(n) for cp, n in state.assignments.items() if n < _SEEDED_CODES}
+    if 32 in state.assignments:
+        codes[0xA0] = chr(state.assignments[32])  # splitString prints a no-break space as a space
+    for cp in range(_SEEDED_CODES):
+        codes.setdefault(cp, _NOT_SEEDED)
+    return _Seeded(state, codes)
+
+
+_NOT_SEEDED = "\uffff"
+#: Runs of one subset in a translated text: codes 0-255 are subset 0, 256-511 subset 1.
+_SUBSET_RUNS = re.compile("[\x00-\xff]+|[\u0100-\u01ff]+")
+_SUBSET_1 = {cp: cp - 256 for cp in range(256, 512)}
+
+
+def _split(font: Any, text: str, doc: Any) -> list[tuple[int, bytes]]:
+    """``font.splitString(text, doc)``: (subset, codes) runs. A text of seeded characters only (most
+    rows) is translated without touching the document's state, which already holds those codes."""
+    coded = text.translate(_seeded().codes)
+    if not coded:
+        return []
+    top = max(coded)
+    if top < "\u0100":
+        return [(0, coded.encode("latin-1"))]
+    if top < "\u0200":
+        return [
+            (0, run.encode("latin-1")) if run[0] < "\u0100" else (1, run.translate(_SUBSET_1).encode("latin-1"))
+            for run in _SUBSET_RUNS.findall(coded)
+        ]
+    runs: list[tuple[int, bytes]] = font.splitString(text, doc)  # a character outside the seeded subsets
+    return runs
 
 
 def warm_up() -> None:
@@ -253,15 +303,16 @@ def measure(text: str) -> float:
     reportlab's TrueType width is the plain sum of glyph advances (no kerning), so widths are
     cached per character: wrapping measures the same characters thousands of times.
     """
-    total = 0.0
-    for ch in text:
-        width = _WIDTHS.get(ch)
-        if width is None:
-            from reportlab.pdfbase.pdfmetrics import stringWidth
+    try:
+        return sum(map(_WIDTHS.__getitem__, text), 0.0)
+    except KeyError:
+        from reportlab.pdfbase.pdfmetrics import stringWidth
 
-            width = _WIDTHS[ch] = float(stringWidth(ch, register_font(), 1.0))
-        total += width
-    return total
+        font = register_font()
+        for ch in text:
+            if ch not in _WIDTHS:
+                _WIDTHS[ch] = float(stringWidth(ch, font, 1.0))
+        return sum(map(_WIDTHS.__getitem__, text), 0.0)
 
 
 def _height(line: Line, fmt: PageFormat) -> float:
@@ -362,28 +413,56 @@ def render(receipt: Receipt) -> bytes:
 
 class _Writer:
     """All text of a page in one PDF text object, the rules in one path (a text object and a
-    graphics-state save per line cost more than the text itself)."""
+    graphics-state save per line cost more than the text itself).
+
+    The text object's operators are written here, as reportlab's ``PDFTextObject`` writes them for
+    ``setFont``/``setTextRenderMode``/``setTextOrigin``/``textOut`` (the same bytes), without its
+    per-call font look-ups, width sums and character-by-character subset walk (``_split``).
+    """
 
     def __init__(self, canvas: Any, font: str, size: float) -> None:
+        from reportlab.pdfbase import pdfmetrics
+
         self.canvas = canvas
-        self.font = font
+        self.doc = canvas._doc
+        self.font: Any = pdfmetrics.getFont(font)  # a TTFont (subset names are not in types-reportlab)
         self.size = size
-        self.text = canvas.beginText()
+        self.names: dict[int, str] = {}
+        self._begin()
+
+    def _begin(self) -> None:
+        self.code = ["BT", "1 0 0 1 0 0 Tm"]  # what canvas.beginText() starts with
         self.fsize = 0.0
         self.mode = 0
+        self.tf = ""  # "<size> Tf <leading> TL" after the subset's name
+        self.subset = -1  # the subset selected in the text object (-1: none since the size changed)
         self.rules: list[tuple[float, float, float]] = []
 
     def _set(self, fsize: float, mode: int) -> None:
+        from reportlab.lib.rl_accel import fp_str
+
         if fsize != self.fsize:
-            self.text.setFont(self.font, fsize)
+            self.tf = f"{fp_str(fsize)} Tf {fp_str(fsize * 1.2)} TL"  # reportlab's default leading
             self.fsize = fsize
+            self.subset = -1
         if mode != self.mode:
-            self.text.setTextRenderMode(mode)
+            self.code.append(f"{mode} Tr")
             self.mode = mode
 
     def _out(self, x: float, baseline: float, text: str) -> None:
-        self.text.setTextOrigin(x, baseline)
-        self.text.textOut(text)
+        from reportlab.lib.rl_accel import escapePDF, fp_str
+
+        self.code.append(f"1 0 0 1 {fp_str(x, baseline)} Tm")
+        ops = []
+        for subset, codes in _split(self.font, text, self.doc):
+            if subset != self.subset:
+                name = self.names.get(subset)
+                if name is None:  # the first use registers the font with the document
+                    name = self.names[subset] = self.font.getSubsetInternalName(subset, self.doc)
+                ops.append(f"{name} {self.tf}")
+                self.subset = subset
+            ops.append(f"({escapePDF(codes)}) Tj")
+        self.code.append(" ".join(ops))
 
     def line(self, line: Line, left: float, right: float, bottom: float) -> None:
         size = self.size
@@ -427,9 +506,9 @@ class _Writer:
             canvas.drawPath(path, stroke=1, fill=0)
             canvas.restoreState()
         canvas.setLineWidth(self.size * 0.03)  # the stroke of render mode 2
-        canvas.drawText(self.text)
-        self.text = canvas.beginText()
-        self.fsize, self.mode, self.rules = 0.0, 0, []
+        self.code.append("ET")
+        canvas._code.append(" ".join(self.code))  # canvas.drawText(text object)
+        self._begin()
 
 
 def _draw_qr(canvas, matrix: list[list[bool]], x: float, y: float, side: float) -> None:  # type: ignore[no-untyped-def]
@@ -438,8 +517,10 @@ def _draw_qr(canvas, matrix: list[list[bool]], x: float, y: float, side: float) 
     Coordinates are whole modules under a scaling transform, which keeps the content stream
     short (about a third of the drawing time went into formatting fractional coordinates).
     """
+    from reportlab.pdfgen.pathobject import PDFPathObject
+
     n = len(matrix)
-    path = canvas.beginPath()
+    ops = ["n"]  # what path.rect() writes first, then "x y w h re" (whole numbers print as such)
     for r, row in enumerate(matrix):
         c = 0
         while c < n:
@@ -449,10 +530,10 @@ def _draw_qr(canvas, matrix: list[list[bool]], x: float, y: float, side: float) 
             start = c
             while c < n and row[c]:
                 c += 1
-            path.rect(start, n - 1 - r, c - start, 1)
+            ops.append(f"{start} {n - 1 - r} {c - start} 1 re")
     canvas.saveState()
     canvas.translate(x, y)
     canvas.scale(side / n, side / n)
     canvas.setFillColorRGB(0, 0, 0)
-    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.drawPath(PDFPathObject(code=ops), stroke=0, fill=1)
     canvas.restoreState()
