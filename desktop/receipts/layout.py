@@ -483,48 +483,53 @@ def wrap(lines: Iterable[Line], fmt: PageFormat, measure: Measure = approx_measu
     y = 0.0  # em from the top of the content
     band: float | None = None  # where the QR band starts (first row under the title), if any
     joinable = False  # the last row is one whole packable line that may take a packed partner
-
-    def available(line: Line) -> tuple[float, float | None]:
-        nonlocal band
-        if fmt.qr_beside_header and band is None and not _heading(line):
-            band = y
-        narrowed = band is not None and band <= y < band + fmt.qr_em + 0.5
-        full = fmt.width_em - (fmt.qr_em + 1.0 if narrowed else 0.0)
-        return full, (full if narrowed else None)
+    width_em, qr_em, beside, leading = fmt.width_em, fmt.qr_em, fmt.qr_beside_header, fmt.leading
 
     for line in lines:
-        if line.style == "rule":
+        style = line.style
+        if style == "rule":
             out.append(line)
-            y += row_height(line, fmt)
+            y += RULE_HEIGHT
             joinable = False
             continue
-        full, fitted = available(line)
+        heading = style in ("title", "center", "mark")
+        if beside and band is None and not heading:
+            band = y
+        narrowed = band is not None and band <= y < band + qr_em + 0.5
+        full = width_em - (qr_em + 1.0 if narrowed else 0.0)
+        fitted = full if narrowed else None
         prev = out[-1] if out else None
-        if line.pack and joinable and prev is not None and prev.style == line.style and prev.indent == line.indent:
+        if line.pack and joinable and prev is not None and prev.style == style and prev.indent == line.indent:
             merged = prev.text + PACK_GAP + line.text
-            if measure(merged) <= (prev.width or fmt.width_em) - line.indent:
+            if measure(merged) <= (prev.width or width_em) - line.indent:
                 out[-1] = Line(merged, style=prev.style, indent=prev.indent, width=prev.width)
                 joinable = False
                 continue
-        scale = TITLE_SCALE if line.style == "title" else 1.0
+        scale = TITLE_SCALE if style == "title" else 1.0
+        height = leading * scale
         width = full / scale - line.indent
-        hang = 0.0 if _heading(line) else 1.0
+        hang = 0.0 if heading else 1.0
         rows = _wrap_text(line.text, width, width - hang, measure)
         if line.right:
             last_width = width if len(rows) == 1 else width - hang
             if measure(rows[-1]) + 1.0 + measure(line.right) > last_width:
                 rows.append("")
-        for n, row in enumerate(rows):
-            last = n == len(rows) - 1
-            piece = Line(
-                row,
-                right=line.right if last else "",
-                style=line.style,
-                indent=line.indent + (hang if n else 0.0),
-                width=fitted,
-            )
-            out.append(piece)
-            y += row_height(piece, fmt)
+        if len(rows) == 1 and rows[0] == line.text and not line.pack and line.width == fitted:
+            out.append(line)  # fits as it is: the row is the line itself
+            y += height
+        else:
+            for n, row in enumerate(rows):
+                last = n == len(rows) - 1
+                out.append(
+                    Line(
+                        row,
+                        right=line.right if last else "",
+                        style=style,
+                        indent=line.indent + (hang if n else 0.0),
+                        width=fitted,
+                    )
+                )
+                y += height
         joinable = len(rows) == 1 and not line.right
     return out
 
