@@ -14,9 +14,11 @@ import sys
 import threading
 import zlib
 from array import array
+from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
+from struct import pack, pack_into, unpack_from
 from typing import Any, cast
 
 from desktop import APP_TITLE, paths
@@ -110,12 +112,15 @@ def _reuse_subsets(face: Any) -> None:
                 programs.popitem(last=False)
         return hit
 
-    def add_subset_objects(doc: Any, fontname: str, subset: list[int], level: int = _SEEDED_LEVEL) -> Any:
+    def add_subset_objects(
+        doc: Any, fontname: str, subset: list[int], level: int = _SEEDED_LEVEL, reference: Any = None
+    ) -> Any:
+        reference = reference or doc.Reference  # what links the objects (``_reuse_font_objects``)
         font_file = pdfdoc.PDFStream()
         raw_length, font_file.content = program(subset, level)  # always compressed (see ``render``)
         font_file.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
         font_file.dictionary["Length1"] = raw_length
-        font_file_ref = doc.Reference(font_file, f"fontFile:{face.filename}({fontname})")
+        font_file_ref = reference(font_file, f"fontFile:{face.filename}({fontname})")
         descriptor = pdfdoc.PDFDictionary(
             {
                 "Type": "/FontDescriptor",
@@ -131,7 +136,7 @@ def _reuse_subsets(face: Any) -> None:
                 "MissingWidth": face.defaultWidth,
             }
         )
-        return doc.Reference(descriptor, "fontDescriptor:" + fontname)
+        return reference(descriptor, "fontDescriptor:" + fontname)
 
     face.get_table = cached_table
     face.addSubsetObjects = add_subset_objects
@@ -141,27 +146,28 @@ def _reuse_subsets(face: Any) -> None:
 _GLYPHS: dict[int, dict[int, tuple[bytes, list[tuple[int, int]]]]] = {}
 
 
+#: Composite glyph flags (TrueType 'glyf' table).
+_ARG_1_AND_2_ARE_WORDS, _WE_HAVE_A_SCALE, _MORE_COMPONENTS = 1 << 0, 1 << 3, 1 << 5
+_WE_HAVE_AN_X_AND_Y_SCALE, _WE_HAVE_A_TWO_BY_TWO = 1 << 6, 1 << 7
+
+
 def _glyph(face: Any, index: int) -> tuple[bytes, list[tuple[int, int]]]:
     """A glyph's outline bytes and, for a composite glyph, where its components' indices are."""
-    from struct import unpack_from
-
-    from reportlab.pdfbase import ttfonts
-
     start = face.glyphPos[index]
     data: bytes = face.get_table("glyf")[start : face.glyphPos[index + 1]]
     components = []
     if len(data) > 2 and unpack_from(">h", data)[0] < 0:  # composite: a list of (flags, glyph index, args...)
         at = 10
-        flags = ttfonts.GF_MORE_COMPONENTS
-        while flags & ttfonts.GF_MORE_COMPONENTS:
+        flags = _MORE_COMPONENTS
+        while flags & _MORE_COMPONENTS:
             flags, component = unpack_from(">HH", data, at)
             components.append((at + 2, component))
-            at += 8 if flags & ttfonts.GF_ARG_1_AND_2_ARE_WORDS else 6
-            if flags & ttfonts.GF_WE_HAVE_A_SCALE:
+            at += 8 if flags & _ARG_1_AND_2_ARE_WORDS else 6
+            if flags & _WE_HAVE_A_SCALE:
                 at += 2
-            elif flags & ttfonts.GF_WE_HAVE_AN_X_AND_Y_SCALE:
+            elif flags & _WE_HAVE_AN_X_AND_Y_SCALE:
                 at += 4
-            elif flags & ttfonts.GF_WE_HAVE_A_TWO_BY_TWO:
+            elif flags & _WE_HAVE_A_TWO_BY_TWO:
                 at += 8
     return data, components
 
@@ -170,8 +176,6 @@ def _make_subset(face: Any, subset: list[int]) -> bytes:
     """``face.makeSubset(subset)``, the same bytes (tests compare them over the whole font), with each
     glyph read and parsed once per process (``_glyph``) instead of once per receipt: reportlab's walks
     every glyph of the subset twice through its file reader, half the cost of a receipt's own subset."""
-    from struct import pack, pack_into
-
     from reportlab.pdfbase.ttfonts import TTFontMaker
 
     def _set_ushort(data: bytes, offset: int, value: int) -> bytes:
@@ -257,6 +261,7 @@ def _make_subset(face: Any, subset: list[int]) -> bytes:
 def _reuse_font_objects(font: Any) -> None:
     """reportlab's ``TTFont.addObjects``, with each subset's widths array and compressed ToUnicode map
     cached by its characters like the font program (the same subsets recur on every receipt)."""
+    from reportlab import rl_config
     from reportlab.pdfbase import pdfdoc
     from reportlab.pdfbase.ttfonts import SUBSETN, makeToUnicodeCMap
 
@@ -284,31 +289,95 @@ def _reuse_font_objects(font: Any) -> None:
                 pieces.popitem(last=False)
         return hit
 
+    def subset_objects(doc: Any, n: int, subset: list[int], reference: Any) -> Any:
+        """A subset's font dictionary and what it refers to: ToUnicode map, descriptor, font program."""
+        internal_name = font.getSubsetInternalName(n, doc)[1:]
+        base_font_name = b"".join((SUBSETN(n), b"+", font.face.name, font.face.subfontNameX)).decode("pdfdoc")
+        pdf_font: Any = pdfdoc.PDFTrueTypeFont()  # its PDF keys are set as attributes (untyped)
+        pdf_font.__Comment__ = f"Font {font.fontName} subset {n}"
+        pdf_font.Name = internal_name
+        pdf_font.BaseFont = base_font_name
+        pdf_font.FirstChar = 0
+        pdf_font.LastChar = len(subset) - 1
+        widths, cmap = subset_pieces(base_font_name, subset)
+        pdf_font.Widths = widths
+        cmap_stream = pdfdoc.PDFStream()
+        cmap_stream.content = cmap
+        cmap_stream.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+        pdf_font.ToUnicode = reference(cmap_stream, "toUnicodeCMap:" + base_font_name)
+        level = _SEEDED_LEVEL if n * 256 < _SEEDED_CODES else _RECEIPT_LEVEL
+        pdf_font.FontDescriptor = font.face.addSubsetObjects(doc, base_font_name, subset, level, reference)
+        reference(pdf_font, internal_name)
+        return pdf_font
+
+    class Mark(pdfdoc.PDFObject):  # where a reference goes in an object formatted once
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def format(self, document: Any) -> bytes:
+            return f"\0{self.name}\0".encode("latin-1")
+
+    class Formatted(pdfdoc.PDFObject):
+        """An object formatted once, its references to other objects formatted per document."""
+
+        __RefOnly__ = 1
+
+        def __init__(self, parts: list[bytes], refs: list[Any]) -> None:
+            self.parts, self.refs = parts, refs
+
+        def format(self, document: Any) -> bytes:
+            out = [self.parts[0]]
+            for ref, part in zip(self.refs, self.parts[1:], strict=True):
+                out += (ref.format(document), part)
+            return b"".join(out)
+
+    #: The seeded subsets' objects in document order: (name, formatted pieces, names referred to).
+    formatted: dict[tuple[str, tuple[int, ...]], list[tuple[str, list[bytes], list[str]]]] = {}
+
+    def seeded_objects(doc: Any, n: int, subset: list[int]) -> Any:
+        """``subset_objects`` for a seeded subset: the same objects in the same order, formatted once."""
+        key = (font.getSubsetInternalName(n, doc), tuple(subset))
+        with _lock:
+            objects = formatted.get(key)
+        if objects is None:
+            made: list[tuple[str, Any]] = []
+
+            def mark(obj: Any, name: str) -> Mark:
+                made.append((name, obj))
+                return Mark(name)
+
+            subset_objects(doc, n, subset, mark)
+            objects = []
+            for name, obj in made:
+                data = pdfdoc.format(obj, doc, toplevel=1)
+                if isinstance(obj, pdfdoc.PDFStream):  # binary content, refers to nothing
+                    objects.append((name, [data], []))
+                    continue
+                pieces = re.split(b"\0([^\0]*)\0", data)  # text, name, text, name, ... text
+                objects.append((name, pieces[0::2], [piece.decode("latin-1") for piece in pieces[1::2]]))
+            with _lock:
+                formatted[key] = objects
+        refs: dict[str, Any] = {}
+        for name, parts, names in objects:
+            obj = Formatted(parts, [refs[other] for other in names])
+            refs[name] = doc.Reference(obj, name)
+        return obj  # the font dictionary comes last
+
     def add_objects(doc: Any) -> None:
         try:
             state = font.state[doc]
         except KeyError:
             state = font.state[doc] = font.State(font._asciiReadable)
         state.frozen = 1
+        # The seeded subsets' objects are formatted once (the same bytes in every receipt), unless
+        # the document is encrypted (a receipt never is: strings would be encrypted per document).
+        plain = isinstance(doc.encrypt, pdfdoc.NoEncryption) and not (rl_config.pdfComments and not rl_config.invariant)
         for n, subset in enumerate(state.subsets):
-            internal_name = font.getSubsetInternalName(n, doc)[1:]
-            base_font_name = b"".join((SUBSETN(n), b"+", font.face.name, font.face.subfontNameX)).decode("pdfdoc")
-            pdf_font: Any = pdfdoc.PDFTrueTypeFont()  # its PDF keys are set as attributes (untyped)
-            pdf_font.__Comment__ = f"Font {font.fontName} subset {n}"
-            pdf_font.Name = internal_name
-            pdf_font.BaseFont = base_font_name
-            pdf_font.FirstChar = 0
-            pdf_font.LastChar = len(subset) - 1
-            widths, cmap = subset_pieces(base_font_name, subset)
-            pdf_font.Widths = widths
-            cmap_stream = pdfdoc.PDFStream()
-            cmap_stream.content = cmap
-            cmap_stream.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
-            pdf_font.ToUnicode = doc.Reference(cmap_stream, "toUnicodeCMap:" + base_font_name)
-            level = _SEEDED_LEVEL if n * 256 < _SEEDED_CODES else _RECEIPT_LEVEL
-            pdf_font.FontDescriptor = font.face.addSubsetObjects(doc, base_font_name, subset, level)
-            doc.Reference(pdf_font, internal_name)
-            doc.idToObject["BasicFonts"].dict[internal_name] = pdf_font
+            if plain and n * 256 < _SEEDED_CODES:
+                pdf_font = seeded_objects(doc, n, subset)
+            else:
+                pdf_font = subset_objects(doc, n, subset, doc.Reference)
+            doc.idToObject["BasicFonts"].dict[font.getSubsetInternalName(n, doc)[1:]] = pdf_font
         del font.state[doc]
 
     font.addObjects = add_objects
@@ -377,15 +446,15 @@ _RUNS: dict[str, list[tuple[int, str]]] = {}
 _RUNS_SIZE = 4096
 
 
-def _runs(font: Any, text: str, doc: Any, added: dict[str, int]) -> list[tuple[int, str]]:
-    """``_split``, each run's codes escaped for a PDF string; cached when ``text`` needs no ``added``."""
+def _runs(font: Any, text: str, doc: Any, added: dict[str, int], escape: Any) -> list[tuple[int, str]]:
+    """``_split``, each run's codes escaped for a PDF string (``escape``: reportlab's ``escapePDF``);
+    cached when ``text`` is of seeded characters only."""
     hit = _RUNS.get(text)
     if hit is not None:
         return hit
-    from reportlab.lib.rl_accel import escapePDF
-
-    runs = [(subset, escapePDF(codes)) for subset, codes in _split(font, text, doc, added)]
-    if all(map(_seeded().codes.__contains__, text)):
+    split, seeded = _coded(font, text, doc, added)
+    runs = [(subset, escape(codes)) for subset, codes in split]
+    if seeded:
         if len(_RUNS) >= _RUNS_SIZE:
             _RUNS.clear()
         _RUNS[text] = runs
@@ -399,8 +468,14 @@ def _split(font: Any, text: str, doc: Any, added: dict[str, int]) -> list[tuple[
     ``added`` holds those reportlab gave this document, one character at a time in the order they
     are first drawn, as it would have for whole texts.
     """
+    return _coded(font, text, doc, added)[0]
+
+
+def _coded(font: Any, text: str, doc: Any, added: dict[str, int]) -> tuple[list[tuple[int, bytes]], bool]:
+    """``_split``, and whether every character of ``text`` is a seeded one."""
     codes = list(map(_seeded().codes.get, text))
-    if None in codes:
+    seeded = None not in codes
+    if not seeded:
         for i, code in enumerate(codes):
             if code is None:
                 ch = text[i]
@@ -410,12 +485,12 @@ def _split(font: Any, text: str, doc: Any, added: dict[str, int]) -> list[tuple[
                     code = added[ch] = subset * 256 + byte[0]
                 codes[i] = code
     if not codes:
-        return []
+        return [], seeded
     packed = array("H", cast(list[int], codes)).tobytes()
     low, high = (packed[0::2], packed[1::2]) if _LITTLE_ENDIAN else (packed[1::2], packed[0::2])
     if not high.strip(high[:1]):  # one subset (most rows)
-        return [(high[0], low)]
-    return [(high[m.start()], low[m.start() : m.end()]) for m in _SAME_BYTE.finditer(high)]
+        return [(high[0], low)], seeded
+    return [(high[m.start()], low[m.start() : m.end()]) for m in _SAME_BYTE.finditer(high)], seeded
 
 
 def warm_up() -> None:
@@ -517,8 +592,6 @@ def _qr_codewords(segments: list[Any], error_correction: int) -> tuple[int, list
     """(version, codewords) as qrcode's ``best_fit`` and ``util.create_data`` give them: the
     smallest version that holds the segments, then mode, length and data bits, terminator and pad
     bytes, each block's Reed-Solomon remainder, data and error-correction codewords interleaved."""
-    from bisect import bisect_left
-
     from qrcode import base, exceptions, util
     from qrcode.LUT import rsPoly_LUT
 
@@ -691,7 +764,7 @@ class _Writer:
     """
 
     def __init__(self, canvas: Any, font: str, size: float, added: dict[str, int]) -> None:
-        from reportlab.lib.rl_accel import fp_str
+        from reportlab.lib.rl_accel import escapePDF, fp_str
         from reportlab.pdfbase import pdfmetrics
 
         self.canvas = canvas
@@ -701,6 +774,7 @@ class _Writer:
         self.added = added
         self.names: dict[int, str] = {}
         self.fp_str = fp_str
+        self.escape = escapePDF
         self._begin()
 
     def _begin(self) -> None:
@@ -724,7 +798,7 @@ class _Writer:
         code = self.code
         code.append(f"1 0 0 1 {self.fp_str(x, baseline)} Tm")
         ops = []
-        for subset, escaped in _runs(self.font, text, self.doc, self.added):
+        for subset, escaped in _runs(self.font, text, self.doc, self.added, self.escape):
             if subset != self.subset:
                 name = self.names.get(subset)
                 if name is None:  # the first use registers the font with the document
