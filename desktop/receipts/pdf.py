@@ -813,7 +813,7 @@ class _Writer:
         if line.style == "rule":
             self.rules.append((left, right, bottom + RULE_HEIGHT * size / 2))
             return
-        fsize = size * (TITLE_SCALE if line.style == "title" else 1.0)
+        fsize = size * (TITLE_SCALE if line.style == "title" else 1.0) * line.scale
         baseline = bottom + 0.38 * fsize  # descender room inside the line height
         x = left + line.indent * size
         avail = right - x

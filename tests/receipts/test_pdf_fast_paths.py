@@ -180,7 +180,7 @@ def test_text_operators_are_those_of_reportlabs_text_object(fmt: str) -> None:
 
 def _placed(row: layout.Line, size: float, left: float, right: float, bottom: float):  # type: ignore[no-untyped-def]
     """Where ``_Writer.line`` puts a row's parts, worked out again (font size, render mode, x, baseline, text)."""
-    fsize = size * (layout.TITLE_SCALE if row.style == "title" else 1.0)
+    fsize = size * (layout.TITLE_SCALE if row.style == "title" else 1.0) * row.scale
     baseline = bottom + 0.38 * fsize
     x = left + row.indent * size
     avail = right - x
