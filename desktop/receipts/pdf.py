@@ -562,9 +562,50 @@ def _qr_matrix(payload: str) -> list[list[bool]]:
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0, mask_pattern=QR_MASK)
     code.add_data(payload)
     code.version, code.data_cache = _qr_codewords(code.data_list, ERROR_CORRECT_M)
+    code.map_data = lambda data, mask: _qr_place(code.modules, code.version, data, mask)
     code.makeImpl(False, QR_MASK)
     matrix: list[list[bool]] = code.get_matrix()
     return matrix
+
+
+#: (version, mask) -> the cells codewords go into, in qrcode's ``map_data`` order, and the mask over them.
+_QR_CELLS: dict[tuple[int, int], tuple[list[tuple[int, int]], int]] = {}
+
+
+def _qr_place(modules: list[list[bool | None]], version: int, data: list[int], mask: int) -> None:
+    """qrcode's ``QRCode.map_data``: the codewords' bits into the free cells, masked.
+
+    Which cells are free and how the mask flips them depend on the version and mask only, so they
+    are worked out once (in qrcode's up-and-down column-pair order) and a code is one XOR away."""
+    from qrcode import util
+
+    cells = _QR_CELLS.get((version, mask))
+    if cells is None:
+        flip = util.mask_func(mask)
+        order: list[tuple[int, int]] = []
+        flips = 0
+        size = len(modules)
+        row, step = size - 1, -1
+        for col in range(size - 1, 0, -2):
+            if col <= 6:
+                col -= 1
+            while True:
+                for c in (col, col - 1):
+                    if modules[row][c] is None:
+                        order.append((row, c))
+                        flips = flips << 1 | bool(flip(row, c))
+                row += step
+                if row < 0 or size <= row:
+                    row -= step
+                    step = -step
+                    break
+        cells = _QR_CELLS[(version, mask)] = (order, flips)
+    order, flips = cells
+    count = len(order)
+    bits = min(8 * len(data), count)
+    stream = int.from_bytes(bytes(data), "big") >> (8 * len(data) - bits) << (count - bits)  # then light cells
+    for (r, c), bit in zip(order, format(stream ^ flips, f"0{count}b"), strict=True):
+        modules[r][c] = bit == "1"
 
 
 def _qr_segment_bits(segment: Any) -> tuple[int, int]:
