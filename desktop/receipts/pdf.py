@@ -562,7 +562,8 @@ def _qr_matrix(payload: str) -> list[list[bool]]:
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0, mask_pattern=QR_MASK)
     code.add_data(payload)
     code.version, code.data_cache = _qr_codewords(code.data_list, ERROR_CORRECT_M)
-    code.map_data = lambda data, mask: _qr_place(code.modules, code.version, data, mask)
+    instance: Any = code  # its map_data replaced on this instance only (types-qrcode: a method)
+    instance.map_data = lambda data, mask: _qr_place(code.modules, code.version, list(data), mask)
     code.makeImpl(False, QR_MASK)
     matrix: list[list[bool]] = code.get_matrix()
     return matrix
