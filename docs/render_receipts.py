@@ -1,17 +1,21 @@
-"""Render docs/receipt-{58mm,80mm,a5}.png from a real 2024-edition basket.
+"""Render docs/receipt-{58mm,80mm,a5}.png, and docs/receipt-58mm-36mm.png, from a real 2024-edition basket.
 
     .venv/bin/python docs/render_receipts.py        (needs pdftoppm from poppler-utils)
 
 A throw-away database gets the bundled catalogue and demo settings; ``yaomu receipt`` writes
-each PDF and ``pdftoppm -r 150`` turns its first page into the PNG shown in the docs.
+each PDF and ``pdftoppm -r 150`` turns its first page into the PNG shown in the docs. Three packs carry
+a 药品追溯码; receipt-58mm-36mm.png is a 58 mm roll whose printer prints only 36 mm wide, where each
+code gets a row of its own (docs/receipts.md).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -67,24 +71,34 @@ def render() -> None:
                 "quantity": 1,
                 "payment_standard": "3187.45",
                 "confirmed": ["restriction"],
+                "trace_codes": ["81055660012345678901"],
             },
             {
                 "entry": entry_id(db, "阿莫西林", "口服常释剂型"),
                 "spec": "0.25g×24粒",
                 "unit_price": "12.50",
                 "quantity": 2,
+                "trace_codes": ["83917520000456123402", "83917520000456123419"],
             },
             {"entry": entry_id(db, "一贯煎颗粒"), "spec": "12g×9袋", "unit_price": "10.00", "quantity": 3},
         ],
     }
     req = tmp / "request.json"
     req.write_text(json.dumps(request, ensure_ascii=False), encoding="utf-8")
-    for fmt in ("58mm", "80mm", "a5"):
-        pdf = tmp / f"receipt-{fmt}.pdf"
+    db.close()
+    for fmt, printable in (("58mm", ""), ("80mm", ""), ("a5", ""), ("58mm", "36")):
+        name = f"receipt-{fmt}-{printable}mm" if printable else f"receipt-{fmt}"
+        # A copy of the database per receipt: the same packs (追溯码) cannot be sold twice in one.
+        copy = tmp / f"{name}.sqlite3"
+        shutil.copyfile(db_path, copy)
+        each = store.open_db(copy)
+        settings.save(each, replace(settings.get(each), paper=fmt, printable_width_mm=printable))
+        each.close()
+        pdf = tmp / f"{name}.pdf"
         code = main(
             [
                 "--db",
-                str(db_path),
+                str(copy),
                 "receipt",
                 str(req),
                 "--format",
@@ -99,9 +113,9 @@ def render() -> None:
         )
         if code:
             raise SystemExit(code)
-        png = ROOT / "docs" / f"receipt-{fmt}"
+        png = ROOT / "docs" / name
         subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(pdf), str(png)], check=True)
-        print(f"docs/receipt-{fmt}.png")
+        print(f"docs/{name}.png")
 
 
 if __name__ == "__main__":

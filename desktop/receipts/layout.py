@@ -19,6 +19,7 @@ into 个人负担合计 and a note says so.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -161,10 +162,13 @@ class Line:
 
     text: str = ""
     right: str = ""
-    style: str = "text"  # title | center | mark (centred, bold) | text | strong | note | rule
+    #: title | center | mark (centred, bold) | text | strong | note | rule | code (a 药品追溯码, printed
+    #: like a note; ``wrap`` never breaks inside its digits, see ``TRACE_LABEL``)
+    style: str = "text"
     indent: float = 0.0
     pack: bool = False  # on wide paper, may share the previous line's row
     width: float | None = None  # em the row was fitted to, when narrower than the paper (beside the QR)
+    scale: float = 1.0  # size relative to the font of its style (a trace code on a narrow roll)
 
     @property
     def plain(self) -> str:
@@ -358,7 +362,7 @@ def _item_lines(i: int, item: EstimateLine) -> list[Line]:
     amounts = item.amounts
     out.append(Line(f"{money(item.unit_price)} × {item.quantity}", right=money(amounts.total), indent=1))
     for code in item.trace_codes:  # 药品追溯码, one per pack sold (packed two a row where the paper is wide)
-        out.append(Line(f"追溯码 {code}", style="note", indent=1, pack=True))
+        out.append(Line(f"{TRACE_LABEL} {code}", style="code", indent=1, pack=True))
     if item.confidential:
         # Never the standard, never a per-line figure derived from it (see the module docstring).
         out.append(Line("支付标准：保密；超出支付标准部分（如有）已计入个人负担合计，不单列", style="note", indent=1))
@@ -463,6 +467,44 @@ def _wrap_text(text: str, first: float, rest: float, measure: Measure) -> list[s
 #: Gap between two packed items on one row.
 PACK_GAP = "　　"
 
+#: A 药品追溯码 line reads "追溯码 <20 digits>". Where that does not fit the paper (a roll printing
+#: narrower than about 40 mm), the label gets a row of its own, once for a line's codes, and each code
+#: a row of its own: at the body size when it fits, else smaller down to ``TRACE_MIN_PT``. Only where
+#: even that cannot hold 20 digits is the code shortened to its 药品标识码 (the first 7 digits), "…"
+#: and as many of its last digits as fit (``trace_rows``). The digits are never broken over two rows.
+TRACE_LABEL = "追溯码"
+#: At 6 pt a digit of the bundled font is 9 dots wide at 203 dpi, as in a thermal printer's small
+#: built-in font (9 x 17 dots): the smallest size a code is printed at.
+TRACE_MIN_PT = 6.0
+#: The short form keeps at least this many last digits (the pack's serial).
+TRACE_MIN_TAIL = 4
+
+
+def trace_rows(code: str, indent: float, width: float, font_size: float, measure: Measure) -> tuple[str, float]:
+    """(text, scale) of the row a trace code gets on its own in ``width`` em (font size ``font_size``):
+    the whole code, at the body size or smaller down to ``TRACE_MIN_PT``; else the short form.
+
+    >>> trace_rows("81234567890123456789", 1.0, 20.0, 7.5, approx_measure)
+    ('81234567890123456789', 1.0)
+    >>> trace_rows("81234567890123456789", 1.0, 10.0, 7.5, approx_measure)
+    ('81234567890123456789', 0.8181)
+    >>> trace_rows("81234567890123456789", 1.0, 7.0, 7.5, approx_measure)
+    ('8123456…56789', 0.8)
+    """
+    room = width - indent
+    smallest = TRACE_MIN_PT / font_size
+    full = measure(code)
+    if full <= room:
+        return code, 1.0
+    if full * smallest <= room:
+        return code, math.floor(room / full * 10_000) / 10_000  # rounded down: never wider than the room
+    for scale in (1.0, smallest):
+        for tail in range(len(code) - 8, TRACE_MIN_TAIL - 1, -1):
+            short = f"{code[:7]}…{code[-tail:]}"
+            if measure(short) * scale <= room:
+                return short, scale
+    return f"{code[:7]}…{code[-TRACE_MIN_TAIL:]}", smallest
+
 
 def _heading(line: Line) -> bool:
     return line.style in ("title", "center", "mark")
@@ -483,48 +525,65 @@ def wrap(lines: Iterable[Line], fmt: PageFormat, measure: Measure = approx_measu
     y = 0.0  # em from the top of the content
     band: float | None = None  # where the QR band starts (first row under the title), if any
     joinable = False  # the last row is one whole packable line that may take a packed partner
-
-    def available(line: Line) -> tuple[float, float | None]:
-        nonlocal band
-        if fmt.qr_beside_header and band is None and not _heading(line):
-            band = y
-        narrowed = band is not None and band <= y < band + fmt.qr_em + 0.5
-        full = fmt.width_em - (fmt.qr_em + 1.0 if narrowed else 0.0)
-        return full, (full if narrowed else None)
+    trace_open = False  # the last row is a trace code on a row of its own, under its label
+    width_em, qr_em, beside, leading = fmt.width_em, fmt.qr_em, fmt.qr_beside_header, fmt.leading
 
     for line in lines:
-        if line.style == "rule":
+        style = line.style
+        if style == "rule":
             out.append(line)
-            y += row_height(line, fmt)
-            joinable = False
+            y += RULE_HEIGHT
+            joinable = trace_open = False
             continue
-        full, fitted = available(line)
+        heading = style in ("title", "center", "mark")
+        if beside and band is None and not heading:
+            band = y
+        narrowed = band is not None and band <= y < band + qr_em + 0.5
+        full = width_em - (qr_em + 1.0 if narrowed else 0.0)
+        fitted = full if narrowed else None
         prev = out[-1] if out else None
-        if line.pack and joinable and prev is not None and prev.style == line.style and prev.indent == line.indent:
+        if line.pack and joinable and prev is not None and prev.style == style and prev.indent == line.indent:
             merged = prev.text + PACK_GAP + line.text
-            if measure(merged) <= (prev.width or fmt.width_em) - line.indent:
+            if measure(merged) <= (prev.width or width_em) - line.indent:
                 out[-1] = Line(merged, style=prev.style, indent=prev.indent, width=prev.width)
                 joinable = False
                 continue
-        scale = TITLE_SCALE if line.style == "title" else 1.0
+        scale = TITLE_SCALE if style == "title" else 1.0
+        height = leading * scale
         width = full / scale - line.indent
-        hang = 0.0 if _heading(line) else 1.0
+        if style == "code" and measure(line.text) > width:  # a trace code that does not fit with its label
+            label, _, code = line.text.rpartition(" ")
+            if not (trace_open and prev is not None and prev.style == "code" and prev.indent == line.indent):
+                out.append(Line(f"{label}：", style=style, indent=line.indent, width=fitted))
+                y += height
+            text, size = trace_rows(code, line.indent, full, fmt.font_size, measure)
+            out.append(Line(text, style=style, indent=line.indent, width=fitted, scale=size))
+            y += height
+            joinable, trace_open = False, True
+            continue
+        trace_open = False
+        hang = 0.0 if heading else 1.0
         rows = _wrap_text(line.text, width, width - hang, measure)
         if line.right:
             last_width = width if len(rows) == 1 else width - hang
             if measure(rows[-1]) + 1.0 + measure(line.right) > last_width:
                 rows.append("")
-        for n, row in enumerate(rows):
-            last = n == len(rows) - 1
-            piece = Line(
-                row,
-                right=line.right if last else "",
-                style=line.style,
-                indent=line.indent + (hang if n else 0.0),
-                width=fitted,
-            )
-            out.append(piece)
-            y += row_height(piece, fmt)
+        if len(rows) == 1 and rows[0] == line.text and not line.pack and line.width == fitted:
+            out.append(line)  # fits as it is: the row is the line itself
+            y += height
+        else:
+            for n, row in enumerate(rows):
+                last = n == len(rows) - 1
+                out.append(
+                    Line(
+                        row,
+                        right=line.right if last else "",
+                        style=style,
+                        indent=line.indent + (hang if n else 0.0),
+                        width=fitted,
+                    )
+                )
+                y += height
         joinable = len(rows) == 1 and not line.right
     return out
 

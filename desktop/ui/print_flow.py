@@ -295,7 +295,7 @@ def paint_receipt(printer: Any, receipt: Any) -> None:
         painter.setPen(QColor("black"))
         for line in (*receipt.lines, *receipt.footer):
             font = QFont()
-            font.setPixelSize(max(1, round(em * (1.25 if line.style == "title" else 1))))
+            font.setPixelSize(max(1, round(em * (1.25 if line.style == "title" else 1) * line.scale)))
             font.setBold(line.style in ("strong", "title"))
             painter.setFont(font)
             x = left + line.indent * em

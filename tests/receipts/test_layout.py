@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -330,3 +331,86 @@ def test_a5_header_rows_leave_room_for_the_qr_code() -> None:
     assert sum(layout.row_height(row, page) for row in narrowed) >= page.qr_em
     body = layout.logical_lines(_est(RESULT), ISSUER, META)
     assert all(row.width is None for row in layout.wrap(body, FORMATS["80mm"]))
+
+
+# --- 药品追溯码 (issue #13) ------------------------------------------------------------------------
+
+TRACE = ["81055660012345678901", "83917520000456123402", "83917520000456123419"]
+
+
+def _traced() -> Estimate:
+    """RESULT with the packs' codes: one for 阿伐替尼片, two for the two boxes of 阿莫西林."""
+    result = copy.deepcopy(RESULT)
+    result["lines"][0]["trace_codes"] = TRACE[:1]
+    result["lines"][1]["trace_codes"] = TRACE[1:]
+    return _est(result)
+
+
+def _font_measure() -> layout.Measure:
+    from desktop.receipts import pdf
+
+    return pdf.measure
+
+
+def _row_fits(row: layout.Line, page: layout.PageFormat, measure: layout.Measure) -> bool:
+    scale = layout.TITLE_SCALE if row.style == "title" else 1.0
+    used = (measure(row.text) + (measure(row.right) + 1 if row.right else 0)) * row.scale
+    return used <= (row.width or page.width_em) / scale - row.indent + 1e-9
+
+
+PAPERS = [("58mm", None), *(("58mm", w) for w in (30, 32, 34, 36, 38, 40, 44, 52, 58))]
+PAPERS += [("80mm", None), *(("80mm", w) for w in (30, 36, 48, 60, 80)), ("a5", None)]
+
+
+@pytest.mark.parametrize(("fmt", "printable"), PAPERS)
+def test_trace_codes_are_printed_whole_and_nothing_runs_off_the_paper(fmt: str, printable: int | None) -> None:
+    """Every code's 20 digits on one row, never split over two; no row wider than the printable width."""
+    page = layout.get_format(fmt, printable)
+    measure = _font_measure()
+    rows = layout.wrap(layout.logical_lines(_traced(), ISSUER, META), page, measure)
+    assert [row for row in rows if not _row_fits(row, page, measure)] == []
+    texts = [row.text for row in rows]
+    for code in TRACE:
+        assert len([t for t in texts if code in t]) == 1, code
+    # no row holds a piece of a code: every long run of digits is a whole code
+    assert {run for t in texts for run in re.findall(r"\d{12,}", t)} <= set(TRACE)
+    coded = [row for row in rows if row.style == "code"]
+    assert coded and all(row.scale * page.font_size >= layout.TRACE_MIN_PT for row in coded)
+    if page.width_em - 1 >= measure(f"{layout.TRACE_LABEL} {TRACE[0]}"):
+        # label and code on one row, at the body size, where they fit (58 mm rolls printing 40 mm or more)
+        assert all(any(f"{layout.TRACE_LABEL} {code}" in t for t in texts) for code in TRACE)
+        assert all(row.scale == 1.0 for row in coded)
+    else:
+        # a row of their own under one label per line; smaller only when the body size does not fit
+        assert texts.count(f"{layout.TRACE_LABEL}：") == 2  # 阿伐替尼片 and 阿莫西林
+        alone = [row for row in coded if row.text in TRACE]
+        assert len(alone) == 3
+        body_fits = 1 + measure(TRACE[0]) <= page.width_em
+        assert all((row.scale == 1.0) == body_fits for row in alone)
+
+
+def test_trace_codes_on_wide_paper_share_a_row() -> None:
+    rows = layout.wrap(layout.logical_lines(_traced(), ISSUER, META), FORMATS["a5"], _font_measure())
+    assert f"{layout.TRACE_LABEL} {TRACE[1]}{layout.PACK_GAP}{layout.TRACE_LABEL} {TRACE[2]}" in [r.text for r in rows]
+
+
+def test_a_code_that_cannot_fit_whole_is_shortened_to_its_product_code_and_serial() -> None:
+    """Below the narrowest printable width the settings allow (30 mm): 药品标识码 … last digits."""
+    from dataclasses import replace
+
+    page = replace(FORMATS["58mm"], printable_mm=20)
+    measure = _font_measure()
+    rows = layout.wrap(layout.logical_lines(_traced(), ISSUER, META), page, measure)
+    assert [row for row in rows if not _row_fits(row, page, measure)] == []
+    short = [row for row in rows if row.style == "code" and "…" in row.text]
+    assert len(short) == 3
+    for row, code in zip(short, TRACE, strict=True):
+        head, tail = row.text.split("…")
+        assert head == code[:7] and code.endswith(tail) and len(tail) >= layout.TRACE_MIN_TAIL
+        assert row.scale * page.font_size >= layout.TRACE_MIN_PT
+
+
+def test_trace_code_layout_leaves_the_check_value_text_alone() -> None:
+    """What the check value covers says "追溯码 <code>" whatever the paper (a 补打 recomputes it)."""
+    body = layout.logical_lines(_traced(), ISSUER, META)
+    assert [f"{layout.TRACE_LABEL} {code}" in layout.signed_text(body).splitlines() for code in TRACE] == [True] * 3

@@ -230,3 +230,21 @@ def test_printable_width_is_checked_before_anything_is_recorded(db, request_json
     assert db.execute("select count(*) from receipt").fetchone()[0] == before
     assert layout.get_format("a5", "60") is layout.FORMATS["a5"]  # A5 has no print head
     assert layout.get_format("58mm", "50 mm").printable_mm == 50
+
+
+TRACE = ["81055660012345678901", "83917520000456123402", "83917520000456123419"]
+
+
+@pytest.mark.parametrize(("fmt", "printable", "setting"), [("58mm", 48, None), ("58mm", 30, "30"), ("80mm", 72, None)])
+def test_trace_codes_print_whole_within_the_width(db, request_json, tmp_path, fmt, printable, setting) -> None:  # type: ignore[no-untyped-def]
+    """The PDF's text has each 药品追溯码 whole on one row, and at 203 dpi nothing lies outside the width."""
+    request = {**request_json, "items": [dict(item) for item in request_json["items"]]}
+    request["items"][0]["trace_codes"] = TRACE[:1]
+    request["items"][1]["trace_codes"] = TRACE[1:]
+    _, done = _issue(db, request, fmt, tmp_path, printable_width_mm=setting)
+    rows = pdftotext(done.path)
+    for code in TRACE:
+        assert len([row for row in rows if code in row]) == 1, (code, rows)
+    width, first, last = _dark_columns(done.path, tmp_path)
+    left_edge = (float(fmt.removesuffix("mm")) - printable) / 2 * 203 / 25.4
+    assert first >= left_edge - 1 and last <= width - left_edge + 1, (first, last, left_edge)
