@@ -72,3 +72,17 @@ def real_db(real_db_path: Path):  # type: ignore[no-untyped-def]
 def real_db_copy(real_db_path: Path, tmp_path: Path) -> Path:
     """A private, writable copy of the bundled catalogue database."""
     return copy_database(real_db_path, tmp_path / "catalogue.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def products_db_path(real_db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled catalogue with the real NHSA products imported, once per session (products and UI tests)."""
+    from desktop.products import database
+    from desktop.storage import catalogue as store
+    from tests.products.conftest import PRODUCTS_CSV
+
+    path = copy_database(real_db_path, tmp_path_factory.mktemp("products") / "catalogue.sqlite3")
+    db = store.open_db(path)
+    database.import_file(db, PRODUCTS_CSV)
+    db.close()
+    return path

@@ -4,14 +4,12 @@ from real product rows (the store's own 商品编码, barcodes and prices are th
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import pytest
 from stdnum import ean
 
 from desktop import paths
-from desktop.products import database
 from desktop.storage import catalogue as store
 from tests.helpers import copy_database
 
@@ -23,16 +21,6 @@ def barcode(n: int) -> str:
     """A valid EAN-13 of a Chinese maker (69…), different for each n."""
     body = f"69{n:010d}"
     return body + ean.calc_check_digit(body)
-
-
-@pytest.fixture(scope="session")
-def products_db_path(real_db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("products") / "catalogue.sqlite3"
-    shutil.copy(real_db_path, path)
-    db = store.open_db(path)
-    database.import_file(db, PRODUCTS_CSV)
-    db.close()
-    return path
 
 
 @pytest.fixture()

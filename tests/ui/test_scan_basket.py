@@ -21,7 +21,7 @@ from desktop.products import items
 from desktop.storage import catalogue as store
 from desktop.ui import print_flow
 from desktop.ui.basket_model import COL_NAME, COL_TRACE, TRACE_MISSING_TEXT
-from tests.products.conftest import PRODUCTS_CSV, barcode, linked_products, write_store_csv
+from tests.products.conftest import barcode, linked_products, write_store_csv
 from tests.ui.helpers import pdf_text
 
 DAY = date(2025, 8, 1)
@@ -36,18 +36,6 @@ SETTINGS = settings_mod.Settings(
     parameters={"fund_ratio": "0.80", "first_self_pay": "0.10"},
     paper="80mm",
 )
-
-
-@pytest.fixture(scope="module")
-def products_db_path(real_db_path, tmp_path_factory):  # type: ignore[no-untyped-def]
-    from desktop.products import database
-
-    path = tmp_path_factory.mktemp("scan_basket") / "catalogue.sqlite3"
-    shutil.copy(real_db_path, path)
-    db = store.open_db(path)
-    database.import_file(db, PRODUCTS_CSV)
-    db.close()
-    return path
 
 
 @pytest.fixture()

@@ -10,24 +10,9 @@ from PySide6.QtWidgets import QDialog
 
 from desktop.products import items
 from desktop.storage import catalogue as store
-from tests.products.conftest import PRODUCTS_CSV, barcode, linked_products, write_store_csv
+from tests.products.conftest import barcode, linked_products, write_store_csv
 
 DAY = date(2025, 6, 1)
-
-
-@pytest.fixture(scope="module")
-def products_db_path(real_db_path, tmp_path_factory):  # type: ignore[no-untyped-def]
-    """The bundled catalogue with the real products imported, once for this module."""
-    import shutil
-
-    from desktop.products import database
-
-    path = tmp_path_factory.mktemp("scan_ui") / "catalogue.sqlite3"
-    shutil.copy(real_db_path, path)
-    db = store.open_db(path)
-    database.import_file(db, PRODUCTS_CSV)
-    db.close()
-    return path
 
 
 @pytest.fixture()
