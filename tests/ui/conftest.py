@@ -77,17 +77,9 @@ def dialogs(monkeypatch):  # type: ignore[no-untyped-def]
 
 @pytest.fixture()
 def pharmacy(db):  # type: ignore[no-untyped-def]
-    """Settings a pharmacy would enter (F12): its name and code, Jilin profile, the local fund ratio."""
+    """Settings a pharmacy would enter (F12), saved in the window's database."""
     from desktop import settings
+    from tests.ui.helpers import PHARMACY
 
-    s = settings.Settings(
-        pharmacy_name="测试大药房",
-        institution_code="P22010100001",
-        counter="1号柜台",
-        staff="张药师",
-        profile="national",
-        parameters={"fund_ratio": "0.80", "first_self_pay": "0.10"},
-        paper="80mm",
-    )
-    settings.save(db, s)
-    return s
+    settings.save(db, PHARMACY)
+    return PHARMACY

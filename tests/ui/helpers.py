@@ -11,6 +11,19 @@ from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
+from desktop.settings import Settings
+
+#: What a pharmacy enters in its settings (F12): name and code, counter, staff, the local fund figures.
+PHARMACY = Settings(
+    pharmacy_name="测试大药房",
+    institution_code="P22010100001",
+    counter="1号柜台",
+    staff="张药师",
+    profile="national",
+    parameters={"fund_ratio": "0.80", "first_self_pay": "0.10"},
+    paper="80mm",
+)
+
 
 def type_chinese(widget: QWidget, text: str) -> None:
     """Type Chinese as an input method commits it (keyClicks with non-ASCII aborts Qt, PLATFORM.md)."""

@@ -22,20 +22,11 @@ from desktop.storage import catalogue as store
 from desktop.ui import print_flow
 from desktop.ui.basket_model import COL_NAME, COL_TRACE, TRACE_MISSING_TEXT
 from tests.products.conftest import barcode, linked_products, write_store_csv
-from tests.ui.helpers import pdf_text
+from tests.ui.helpers import PHARMACY, pdf_text
 
 DAY = date(2025, 8, 1)
 #: Two boxes of SP1: the 药品标识码 8123456 is learned for SP1 in the fixture.
 CODES = ["81234560000000000001", "81234560000000000002"]
-SETTINGS = settings_mod.Settings(
-    pharmacy_name="测试大药房",
-    institution_code="P22010100001",
-    counter="1号柜台",
-    staff="张药师",
-    profile="national",
-    parameters={"fund_ratio": "0.80", "first_self_pay": "0.10"},
-    paper="80mm",
-)
 
 
 @pytest.fixture()
@@ -45,7 +36,7 @@ def shop(qtbot, products_db_path, tmp_path):  # type: ignore[no-untyped-def]
     path = tmp_path / "products.sqlite3"
     shutil.copy(products_db_path, path)
     db = store.open_db(path)
-    settings_mod.save(db, SETTINGS)
+    settings_mod.save(db, PHARMACY)
     products = linked_products(db, 3)
     rows = [
         {"id": "SP1", "name": products[0]["registered_name"], "insurance_code": products[0]["code"],
