@@ -191,35 +191,45 @@ def main(db_source: str, package: str | None = None) -> None:
     save(win, "outside-editions", app)
 
 
-def whole_screen(db_source: str) -> None:
-    """The counter during a sale, the window filling the screen (nothing may be cut off)."""
-    app = QApplication.instance() or QApplication([])
-    register_fonts(app)
+def _shop(db_source: str, parameters: dict[str, str]):  # type: ignore[no-untyped-def]
+    """A throw-away copy of ``db_source`` with the example pharmacy's settings; the app with fonts and zh_CN."""
     from desktop import settings
     from desktop.app import install_translations
-    from desktop.ui.main_window import MainWindow
 
+    app = QApplication.instance() or QApplication([])
+    register_fonts(app)
     install_translations(app)
     work = Path(tempfile.mkdtemp()) / "shots.sqlite3"
     shutil.copy(db_source, work)
     db = store.open_db(work)
-    settings.save(
-        db,
-        settings.Settings(
-            pharmacy_name="示例大药房（长春店）",
-            institution_code="P22010100001",
-            counter="1号柜台",
-            staff="张药师",
-            profile="jilin",
-            parameters={"fund_ratio": "0.70", "deductible": "0.00"},
-            paper="80mm",
-        ),
+    example = settings.Settings(
+        pharmacy_name="示例大药房（长春店）",
+        institution_code="P22010100001",
+        counter="1号柜台",
+        staff="张药师",
+        profile="jilin",
+        parameters=parameters,
+        paper="80mm",
     )
-    day = date(2025, 3, 1)
+    settings.save(db, example)
+    return app, db, work
+
+
+def _full_screen(app: QApplication, db, work: Path, day: date):  # type: ignore[no-untyped-def]
+    """The main window on ``day``, filling the screen."""
+    from desktop.ui.main_window import MainWindow
+
     win = MainWindow(db, work, today=lambda: day)
     screen = app.primaryScreen().geometry()
     win.setGeometry(screen)
     win.show()
+    return win, screen
+
+
+def whole_screen(db_source: str) -> None:
+    """The counter during a sale, the window filling the screen (nothing may be cut off)."""
+    app, db, work = _shop(db_source, {"fund_ratio": "0.70", "deductible": "0.00"})
+    win, screen = _full_screen(app, db, work, date(2025, 3, 1))
     c = win.counter
     add(c, "amxl", "12.50", app)
     add(c, "布洛芬", "8.00", app)
@@ -233,31 +243,12 @@ def whole_screen(db_source: str) -> None:
 
 def scanned_sale(db_source: str) -> None:
     """Scanned boxes in the basket: item, store price, spec and maker, 追溯码 per pack (keys only, as a scanner)."""
-    app = QApplication.instance() or QApplication([])
-    register_fonts(app)
-    from desktop import paths, settings
-    from desktop.app import install_translations
+    from desktop import paths
     from desktop.products import database, items
-    from desktop.ui.main_window import MainWindow
     from tests.products.conftest import barcode, linked_products, write_store_csv
 
-    install_translations(app)
-    work = Path(tempfile.mkdtemp()) / "shots.sqlite3"
-    shutil.copy(db_source, work)
-    db = store.open_db(work)
+    app, db, work = _shop(db_source, {"fund_ratio": "0.70", "first_self_pay": "0.10", "deductible": "0.00"})
     database.import_file(db, paths.resource_path("products/nhsa-first-batch.csv"))
-    settings.save(
-        db,
-        settings.Settings(
-            pharmacy_name="示例大药房（长春店）",
-            institution_code="P22010100001",
-            counter="1号柜台",
-            staff="张药师",
-            profile="jilin",
-            parameters={"fund_ratio": "0.70", "first_self_pay": "0.10", "deductible": "0.00"},
-            paper="80mm",
-        ),
-    )
     products = linked_products(db, 400)
     products.sort(key=lambda p: not p["code"].startswith("X"))  # a Western drug first, then another drug
     western: list[dict] = []
@@ -273,11 +264,8 @@ def scanned_sale(db_source: str) -> None:
     ]  # fmt: skip
     items.import_file(db, write_store_csv(work.with_name("store.csv"), rows, dict(items.FIELD_LABELS)))
     items.link_prefix(db, "SP0001", "8123456")  # learned once: “这盒药是哪个商品？”
-    day = date(2025, 8, 1)  # the 2024 edition; a 医保 sale needs each pack's 追溯码 since 2025-07-01
-    win = MainWindow(db, work, today=lambda: day)
-    screen = app.primaryScreen().geometry()
-    win.setGeometry(screen)
-    win.show()
+    # The 2024 edition; a 医保 sale needs each pack's 追溯码 since 2025-07-01.
+    win, screen = _full_screen(app, db, work, date(2025, 8, 1))
     c = win.counter
     c.refresh_settings()
     for code in ("81234560000000000001", "81234560000000000002", barcode(2)):
