@@ -43,6 +43,7 @@ from desktop import paths  # noqa: E402
 from desktop.products import adapters, scan  # noqa: E402
 from desktop.products import search as product_search  # noqa: E402
 from desktop.storage import catalogue as store  # noqa: E402
+from desktop.storage import product_terms  # noqa: E402
 from desktop.sync import bundled  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "yaomu-bench-products"
@@ -208,7 +209,7 @@ def main() -> int:
     # --- 20,000 store items mapped (and 5,000 learned trace prefixes), as a pharmacy has them ---------
     db = store.open_db(db_path)
     rng = random.Random(3)
-    products = list(db.query("select code, standard_code, spec, manufacturer, registered_name from product"))
+    products = list(db.query("select code, standard_code, spec, manufacturer, registered_name, brand from product"))
     chosen = rng.sample(products, args.items)
     items_csv = work / "items.csv"
     with items_csv.open("w", encoding="utf-8-sig", newline="") as fh:
@@ -301,6 +302,9 @@ def main() -> int:
     for p in rng.sample(products, 200):
         for text in (p["registered_name"] or "", p["manufacturer"] or ""):
             queries += [text[:k] for k in range(1, min(len(text), 6) + 1)]
+        for which in product_terms.BRAND_KEYS:  # a brand typed by pinyin: initials or full, from two letters
+            key = (product_terms.brand_key(p["brand"], which) or "").lower()
+            queries += [key[:k] for k in range(2, min(len(key), 6) + 1)]
     hook = []
     hook_cpu = []
     for q in queries:
